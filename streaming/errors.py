@@ -1,0 +1,31 @@
+"""CallHeat's own exception tree.
+
+Library errors (kafka-python, sqlite3, psycopg) are re-raised as these types with
+``from exc`` so callers handle one family of errors.
+"""
+
+from __future__ import annotations
+
+
+class CallHeatError(Exception):
+    """Base class for every error CallHeat raises on purpose."""
+
+
+class ConfigError(CallHeatError):
+    """A setting or command-line argument is invalid."""
+
+
+class InvalidEvent(CallHeatError):
+    """An event failed validation; ``reason`` says why in one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BrokerError(CallHeatError):
+    """The Kafka broker could not be started, reached or used."""
+
+
+class StoreError(CallHeatError):
+    """The store could not be opened, migrated or written."""

@@ -1,0 +1,147 @@
+"""Rows and the store interface shared by every engine.
+
+Times are UTC epoch seconds (float) in rows and in the database, so both engines
+sort and aggregate them the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """One call as the wallboard shows it (live, queued or ended)."""
+
+    call_id: str
+    status: str  # queued | live | ended | abandoned
+    queue: str
+    customer_id: str
+    updated_at: float
+    agent_id: str | None = None
+    agent_name: str | None = None
+    team: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    consent: bool = True
+    queued_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    wait_s: float | None = None
+    disposition: str | None = None
+    csat: int | None = None
+    sentiment: float | None = None
+    sentiment_trend: tuple[float, ...] = ()
+    risk: float = 0.0
+    peak_risk: float = 0.0
+    level: str = "calm"  # calm | warming | hot
+    reasons: tuple[str, ...] = ()
+    whisper: str | None = None
+    hot_since: float | None = None
+    n_turns: int = 0
+    holds: int = 0
+    transfers: int = 0
+    on_hold: bool = False
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRow:
+    """One scored utterance. Calls without consent have none."""
+
+    call_id: str
+    seq: int
+    ts: float
+    speaker: str
+    text: str
+    start_ms: int
+    end_ms: int
+    sentiment: float
+    risk: float
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerRow:
+    """A non-speech event on a call's timeline: queued, started, hold, transfer, ended."""
+
+    call_id: str
+    seq: int
+    ts: float
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """A call turning hot, with the reasons at that moment."""
+
+    call_id: str
+    seq: int
+    ts: float
+    risk: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """A supervisor action (whisper, barge_in, monitor, acknowledge, feedback)."""
+
+    action_id: str
+    call_id: str
+    action: str
+    supervisor_id: str
+    ts: float
+    agent_id: str | None = None
+    text: str | None = None
+    label: str | None = None
+    utterance_seq: int | None = None
+    sentiment: float | None = None
+
+
+@dataclass(slots=True)
+class StoreBatch:
+    """Everything one scorer batch writes, applied in a single transaction."""
+
+    calls: dict[str, CallRow] = field(default_factory=dict)
+    turns: list[TurnRow] = field(default_factory=list)
+    markers: list[MarkerRow] = field(default_factory=list)
+    alerts: list[AlertRow] = field(default_factory=list)
+    actions: list[ActionRow] = field(default_factory=list)
+    states: dict[str, str] = field(default_factory=dict)  # call_id -> scorer state (JSON)
+    drop_states: set[str] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self.calls) + len(self.turns) + len(self.markers) + len(self.actions)
+
+
+class Store(Protocol):
+    """What the scorer writes and the wallboard reads. Every write is idempotent."""
+
+    def apply(self, batch: StoreBatch) -> None: ...
+
+    def record_action(self, action: ActionRow) -> None: ...
+
+    def load_states(self, call_ids: list[str]) -> dict[str, str]: ...
+
+    def live_calls(self) -> list[CallRow]: ...
+
+    def queued_calls(self) -> list[CallRow]: ...
+
+    def get_call(self, call_id: str) -> CallRow | None: ...
+
+    def recent_calls(self, since: float, limit: int = 500) -> list[CallRow]: ...
+
+    def turns(self, call_id: str) -> list[TurnRow]: ...
+
+    def markers(self, call_id: str) -> list[MarkerRow]: ...
+
+    def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]: ...
+
+    def alerts(self, since: float) -> list[AlertRow]: ...
+
+    def last_update(self) -> float | None: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,99 @@
+"""Tables shared by the engines (portable SQL: SQLite 3.24+ and PostgreSQL 12+)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL = (
+    """CREATE TABLE IF NOT EXISTS calls (
+        call_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        agent_id TEXT, agent_name TEXT, team TEXT, channel TEXT, language TEXT,
+        consent INTEGER NOT NULL DEFAULT 1,
+        queued_at DOUBLE PRECISION, started_at DOUBLE PRECISION, ended_at DOUBLE PRECISION,
+        wait_s DOUBLE PRECISION, disposition TEXT, csat INTEGER,
+        sentiment DOUBLE PRECISION, sentiment_trend TEXT NOT NULL DEFAULT '[]',
+        risk DOUBLE PRECISION NOT NULL DEFAULT 0, peak_risk DOUBLE PRECISION NOT NULL DEFAULT 0,
+        level TEXT NOT NULL DEFAULT 'calm', reasons TEXT NOT NULL DEFAULT '[]', whisper TEXT,
+        hot_since DOUBLE PRECISION,
+        n_turns INTEGER NOT NULL DEFAULT 0, holds INTEGER NOT NULL DEFAULT 0,
+        transfers INTEGER NOT NULL DEFAULT 0, on_hold INTEGER NOT NULL DEFAULT 0,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS calls_status ON calls (status, risk)",
+    "CREATE INDEX IF NOT EXISTS calls_updated ON calls (updated_at)",
+    """CREATE TABLE IF NOT EXISTS turns (
+        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        speaker TEXT NOT NULL, text TEXT NOT NULL, start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL, sentiment DOUBLE PRECISION NOT NULL,
+        risk DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    )""",
+    """CREATE TABLE IF NOT EXISTS markers (
+        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (call_id, seq)
+    )""",
+    """CREATE TABLE IF NOT EXISTS alerts (
+        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        risk DOUBLE PRECISION NOT NULL, reasons TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts)",
+    """CREATE TABLE IF NOT EXISTS actions (
+        action_id TEXT PRIMARY KEY, call_id TEXT NOT NULL, action TEXT NOT NULL,
+        supervisor_id TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, agent_id TEXT, text TEXT,
+        label TEXT, utterance_seq INTEGER, sentiment DOUBLE PRECISION
+    )""",
+    "CREATE INDEX IF NOT EXISTS actions_call ON actions (call_id, ts)",
+    "CREATE INDEX IF NOT EXISTS actions_ts ON actions (ts)",
+    """CREATE TABLE IF NOT EXISTS scorer_state (
+        call_id TEXT PRIMARY KEY, state TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS meta (
+        key TEXT PRIMARY KEY, value TEXT NOT NULL
+    )""",
+)
+
+CALL_COLUMNS = (
+    "call_id", "status", "queue", "customer_id", "agent_id", "agent_name", "team", "channel",
+    "language", "consent", "queued_at", "started_at", "ended_at", "wait_s", "disposition",
+    "csat", "sentiment", "sentiment_trend", "risk", "peak_risk", "level", "reasons", "whisper",
+    "hot_since", "n_turns", "holds", "transfers", "on_hold", "last_seq", "updated_at",
+)  # fmt: skip
+
+UPSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
+    f"ON CONFLICT (call_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS[1:])
+    # a replayed, older version of the row never overwrites a newer one
+    + " WHERE excluded.last_seq >= calls.last_seq"
+)
+INSERT_TURN = (
+    "INSERT INTO turns (call_id, seq, ts, speaker, text, start_ms, end_ms, sentiment, risk) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, seq) DO NOTHING"
+)
+INSERT_MARKER = (
+    "INSERT INTO markers (call_id, seq, ts, kind, detail) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (call_id, seq) DO NOTHING"
+)
+INSERT_ALERT = (
+    "INSERT INTO alerts (call_id, seq, ts, risk, reasons) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (call_id, seq) DO NOTHING"
+)
+INSERT_ACTION = (
+    "INSERT INTO actions (action_id, call_id, action, supervisor_id, ts, agent_id, text, label, "
+    "utterance_seq, sentiment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (action_id) DO NOTHING"
+)
+UPSERT_STATE = (
+    "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
+    "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"
+)
+DELETE_STATE = "DELETE FROM scorer_state WHERE call_id = ?"
+UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)

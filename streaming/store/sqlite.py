@@ -1,0 +1,174 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+One connection per store object, guarded by a lock, so a Streamlit cached resource
+can share it across sessions. WAL lets the wallboard read while the scorer writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from streaming.errors import StoreError
+from streaming.store import schema
+from streaming.store.base import ActionRow, AlertRow, CallRow, MarkerRow, StoreBatch, TurnRow
+
+
+def _call_params(row: CallRow) -> tuple[Any, ...]:
+    values = []
+    for name in schema.CALL_COLUMNS:
+        value = getattr(row, name)
+        if name in ("sentiment_trend", "reasons"):
+            value = json.dumps(list(value))
+        elif isinstance(value, bool):
+            value = int(value)
+        values.append(value)
+    return tuple(values)
+
+
+def _call_row(r: sqlite3.Row) -> CallRow:
+    d = dict(r)
+    d["sentiment_trend"] = tuple(json.loads(d["sentiment_trend"]))
+    d["reasons"] = tuple(json.loads(d["reasons"]))
+    d["consent"] = bool(d["consent"])
+    d["on_hold"] = bool(d["on_hold"])
+    return CallRow(**d)
+
+
+def _action_params(a: ActionRow) -> tuple[Any, ...]:
+    return (a.action_id, a.call_id, a.action, a.supervisor_id, a.ts, a.agent_id, a.text,
+            a.label, a.utterance_seq, a.sentiment)  # fmt: skip
+
+
+class SQLiteStore:
+    """SQLite engine of :class:`streaming.store.Store`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30.0,
+                                       isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            for stmt in schema.DDL:
+                self._db.execute(stmt)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open SQLite store at {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    # --- writes --------------------------------------------------------------------
+
+    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for sql, rows in statements:
+                    if rows:
+                        self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"store write failed: {exc}") from exc
+
+    def apply(self, batch: StoreBatch) -> None:
+        """Write one scorer batch atomically; replays of the same batch change nothing."""
+        self._write(
+            [
+                (schema.UPSERT_CALL, [_call_params(c) for c in batch.calls.values()]),
+                (schema.INSERT_TURN, [
+                    (t.call_id, t.seq, t.ts, t.speaker, t.text, t.start_ms, t.end_ms,
+                     t.sentiment, t.risk) for t in batch.turns]),
+                (schema.INSERT_MARKER, [
+                    (m.call_id, m.seq, m.ts, m.kind, m.detail) for m in batch.markers]),
+                (schema.INSERT_ALERT, [
+                    (a.call_id, a.seq, a.ts, a.risk, json.dumps(list(a.reasons)))
+                    for a in batch.alerts]),
+                (schema.INSERT_ACTION, [_action_params(a) for a in batch.actions]),
+                (schema.UPSERT_STATE, list(batch.states.items())),
+                (schema.DELETE_STATE, [(c,) for c in batch.drop_states]),
+                (schema.UPSERT_META, [("last_update", repr(time.time()))]),
+            ]
+        )  # fmt: skip
+
+    def record_action(self, action: ActionRow) -> None:
+        self._write([(schema.INSERT_ACTION, [_action_params(action)])])
+
+    # --- reads ---------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store read failed: {exc}") from exc
+
+    def load_states(self, call_ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(call_ids), 500):
+            chunk = call_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(
+                f"SELECT call_id, state FROM scorer_state WHERE call_id IN ({marks})", tuple(chunk)
+            )
+            out.update({r["call_id"]: r["state"] for r in rows})
+        return out
+
+    def live_calls(self) -> list[CallRow]:
+        return [_call_row(r) for r in self._rows(
+            "SELECT * FROM calls WHERE status = 'live' ORDER BY risk DESC, started_at")]
+
+    def queued_calls(self) -> list[CallRow]:
+        return [_call_row(r) for r in self._rows(
+            "SELECT * FROM calls WHERE status = 'queued' ORDER BY queued_at")]
+
+    def get_call(self, call_id: str) -> CallRow | None:
+        rows = self._rows("SELECT * FROM calls WHERE call_id = ?", (call_id,))
+        return _call_row(rows[0]) if rows else None
+
+    def recent_calls(self, since: float, limit: int = 500) -> list[CallRow]:
+        return [_call_row(r) for r in self._rows(
+            "SELECT * FROM calls WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?",
+            (since, limit))]
+
+    def turns(self, call_id: str) -> list[TurnRow]:
+        rows = self._rows("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,))
+        return [TurnRow(**dict(r)) for r in rows]
+
+    def markers(self, call_id: str) -> list[MarkerRow]:
+        rows = self._rows("SELECT * FROM markers WHERE call_id = ? ORDER BY seq", (call_id,))
+        return [MarkerRow(**dict(r)) for r in rows]
+
+    def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]:
+        sql, params = "SELECT * FROM actions WHERE 1 = 1", []
+        if call_id is not None:
+            sql, params = sql + " AND call_id = ?", [*params, call_id]
+        if since is not None:
+            sql, params = sql + " AND ts >= ?", [*params, since]
+        return [ActionRow(**dict(r)) for r in self._rows(sql + " ORDER BY ts", tuple(params))]
+
+    def alerts(self, since: float) -> list[AlertRow]:
+        rows = self._rows("SELECT * FROM alerts WHERE ts >= ? ORDER BY ts", (since,))
+        return [AlertRow(call_id=r["call_id"], seq=r["seq"], ts=r["ts"], risk=r["risk"],
+                         reasons=tuple(json.loads(r["reasons"]))) for r in rows]
+
+    def last_update(self) -> float | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")
+        return float(rows[0]["value"]) if rows else None
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("calls", "turns", "markers", "alerts", "actions", "scorer_state"):
+            out[table] = self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

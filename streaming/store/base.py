@@ -15,7 +15,7 @@ class CallRow:
     """One call as the wallboard shows it (live, queued or ended)."""
 
     call_id: str
-    status: str  # queued | live | ended | abandoned
+    status: str  # queued | live | ended | abandoned | interrupted
     queue: str
     customer_id: str
     updated_at: float
@@ -109,7 +109,7 @@ class StoreBatch:
     alerts: list[AlertRow] = field(default_factory=list)
     actions: list[ActionRow] = field(default_factory=list)
     states: dict[str, str] = field(default_factory=dict)  # call_id -> scorer state (JSON)
-    drop_states: set[str] = field(default_factory=set)
+    meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
 
     def __len__(self) -> int:
         return len(self.calls) + len(self.turns) + len(self.markers) + len(self.actions)
@@ -121,6 +121,8 @@ class Store(Protocol):
     def apply(self, batch: StoreBatch) -> None: ...
 
     def record_action(self, action: ActionRow) -> None: ...
+
+    def close_interrupted(self, ts: float) -> int: ...
 
     def load_states(self, call_ids: list[str]) -> dict[str, str]: ...
 
@@ -139,6 +141,8 @@ class Store(Protocol):
     def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]: ...
 
     def alerts(self, since: float) -> list[AlertRow]: ...
+
+    def meta(self, key: str) -> str | None: ...
 
     def last_update(self) -> float | None: ...
 

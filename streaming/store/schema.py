@@ -93,7 +93,6 @@ UPSERT_STATE = (
     "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
     "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"
 )
-DELETE_STATE = "DELETE FROM scorer_state WHERE call_id = ?"
 UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )

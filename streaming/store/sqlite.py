@@ -93,10 +93,24 @@ class SQLiteStore:
                     for a in batch.alerts]),
                 (schema.INSERT_ACTION, [_action_params(a) for a in batch.actions]),
                 (schema.UPSERT_STATE, list(batch.states.items())),
-                (schema.DELETE_STATE, [(c,) for c in batch.drop_states]),
-                (schema.UPSERT_META, [("last_update", repr(time.time()))]),
+                (schema.UPSERT_META, [*batch.meta.items(), ("last_update", repr(time.time()))]),
             ]
         )  # fmt: skip
+
+    def close_interrupted(self, ts: float) -> int:
+        """Mark calls still queued or live as interrupted (their events can no longer come)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute(
+                    "UPDATE calls SET status = 'interrupted', ended_at = ?, updated_at = ? "
+                    "WHERE status IN ('live', 'queued')", (ts, ts))
+                self._db.execute("DELETE FROM scorer_state")
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"store write failed: {exc}") from exc
+        return int(cur.rowcount)
 
     def record_action(self, action: ActionRow) -> None:
         self._write([(schema.INSERT_ACTION, [_action_params(action)])])
@@ -158,6 +172,10 @@ class SQLiteStore:
         rows = self._rows("SELECT * FROM alerts WHERE ts >= ? ORDER BY ts", (since,))
         return [AlertRow(call_id=r["call_id"], seq=r["seq"], ts=r["ts"], risk=r["risk"],
                          reasons=tuple(json.loads(r["reasons"]))) for r in rows]
+
+    def meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
 
     def last_update(self) -> float | None:
         rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")

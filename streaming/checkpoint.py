@@ -1,0 +1,48 @@
+"""Model checkpoints: what the scorer has learned survives a restart.
+
+The learned parts of a :class:`~streaming.scoring.Scorer` (river models, agent
+pace norms, customers seen, validation metrics) are pickled to one file, written
+atomically (temp file + rename) so a crash mid-write leaves the previous one.
+Per-call state is not here: it is persisted with every store write.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from pathlib import Path
+
+from streaming.scoring import Scorer
+
+log = logging.getLogger(__name__)
+
+LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes")
+FORMAT = 1
+
+
+def save(scorer: Scorer, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    payload = {"format": FORMAT, **{name: getattr(scorer, name) for name in LEARNED}}
+    with open(tmp, "wb") as f:
+        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def restore(scorer: Scorer, path: Path) -> bool:
+    """Load a checkpoint into ``scorer``; False (cold start) if there is none or it is unreadable."""
+    if not path.exists():
+        return False
+    try:
+        with open(path, "rb") as f:
+            payload = pickle.load(f)  # noqa: S301 - our own file, written by save()
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+        log.warning("ignoring unreadable model checkpoint %s: %s", path, exc)
+        return False
+    if payload.get("format") != FORMAT:
+        log.warning("ignoring model checkpoint %s of another format", path)
+        return False
+    for name in LEARNED:
+        setattr(scorer, name, payload[name])
+    return True

@@ -1,0 +1,277 @@
+"""``callheat``: one console script, one subcommand per part of the system."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from streaming.errors import CallHeatError
+from streaming.settings import Settings
+
+log = logging.getLogger("callheat")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT / SIGTERM, so loops stop cleanly and commit."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+# --- subcommands ------------------------------------------------------------------------
+
+
+def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.broker import EmbeddedBroker, create_topics
+
+    stop = _stop_on_signals()
+    log_path = settings.data_dir / "broker.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(settings.broker_host, settings.broker_port, log_path=log_path) as broker:
+        created = create_topics(broker.bootstrap_servers, settings.topics.all(), settings.partitions)
+        print(f"broker listening on {broker.bootstrap_servers}; topics created: "
+              f"{', '.join(created) or 'none (all existed)'}; Ctrl-C to stop", flush=True)  # fmt: skip
+        while not stop.wait(1.0):
+            if broker.process is not None and broker.process.poll() is not None:
+                raise CallHeatError(f"broker exited with code {broker.process.returncode}")
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.simulator import SimConfig, publish
+
+    stop = _stop_on_signals()
+    config = SimConfig(seed=args.seed, calls=args.calls, concurrency=args.concurrency,
+                       speed=args.speed)  # fmt: skip
+    log.info("simulating %s calls (concurrency %d, speed x%g, seed %d) to %s",
+             args.calls or "endless", args.concurrency, args.speed, args.seed,
+             settings.topics.call_events)  # fmt: skip
+    sent = publish(settings, config, stop=stop, max_events=args.max_events)
+    print(f"sent {sent} events to {settings.topics.call_events}", flush=True)
+    return 0
+
+
+def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.consumer import ScorerService
+    from streaming.store import open_store
+
+    stop = _stop_on_signals()
+    store = open_store(settings.store_url)
+    service = ScorerService(settings, store)
+    log.info("scoring %s (group %s) into %s", settings.topics.call_events, settings.group_id,
+             settings.store_url)  # fmt: skip
+    try:
+        stats = service.run(stop)
+    finally:
+        service.close()
+        store.close()
+    print(f"scored {stats.events} events, {stats.actions} actions, {stats.dlq} to DLQ, "
+          f"{stats.duplicates} duplicates skipped", flush=True)  # fmt: skip
+    return 0
+
+
+def dashboard_command(settings: Settings) -> list[str]:
+    import dashboard
+
+    app = Path(dashboard.__file__).parent / "app.py"
+    return [sys.executable, "-m", "streamlit", "run", str(app),
+            "--server.address", settings.dashboard_host,
+            "--server.port", str(settings.dashboard_port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that hands ``settings`` to a child process."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        env[f"CALLHEAT_{name.upper()}"] = str(value)
+    return env
+
+
+def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    cmd = dashboard_command(settings)
+    print(f"wallboard: http://{settings.dashboard_host}:{settings.dashboard_port}", flush=True)
+    return subprocess.call(cmd, env=settings_env(settings))
+
+
+def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.recorder import record
+
+    stop = _stop_on_signals()
+    with open(args.out, "a", encoding="utf-8") as out:
+        n = record(settings, out, from_beginning=args.from_beginning, stop=stop,
+                   max_events=args.max_events, idle_timeout_s=args.idle_timeout)  # fmt: skip
+    print(f"recorded {n} events to {args.out}", flush=True)
+    return 0
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.recorder import replay
+
+    stop = _stop_on_signals()
+    n = replay(settings, Path(args.file), speed=args.speed, keep_ts=args.keep_ts, stop=stop)
+    print(f"replayed {n} events to {settings.topics.call_events}", flush=True)
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.run import run_all
+
+    return run_all(settings, seed=args.seed, calls=args.calls, concurrency=args.concurrency,
+                   speed=args.speed)  # fmt: skip
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def _kafka_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
+    p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
+
+
+def _sim_args(p: argparse.ArgumentParser, speed: float, concurrency: int) -> None:
+    p.add_argument("--seed", type=_positive_int, default=7, help="random seed (default 7)")
+    p.add_argument("--calls", type=_positive_int, default=0, help="calls to simulate; 0 = endless")
+    p.add_argument("--concurrency", type=_positive_int, default=concurrency,
+                   help=f"calls in the system at once (default {concurrency})")
+    p.add_argument("--speed", type=_positive_float, default=speed,
+                   help=f"time compression, 2 = twice real time (default {speed:g})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="callheat", description=__doc__)
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("run", help="everything on one machine: broker, simulator, scorer, wallboard")
+    _sim_args(p, speed=2.0, concurrency=30)
+    p.add_argument("--port", type=_port, dest="dashboard_port", help="wallboard port (default 8501)")
+    p.add_argument("--broker-port", type=_port, help="embedded broker port (default 9092)")
+    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("broker", help="start the embedded Kafka-compatible broker and create topics")
+    p.add_argument("--port", type=_port, dest="broker_port", help="port (default 9092)")
+    p.add_argument("--partitions", type=_positive_int, help="partitions per topic (default 6)")
+    p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
+    p.set_defaults(func=cmd_broker)
+
+    p = sub.add_parser("simulate", help="publish a simulated contact-center floor to call-events")
+    _kafka_args(p)
+    _sim_args(p, speed=1.0, concurrency=30)
+    p.add_argument("--max-events", type=_positive_int, help="stop after this many events")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("score", help="consume call-events, score, store and publish call-scores")
+    _kafka_args(p)
+    p.add_argument("--group-id", help="consumer group (default callheat-scorer)")
+    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("dashboard", help="serve the Streamlit wallboard")
+    _kafka_args(p)
+    p.add_argument("--port", type=_port, dest="dashboard_port", help="port (default 8501)")
+    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("record", help="write what arrives on call-events to a JSON-lines file")
+    _kafka_args(p)
+    p.add_argument("--out", required=True, help="file to append to")
+    p.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    p.add_argument("--max-events", type=_positive_int, help="stop after this many events")
+    p.add_argument("--idle-timeout", type=_positive_float, help="stop after this many idle seconds")
+    p.set_defaults(func=cmd_record)
+
+    p = sub.add_parser("replay", help="publish a recorded file back with its original timing")
+    _kafka_args(p)
+    p.add_argument("file", help="a file written by 'callheat record'")
+    p.add_argument("--speed", type=_positive_float, default=1.0, help="time compression (default 1)")
+    p.add_argument("--keep-ts", action="store_true",
+                   help="keep the recorded timestamps (default: shift them to now)")
+    p.set_defaults(func=cmd_replay)
+    return parser
+
+
+SETTING_ARGS = ("bootstrap_servers", "topic_prefix", "store_url", "group_id", "dashboard_port",
+                "broker_port", "partitions")  # fmt: skip
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Argument, then environment, then default."""
+    overrides = {k: getattr(args, k) for k in SETTING_ARGS if getattr(args, k, None) is not None}
+    if getattr(args, "broker_port", None) is not None and "bootstrap_servers" not in overrides:
+        overrides["bootstrap_servers"] = f"127.0.0.1:{args.broker_port}"
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    func: Callable[[Settings, argparse.Namespace], int] = args.func
+    try:
+        settings = settings_from_args(args)
+        return func(settings, args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        print(f"callheat: error: setting {where}: {first['msg']}", file=sys.stderr)
+        return 2
+    except CallHeatError as exc:
+        print(f"callheat: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

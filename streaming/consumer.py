@@ -1,0 +1,221 @@
+"""The scorer service: poll a batch, score it, write it in one transaction, publish, commit.
+
+Order per batch, so a crash anywhere loses nothing and duplicates nothing:
+
+1. poll up to ``batch_max_records`` from ``call-events`` and ``supervisor-actions``;
+2. parse each message once; invalid ones go to ``call-events-dlq`` with the reason;
+3. load state for calls this replica has not seen (restart / rebalance) from the store;
+4. score every event into one :class:`StoreBatch` and write it in one transaction
+   (idempotent: rows keyed by call and sequence, state carries the last offset);
+5. publish score updates to ``call-scores`` and DLQ records, flush;
+6. commit the offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+
+from streaming import checkpoint
+from streaming.errors import InvalidEvent, StoreError
+from streaming.events import CallEvent, SupervisorAction, parse_action, parse_event
+from streaming.kafka_io import make_consumer, make_producer, send_json
+from streaming.scoring import Scorer
+from streaming.settings import Settings
+from streaming.store import Store, StoreBatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Stats:
+    events: int = 0
+    actions: int = 0
+    dlq: int = 0
+    duplicates: int = 0
+    batches: int = 0
+    updates: int = 0
+
+    def add(self, other: Stats) -> None:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def dlq_record(reason: str, topic: str, partition: int, offset: int, key: bytes | None,
+               value: bytes | None) -> dict[str, Any]:  # fmt: skip
+    """What goes to the DLQ: the reason, where it came from, and the original bytes."""
+    raw = value or b""
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    return {
+        "reason": reason,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "key": None if key is None else key.decode("utf-8", "replace"),
+        "value": text,
+        "value_b64": base64.b64encode(raw).decode("ascii"),
+        "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+class _ForgetOnRevoke(ConsumerRebalanceListener):
+    """When partitions move to another replica, drop in-memory call state (it is in the store)."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        self.scorer = scorer
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked:
+            self.scorer.calls.clear()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))
+
+
+class ScorerService:
+    """Runs a :class:`Scorer` against Kafka and a store."""
+
+    def __init__(self, settings: Settings, store: Store, scorer: Scorer | None = None,
+                 consumer: KafkaConsumer | None = None,
+                 producer: KafkaProducer | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.topics = settings.topics
+        self.store = store
+        self.scorer = scorer or Scorer(
+            hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold
+        )
+        if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
+            log.info("restored model checkpoint %s", settings.checkpoint_path)
+        self.consumer = consumer or make_consumer(settings)
+        self.consumer.subscribe(
+            [self.topics.call_events, self.topics.supervisor_actions],
+            listener=_ForgetOnRevoke(self.scorer),
+        )
+        self.producer = producer or make_producer(settings)
+        self.stats = Stats()
+        self._last_checkpoint = time.monotonic()
+
+    # --- one batch ------------------------------------------------------------------
+
+    def _parse(self, records: dict[Any, list[Any]], stats: Stats, dlq: list[dict[str, Any]]
+               ) -> list[tuple[Any, int, int]]:  # fmt: skip
+        parsed: list[tuple[CallEvent | SupervisorAction, int, int]] = []
+        for tp, messages in records.items():
+            is_action = tp.topic == self.topics.supervisor_actions
+            for m in messages:
+                try:
+                    item: CallEvent | SupervisorAction = (
+                        parse_action(m.value) if is_action else parse_event(m.value)
+                    )
+                    key = None if m.key is None else m.key.decode("utf-8", "replace")
+                    if key is not None and key != item.call_id:
+                        raise InvalidEvent(f"message key {key!r} does not match call_id {item.call_id!r}")
+                except InvalidEvent as exc:
+                    dlq.append(dlq_record(exc.reason, tp.topic, tp.partition, m.offset, m.key, m.value))
+                    stats.dlq += 1
+                    continue
+                parsed.append((item, tp.partition, m.offset))
+        return parsed
+
+    def process(self, records: dict[Any, list[Any]]) -> Stats:
+        """Score one polled batch and write it; publishing and committing are the caller's."""
+        stats, dlq = Stats(batches=1), []
+        parsed = self._parse(records, stats, dlq)
+        missing = self.scorer.missing({item.call_id for item, _, _ in parsed
+                                       if isinstance(item, CallEvent)})  # fmt: skip
+        if missing:
+            for call_id, state in self.store.load_states(missing).items():
+                self.scorer.adopt(call_id, state)
+        batch = StoreBatch()
+        updates = []
+        for item, partition, offset in parsed:
+            if isinstance(item, SupervisorAction):
+                self.scorer.apply_action(item, batch)
+                stats.actions += 1
+                continue
+            applied = self.scorer.apply(item, batch, partition, offset)
+            if applied.duplicate:
+                stats.duplicates += 1
+                continue
+            stats.events += 1
+            updates.extend(applied.updates)
+        batch.meta["validation"] = self.scorer.validation_json()
+        self._write(batch)
+        for u in updates:
+            send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
+        for record in dlq:
+            key = record["key"] or ""
+            send_json(self.producer, self.topics.dlq, key, record)
+            log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
+                        record["offset"], record["reason"])  # fmt: skip
+        stats.updates = len(updates)
+        return stats
+
+    def _write(self, batch: StoreBatch, attempts: int = 5) -> None:
+        for attempt in range(1, attempts + 1):
+            try:
+                self.store.apply(batch)
+                return
+            except StoreError as exc:
+                if attempt == attempts:
+                    raise
+                log.warning("store write failed (attempt %d/%d): %s", attempt, attempts, exc)
+                time.sleep(0.2 * 2**attempt)
+
+    # --- the loop -------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None, max_batches: int | None = None) -> Stats:
+        """Consume until ``stop`` is set (or ``max_batches`` non-empty batches are done)."""
+        stop = stop or threading.Event()
+        last_log, window = time.monotonic(), Stats()
+        try:
+            while not stop.is_set():
+                records = self.consumer.poll(
+                    timeout_ms=self.settings.poll_timeout_ms,
+                    max_records=self.settings.batch_max_records,
+                )
+                if records:
+                    stats = self.process(records)
+                    try:
+                        self.producer.flush(timeout=30)
+                    except KafkaError as exc:  # nothing committed: the batch will be replayed
+                        log.error("publishing failed, not committing: %s", exc)
+                        raise
+                    self.consumer.commit()
+                    self.stats.add(stats)
+                    window.add(stats)
+                    if max_batches is not None and self.stats.batches >= max_batches:
+                        break
+                now = time.monotonic()
+                if now - self._last_checkpoint >= self.settings.checkpoint_every_s:
+                    self.checkpoint()
+                if now - last_log >= 10:
+                    rate = window.events / (now - last_log)
+                    log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
+                             "%d calls in memory", window.events, rate, window.actions, window.dlq,
+                             window.duplicates, len(self.scorer.calls))  # fmt: skip
+                    last_log, window = now, Stats()
+        finally:
+            self.checkpoint()
+        return self.stats
+
+    def checkpoint(self) -> None:
+        checkpoint.save(self.scorer, self.settings.checkpoint_path)
+        self._last_checkpoint = time.monotonic()
+
+    def close(self) -> None:
+        try:
+            self.consumer.close(autocommit=False)
+        finally:
+            self.producer.close(timeout=10)

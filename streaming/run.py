@@ -1,0 +1,103 @@
+"""``callheat run``: the embedded default, every part on one machine.
+
+Starts the Tansu broker, creates the topics, then the scorer, the wallboard and the
+simulator as child processes (each the same ``callheat`` subcommand you could run
+by hand), prints the wallboard URL, and on Ctrl-C / SIGTERM stops them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from streaming.broker import EmbeddedBroker, create_topics, port_open
+from streaming.cli import dashboard_command, settings_env
+from streaming.errors import BrokerError
+from streaming.settings import Settings
+from streaming.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def _wait_http(url: str, timeout_s: float, stop: threading.Event) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - our own localhost URL
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        stop.wait(0.3)
+    return False
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, proc in reversed(children.items()):
+        if proc.poll() is None:
+            log.info("stopping %s", name)
+            proc.send_signal(signal.SIGTERM)
+    for name, proc in reversed(children.items()):
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in 15 s; killing it", name)
+            proc.kill()
+            proc.wait()
+
+
+def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, speed: float) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if port_open(settings.dashboard_host, settings.dashboard_port):
+        raise BrokerError(f"port {settings.dashboard_port} is in use; choose another with --port")
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(settings.broker_host, settings.broker_port,
+                            log_path=settings.data_dir / "broker.log")  # fmt: skip
+    broker.start()
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        create_topics(broker.bootstrap_servers, settings.topics.all(), settings.partitions)
+        # The embedded broker keeps topics in memory: calls left live by an earlier run
+        # can never end, so close them before this run starts.
+        store = open_store(settings.store_url)
+        closed = store.close_interrupted(time.time())
+        store.close()
+        if closed:
+            log.info("closed %d calls left open by an earlier run", closed)
+        env = settings_env(settings)
+        me = [sys.executable, "-m", "streaming.cli"]
+        children["scorer"] = subprocess.Popen([*me, "score"], env=env)
+        children["wallboard"] = subprocess.Popen(dashboard_command(settings), env=env,
+                                                 stdout=subprocess.DEVNULL)  # fmt: skip
+        children["simulator"] = subprocess.Popen(
+            [*me, "simulate", "--seed", str(seed), "--calls", str(calls),
+             "--concurrency", str(concurrency), "--speed", str(speed)], env=env)  # fmt: skip
+        url = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
+        if _wait_http(f"{url}/_stcore/health", 60, stop):
+            print(f"\n  CallHeat wallboard: {url}\n  Ctrl-C stops everything.\n", flush=True)
+        elif not stop.is_set():
+            log.error("the wallboard did not answer at %s within 60 s", url)
+            return 1
+        while not stop.wait(1.0):
+            for name, proc in children.items():
+                code = proc.poll()
+                if code is not None and not (name == "simulator" and code == 0):
+                    log.error("%s exited with code %s; stopping", name, code)
+                    return 1
+        return 0
+    finally:
+        _stop_children(children)
+        broker.stop()

@@ -1,0 +1,86 @@
+"""The difficult-customer playbook as detectors on a call's state.
+
+Each detector looks at the turns so far (through :class:`CallState` and its
+features) and, when the agent has lapsed, yields a :class:`Cue`: the reason shown
+on the wallboard and the whisper a supervisor can send. Wording lives in
+``data/playbook.json`` so a center can edit it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from streaming.scoring.state import CallState
+
+Features = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    key: str
+    reason: str
+    whisper: str | None
+
+
+# key -> detector(state, features) -> lapse present?  Order = priority on the wallboard.
+DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
+    "abuse": lambda s, x: x["abuse"] > 0,
+    "interrupting": lambda s, x: s.talk_over >= 2,
+    "no_empathy": lambda s, x: x["no_empathy"] > 0 and s.n_customer_turns >= 2,
+    "repeat_caller": lambda s, x: x["repeat_contact"] > 0,
+    "venting": lambda s, x: s.venting_turns >= 1,
+    "no_ack": lambda s, x: s.awaiting_ack and s.n_agent_turns >= 2,
+    "pace_tone": lambda s, x: x["agent_pace"] > 0.25 or x["agent_curt"] > 0,
+    "handoffs": lambda s, x: s.transfers >= 1 or s.holds >= 2 or x["hold_minutes"] > 2,
+    "no_timeframe": lambda s, x: s.awaiting_timeframe and s.n_agent_turns >= 1,
+    "stuck": lambda s, x: s.negative_streak >= 4,
+    "no_options": lambda s, x: x["duration"] > 0.4 and x["negative_sentiment"] > 0.2
+    and x["options_offered"] == 0,
+    "jargon": lambda s, x: x["agent_jargon"] > 0,
+}
+
+
+class Playbook:
+    """Detectors plus the center's wording for each practice."""
+
+    def __init__(self, practices: dict[str, dict[str, object]]) -> None:
+        self.practices = practices
+
+    @classmethod
+    def default(cls) -> Playbook:
+        text = resources.files("streaming.scoring").joinpath("data/playbook.json").read_text("utf-8")
+        return cls.from_json(text)
+
+    @classmethod
+    def from_json(cls, text: str) -> Playbook:
+        return cls({k: v for k, v in json.loads(text).items() if not k.startswith("_")})
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Playbook:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def cue(self, key: str) -> Cue:
+        p = self.practices.get(key, {})
+        whisper = p.get("whisper")
+        return Cue(key, str(p.get("reason", key)), None if whisper is None else str(whisper))
+
+    def lapses(self, state: CallState, features: Features) -> list[Cue]:
+        """The practices the agent is missing right now, most urgent first."""
+        return [self.cue(key) for key, detect in DETECTORS.items() if detect(state, features)]
+
+    def good_practice(self, state: CallState) -> dict[str, int]:
+        """Good practice seen on the call (for the agent's trends)."""
+        return {
+            "empathy": state.phrase("agent", "empathy"),
+            "reflect": state.phrase("agent", "reflect"),
+            "options": state.phrase("agent", "options"),
+            "timeframe": state.phrase("agent", "timeframe"),
+            "recap": state.phrase("agent", "recap"),
+            "callback": state.phrase("agent", "callback"),
+            "ownership": state.phrase("agent", "ownership"),
+            "interruptions": state.talk_over,
+        }

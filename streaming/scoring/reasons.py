@@ -1,0 +1,76 @@
+"""Plain-words reasons for a risk: which features moved it, said as a supervisor would.
+
+>>> from streaming.scoring.state import CallState
+>>> s = CallState("c1", transfers=3)
+>>> describe("transfers", 3.0, s)
+'3rd transfer'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streaming.scoring.state import CallState
+
+
+def ordinal(n: int) -> str:
+    if 10 <= n % 100 <= 20:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _times(n: float) -> str:
+    n = int(round(n))
+    return "once" if n == 1 else f"{n} times"
+
+
+PHRASES: dict[str, Callable[[float, CallState], str]] = {
+    "manager": lambda v, s: "asked for a manager",
+    "cancel": lambda v, s: "threatened to cancel",
+    "complaint": lambda v, s: "complaining (\"unacceptable\", formal complaint)",
+    "legal": lambda v, s: "legal threat",
+    "regulator": lambda v, s: "threatened regulator or social media",
+    "abuse": lambda v, s: "abusive language",
+    "negative_sentiment": lambda v, s: f"customer sentiment {-v:+.2f}",
+    "falling_sentiment": lambda v, s: (
+        f"customer sentiment falling for {s.negative_streak} turns"
+        if s.negative_streak >= 2 else "customer sentiment falling"),
+    "worst_turn": lambda v, s: f"a very negative turn ({-v:+.2f})",
+    "negative_streak": lambda v, s: f"{int(v)} negative customer turns in a row",
+    "repeat_contact": lambda v, s: "repeat caller" if s.repeat_caller else "says it's a repeat contact",
+    "talk_over": lambda v, s: f"agent talked over the customer {_times(s.talk_over)}",
+    "dead_air": lambda v, s: f"dead air {_times(s.dead_air)}",
+    "agent_pace": lambda v, s: f"agent pace {v:.0%} above their norm",
+    "customer_talk_share": lambda v, s: "customer doing most of the talking",
+    "holds": lambda v, s: f"on hold {_times(s.holds)}",
+    "hold_minutes": lambda v, s: f"{v:.0f} min on hold" if v >= 1 else "time on hold",
+    "transfers": lambda v, s: f"{ordinal(s.transfers)} transfer",
+    "queue_wait": lambda v, s: f"waited {v:.0f} min in queue" if v >= 1 else "waited in queue",
+    "duration": lambda v, s: f"long call ({v * 10:.0f} min)",
+    "venting": lambda v, s: "customer venting (long negative turns)",
+    "agent_curt": lambda v, s: "agent curt (\"as I said\", \"calm down\")",
+    "agent_jargon": lambda v, s: "jargon / long explanations",
+    "no_empathy": lambda v, s: "no empathy shown yet",
+    "no_acknowledgement": lambda v, s: "complaint not acknowledged",
+    "no_timeframe": lambda v, s: "asked \"when\", no timeframe given",
+}  # fmt: skip
+
+
+def describe(feature: str, value: float, state: CallState) -> str | None:
+    """A short phrase for a feature that raised risk, or None if it has none."""
+    phrase = PHRASES.get(feature)
+    return phrase(value, state) if phrase else None
+
+
+def top_reasons(
+    contributions: dict[str, float], x: dict[str, float], state: CallState, limit: int = 3
+) -> list[str]:
+    """The ``limit`` features that raised the risk most, in plain words."""
+    out: list[str] = []
+    for feature, c in sorted(contributions.items(), key=lambda kv: kv[1], reverse=True):
+        if c <= 0.05 or len(out) >= limit:
+            break
+        text = describe(feature, x.get(feature, 0.0), state)
+        if text and text not in out:
+            out.append(text)
+    return out

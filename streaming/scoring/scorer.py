@@ -1,0 +1,372 @@
+"""The scorer: applies call events to per-call state, scores them, fills a store batch.
+
+No Kafka and no I/O here: the consumer hands in parsed events (with their Kafka
+partition and offset) and a :class:`~streaming.store.StoreBatch`; the scorer
+updates its state, writes rows into the batch and returns what to publish.
+Progressive validation: every risk is predicted before the call's label is
+learned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from river import metrics
+
+from streaming import events as ev
+from streaming.scoring.features import call_features
+from streaming.scoring.phrases import PhraseBook
+from streaming.scoring.playbook import Playbook
+from streaming.scoring.reasons import top_reasons
+from streaming.scoring.risk import RiskModel
+from streaming.scoring.sentiment import SentimentModel
+from streaming.scoring.state import CallState
+from streaming.store.base import ActionRow, AlertRow, CallRow, MarkerRow, StoreBatch, TurnRow
+
+REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat caller
+MAX_CUSTOMERS = 200_000  # customers remembered for repeat detection
+TOMBSTONE = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreUpdate:
+    """One call's score after an event; published to ``call-scores``."""
+
+    call_id: str
+    seq: int
+    ts: float
+    status: str
+    risk: float
+    level: str
+    sentiment: float | None
+    reasons: tuple[str, ...]
+    whisper: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id, "seq": self.seq, "ts": self.ts, "status": self.status,
+            "risk": round(self.risk, 4), "level": self.level,
+            "sentiment": None if self.sentiment is None else round(self.sentiment, 4),
+            "reasons": list(self.reasons), "whisper": self.whisper,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingExample:
+    """Features and label for the risk model (from an outcome or supervisor feedback)."""
+
+    call_id: str
+    features: dict[str, float]
+    label: bool
+    weight: float
+    source: str  # outcome | feedback
+    predicted: float | None = None
+
+
+@dataclass(slots=True)
+class Applied:
+    """What applying one event or action produced besides the store rows."""
+
+    updates: list[ScoreUpdate] = field(default_factory=list)
+    examples: list[TrainingExample] = field(default_factory=list)
+    duplicate: bool = False
+
+
+class Scorer:
+    """Per-call state plus the models. One instance per scorer process."""
+
+    def __init__(
+        self,
+        *,
+        hot_threshold: float = 0.7,
+        warm_threshold: float = 0.4,
+        sentiment: SentimentModel | None = None,
+        risk: RiskModel | None = None,
+        phrases: PhraseBook | None = None,
+        playbook: Playbook | None = None,
+    ) -> None:
+        self.hot_threshold = hot_threshold
+        self.warm_threshold = warm_threshold
+        self.sentiment = sentiment or SentimentModel()
+        self.risk = risk or RiskModel()
+        self.phrases = phrases or PhraseBook.default()
+        self.playbook = playbook or Playbook.default()
+        self.calls: dict[str, CallState] = {}
+        self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
+        self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
+        self.agent_wpm: dict[str, float] = {}
+        self.auc = metrics.ROCAUC()
+        self.log_loss = metrics.LogLoss()
+        self.n_outcomes = 0
+
+    # --- state management ----------------------------------------------------------
+
+    def missing(self, call_ids: set[str]) -> list[str]:
+        """Call ids this scorer holds no state for (the consumer loads them from the store)."""
+        return [c for c in call_ids if c not in self.calls and c not in self.ended]
+
+    def adopt(self, call_id: str, state_json: str) -> None:
+        """Take over a call's persisted state (after a restart or a rebalance)."""
+        if state_json == TOMBSTONE:
+            self._forget(call_id)
+        else:
+            self.calls[call_id] = CallState.from_json(state_json)
+
+    def _forget(self, call_id: str) -> None:
+        self.calls.pop(call_id, None)
+        self.ended[call_id] = None
+        while len(self.ended) > 100_000:
+            self.ended.popitem(last=False)
+
+    # --- events --------------------------------------------------------------------
+
+    def apply(
+        self, event: ev.CallEvent, batch: StoreBatch, partition: int | None = None,
+        offset: int | None = None,
+    ) -> Applied:  # fmt: skip
+        """Apply one call event; rows go into ``batch``. Replays are detected and skipped."""
+        if event.call_id in self.ended:
+            return Applied(duplicate=True)
+        state = self.calls.get(event.call_id)
+        if state is None:
+            state = self.calls[event.call_id] = CallState(event.call_id)
+        if event.seq is not None and event.seq <= state.last_seq:
+            return Applied(duplicate=True)
+        if partition is not None and offset is not None:
+            if offset <= state.offsets.get(str(partition), -1):
+                return Applied(duplicate=True)
+            state.offsets[str(partition)] = offset
+        seq = event.seq if event.seq is not None else state.last_seq + 1
+        state.last_seq = seq
+        ts = event.ts.timestamp()
+        out = Applied()
+        sentiment: float | None = None
+
+        if isinstance(event, ev.Utterance):
+            sentiment = self._utterance(state, event, seq, ts, batch)
+            if sentiment is None:  # no consent: nothing scored or stored
+                batch.states[state.call_id] = state.to_json()
+                batch.calls[state.call_id] = self._row(state, ts)
+                return out
+        elif isinstance(event, ev.CallQueued):
+            state.queue, state.customer_id, state.status = event.queue, event.customer_id, "queued"
+            state.queued_at = ts
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "queued", event.queue))
+        elif isinstance(event, ev.CallStarted):
+            self._started(state, event, ts)
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "started", event.agent_name))
+        elif isinstance(event, ev.HoldStarted):
+            state.holds += 1
+            state.on_hold_since = ts
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "hold_started"))
+        elif isinstance(event, ev.HoldEnded):
+            if state.on_hold_since is not None:
+                state.hold_s += max(0.0, ts - state.on_hold_since)
+            state.on_hold_since = None
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "hold_ended"))
+        elif isinstance(event, ev.Transfer):
+            state.transfers += 1
+            state.queue = event.to_queue
+            state.agent_id = event.to_agent_id or state.agent_id
+            detail = event.to_queue + (f" / {event.to_agent_id}" if event.to_agent_id else "")
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "transfer", detail))
+        elif isinstance(event, ev.CallEnded | ev.CallAbandoned):
+            return self._finished(state, event, seq, ts, batch)
+
+        if state.status == "live":
+            self._rescore(state, seq, ts, batch, customer_turn=isinstance(event, ev.Utterance)
+                          and event.speaker == "customer")
+            if batch.turns and batch.turns[-1].call_id == state.call_id and batch.turns[-1].seq == seq:
+                t = batch.turns[-1]
+                batch.turns[-1] = TurnRow(t.call_id, t.seq, t.ts, t.speaker, t.text, t.start_ms,
+                                          t.end_ms, t.sentiment, state.risk)
+        batch.states[state.call_id] = state.to_json()
+        batch.calls[state.call_id] = self._row(state, ts)
+        out.updates.append(self._update(state, seq, ts, sentiment))
+        return out
+
+    def _started(self, state: CallState, event: ev.CallStarted, ts: float) -> None:
+        state.status = "live"
+        state.queue, state.customer_id = event.queue, event.customer_id
+        state.agent_id, state.agent_name, state.team = event.agent_id, event.agent_name, event.team
+        state.channel, state.language, state.consent = event.channel, event.language, event.consent
+        state.started_at, state.wait_s = ts, event.wait_s
+        if state.queued_at is None:
+            state.queued_at = ts - event.wait_s
+        last = self.customers.get(event.customer_id)
+        state.repeat_caller = last is not None and ts - last < REPEAT_WINDOW_S
+
+    def _utterance(
+        self, state: CallState, event: ev.Utterance, seq: int, ts: float, batch: StoreBatch
+    ) -> float | None:
+        if not state.consent:
+            return None
+        if state.status == "queued":  # speech before call_started: treat the call as live
+            state.status = "live"
+            state.started_at = state.started_at or ts
+        sentiment = self.sentiment.predict_one(event.text)
+        found = self.phrases.match(event.speaker, event.text)
+        state.add_phrases(event.speaker, found)
+        state.add_turn(seq, event.speaker, event.text, event.start_ms, event.end_ms)
+        if event.speaker == "customer":
+            state.add_customer_sentiment(sentiment, event.duration_ms)
+            if found & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
+                state.awaiting_ack = True
+            if "when" in found:
+                state.awaiting_timeframe = True
+        else:
+            if "reflect" in found or "empathy" in found:
+                state.awaiting_ack = False
+            if "timeframe" in found:
+                state.awaiting_timeframe = False
+        batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
+                                   event.start_ms, event.end_ms, sentiment, state.risk))
+        return sentiment
+
+    def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
+                 customer_turn: bool) -> None:  # fmt: skip
+        x = self.features(state, ts)
+        learned = self.risk.predict_proba_one(x)
+        floor, rule_reasons = self.risk.rule_floor(x)
+        risk = max(learned, floor)
+        lapses = self.playbook.lapses(state, x)
+        reasons = list(rule_reasons)
+        for r in top_reasons(self.risk.contributions(x), x, state, limit=4):
+            if r not in reasons:
+                reasons.append(r)
+        for cue in lapses:
+            if len(reasons) >= 5:
+                break
+            if cue.reason.lower() not in (r.lower() for r in reasons):
+                reasons.append(cue.reason)
+        whispers = [c.whisper for c in lapses if c.whisper]
+        state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
+        state.whisper = whispers[0] if whispers else None
+        state.risk = risk
+        state.peak_risk = max(state.peak_risk, risk)
+        was_hot = state.level == "hot"
+        if risk >= self.hot_threshold or (was_hot and risk >= self.hot_threshold - 0.1):
+            state.level = "hot"
+        elif risk >= self.warm_threshold:
+            state.level = "warming"
+        else:
+            state.level = "calm"
+        if state.level == "hot" and not was_hot:
+            state.hot_since = ts
+            batch.alerts.append(AlertRow(state.call_id, seq, ts, risk, tuple(state.reasons)))
+        elif state.level != "hot":
+            state.hot_since = None
+        if customer_turn:
+            state.add_snapshot(x, learned)
+
+    def features(self, state: CallState, now: float) -> dict[str, float]:
+        norm = self.agent_wpm.get(state.agent_id or "")
+        return call_features(state, now=now, agent_norm_wpm=norm)
+
+    def _finished(self, state: CallState, event: ev.CallEvent, seq: int, ts: float,
+                  batch: StoreBatch) -> Applied:  # fmt: skip
+        out = Applied()
+        state.ended_at = ts
+        if isinstance(event, ev.CallEnded):
+            state.status, state.disposition, state.csat = "ended", event.disposition, event.csat
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "ended", event.disposition))
+            out.examples = self._outcome_examples(state, event.disposition == "escalated")
+            for example in out.examples:
+                self.learn(example)
+            self._remember_agent(state)
+        else:
+            state.status = "abandoned"
+            batch.markers.append(MarkerRow(state.call_id, seq, ts, "abandoned"))
+        if state.customer_id:
+            self.customers[state.customer_id] = ts
+            self.customers.move_to_end(state.customer_id)
+            while len(self.customers) > MAX_CUSTOMERS:
+                self.customers.popitem(last=False)
+        batch.calls[state.call_id] = self._row(state, ts)
+        batch.states[state.call_id] = TOMBSTONE
+        out.updates.append(self._update(state, seq, ts, None))
+        self._forget(state.call_id)
+        return out
+
+    def _remember_agent(self, state: CallState) -> None:
+        wpm = state.agent_wpm
+        if wpm and state.agent_id:
+            prev = self.agent_wpm.get(state.agent_id)
+            self.agent_wpm[state.agent_id] = wpm if prev is None else 0.8 * prev + 0.2 * wpm
+
+    def _outcome_examples(self, state: CallState, label: bool) -> list[TrainingExample]:
+        snaps = state.snapshots
+        if not snaps:
+            return []
+        peak = max(float(s["p"]) for s in snaps)
+        self.auc.update(label, peak)
+        self.log_loss.update(label, peak)
+        self.n_outcomes += 1
+        w = 1.0 / len(snaps) ** 0.5
+        return [TrainingExample(state.call_id, dict(s["x"]), label, w, "outcome", float(s["p"]))
+                for s in snaps]  # fmt: skip
+
+    # --- supervisor actions -----------------------------------------------------------
+
+    def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch) -> Applied:
+        """Store a supervisor action; feedback becomes a training example."""
+        batch.actions.append(ActionRow(
+            action.action_id, action.call_id, action.action, action.supervisor_id,
+            action.ts.timestamp(), action.agent_id, action.text, action.label,
+            action.utterance_seq, action.sentiment))  # fmt: skip
+        out = Applied()
+        state = self.calls.get(action.call_id)
+        if action.action != "feedback" or state is None:
+            return out
+        if action.label is not None:
+            x = self.features(state, action.ts.timestamp())
+            example = TrainingExample(state.call_id, x, action.label == "hot", 1.0, "feedback",
+                                      self.risk.predict_proba_one(x))
+            self.learn(example)
+            out.examples.append(example)
+        if action.utterance_seq is not None and action.sentiment is not None:
+            text = state.text_of(action.utterance_seq)
+            if text is not None:
+                self.sentiment.learn_one(text, action.sentiment)
+        return out
+
+    def learn(self, example: TrainingExample) -> None:
+        self.risk.learn_one(example.features, example.label, w=example.weight)
+
+    # --- rows and updates --------------------------------------------------------------
+
+    def _row(self, s: CallState, ts: float) -> CallRow:
+        return CallRow(
+            call_id=s.call_id, status=s.status, queue=s.queue, customer_id=s.customer_id,
+            updated_at=ts, agent_id=s.agent_id, agent_name=s.agent_name, team=s.team,
+            channel=s.channel, language=s.language, consent=s.consent, queued_at=s.queued_at,
+            started_at=s.started_at, ended_at=s.ended_at, wait_s=s.wait_s,
+            disposition=s.disposition, csat=s.csat,
+            sentiment=None if s.sentiment_ewm is None else round(s.sentiment_ewm, 4),
+            sentiment_trend=tuple(s.trend), risk=round(s.risk, 4),
+            peak_risk=round(s.peak_risk, 4), level=s.level, reasons=tuple(s.reasons),
+            whisper=s.whisper, hot_since=s.hot_since, n_turns=s.n_customer_turns + s.n_agent_turns,
+            holds=s.holds, transfers=s.transfers, on_hold=s.on_hold_since is not None,
+            last_seq=s.last_seq,
+        )  # fmt: skip
+
+    @staticmethod
+    def _update(s: CallState, seq: int, ts: float, sentiment: float | None) -> ScoreUpdate:
+        return ScoreUpdate(s.call_id, seq, ts, s.status, s.risk, s.level, sentiment,
+                           tuple(s.reasons), s.whisper)  # fmt: skip
+
+    def validation(self) -> dict[str, float | int | None]:
+        """Progressive-validation figures of the risk model so far."""
+        return {
+            "outcomes": self.n_outcomes,
+            "roc_auc": round(self.auc.get(), 4) if self.n_outcomes else None,
+            "log_loss": round(self.log_loss.get(), 4) if self.n_outcomes else None,
+            "risk_labels": self.risk.n_labels,
+            "sentiment_labels": self.sentiment.n_labels,
+        }
+
+    def validation_json(self) -> str:
+        return json.dumps(self.validation())

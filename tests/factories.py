@@ -1,0 +1,73 @@
+"""Small hand-written calls for tests (our own words; never the shared data sets)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from streaming.events import CallEvent, event_from_dict, event_to_dict
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class CallScript:
+    """Builds one call's events with increasing seq, ts and speech times."""
+
+    def __init__(self, call_id: str, *, start: datetime = T0, agent_id: str = "a1",
+                 customer_id: str = "cust1", queue: str = "billing", consent: bool = True) -> None:
+        self.call_id, self.t, self.ms, self.seq = call_id, start, 0, 0
+        self.events: list[CallEvent] = []
+        self.add("call_queued", queue=queue, customer_id=customer_id)
+        self.add("call_started", queue=queue, agent_id=agent_id, agent_name="Ana Silva",
+                 team="Team Blue", customer_id=customer_id, channel="voice", language="en",
+                 wait_s=12.0, consent=consent, dt=12)
+
+    def add(self, type_: str, dt: float = 1.0, **fields: Any) -> CallScript:
+        self.seq += 1
+        self.t += timedelta(seconds=dt)
+        obj = {"type": type_, "call_id": self.call_id, "ts": self.t.isoformat(), "seq": self.seq,
+               **fields}
+        self.events.append(event_from_dict(obj))
+        return self
+
+    def say(self, speaker: str, text: str, secs: float = 4.0, gap: float = 0.5,
+            overlap: bool = False) -> CallScript:
+        start = self.ms + int(gap * 1000) if not overlap else max(0, self.ms - 1500)
+        end = start + int(secs * 1000)
+        self.ms = end
+        return self.add("utterance", dt=gap + secs, speaker=speaker, text=text, start_ms=start,
+                        end_ms=end)
+
+    def end(self, disposition: str = "resolved", csat: int | None = None) -> CallScript:
+        fields: dict[str, Any] = {"disposition": disposition}
+        if csat is not None:
+            fields["csat"] = csat
+        return self.add("call_ended", **fields)
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [event_to_dict(e) for e in self.events]
+
+
+def calm_call(call_id: str = "calm-1", **kw: Any) -> CallScript:
+    return (CallScript(call_id, **kw)
+            .say("agent", "Thanks for calling, how can I help you today?")
+            .say("customer", "Hi, I'd like to update the address on my account please.")
+            .say("agent", "Of course, I can do that for you right now.")
+            .say("customer", "Great, thank you, that's really helpful.")
+            .say("agent", "All done. Is there anything else I can help with?")
+            .say("customer", "No, that's perfect. Thanks a lot, have a nice day!")
+            .end("resolved", 5))
+
+
+def angry_call(call_id: str = "angry-1", **kw: Any) -> CallScript:
+    return (CallScript(call_id, **kw)
+            .say("agent", "Thanks for calling, how can I help?")
+            .say("customer", "This is the third time I've called about my broken router and "
+                 "nobody has fixed it. It's ridiculous.", secs=8)
+            .say("agent", "As I said, the provisioning backend shows no fault.", overlap=True)
+            .say("customer", "I don't care what your system says, it is still not working and "
+                 "I am furious.", secs=7)
+            .say("agent", "You need to listen, there's nothing I can do.", overlap=True)
+            .say("customer", "Then I want to speak to your manager right now or I'm cancelling "
+                 "my contract.", secs=6)
+            .end("escalated", 1))

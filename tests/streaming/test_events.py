@@ -1,0 +1,86 @@
+import json
+
+import pytest
+
+from streaming.errors import InvalidEvent
+from streaming.events import (
+    CallStarted,
+    Utterance,
+    encode,
+    event_to_dict,
+    parse_action,
+    parse_event,
+)
+from tests.factories import angry_call
+
+GOOD = {"type": "utterance", "call_id": "c1", "ts": "2026-01-05T09:00:00Z", "seq": 3,
+        "speaker": "agent", "text": "hello", "start_ms": 100, "end_ms": 900}
+
+
+def raw(**changes):
+    obj = {**GOOD, **changes}
+    return json.dumps({k: v for k, v in obj.items() if v is not ...}).encode()
+
+
+def test_every_event_type_round_trips():
+    for event in angry_call().events:
+        assert parse_event(encode(event_to_dict(event))) == event
+
+
+def test_utterance_is_typed_and_times_are_utc():
+    e = parse_event(raw(ts="2026-01-05T10:00:00+01:00"))
+    assert isinstance(e, Utterance)
+    assert e.ts.utcoffset().total_seconds() == 0 and e.ts.hour == 9
+    assert e.seq == 3 and e.duration_ms == 800
+
+
+def test_call_started_consent_defaults_to_true():
+    e = parse_event(json.dumps({
+        "type": "call_started", "call_id": "c", "ts": "2026-01-05T09:00:00Z", "queue": "q",
+        "agent_id": "a", "agent_name": "A", "team": "t", "customer_id": "k", "channel": "voice",
+        "language": "en", "wait_s": 3}).encode())
+    assert isinstance(e, CallStarted) and e.consent is True and e.wait_s == 3.0
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"{not json", "not valid JSON"),
+    (b"[1, 2]", "must be a JSON object"),
+    (raw(type="call_exploded"), "unknown event type"),
+    (raw(call_id=...), "missing field 'call_id'"),
+    (raw(call_id=""), "must not be empty"),
+    (raw(ts="yesterday"), "not an ISO-8601 time"),
+    (raw(ts="2026-01-05T09:00:00"), "has no timezone"),
+    (raw(speaker="robot"), "must be one of customer, agent"),
+    (raw(end_ms=50), "before start_ms"),
+    (raw(start_ms=-1), "must be >= 0"),
+    (raw(seq="7"), "must be a number"),
+    (raw(text=5), "must be a string"),
+    (raw(confidence=1.5), "must be <= 1"),
+    (b'\xff\xfe', "not valid JSON"),
+])
+def test_invalid_events_say_why(payload, reason):
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(payload)
+    assert reason in info.value.reason
+
+
+def test_call_ended_checks_disposition_and_csat():
+    base = {"type": "call_ended", "call_id": "c", "ts": "2026-01-05T09:00:00Z"}
+    assert parse_event(json.dumps({**base, "disposition": "resolved", "csat": 4})).csat == 4
+    with pytest.raises(InvalidEvent, match="disposition"):
+        parse_event(json.dumps({**base, "disposition": "happy"}))
+    with pytest.raises(InvalidEvent, match="csat"):
+        parse_event(json.dumps({**base, "disposition": "resolved", "csat": 9}))
+
+
+def test_supervisor_actions_validate():
+    base = {"action_id": "x1", "call_id": "c", "supervisor_id": "s", "ts": "2026-01-05T09:00:00Z"}
+    a = parse_action(json.dumps({**base, "action": "whisper", "text": "Slow down", "agent_id": "a"}))
+    assert a.text == "Slow down" and a.agent_id == "a"
+    assert parse_action(json.dumps({**base, "action": "feedback", "label": "not_hot"})).label == "not_hot"
+    with pytest.raises(InvalidEvent, match="needs a non-empty 'text'"):
+        parse_action(json.dumps({**base, "action": "whisper", "text": " "}))
+    with pytest.raises(InvalidEvent, match="feedback needs"):
+        parse_action(json.dumps({**base, "action": "feedback"}))
+    with pytest.raises(InvalidEvent, match="must be one of"):
+        parse_action(json.dumps({**base, "action": "dance"}))

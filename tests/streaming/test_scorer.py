@@ -1,0 +1,109 @@
+from streaming.scoring import Scorer
+from streaming.scoring.state import CallState
+from streaming.store import StoreBatch
+from tests.factories import CallScript, angry_call, calm_call
+
+
+def run(scorer, script):
+    batch = StoreBatch()
+    updates = []
+    for e in script.events:
+        updates += scorer.apply(e, batch).updates
+    return batch, updates
+
+
+def test_calm_call_stays_calm_and_angry_call_turns_hot_with_reasons():
+    scorer = Scorer()
+    calm, _ = run(scorer, calm_call())
+    assert max(u.risk for u in [*calm.turns]) < 0.4
+    assert calm.calls["calm-1"].status == "ended" and calm.calls["calm-1"].peak_risk < 0.4
+    assert not calm.alerts
+
+    angry, updates = run(scorer, angry_call())
+    row = angry.calls["angry-1"]
+    assert row.peak_risk >= 0.7
+    assert len(angry.alerts) == 1  # turned hot once, with its reasons
+    assert angry.alerts[0].reasons  # the alert says why
+    last_turn = [u for u in updates if u.status == "live"][-1]
+    assert last_turn.reasons[:2] == ("asked for a manager", "threatened to cancel")
+    hot = [u for u in updates if u.level == "hot"]
+    assert hot and all(u.reasons for u in hot)
+
+
+def test_risk_rises_before_the_manager_request():
+    scorer = Scorer()
+    batch, updates = run(scorer, angry_call())
+    risks = [t.risk for t in batch.turns if t.speaker == "customer"]
+    assert risks[1] > risks[0]  # repeat contact, interruption and anger before any manager ask
+    assert risks[1] >= 0.4
+
+
+def test_turn_sentiment_is_scored_per_speaker():
+    batch, _ = run(Scorer(), angry_call())
+    customer = [t.sentiment for t in batch.turns if t.speaker == "customer"]
+    assert all(-1 <= s <= 1 for s in customer)
+    assert min(customer) < -0.3
+    calm, _ = run(Scorer(), calm_call())
+    assert max(t.sentiment for t in calm.turns if t.speaker == "customer") > 0.3
+
+
+def test_replayed_events_are_duplicates():
+    scorer = Scorer()
+    script = angry_call()
+    batch = StoreBatch()
+    for e in script.events[:4]:
+        scorer.apply(e, batch, partition=0, offset=e.seq)
+    again = [scorer.apply(e, StoreBatch(), partition=0, offset=e.seq).duplicate
+             for e in script.events[:4]]
+    assert all(again)
+    # events without seq are deduplicated by Kafka offset
+    from dataclasses import replace
+    e5 = replace(script.events[4], seq=None)
+    assert not scorer.apply(e5, StoreBatch(), partition=0, offset=5).duplicate
+    assert scorer.apply(e5, StoreBatch(), partition=0, offset=5).duplicate
+
+
+def test_state_survives_a_restart_through_json():
+    first = Scorer()
+    script = angry_call()
+    batch = StoreBatch()
+    for e in script.events[:5]:
+        first.apply(e, batch)
+    saved = batch.states["angry-1"]
+    second = Scorer()
+    assert second.missing({"angry-1"}) == ["angry-1"]
+    second.adopt("angry-1", saved)
+    rest_a, rest_b = StoreBatch(), StoreBatch()
+    for e in script.events[5:]:
+        first.apply(e, rest_a)
+        second.apply(e, rest_b)
+    assert rest_a.calls["angry-1"] == rest_b.calls["angry-1"]
+    assert second.apply(script.events[0], StoreBatch()).duplicate  # ended calls drop replays
+
+
+def test_no_consent_means_no_text_scored_or_stored():
+    script = CallScript("nc", consent=False).say("customer", "I want your manager now!").end()
+    batch, updates = run(Scorer(), script)
+    assert not batch.turns
+    assert batch.calls["nc"].reasons == () and batch.calls["nc"].sentiment is None
+    assert batch.calls["nc"].status == "ended"
+
+
+def test_outcomes_train_the_model_and_feedback_is_learned():
+    scorer = Scorer()
+    for i in range(3):
+        run(scorer, angry_call(f"a{i}", customer_id=f"k{i}"))
+        run(scorer, calm_call(f"c{i}", customer_id=f"m{i}"))
+    v = scorer.validation()
+    assert v["outcomes"] == 6 and v["risk_labels"] > 6
+    assert v["roc_auc"] == 1.0  # angry calls peaked above calm ones, predicted before learning
+
+
+def test_repeat_caller_is_recognised():
+    scorer = Scorer()
+    run(scorer, calm_call("first", customer_id="same"))
+    batch, _ = run(scorer, calm_call("second", customer_id="same"))
+    states = [s for s in batch.states.values() if s != "ended"]
+    assert not states  # ended calls leave memory
+    assert "second" not in scorer.calls
+    assert CallState.from_json(CallState("x", repeat_caller=True).to_json()).repeat_caller

@@ -110,12 +110,15 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     Unless ``keep_ts``, event times are shifted (and compressed by ``speed``) so the
     first event is "now" and the wallboard shows the calls as live. Lines are sent
     as they are otherwise: an invalid event reaches the scorer, which sends it to
-    the DLQ. Returns how many events were published.
+    the DLQ. A line that is not a JSON object stops the replay before anything is
+    sent. Returns how many events were published.
     """
     if speed <= 0:
         raise ConfigError("--speed must be greater than 0")
     if not path.exists():
         raise ConfigError(f"no such file: {path}")
+    for _ in read_lines(path):  # check the whole file first: all of it is sent, or none
+        pass
     stop = stop or threading.Event()
     producer = make_producer(settings)
     sent, first, wall0 = 0, None, time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,21 +31,32 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+def new_kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Callable[[], Settings]:
+    """Makes Settings on the real broker with fresh topics, group and store each call."""
+
+    def make() -> Settings:
+        prefix = f"t{uuid.uuid4().hex[:10]}-"
+        data = tmp_path / prefix
+        s = Settings(
+            bootstrap_servers=broker.bootstrap_servers,
+            topic_prefix=prefix,
+            group_id=f"{prefix}scorer",
+            partitions=3,
+            max_poll_interval_ms=3000,
+            session_timeout_ms=6000,
+            data_dir=data,
+            store_url=f"sqlite:///{data / 'callheat.db'}",
+        )
+        create_topics(s.bootstrap_servers, s.topics.all(), s.partitions)
+        return s
+
+    return make
+
+
+@pytest.fixture
+def kafka_settings(new_kafka_settings: Callable[[], Settings]) -> Settings:
     """Settings on the real broker with fresh topics and a fresh group for this test."""
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    s = Settings(
-        bootstrap_servers=broker.bootstrap_servers,
-        topic_prefix=prefix,
-        group_id=f"{prefix}scorer",
-        partitions=3,
-        max_poll_interval_ms=3000,
-        session_timeout_ms=6000,
-        data_dir=tmp_path / "data",
-        store_url=f"sqlite:///{tmp_path / 'data' / 'callheat.db'}",
-    )
-    create_topics(s.bootstrap_servers, s.topics.all(), s.partitions)
-    return s
+    return new_kafka_settings()
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""The console script: bad arguments get one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from streaming.cli import main
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["simulate", "--speed", "0"], "must be greater than 0"),
+    (["simulate", "--speed", "fast"], "expected a number"),
+    (["simulate", "--calls", "-3"], "must be 0 or more"),
+    (["run", "--port", "70000"], "a port is 1-65535"),
+    (["replay"], "the following arguments are required: file"),
+    (["frobnicate"], "invalid choice"),
+    ([], "the following arguments are required: command"),
+])
+def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and err.startswith("callheat")
+
+
+def test_bad_setting_from_the_environment_is_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("CALLHEAT_HOT_THRESHOLD", "2")
+    assert main(["replay", str(tmp_path / "x.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hot_threshold" in err
+
+
+def test_replay_of_a_missing_file_is_a_clear_error(capsys, tmp_path):
+    assert main(["replay", str(tmp_path / "nope.jsonl")]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_unreachable_store_url_scheme_is_one_line(capsys):
+    assert main(["score", "--store-url", "mysql://x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unsupported store URL" in err
+
+
+def test_help_runs_from_the_installed_script():
+    out = subprocess.run([sys.executable, "-m", "streaming.cli", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    for sub in ("run", "broker", "simulate", "score", "dashboard", "record", "replay"):
+        assert sub in out

@@ -38,6 +38,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _at_least_one(text: str) -> int:
+    value = _positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _port(text: str) -> int:
     value = _positive_int(text)
     if not 1 <= value <= 65535:
@@ -163,6 +170,20 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from streaming.bench import run_bench
+
+    report = run_bench(args.events, args.batch_size, args.broker,
+                       progress=(lambda _: None) if args.json else print)  # fmt: skip
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"peak memory (RSS): {report['peak_rss_mb']:.0f} MB")
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.run import run_all
 
@@ -239,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-ts", action="store_true",
                    help="keep the recorded timestamps (default: shift them to now)")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
+    p.add_argument("--events", type=_at_least_one, default=50_000, help="events (default 50000)")
+    p.add_argument("--batch-size", type=_at_least_one, default=2_000, help="events per batch")
+    p.add_argument("--broker", action="store_true",
+                   help="also measure end to end through a fresh embedded broker")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,151 @@
+"""``callheat bench``: how fast the scorer is, measured, never asserted in tests.
+
+Stages, each on the same simulated events (so runs are comparable):
+
+- ``score``: the :class:`~streaming.scoring.Scorer` alone (models, state, reasons);
+- ``score+store``: plus one SQLite transaction per batch, as the live loop does;
+- ``end-to-end`` (``--broker``): publish to a fresh embedded broker, then the real
+  :class:`~streaming.consumer.ScorerService` consumes, scores, writes, publishes
+  ``call-scores`` and commits, until every event is done.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from streaming.events import CallEvent, encode, event_to_dict
+from streaming.scoring import Scorer
+from streaming.settings import Settings
+from streaming.simulator import SimConfig, generate
+from streaming.store import StoreBatch, open_store
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    stage: str
+    events: int
+    seconds: float
+    events_per_s: float
+    batch_p50_ms: float | None = None
+    batch_p99_ms: float | None = None
+
+
+def simulated_events(n: int, seed: int = 7, concurrency: int = 200) -> list[CallEvent]:
+    start = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    out = []
+    for _, event in generate(SimConfig(seed=seed, concurrency=concurrency, start=start)):
+        out.append(event)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def bench_score(events: list[CallEvent]) -> StageResult:
+    scorer = Scorer()
+    t0 = time.perf_counter()
+    batch = StoreBatch()
+    for i, e in enumerate(events):
+        scorer.apply(e, batch)
+        if i % 2000 == 1999:
+            batch = StoreBatch()
+    dt = time.perf_counter() - t0
+    return StageResult("score", len(events), dt, len(events) / dt)
+
+
+def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path) -> StageResult:
+    scorer = Scorer()
+    store = open_store(f"sqlite:///{workdir / 'bench.db'}")
+    latencies = []
+    t0 = time.perf_counter()
+    for start in range(0, len(events), batch_size):
+        b0 = time.perf_counter()
+        batch = StoreBatch()
+        for e in events[start : start + batch_size]:
+            scorer.apply(e, batch)
+        store.apply(batch)
+        latencies.append((time.perf_counter() - b0) * 1000)
+    dt = time.perf_counter() - t0
+    store.close()
+    return StageResult("score+store", len(events), dt, len(events) / dt,
+                       _percentile(latencies, 50), _percentile(latencies, 99))  # fmt: skip
+
+
+def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) -> StageResult:
+    from streaming.broker import EmbeddedBroker, create_topics, free_port
+    from streaming.consumer import ScorerService
+    from streaming.kafka_io import make_producer
+
+    with EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log") as broker:
+        prefix = f"bench{uuid.uuid4().hex[:6]}-"
+        settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
+                            group_id=f"{prefix}scorer", data_dir=workdir,
+                            store_url=f"sqlite:///{workdir / 'e2e.db'}",
+                            max_poll_interval_ms=3000, batch_max_records=batch_size)  # fmt: skip
+        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+        producer = make_producer(settings, linger_ms=20, batch_size=256 * 1024)
+        for e in events:
+            producer.send(settings.topics.call_events, key=e.call_id.encode(),
+                          value=encode(event_to_dict(e)))  # fmt: skip
+        producer.flush()
+        producer.close()
+        store = open_store(settings.store_url)
+        service = ScorerService(settings, store)
+        stop = threading.Event()
+        t0: float | None = None
+        done = 0
+        try:
+            while done < len(events):
+                records = service.consumer.poll(timeout_ms=200, max_records=batch_size)
+                if not records:
+                    continue
+                t0 = t0 or time.perf_counter()
+                stats = service.process(records)
+                service.producer.flush()
+                service.consumer.commit()
+                done += stats.events + stats.duplicates + stats.dlq
+        finally:
+            stop.set()
+            service.close()
+            store.close()
+        dt = time.perf_counter() - (t0 or time.perf_counter())
+    return StageResult("end-to-end", done, dt, done / dt if dt else 0.0)
+
+
+def run_bench(n_events: int, batch_size: int, broker: bool,
+              progress: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
+    progress(f"generating {n_events} simulated events ...")
+    events = simulated_events(n_events)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="callheat-bench-") as tmp:
+        workdir = Path(tmp)
+        results.append(bench_score(events))
+        progress(_line(results[-1]))
+        results.append(bench_score_store(events, batch_size, workdir))
+        progress(_line(results[-1]))
+        if broker:
+            results.append(bench_end_to_end(events, workdir, batch_size))
+            progress(_line(results[-1]))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"events": len(events), "batch_size": batch_size, "peak_rss_mb": round(peak_mb, 1),
+            "stages": [asdict(r) for r in results]}  # fmt: skip
+
+
+def _line(r: StageResult) -> str:
+    extra = ""
+    if r.batch_p50_ms is not None:
+        extra = f"  batch p50 {r.batch_p50_ms:.1f} ms, p99 {r.batch_p99_ms:.1f} ms"
+    return f"  {r.stage:<12} {r.events:>8} events in {r.seconds:6.2f} s = {r.events_per_s:>8,.0f}/s{extra}"

@@ -61,6 +61,7 @@ def bench_score(events: list[CallEvent]) -> StageResult:
     for i, e in enumerate(events):
         scorer.apply(e, batch)
         if i % 2000 == 1999:
+            scorer.flush(batch)
             batch = StoreBatch()
     dt = time.perf_counter() - t0
     return StageResult("score", len(events), dt, len(events) / dt)
@@ -76,6 +77,7 @@ def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path) -
         batch = StoreBatch()
         for e in events[start : start + batch_size]:
             scorer.apply(e, batch)
+        scorer.flush(batch)
         store.apply(batch)
         latencies.append((time.perf_counter() - b0) * 1000)
     dt = time.perf_counter() - t0

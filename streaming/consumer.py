@@ -150,6 +150,7 @@ class ScorerService:
                 continue
             stats.events += 1
             updates.extend(applied.updates)
+        self.scorer.flush(batch)
         batch.meta["validation"] = self.scorer.validation_json()
         self._write(batch)
         for u in updates:

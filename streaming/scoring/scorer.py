@@ -101,6 +101,7 @@ class Scorer:
         self.auc = metrics.ROCAUC()
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
+        self._dirty: set[str] = set()  # calls changed since the last flush()
 
     # --- state management ----------------------------------------------------------
 
@@ -117,6 +118,7 @@ class Scorer:
 
     def _forget(self, call_id: str) -> None:
         self.calls.pop(call_id, None)
+        self._dirty.discard(call_id)
         self.ended[call_id] = None
         while len(self.ended) > 100_000:
             self.ended.popitem(last=False)
@@ -142,14 +144,14 @@ class Scorer:
         seq = event.seq if event.seq is not None else state.last_seq + 1
         state.last_seq = seq
         ts = event.ts.timestamp()
+        state.updated_at = ts
         out = Applied()
         sentiment: float | None = None
 
         if isinstance(event, ev.Utterance):
             sentiment = self._utterance(state, event, seq, ts, batch)
             if sentiment is None:  # no consent: nothing scored or stored
-                batch.states[state.call_id] = state.to_json()
-                batch.calls[state.call_id] = self._row(state, ts)
+                self._dirty.add(state.call_id)
                 return out
         elif isinstance(event, ev.CallQueued):
             state.queue, state.customer_id, state.status = event.queue, event.customer_id, "queued"
@@ -183,10 +185,22 @@ class Scorer:
                 t = batch.turns[-1]
                 batch.turns[-1] = TurnRow(t.call_id, t.seq, t.ts, t.speaker, t.text, t.start_ms,
                                           t.end_ms, t.sentiment, state.risk)
-        batch.states[state.call_id] = state.to_json()
-        batch.calls[state.call_id] = self._row(state, ts)
+        self._dirty.add(state.call_id)
         out.updates.append(self._update(state, seq, ts, sentiment))
         return out
+
+    def flush(self, batch: StoreBatch) -> None:
+        """Write the rows and persisted state of every call changed since the last flush.
+
+        Done once per batch rather than per event: serialising state is the
+        costliest step, and only a call's last version in a batch matters.
+        """
+        for call_id in self._dirty:
+            state = self.calls.get(call_id)
+            if state is not None:
+                batch.calls[call_id] = self._row(state)
+                batch.states[call_id] = state.to_json()
+        self._dirty.clear()
 
     def _started(self, state: CallState, event: ev.CallStarted, ts: float) -> None:
         state.status = "live"
@@ -285,7 +299,8 @@ class Scorer:
             self.customers.move_to_end(state.customer_id)
             while len(self.customers) > MAX_CUSTOMERS:
                 self.customers.popitem(last=False)
-        batch.calls[state.call_id] = self._row(state, ts)
+        state.updated_at = ts
+        batch.calls[state.call_id] = self._row(state)
         batch.states[state.call_id] = TOMBSTONE
         out.updates.append(self._update(state, seq, ts, None))
         self._forget(state.call_id)
@@ -338,10 +353,10 @@ class Scorer:
 
     # --- rows and updates --------------------------------------------------------------
 
-    def _row(self, s: CallState, ts: float) -> CallRow:
+    def _row(self, s: CallState) -> CallRow:
         return CallRow(
             call_id=s.call_id, status=s.status, queue=s.queue, customer_id=s.customer_id,
-            updated_at=ts, agent_id=s.agent_id, agent_name=s.agent_name, team=s.team,
+            updated_at=s.updated_at, agent_id=s.agent_id, agent_name=s.agent_name, team=s.team,
             channel=s.channel, language=s.language, consent=s.consent, queued_at=s.queued_at,
             started_at=s.started_at, ended_at=s.ended_at, wait_s=s.wait_s,
             disposition=s.disposition, csat=s.csat,

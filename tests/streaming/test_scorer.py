@@ -9,6 +9,7 @@ def run(scorer, script):
     updates = []
     for e in script.events:
         updates += scorer.apply(e, batch).updates
+    scorer.flush(batch)
     return batch, updates
 
 
@@ -69,6 +70,7 @@ def test_state_survives_a_restart_through_json():
     batch = StoreBatch()
     for e in script.events[:5]:
         first.apply(e, batch)
+    first.flush(batch)
     saved = batch.states["angry-1"]
     second = Scorer()
     assert second.missing({"angry-1"}) == ["angry-1"]

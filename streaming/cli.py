@@ -133,7 +133,8 @@ def dashboard_command(settings: Settings) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(app),
             "--server.address", settings.dashboard_host,
             "--server.port", str(settings.dashboard_port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]  # fmt: skip
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

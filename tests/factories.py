@@ -14,13 +14,16 @@ class CallScript:
     """Builds one call's events with increasing seq, ts and speech times."""
 
     def __init__(self, call_id: str, *, start: datetime = T0, agent_id: str = "a1",
-                 customer_id: str = "cust1", queue: str = "billing", consent: bool = True) -> None:
+                 agent_name: str = "Ana Silva", team: str = "Team Blue",
+                 customer_id: str = "cust1", queue: str = "billing", consent: bool = True,
+                 answered: bool = True) -> None:
         self.call_id, self.t, self.ms, self.seq = call_id, start, 0, 0
         self.events: list[CallEvent] = []
         self.add("call_queued", queue=queue, customer_id=customer_id)
-        self.add("call_started", queue=queue, agent_id=agent_id, agent_name="Ana Silva",
-                 team="Team Blue", customer_id=customer_id, channel="voice", language="en",
-                 wait_s=12.0, consent=consent, dt=12)
+        if answered:
+            self.add("call_started", queue=queue, agent_id=agent_id, agent_name=agent_name,
+                     team=team, customer_id=customer_id, channel="voice", language="en",
+                     wait_s=12.0, consent=consent, dt=12)
 
     def add(self, type_: str, dt: float = 1.0, **fields: Any) -> CallScript:
         self.seq += 1
@@ -48,19 +51,19 @@ class CallScript:
         return [event_to_dict(e) for e in self.events]
 
 
-def calm_call(call_id: str = "calm-1", **kw: Any) -> CallScript:
-    return (CallScript(call_id, **kw)
+def calm_call(call_id: str = "calm-1", ended: bool = True, **kw: Any) -> CallScript:
+    script = (CallScript(call_id, **kw)
             .say("agent", "Thanks for calling, how can I help you today?")
             .say("customer", "Hi, I'd like to update the address on my account please.")
             .say("agent", "Of course, I can do that for you right now.")
             .say("customer", "Great, thank you, that's really helpful.")
             .say("agent", "All done. Is there anything else I can help with?")
-            .say("customer", "No, that's perfect. Thanks a lot, have a nice day!")
-            .end("resolved", 5))
+            .say("customer", "No, that's perfect. Thanks a lot, have a nice day!"))
+    return script.end("resolved", 5) if ended else script
 
 
-def angry_call(call_id: str = "angry-1", **kw: Any) -> CallScript:
-    return (CallScript(call_id, **kw)
+def angry_call(call_id: str = "angry-1", ended: bool = True, **kw: Any) -> CallScript:
+    script = (CallScript(call_id, **kw)
             .say("agent", "Thanks for calling, how can I help?")
             .say("customer", "This is the third time I've called about my broken router and "
                  "nobody has fixed it. It's ridiculous.", secs=8)
@@ -69,5 +72,15 @@ def angry_call(call_id: str = "angry-1", **kw: Any) -> CallScript:
                  "I am furious.", secs=7)
             .say("agent", "You need to listen, there's nothing I can do.", overlap=True)
             .say("customer", "Then I want to speak to your manager right now or I'm cancelling "
-                 "my contract.", secs=6)
-            .end("escalated", 1))
+                 "my contract.", secs=6))
+    return script.end("escalated", 1) if ended else script
+
+
+def uneasy_call(call_id: str = "uneasy-1", **kw: Any) -> CallScript:
+    """A customer getting annoyed, no threats yet: warming, not hot."""
+    return (CallScript(call_id, **kw)
+            .say("agent", "Hello, you're through to support, how can I help?")
+            .say("customer", "My order is late again and I'm not happy about it.", secs=5)
+            .say("agent", "Let me have a look at the order for you.")
+            .add("hold_started", dt=2).add("hold_ended", dt=50)
+            .say("customer", "This is really annoying, I needed it for the weekend.", secs=5))

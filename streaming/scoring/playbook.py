@@ -44,6 +44,22 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
 }
 
 
+# The risk feature that already says what a playbook cue would (so a tile doesn't say it twice).
+SAME_AS_FEATURE = {
+    "abuse": "abuse",
+    "interrupting": "talk_over",
+    "no_empathy": "no_empathy",
+    "repeat_caller": "repeat_contact",
+    "venting": "venting",
+    "no_ack": "no_acknowledgement",
+    "pace_tone": "agent_curt",
+    "handoffs": "transfers",
+    "no_timeframe": "no_timeframe",
+    "stuck": "negative_streak",
+    "jargon": "agent_jargon",
+}
+
+
 class Playbook:
     """Detectors plus the center's wording for each practice."""
 

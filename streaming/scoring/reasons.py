@@ -62,15 +62,21 @@ def describe(feature: str, value: float, state: CallState) -> str | None:
     return phrase(value, state) if phrase else None
 
 
+# A feature that says the same as another one already given is left out.
+SAID_BY = {"worst_turn": "negative_sentiment", "hold_minutes": "holds"}
+
+
 def top_reasons(
     contributions: dict[str, float], x: dict[str, float], state: CallState, limit: int = 3
-) -> list[str]:
-    """The ``limit`` features that raised the risk most, in plain words."""
-    out: list[str] = []
+) -> list[tuple[str, str]]:
+    """The ``limit`` features that raised the risk most: ``(feature, plain words)``."""
+    out: list[tuple[str, str]] = []
     for feature, c in sorted(contributions.items(), key=lambda kv: kv[1], reverse=True):
         if c <= 0.05 or len(out) >= limit:
             break
+        if SAID_BY.get(feature) in (f for f, _ in out):
+            continue
         text = describe(feature, x.get(feature, 0.0), state)
-        if text and text not in out:
-            out.append(text)
+        if text:
+            out.append((feature, text))
     return out

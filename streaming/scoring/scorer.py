@@ -19,7 +19,7 @@ from river import metrics
 from streaming import events as ev
 from streaming.scoring.features import call_features
 from streaming.scoring.phrases import PhraseBook
-from streaming.scoring.playbook import Playbook
+from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook
 from streaming.scoring.reasons import top_reasons
 from streaming.scoring.risk import RiskModel
 from streaming.scoring.sentiment import SentimentModel
@@ -248,13 +248,15 @@ class Scorer:
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
         reasons = list(rule_reasons)
-        for r in top_reasons(self.risk.contributions(x), x, state, limit=4):
-            if r not in reasons:
-                reasons.append(r)
+        said = set()
+        for feature, text in top_reasons(self.risk.contributions(x), x, state, limit=4):
+            said.add(feature)
+            if text not in reasons:
+                reasons.append(text)
         for cue in lapses:
             if len(reasons) >= 5:
                 break
-            if cue.reason.lower() not in (r.lower() for r in reasons):
+            if SAME_AS_FEATURE.get(cue.key) not in said and cue.reason not in reasons:
                 reasons.append(cue.reason)
         whispers = [c.whisper for c in lapses if c.whisper]
         state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
@@ -377,8 +379,8 @@ class Scorer:
         """Progressive-validation figures of the risk model so far."""
         return {
             "outcomes": self.n_outcomes,
-            "roc_auc": round(self.auc.get(), 4) if self.n_outcomes else None,
-            "log_loss": round(self.log_loss.get(), 4) if self.n_outcomes else None,
+            "roc_auc": round(float(self.auc.get()), 4) if self.n_outcomes else None,
+            "log_loss": round(float(self.log_loss.get()), 4) if self.n_outcomes else None,
             "risk_labels": self.risk.n_labels,
             "sentiment_labels": self.sentiment.n_labels,
         }

@@ -1,0 +1,142 @@
+"""A supervisor's whisper and barge-in: publish to Kafka, then record in the store.
+
+A whisper goes to ``agent-coaching`` keyed by the agent (what the agent desktop
+reads) and to ``supervisor-actions`` keyed by the call (what the scorer reads); a
+barge-in goes to ``supervisor-actions`` only. The action is stored only after the
+broker acknowledged every message, so the wallboard never shows an action the
+agent did not get. The scorer stores the same action again when it consumes it;
+both writes are keyed by ``action_id``, so the call shows it once.
+
+``whisper`` / ``barge_in`` check and build an action without touching Kafka (so a
+page can refuse an empty whisper before it connects a producer); ``publish`` sends
+and records it; ``send_whisper`` / ``send_barge_in`` do both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from streaming.errors import BrokerError, CallHeatError, InvalidEvent
+from streaming.events import SupervisorAction, action_to_dict, encode, parse_action
+from streaming.kafka_io import send_json
+from streaming.settings import Settings
+from streaming.store import ActionRow, CallRow, Store
+
+SEND_TIMEOUT_S = 10.0
+
+
+class ActionError(CallHeatError):
+    """The action cannot be sent as asked (no agent on the call, empty whisper...)."""
+
+
+def _now() -> datetime:
+    """Now in UTC, to the millisecond (the precision of the event contract's ``ts``)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _build(action: str, call: CallRow, supervisor_id: str, text: str | None) -> SupervisorAction:
+    """A SupervisorAction that passes the contract's own validation, or ActionError."""
+    if call.status != "live":
+        raise ActionError(f"the call is {call.status}, not live")
+    built = SupervisorAction(
+        action=action,
+        action_id=uuid.uuid4().hex,
+        call_id=call.call_id,
+        supervisor_id=supervisor_id.strip(),
+        ts=_now(),
+        agent_id=call.agent_id,
+        text=text.strip() if text is not None else None,
+    )
+    try:  # the scorer parses it with this very function: refuse what it would reject
+        parse_action(encode(action_to_dict(built)))
+    except InvalidEvent as exc:
+        raise ActionError(f"cannot send this {action.replace('_', '-')}: {exc.reason}") from exc
+    return built
+
+
+def whisper(call: CallRow, text: str, supervisor_id: str) -> SupervisorAction:
+    """A whisper of ``text`` to the call's agent (ActionError if it cannot be delivered)."""
+    if not call.agent_id:
+        raise ActionError("this call has no agent yet: nobody to whisper to")
+    return _build("whisper", call, supervisor_id, text)
+
+
+def barge_in(call: CallRow, supervisor_id: str) -> SupervisorAction:
+    """``supervisor_id`` joins the call."""
+    return _build("barge_in", call, supervisor_id, None)
+
+
+def publish(
+    store: Store,
+    producer: KafkaProducer,
+    settings: Settings,
+    action: SupervisorAction,
+    timeout_s: float = SEND_TIMEOUT_S,
+) -> ActionRow:
+    """Publish ``action``, wait for the broker's acknowledgement, then store it.
+
+    Raises BrokerError if any message was not acknowledged; nothing is stored then.
+    """
+    topics = settings.topics
+    messages = [(topics.supervisor_actions, action.call_id)]
+    if action.action == "whisper" and action.agent_id:
+        messages.insert(0, (topics.agent_coaching, action.agent_id))
+    payload = action_to_dict(action)
+    try:
+        futures = [send_json(producer, topic, key, payload) for topic, key in messages]
+        producer.flush(timeout=timeout_s)
+        for future in futures:
+            future.get(timeout=timeout_s)
+    except KafkaError as exc:
+        names = ", ".join(topic for topic, _ in messages)
+        raise BrokerError(
+            f"the broker did not take the {action.action} for {names}: {type(exc).__name__} {exc}"
+        ) from exc
+    row = ActionRow(
+        action_id=action.action_id,
+        call_id=action.call_id,
+        action=action.action,
+        supervisor_id=action.supervisor_id,
+        ts=action.ts.timestamp(),
+        agent_id=action.agent_id,
+        text=action.text,
+        label=action.label,
+        utterance_seq=action.utterance_seq,
+        sentiment=action.sentiment,
+    )
+    store.record_action(row)
+    return row
+
+
+def send_whisper(
+    store: Store,
+    producer: KafkaProducer,
+    settings: Settings,
+    call: CallRow,
+    text: str,
+    supervisor_id: str,
+    timeout_s: float = SEND_TIMEOUT_S,
+) -> ActionRow:
+    """Whisper ``text`` to the call's agent; returns the stored action.
+
+    ActionError if the call is not live, has no agent or the text is empty;
+    BrokerError if the broker did not take it (then nothing is stored).
+    """
+    return publish(store, producer, settings, whisper(call, text, supervisor_id), timeout_s)
+
+
+def send_barge_in(
+    store: Store,
+    producer: KafkaProducer,
+    settings: Settings,
+    call: CallRow,
+    supervisor_id: str,
+    timeout_s: float = SEND_TIMEOUT_S,
+) -> ActionRow:
+    """Tell the scorer and the floor that ``supervisor_id`` joins the call."""
+    return publish(store, producer, settings, barge_in(call, supervisor_id), timeout_s)

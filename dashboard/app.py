@@ -1,0 +1,23 @@
+"""CallHeat wallboard entry script: ``streamlit run dashboard/app.py`` (or ``callheat dashboard``).
+
+Configuration comes from ``CALLHEAT_*`` environment variables (see
+``streaming.settings.Settings``); the pages live in ``screens/``.
+"""
+
+import streamlit as st
+
+from dashboard import nav
+
+st.set_page_config(
+    page_title="CallHeat",
+    page_icon=":material/local_fire_department:",
+    layout="wide",
+    initial_sidebar_state="collapsed",
+)
+
+WALLBOARD = st.Page(
+    nav.WALLBOARD_PAGE, title="Wallboard", icon=":material/view_module:", default=True
+)
+CALL = st.Page(nav.CALL_PAGE, title="Call", icon=":material/headset_mic:", url_path="call")
+
+st.navigation([WALLBOARD, CALL], position="top").run()

@@ -1,0 +1,283 @@
+"""What the wallboard shows, computed from store rows: plain functions, no Streamlit.
+
+Every function takes ``now`` (epoch seconds) so the figures can be checked without
+a clock, and returns small frozen dataclasses or strings the pages lay out.
+
+>>> fmt_duration(125.4)
+'02:05'
+>>> fmt_sentiment(-0.421), fmt_risk(0.874)
+('−0.42', '87%')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from streaming.store import ActionRow, CallRow, TurnRow
+
+LEVELS = ("hot", "warming", "calm")
+NO_CONSENT = "no recording consent"
+ACTION_LABELS = {
+    "whisper": "Whisper",
+    "barge_in": "Barge-in",
+    "monitor": "Monitor",
+    "acknowledge": "Acknowledged",
+    "feedback": "Feedback",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The figures across the top of the wallboard."""
+
+    live: int
+    hot: int
+    warming: int
+    waiting: int
+    longest_wait_s: float | None
+    avg_sentiment: float | None
+    longest_hot_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """One live call as a wallboard tile."""
+
+    call_id: str
+    agent_name: str
+    team: str
+    queue: str
+    duration: str
+    sentiment: float | None
+    trend: tuple[float, ...]
+    risk: float
+    level: str
+    reasons: tuple[str, ...]
+    whisper: str | None
+    on_hold: bool
+    consent: bool
+    hot_for: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueWait:
+    """Calls waiting in one queue."""
+
+    queue: str
+    waiting: int
+    longest_wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """Whether the store is being updated, said in one line."""
+
+    stale: bool
+    text: str
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``mm:ss`` (minutes keep counting past 59); ``—`` when unknown.
+
+    >>> fmt_duration(None), fmt_duration(-3), fmt_duration(3725)
+    ('—', '00:00', '62:05')
+    """
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def fmt_sentiment(value: float | None) -> str:
+    """Signed, two decimals, with a real minus sign; ``—`` when there is none."""
+    if value is None:
+        return "—"
+    text = f"{value:+.2f}"
+    return text.replace("-", "−")
+
+
+def fmt_risk(risk: float) -> str:
+    return f"{risk:.0%}"
+
+
+def fmt_clock(ts: float, tz: tzinfo | None = None) -> str:
+    """``HH:MM:SS`` of an epoch time in ``tz`` (the server's local time if None)."""
+    return datetime.fromtimestamp(ts, tz).strftime("%H:%M:%S")
+
+
+def level_rank(level: str) -> int:
+    """0 for hot, 1 for warming, 2 for calm (and anything unknown)."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS) - 1
+
+
+def sentiment_word(value: float | None) -> str:
+    """``positive`` / ``neutral`` / ``negative`` for a sentiment in [-1, 1].
+
+    >>> sentiment_word(0.4), sentiment_word(-0.05), sentiment_word(-0.6), sentiment_word(None)
+    ('positive', 'neutral', 'negative', '')
+    """
+    if value is None:
+        return ""
+    if value >= 0.15:
+        return "positive"
+    if value <= -0.15:
+        return "negative"
+    return "neutral"
+
+
+# --- wallboard -----------------------------------------------------------------------------
+
+
+def sort_calls(calls: Iterable[CallRow]) -> list[CallRow]:
+    """Hot first, then warming, then calm; within a level by risk, highest first."""
+    return sorted(
+        calls, key=lambda c: (level_rank(c.level), -c.risk, c.started_at or 0.0, c.call_id)
+    )
+
+
+def filter_teams(calls: Iterable[CallRow], teams: Sequence[str]) -> list[CallRow]:
+    """Only the calls of ``teams`` (all calls if none is chosen)."""
+    wanted = set(teams)
+    return [c for c in calls if not wanted or c.team in wanted]
+
+
+def waited_s(call: CallRow, now: float) -> float | None:
+    """How long a queued call has waited so far."""
+    return None if call.queued_at is None else max(0.0, now - call.queued_at)
+
+
+def header_figures(live: Sequence[CallRow], queued: Sequence[CallRow], now: float) -> Header:
+    """Live and hot counts, queue figures, average sentiment and the longest hot call."""
+    hot = [c for c in live if c.level == "hot"]
+    waits = [w for w in (waited_s(c, now) for c in queued) if w is not None]
+    sentiments = [c.sentiment for c in live if c.consent and c.sentiment is not None]
+    hot_for = [now - c.hot_since for c in hot if c.hot_since is not None]
+    return Header(
+        live=len(live),
+        hot=len(hot),
+        warming=sum(1 for c in live if c.level == "warming"),
+        waiting=len(queued),
+        longest_wait_s=max(waits) if waits else None,
+        avg_sentiment=sum(sentiments) / len(sentiments) if sentiments else None,
+        longest_hot_s=max(0.0, max(hot_for)) if hot_for else None,
+    )
+
+
+def tile(call: CallRow, now: float, max_reasons: int = 3) -> Tile:
+    """The tile model of one live call; calls without consent carry metadata only."""
+    started = call.started_at if call.started_at is not None else call.queued_at
+    consent = call.consent
+    hot_for = None
+    if call.level == "hot" and call.hot_since is not None:
+        hot_for = fmt_duration(now - call.hot_since)
+    return Tile(
+        call_id=call.call_id,
+        agent_name=call.agent_name or call.agent_id or "(no agent yet)",
+        team=call.team or "—",
+        queue=call.queue,
+        duration=fmt_duration(None if started is None else now - started),
+        sentiment=call.sentiment if consent else None,
+        trend=call.sentiment_trend if consent else (),
+        risk=call.risk,
+        level=call.level if call.level in LEVELS else "calm",
+        reasons=call.reasons[:max_reasons] if consent else (),
+        whisper=call.whisper if consent else None,
+        on_hold=call.on_hold,
+        consent=consent,
+        hot_for=hot_for,
+    )
+
+
+def tiles(live: Iterable[CallRow], now: float, max_reasons: int = 3) -> list[Tile]:
+    """Tiles for the live calls in wallboard order."""
+    return [tile(c, now, max_reasons) for c in sort_calls(live)]
+
+
+def queue_waits(queued: Iterable[CallRow], now: float) -> list[QueueWait]:
+    """Calls waiting per queue, the queue with the longest wait first."""
+    by_queue: dict[str, list[float]] = {}
+    for call in queued:
+        by_queue.setdefault(call.queue, []).append(waited_s(call, now) or 0.0)
+    rows = [QueueWait(q, len(w), max(w)) for q, w in by_queue.items()]
+    return sorted(rows, key=lambda r: (-r.longest_wait_s, r.queue))
+
+
+def freshness(
+    last_update: float | None, now: float, stale_after_s: float, tz: tzinfo | None = None
+) -> Freshness:
+    """``last update HH:MM:SS``, or a stale warning when the scorer stopped writing."""
+    if last_update is None:
+        return Freshness(True, "no data yet: is the scorer running?")
+    clock = fmt_clock(last_update, tz)
+    if now - last_update > stale_after_s:
+        return Freshness(True, f"data is stale since {clock}")
+    return Freshness(False, f"last update {clock}")
+
+
+# --- one call ------------------------------------------------------------------------------
+
+
+def call_start(call: CallRow) -> float | None:
+    """The time the call's clock starts from: answered, else queued."""
+    return call.started_at if call.started_at is not None else call.queued_at
+
+
+def call_duration_s(call: CallRow, now: float) -> float | None:
+    """Talk time so far (or in total for an ended call)."""
+    start = call_start(call)
+    if start is None:
+        return None
+    end = call.ended_at if call.ended_at is not None else now
+    return max(0.0, end - start)
+
+
+def offset(ts: float, start: float | None) -> str:
+    """``mm:ss`` into the call (``—`` if the start is unknown)."""
+    return fmt_duration(None if start is None else ts - start)
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    seq: int
+    at: str
+    speaker: str
+    text: str
+    sentiment: float
+
+
+def transcript(turns: Iterable[TurnRow], start: float | None) -> list[TranscriptLine]:
+    """The turns in order (newest last), each with its time into the call."""
+    return [
+        TranscriptLine(t.seq, offset(t.ts, start), t.speaker, t.text, t.sentiment)
+        for t in sorted(turns, key=lambda t: t.seq)
+    ]
+
+
+def action_rows(
+    actions: Iterable[ActionRow], start: float | None, tz: tzinfo | None = None
+) -> list[dict[str, str]]:
+    """The supervisor actions on a call as table rows, oldest first."""
+    rows = []
+    for a in sorted(actions, key=lambda a: a.ts):
+        detail = a.text or a.label or ""
+        if a.utterance_seq is not None and a.sentiment is not None:
+            detail = f"turn {a.utterance_seq}: sentiment {fmt_sentiment(a.sentiment)}"
+        rows.append({
+            "time": fmt_clock(a.ts, tz),
+            "into call": offset(a.ts, start),
+            "action": ACTION_LABELS.get(a.action, a.action),
+            "by": a.supervisor_id,
+            "detail": detail,
+        })  # fmt: skip
+    return rows
+
+
+def call_choice_label(call: CallRow) -> str:
+    """How a live call reads in the call picker."""
+    who = call.agent_name or call.agent_id or "no agent"
+    return f"{who} · {call.queue} · {call.level} {fmt_risk(call.risk)}"

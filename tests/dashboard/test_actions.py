@@ -1,0 +1,201 @@
+"""Whisper and barge-in: published to the real broker, keyed right, stored once, never lost."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
+
+from dashboard import actions
+from streaming.errors import BrokerError
+from streaming.events import parse_action
+from streaming.kafka_io import make_producer
+from streaming.scoring.scorer import Scorer
+from streaming.settings import Settings
+from streaming.store import CallRow, StoreBatch, open_store
+
+
+def a_call(**kw: Any) -> CallRow:
+    fields: dict[str, Any] = {
+        "call_id": "call-7", "status": "live", "queue": "billing", "customer_id": "cust-7",
+        "updated_at": time.time(), "agent_id": "agent-42", "agent_name": "Ana Silva",
+        "team": "Team Blue", "started_at": time.time() - 120, "level": "hot", "risk": 0.9,
+    }  # fmt: skip
+    fields.update(kw)
+    return CallRow(**fields)
+
+
+def read_all(settings: Settings, topic: str, want: int, timeout_s: float = 30) -> list:
+    """Every message of ``topic`` from the beginning, until ``want`` were read or the timeout."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        consumer_timeout_ms=1000,
+    )
+    try:
+        parts = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        out: list = []
+        deadline = time.monotonic() + timeout_s
+        while len(out) < want and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=300).values():
+                out.extend(batch)
+        return out
+    finally:
+        consumer.close()
+
+
+@pytest.fixture
+def kafka_store(kafka_settings):
+    store = open_store(kafka_settings.store_url)
+    store.apply(StoreBatch(calls={"call-7": a_call()}))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def producer(kafka_settings):
+    p = make_producer(kafka_settings)
+    yield p
+    p.close(timeout=5)
+
+
+@pytest.mark.broker
+def test_whisper_reaches_the_agent_topic_keyed_by_agent_and_is_stored(
+    kafka_settings, kafka_store, producer
+):
+    call = a_call()
+    row = actions.send_whisper(
+        kafka_store,
+        producer,
+        kafka_settings,
+        call,
+        "  Let them finish, then acknowledge.  ",
+        "sup-lee",
+    )
+
+    coaching = read_all(kafka_settings, kafka_settings.topics.agent_coaching, want=1)
+    assert len(coaching) == 1
+    msg = coaching[0]
+    assert msg.key == b"agent-42"
+    value = json.loads(msg.value)
+    assert value["action"] == "whisper" and value["text"] == "Let them finish, then acknowledge."
+    assert (value["action_id"], value["call_id"], value["agent_id"], value["supervisor_id"]) == (
+        row.action_id,
+        "call-7",
+        "agent-42",
+        "sup-lee",
+    )
+
+    for_scorer = read_all(kafka_settings, kafka_settings.topics.supervisor_actions, want=1)
+    assert [(m.key, json.loads(m.value)["action_id"]) for m in for_scorer] == [
+        (b"call-7", row.action_id)
+    ]
+
+    stored = kafka_store.actions("call-7")
+    assert stored == [row]
+    assert (row.action, row.text, row.agent_id) == (
+        "whisper",
+        "Let them finish, then acknowledge.",
+        "agent-42",
+    )
+
+
+@pytest.mark.broker
+def test_barge_in_goes_to_supervisor_actions_keyed_by_call(kafka_settings, kafka_store, producer):
+    row = actions.send_barge_in(kafka_store, producer, kafka_settings, a_call(), "sup-lee")
+    got = read_all(kafka_settings, kafka_settings.topics.supervisor_actions, want=1)
+    assert len(got) == 1 and got[0].key == b"call-7"
+    value = json.loads(got[0].value)
+    assert (value["action"], value["action_id"], value["supervisor_id"]) == (
+        "barge_in",
+        row.action_id,
+        "sup-lee",
+    )
+    assert [a.action for a in kafka_store.actions("call-7")] == ["barge_in"]
+
+
+class AckingFuture:
+    def get(self, timeout: float | None = None) -> None:
+        return None
+
+
+class RecordingProducer:
+    """A broker that acknowledges everything and keeps what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> AckingFuture:
+        self.sent.append((topic, key, value))
+        return AckingFuture()
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
+
+
+def test_the_scorer_storing_the_same_action_again_keeps_one(settings, store):
+    producer = RecordingProducer()
+    row = actions.send_whisper(store, producer, settings, a_call(), "Slow down", "sup")
+    [(topic, key, value)] = [m for m in producer.sent if m[0] == settings.topics.supervisor_actions]
+    assert key == b"call-7"
+    # what the scorer does with the message it consumes from supervisor-actions
+    batch = StoreBatch()
+    Scorer().apply_action(parse_action(value), batch)
+    store.apply(batch)
+    assert store.actions("call-7") == [row]  # one row, the very same (ts to the millisecond)
+
+
+class FailingFuture:
+    def get(self, timeout: float | None = None) -> None:
+        raise KafkaTimeoutError("Batch for TopicPartition expired")
+
+
+class FakeProducer:
+    """Accepts sends but the broker never acknowledges them."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes]] = []
+
+    def send(self, topic: str, key: bytes, value: bytes) -> FailingFuture:
+        self.sent.append((topic, key))
+        return FailingFuture()
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
+
+
+def test_an_action_the_broker_did_not_take_is_not_stored(settings, store):
+    producer = FakeProducer()
+    with pytest.raises(BrokerError, match="did not take"):
+        actions.send_whisper(store, producer, settings, a_call(), "Slow down", "sup")
+    assert len(producer.sent) == 2  # it was tried on both topics
+    assert store.actions() == []
+
+
+@pytest.mark.parametrize(("call", "text", "supervisor", "why"), [
+    (a_call(), "   ", "sup", "non-empty 'text'"),
+    (a_call(), "Slow down", "", "supervisor_id"),
+    (a_call(agent_id=None), "Slow down", "sup", "no agent"),
+    (a_call(status="ended"), "Slow down", "sup", "not live"),
+])  # fmt: skip
+def test_a_whisper_that_cannot_be_delivered_is_refused_before_publishing(
+    settings, store, call, text, supervisor, why
+):
+    producer = FakeProducer()
+    with pytest.raises(actions.ActionError, match=why):
+        actions.send_whisper(store, producer, settings, call, text, supervisor)
+    assert producer.sent == [] and store.actions() == []
+
+
+def test_barge_in_on_an_ended_call_is_refused(settings, store):
+    producer = FakeProducer()
+    with pytest.raises(actions.ActionError, match="not live"):
+        actions.send_barge_in(store, producer, settings, a_call(status="ended"), "sup")
+    assert producer.sent == []

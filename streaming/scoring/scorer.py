@@ -256,8 +256,9 @@ class Scorer:
         for cue in lapses:
             if len(reasons) >= 5:
                 break
-            if SAME_AS_FEATURE.get(cue.key) not in said and cue.reason not in reasons:
-                reasons.append(cue.reason)
+            reason = cue.reason[:1].lower() + cue.reason[1:]  # reasons read as one list
+            if SAME_AS_FEATURE.get(cue.key) not in said and reason not in reasons:
+                reasons.append(reason)
         whispers = [c.whisper for c in lapses if c.whisper]
         state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
         state.whisper = whispers[0] if whispers else None

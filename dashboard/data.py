@@ -53,11 +53,21 @@ class Board:
     read_at: float
 
 
+def now() -> float:
+    """The wallboard's clock: wall time, or the latest event time if the data runs ahead.
+
+    Event times run ahead of the wall clock when a simulation or replay is time
+    compressed (``--speed`` above 1); durations are then measured in data time.
+    """
+    event_time = get_store().meta("event_time")
+    return max(time.time(), float(event_time) if event_time else 0.0)
+
+
 @st.cache_data(ttl=1.0, show_spinner=False, max_entries=4)
 def board() -> Board:
     """Live and queued calls; shared by all sessions for up to a second."""
     store = get_store()
-    return Board(store.live_calls(), store.queued_calls(), store.last_update(), time.time())
+    return Board(store.live_calls(), store.queued_calls(), store.last_update(), now())
 
 
 def live_calls() -> list[CallRow]:

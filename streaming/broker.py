@@ -104,6 +104,10 @@ def wait_until_ready(
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise BrokerError(f"broker exited with code {process.returncode} while starting")
+        host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
+        if not port_open(host or "127.0.0.1", int(port)):  # quietly, before kafka-python tries
+            time.sleep(0.1)
+            continue
         try:
             admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
             admin.list_topics()

@@ -17,8 +17,9 @@ from streaming.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
-LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes")
-FORMAT = 1
+LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
+           "n_escalated")
+FORMAT = 2
 
 
 def save(scorer: Scorer, path: Path) -> None:

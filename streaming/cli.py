@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("run", help="everything on one machine: broker, simulator, scorer, wallboard")
-    _sim_args(p, speed=2.0, concurrency=30)
+    _sim_args(p, speed=1.0, concurrency=30)
     p.add_argument("--port", type=_port, dest="dashboard_port", help="wallboard port (default 8501)")
     p.add_argument("--broker-port", type=_port, help="embedded broker port (default 9092)")
     p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
@@ -287,6 +287,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python narrates every connection at INFO; its warnings and errors still show.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:
         settings = settings_from_args(args)

@@ -152,6 +152,7 @@ class ScorerService:
             updates.extend(applied.updates)
         self.scorer.flush(batch)
         batch.meta["validation"] = self.scorer.validation_json()
+        batch.meta["event_time"] = repr(self.scorer.clock)
         self._write(batch)
         for u in updates:
             send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())

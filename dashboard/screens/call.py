@@ -7,8 +7,6 @@ sits outside them so typing a whisper is never interrupted by a refresh.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from dashboard import actions, charts, data, nav, views, widgets
@@ -115,7 +113,7 @@ def main() -> None:
 
     @st.fragment(run_every=settings.refresh_s)
     def live_detail() -> None:
-        now = time.time()
+        now = data.now()
         call = data.get_call(call_id)
         if call is None:
             return

@@ -30,15 +30,16 @@ def main() -> None:
 
     @st.fragment(run_every=settings.refresh_s if live else None)
     def board() -> None:
-        now = time.time()
         snapshot = data.board()
+        now = snapshot.read_at
         calls = views.filter_teams(snapshot.live, teams)
         title, fresh = st.columns([3, 2], vertical_alignment="bottom")
         scope = ", ".join(teams) if teams else "all teams"
         title.markdown(f"### CallHeat wallboard · {scope}")
         with fresh:
             widgets.show_freshness(views.freshness(
-                snapshot.last_update, now, settings.stale_after_s, data.browser_tz()))  # fmt: skip
+                snapshot.last_update, time.time(), settings.stale_after_s,  # wall time: writes
+                data.browser_tz()))  # fmt: skip
         widgets.show_header(views.header_figures(calls, snapshot.queued, now))
 
         grid, side = st.columns([5, 1], gap="medium")

@@ -54,7 +54,16 @@ class PhraseBook:
 
     def match(self, speaker: str, text: str) -> set[str]:
         """The categories of ``speaker``'s list that occur in ``text``."""
-        return {cat for cat, pat in self.patterns.get(speaker, {}).items() if pat.search(text)}
+        return set(self.find(speaker, text))
+
+    def find(self, speaker: str, text: str) -> dict[str, str]:
+        """Category -> the first phrase of it found in ``text`` (as written there)."""
+        out = {}
+        for cat, pat in self.patterns.get(speaker, {}).items():
+            m = pat.search(text)
+            if m:
+                out[cat] = m.group(0)
+        return out
 
     def count(self, speaker: str, category: str, text: str) -> int:
         pat = self.patterns.get(speaker, {}).get(category)

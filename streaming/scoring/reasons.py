@@ -27,7 +27,7 @@ def _times(n: float) -> str:
 PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "manager": lambda v, s: "asked for a manager",
     "cancel": lambda v, s: "threatened to cancel",
-    "complaint": lambda v, s: "complaining (\"unacceptable\", formal complaint)",
+    "complaint": lambda v, s: f"complaining (\"{s.quote('customer', 'complaint')}\")",
     "legal": lambda v, s: "legal threat",
     "regulator": lambda v, s: "threatened regulator or social media",
     "abuse": lambda v, s: "abusive language",
@@ -36,8 +36,11 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
         f"customer sentiment falling for {s.negative_streak} turns"
         if s.negative_streak >= 2 else "customer sentiment falling"),
     "worst_turn": lambda v, s: f"a very negative turn ({-v:+.2f})",
-    "negative_streak": lambda v, s: f"{int(v)} negative customer turns in a row",
-    "repeat_contact": lambda v, s: "repeat caller" if s.repeat_caller else "says it's a repeat contact",
+    "negative_streak": lambda v, s: (
+        f"{int(v)} negative customer turns in a row" if v >= 2 else "a negative customer turn"),
+    "repeat_contact": lambda v, s: (
+        "repeat caller" if s.repeat_caller
+        else f"repeat contact (\"{s.quote('customer', 'repeat')}\")"),
     "talk_over": lambda v, s: f"agent talked over the customer {_times(s.talk_over)}",
     "dead_air": lambda v, s: f"dead air {_times(s.dead_air)}",
     "agent_pace": lambda v, s: f"agent pace {v:.0%} above their norm",
@@ -48,8 +51,10 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "queue_wait": lambda v, s: f"waited {v:.0f} min in queue" if v >= 1 else "waited in queue",
     "duration": lambda v, s: f"long call ({v * 10:.0f} min)",
     "venting": lambda v, s: "customer venting (long negative turns)",
-    "agent_curt": lambda v, s: "agent curt (\"as I said\", \"calm down\")",
-    "agent_jargon": lambda v, s: "jargon / long explanations",
+    "agent_curt": lambda v, s: f"agent curt (\"{s.quote('agent', 'curt')}\")",
+    "agent_jargon": lambda v, s: (
+        f"agent jargon (\"{s.quote('agent', 'jargon')}\")" if s.phrase("agent", "jargon")
+        else "agent's long explanations"),
     "no_empathy": lambda v, s: "no empathy shown yet",
     "no_acknowledgement": lambda v, s: "complaint not acknowledged",
     "no_timeframe": lambda v, s: "asked \"when\", no timeframe given",

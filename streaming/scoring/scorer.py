@@ -101,7 +101,9 @@ class Scorer:
         self.auc = metrics.ROCAUC()
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
+        self.n_escalated = 0
         self._dirty: set[str] = set()  # calls changed since the last flush()
+        self.clock = 0.0  # the latest event time seen (epoch s): the data's "now"
 
     # --- state management ----------------------------------------------------------
 
@@ -145,6 +147,7 @@ class Scorer:
         state.last_seq = seq
         ts = event.ts.timestamp()
         state.updated_at = ts
+        self.clock = max(self.clock, ts)
         out = Applied()
         sentiment: float | None = None
 
@@ -222,12 +225,12 @@ class Scorer:
             state.status = "live"
             state.started_at = state.started_at or ts
         sentiment = self.sentiment.predict_one(event.text)
-        found = self.phrases.match(event.speaker, event.text)
+        found = self.phrases.find(event.speaker, event.text)
         state.add_phrases(event.speaker, found)
         state.add_turn(seq, event.speaker, event.text, event.start_ms, event.end_ms)
         if event.speaker == "customer":
             state.add_customer_sentiment(sentiment, event.duration_ms)
-            if found & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
+            if found.keys() & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
                 state.awaiting_ack = True
             if "when" in found:
                 state.awaiting_timeframe = True
@@ -323,6 +326,7 @@ class Scorer:
         self.auc.update(label, peak)
         self.log_loss.update(label, peak)
         self.n_outcomes += 1
+        self.n_escalated += int(label)
         w = 1.0 / len(snaps) ** 0.5
         return [TrainingExample(state.call_id, dict(s["x"]), label, w, "outcome", float(s["p"]))
                 for s in snaps]  # fmt: skip
@@ -380,7 +384,10 @@ class Scorer:
         """Progressive-validation figures of the risk model so far."""
         return {
             "outcomes": self.n_outcomes,
-            "roc_auc": round(float(self.auc.get()), 4) if self.n_outcomes else None,
+            # AUC is defined once both escalated and other calls have been seen
+            "roc_auc": round(float(self.auc.get()), 4)
+            if 0 < self.n_escalated < self.n_outcomes else None,
+            "escalated": self.n_escalated,
             "log_loss": round(float(self.log_loss.get()), 4) if self.n_outcomes else None,
             "risk_labels": self.risk.n_labels,
             "sentiment_labels": self.sentiment.n_labels,

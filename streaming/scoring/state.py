@@ -60,6 +60,7 @@ class CallState:
     customer_sentiments: list[float] = field(default_factory=list)
     trend: list[float] = field(default_factory=list)
     phrases: dict[str, int] = field(default_factory=dict)  # "customer.manager" -> count
+    quotes: dict[str, str] = field(default_factory=dict)  # "customer.manager" -> words last said
     awaiting_ack: bool = False  # a complaint not yet reflected back by the agent
     awaiting_timeframe: bool = False  # the customer asked "when" and got no timeframe
     # holds and transfers
@@ -93,10 +94,14 @@ class CallState:
     def phrase(self, speaker: str, category: str) -> int:
         return self.phrases.get(f"{speaker}.{category}", 0)
 
-    def add_phrases(self, speaker: str, categories: set[str]) -> None:
-        for cat in categories:
+    def add_phrases(self, speaker: str, found: dict[str, str]) -> None:
+        for cat, words in found.items():
             key = f"{speaker}.{cat}"
             self.phrases[key] = self.phrases.get(key, 0) + 1
+            self.quotes[key] = words.lower()
+
+    def quote(self, speaker: str, category: str) -> str:
+        return self.quotes.get(f"{speaker}.{category}", "")
 
     def add_turn(self, seq: int, speaker: str, text: str, start_ms: int, end_ms: int) -> None:
         """Timing bookkeeping for one utterance (sentiment is added separately)."""

@@ -131,9 +131,11 @@ class ScorerService:
     def process(self, records: dict[Any, list[Any]]) -> Stats:
         """Score one polled batch and write it; publishing and committing are the caller's."""
         stats, dlq = Stats(batches=1), []
-        parsed = self._parse(records, stats, dlq)
-        missing = self.scorer.missing({item.call_id for item, _, _ in parsed
-                                       if isinstance(item, CallEvent)})  # fmt: skip
+        # Call events first, then supervisor actions: an action in the same batch is
+        # about the call as the supervisor saw it, so it applies to the newest state.
+        parsed = sorted(self._parse(records, stats, dlq),
+                        key=lambda p: isinstance(p[0], SupervisorAction))  # fmt: skip
+        missing = self.scorer.missing({item.call_id for item, _, _ in parsed})
         if missing:
             for call_id, state in self.store.load_states(missing).items():
                 self.scorer.adopt(call_id, state)

@@ -164,3 +164,36 @@ def test_a_crash_after_the_store_write_replays_without_duplicating(kafka_setting
         assert running.service.stats.duplicates == seen
     finally:
         running.close()
+
+
+def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_settings):
+    script = angry_call(ended=False)
+    publish(kafka_settings, events_of(script))
+    base = {"call_id": "angry-1", "supervisor_id": "sup-7", "ts": "2026-03-02T09:01:30Z"}
+    actions = [
+        {**base, "action": "whisper", "action_id": "w1", "agent_id": "a1", "text": "Slow down"},
+        {**base, "action": "feedback", "action_id": "f1", "label": "not_hot"},
+        {**base, "action": "feedback", "action_id": "f2", "utterance_seq": 8, "sentiment": -0.9},
+        {**base, "action": "feedback", "action_id": "bad"},  # neither label nor correction
+    ]
+    running = Running(kafka_settings)
+    try:
+        # a supervisor acts on a call the wallboard shows, i.e. one already scored
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 6)
+        producer = make_producer(kafka_settings)
+        for a in actions:
+            producer.send(kafka_settings.topics.supervisor_actions, key=b"angry-1", value=encode(a))
+        producer.flush()
+        producer.close()
+        assert running.wait_for(lambda: len(running.store.actions("angry-1")) == 3)
+        stored = {a.action_id: a for a in running.store.actions("angry-1")}
+        assert stored["w1"].text == "Slow down" and stored["w1"].supervisor_id == "sup-7"
+        assert stored["f1"].label == "not_hot"
+        validation = running.service.scorer.validation()
+        assert validation["risk_labels"] == 1  # the not-hot click was learned
+        assert validation["sentiment_labels"] == 1  # so was the turn correction
+    finally:
+        running.close()
+    dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]
+    assert len(dlq) == 1 and "feedback needs" in dlq[0]["reason"]
+    assert dlq[0]["topic"] == kafka_settings.topics.supervisor_actions

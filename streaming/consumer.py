@@ -204,6 +204,7 @@ class ScorerService:
                 now = time.monotonic()
                 if now - self._last_checkpoint >= self.settings.checkpoint_every_s:
                     self.checkpoint()
+                    self.close_idle_calls()
                 if now - last_log >= 10:
                     rate = window.events / (now - last_log)
                     log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
@@ -213,6 +214,15 @@ class ScorerService:
         finally:
             self.checkpoint()
         return self.stats
+
+    def close_idle_calls(self) -> int:
+        batch = StoreBatch()
+        closed = self.scorer.evict_idle(batch, self.scorer.clock - self.settings.idle_call_s)
+        if closed:
+            self._write(batch)
+            log.warning("closed %d calls with no event for %.0f s as interrupted", closed,
+                        self.settings.idle_call_s)  # fmt: skip
+        return closed
 
     def checkpoint(self) -> None:
         checkpoint.save(self.scorer, self.settings.checkpoint_path)

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     hot_threshold: float = Field(default=0.7, gt=0.0, lt=1.0)
     warm_threshold: float = Field(default=0.4, gt=0.0, lt=1.0)
     checkpoint_every_s: float = Field(default=30.0, gt=0.0)
+    # a call with no event for this long (in event time) is closed as interrupted
+    idle_call_s: float = Field(default=7_200.0, gt=0.0)
 
     # Wallboard
     dashboard_host: str = "127.0.0.1"

@@ -312,6 +312,21 @@ class Scorer:
         self._forget(state.call_id)
         return out
 
+    def evict_idle(self, batch: StoreBatch, older_than: float) -> int:
+        """Close calls with no event since ``older_than`` (a lost ``call_ended``).
+
+        Their rows become ``interrupted`` and their state leaves memory, so a call
+        platform that drops an end event cannot leave a call "live" forever.
+        """
+        idle = [s for s in self.calls.values() if s.updated_at < older_than]
+        for state in idle:
+            state.status = "interrupted"
+            state.ended_at = state.updated_at
+            batch.calls[state.call_id] = self._row(state)
+            batch.states[state.call_id] = TOMBSTONE
+            self._forget(state.call_id)
+        return len(idle)
+
     def _remember_agent(self, state: CallState) -> None:
         wpm = state.agent_wpm
         if wpm and state.agent_id:

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from streaming.scoring import Scorer
 from streaming.scoring.state import CallState
 from streaming.store import StoreBatch
@@ -109,3 +111,15 @@ def test_repeat_caller_is_recognised():
     assert not states  # ended calls leave memory
     assert "second" not in scorer.calls
     assert CallState.from_json(CallState("x", repeat_caller=True).to_json()).repeat_caller
+
+
+def test_calls_that_go_silent_are_closed_as_interrupted():
+    scorer = Scorer()
+    lost = angry_call("lost", ended=False)
+    batch, _ = run(scorer, lost)
+    later = calm_call("later", customer_id="k9", start=lost.t + timedelta(hours=3))
+    batch, _ = run(scorer, later)
+    assert scorer.evict_idle(batch, scorer.clock - 2 * 3600) == 1
+    assert batch.calls["lost"].status == "interrupted" and batch.states["lost"] == "ended"
+    assert "lost" not in scorer.calls
+    assert scorer.apply(lost.events[-1], StoreBatch()).duplicate  # a late replay is dropped

@@ -1,0 +1,102 @@
+"""The wallboard in a real headless Chromium (Debian's, /usr/bin/chromium), driven by Playwright.
+
+The app is the real Streamlit server over a store filled by the real scorer; the
+whisper goes through the real broker. Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streaming.broker import free_port
+from streaming.cli import dashboard_command
+from streaming.settings import Settings
+from streaming.store import open_store
+from tests.dashboard.conftest import fill_store
+from tests.streaming.test_consumer import read_topic
+
+pytestmark = [pytest.mark.browser, pytest.mark.broker]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():  # `make test` installs it as root; say so when it could not
+    pytest.skip("no Chromium at /usr/bin/chromium (make test installs Debian's chromium as root)",
+                allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def app(kafka_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
+    """The wallboard served by Streamlit on a free port over a scored store."""
+    fill_store(kafka_settings.store_url, time.time())
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLHEAT_")}
+    env.update({"CALLHEAT_STORE_URL": kafka_settings.store_url,
+                "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+                "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
+                "CALLHEAT_STALE_AFTER_S": "100000"})
+    command = dashboard_command(kafka_settings.model_copy(update={"dashboard_port": port}))
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, "streamlit did not start"
+            time.sleep(0.3)
+    yield url, kafka_settings
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_supervisor_opens_a_hot_call_and_whispers_to_the_agent(app):
+    url, settings = app
+    store = open_store(settings.store_url)
+    hot = [c for c in store.live_calls() if c.level == "hot"]
+    assert hot
+    hottest = hot[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(url)
+        tile = page.locator(f".st-key-tile-hot-{hottest.call_id}")
+        sync_api.expect(tile).to_be_visible(timeout=30_000)
+        sync_api.expect(tile).to_contain_text(hottest.agent_name or "")
+        sync_api.expect(tile).to_contain_text(hottest.reasons[0])
+        page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
+
+        tile.get_by_role("button", name="Open").click()
+        page.wait_for_url(f"**/call?call_id={hottest.call_id}", timeout=30_000)
+        sync_api.expect(page.get_by_text(hottest.reasons[0]).first).to_be_visible()
+        box = page.get_by_label("Whisper to the agent")
+        box.fill("Acknowledge the repeat call and own it.")
+        box.press("Control+Enter")  # commit the text area before clicking
+        page.get_by_role("button", name="Send whisper").click()
+        sync_api.expect(page.get_by_text("Whisper sent").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "call.png"), full_page=True)
+        browser.close()
+
+    coaching = read_topic(settings, settings.topics.agent_coaching, 1)
+    assert len(coaching) == 1
+    message = json.loads(coaching[0].value)
+    assert coaching[0].key.decode() == hottest.agent_id
+    assert message["text"] == "Acknowledge the repeat call and own it."
+    stored = store.actions(hottest.call_id)
+    assert [a.action for a in stored] == ["whisper"] and stored[0].text == message["text"]
+    store.close()

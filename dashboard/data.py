@@ -63,9 +63,9 @@ def now() -> float:
     return max(time.time(), float(event_time) if event_time else 0.0)
 
 
-@st.cache_data(ttl=1.0, show_spinner=False, max_entries=4)
+@st.cache_data(ttl=0.5, show_spinner=False, max_entries=4)
 def board() -> Board:
-    """Live and queued calls; shared by all sessions for up to a second."""
+    """Live and queued calls; shared by all sessions for up to half a second."""
     store = get_store()
     return Board(store.live_calls(), store.queued_calls(), store.last_update(), now())
 

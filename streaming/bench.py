@@ -6,11 +6,14 @@ Stages, each on the same simulated events (so runs are comparable):
 - ``score+store``: plus one SQLite transaction per batch, as the live loop does;
 - ``end-to-end`` (``--broker``): publish to a fresh embedded broker, then the real
   :class:`~streaming.consumer.ScorerService` consumes, scores, writes, publishes
-  ``call-scores`` and commits, until every event is done.
+  ``call-scores`` and commits, until every event is done;
+- ``latency@300/s`` (``--broker``): 3,000 events sent at a live rate while the
+  service consumes; per event, the time from its send to the store commit.
 """
 
 from __future__ import annotations
 
+import json
 import resource
 import statistics
 import tempfile
@@ -127,6 +130,70 @@ def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) ->
     return StageResult("end-to-end", done, dt, done / dt if dt else 0.0)
 
 
+def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageResult:
+    """Event-to-store latency at a live rate: sent at ``rate``/s, timed until written.
+
+    Consumption runs alongside the paced producer, as in production; each event's
+    latency is from its send to the commit of the store transaction holding it.
+    """
+    from streaming.broker import EmbeddedBroker, create_topics, free_port
+    from streaming.consumer import ScorerService
+    from streaming.kafka_io import make_producer
+
+    with EmbeddedBroker(port=free_port(), log_path=workdir / "broker-latency.log") as broker:
+        prefix = f"lat{uuid.uuid4().hex[:6]}-"
+        settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
+                            group_id=f"{prefix}scorer", data_dir=workdir,
+                            store_url=f"sqlite:///{workdir / 'latency.db'}",
+                            max_poll_interval_ms=3000, poll_timeout_ms=50)  # fmt: skip
+        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+        store = open_store(settings.store_url)
+        service = ScorerService(settings, store)
+        while not service.consumer.assignment():  # join the group before the clock starts
+            service.consumer.poll(timeout_ms=100)
+        sent_at: dict[tuple[str, int | None], float] = {}
+        latencies: list[float] = []
+
+        def produce() -> None:
+            producer = make_producer(settings, linger_ms=0)
+            t0 = time.perf_counter()
+            for i, e in enumerate(events):
+                delay = t0 + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                sent_at[(e.call_id, e.seq)] = time.perf_counter()
+                producer.send(settings.topics.call_events, key=e.call_id.encode(),
+                              value=encode(event_to_dict(e)))  # fmt: skip
+            producer.flush()
+            producer.close()
+
+        sender = threading.Thread(target=produce, daemon=True)
+        t0 = time.perf_counter()
+        sender.start()
+        deadline = time.monotonic() + len(events) / rate + 60
+        try:
+            while len(latencies) < len(events) and time.monotonic() < deadline:
+                records = service.consumer.poll(timeout_ms=50)
+                if not records:
+                    continue
+                service.process(records)
+                written = time.perf_counter()
+                for messages in records.values():
+                    for m in messages:
+                        obj = json.loads(m.value)
+                        latencies.append(written - sent_at[(obj["call_id"], obj.get("seq"))])
+                service.producer.flush()
+                service.consumer.commit()
+        finally:
+            sender.join()
+            service.close()
+            store.close()
+        dt = time.perf_counter() - t0
+    latencies_ms = [x * 1000 for x in latencies]
+    return StageResult(f"latency@{rate:g}/s", len(latencies), dt, len(latencies) / dt,
+                       _percentile(latencies_ms, 50), _percentile(latencies_ms, 99))  # fmt: skip
+
+
 def run_bench(n_events: int, batch_size: int, broker: bool,
               progress: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
     progress(f"generating {n_events} simulated events ...")
@@ -141,6 +208,9 @@ def run_bench(n_events: int, batch_size: int, broker: bool,
         if broker:
             results.append(bench_end_to_end(events, workdir, batch_size))
             progress(_line(results[-1]))
+            live = events[: min(len(events), 3_000)]
+            results.append(bench_latency(live, workdir, rate=300.0))
+            progress(_line(results[-1]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"events": len(events), "batch_size": batch_size, "peak_rss_mb": round(peak_mb, 1),
             "stages": [asdict(r) for r in results]}  # fmt: skip
@@ -149,5 +219,6 @@ def run_bench(n_events: int, batch_size: int, broker: bool,
 def _line(r: StageResult) -> str:
     extra = ""
     if r.batch_p50_ms is not None:
-        extra = f"  batch p50 {r.batch_p50_ms:.1f} ms, p99 {r.batch_p99_ms:.1f} ms"
+        what = "event to store" if r.stage.startswith("latency") else "batch"
+        extra = f"  {what} p50 {r.batch_p50_ms:.1f} ms, p99 {r.batch_p99_ms:.1f} ms"
     return f"  {r.stage:<12} {r.events:>8} events in {r.seconds:6.2f} s = {r.events_per_s:>8,.0f}/s{extra}"

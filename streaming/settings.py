@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # Wallboard
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
-    refresh_s: float = Field(default=1.5, gt=0.0)
+    refresh_s: float = Field(default=1.0, gt=0.0)
     stale_after_s: float = Field(default=10.0, gt=0.0)
 
     @property

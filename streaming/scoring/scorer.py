@@ -29,6 +29,9 @@ from streaming.store.base import ActionRow, AlertRow, CallRow, MarkerRow, StoreB
 REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat caller
 MAX_CUSTOMERS = 200_000  # customers remembered for repeat detection
 TOMBSTONE = "ended"
+# A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
+NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
+NEGATIVE_PHRASE_CAP = -0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,9 @@ class Scorer:
             state.started_at = state.started_at or ts
         sentiment = self.sentiment.predict_one(event.text)
         found = self.phrases.find(event.speaker, event.text)
+        if event.speaker == "customer" and found.keys() & NEGATIVE_PHRASES:
+            # "Could I speak to a manager, please?" reads polite to a lexicon; it is not.
+            sentiment = min(sentiment, NEGATIVE_PHRASE_CAP)
         state.add_phrases(event.speaker, found)
         state.add_turn(seq, event.speaker, event.text, event.start_ms, event.end_ms)
         if event.speaker == "customer":

@@ -123,3 +123,9 @@ def test_calls_that_go_silent_are_closed_as_interrupted():
     assert batch.calls["lost"].status == "interrupted" and batch.states["lost"] == "ended"
     assert "lost" not in scorer.calls
     assert scorer.apply(lost.events[-1], StoreBatch()).duplicate  # a late replay is dropped
+
+
+def test_a_polite_manager_request_is_not_scored_as_positive():
+    script = CallScript("polite").say("customer", "Could I speak to a manager please? Thanks.")
+    batch, _ = run(Scorer(), script)
+    assert batch.turns[-1].sentiment <= -0.4

@@ -229,7 +229,16 @@ class ScorerService:
         self._last_checkpoint = time.monotonic()
 
     def close(self) -> None:
+        # kafka-python 3.0's IO thread can log a spurious "Error receiving network data"
+        # traceback when a socket closes under it at shutdown; nothing is lost (offsets
+        # were committed after the last batch), so keep the shutdown log clean.
+        transport = logging.getLogger("kafka.net.transport")
+        level = transport.level
+        transport.setLevel(logging.CRITICAL)
         try:
-            self.consumer.close(autocommit=False)
+            try:
+                self.consumer.close(autocommit=False)
+            finally:
+                self.producer.close(timeout=10)
         finally:
-            self.producer.close(timeout=10)
+            transport.setLevel(level)

@@ -58,11 +58,15 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
     def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
+    if port_open(settings.dashboard_host, settings.dashboard_port):
+        raise BrokerError(f"port {settings.dashboard_port} is in use (is CallHeat already running?); "
+                          "choose another with --port")
+    if port_open(settings.broker_host, settings.broker_port):
+        raise BrokerError(f"port {settings.broker_port} is in use (is a broker already running?); "
+                          "choose another with --broker-port")
+
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    if port_open(settings.dashboard_host, settings.dashboard_port):
-        raise BrokerError(f"port {settings.dashboard_port} is in use; choose another with --port")
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(settings.broker_host, settings.broker_port,
                             log_path=settings.data_dir / "broker.log")  # fmt: skip

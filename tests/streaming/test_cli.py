@@ -50,3 +50,13 @@ def test_help_runs_from_the_installed_script():
                          text=True, check=True).stdout
     for sub in ("run", "broker", "simulate", "score", "dashboard", "record", "replay"):
         assert sub in out
+
+
+def test_run_refuses_a_busy_broker_port_in_one_line(broker, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from streaming.broker import free_port
+
+    code = main(["run", "--broker-port", str(broker.port), "--port", str(free_port())])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert f"port {broker.port} is in use" in err and "--broker-port" in err

@@ -1,4 +1,7 @@
-"""``callheat``: one console script, one subcommand per part of the system."""
+"""callheat: the real-time hot-call wallboard for contact-center supervisors.
+
+One console script, one subcommand per part of the system.
+"""
 
 from __future__ import annotations
 
@@ -210,20 +213,26 @@ def _sim_args(p: argparse.ArgumentParser, speed: float, concurrency: int) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="callheat", description=__doc__)
+    parser = _Parser(
+        prog="callheat", description="CallHeat: a real-time hot-call wallboard for contact-center "
+        "supervisors.", epilog="Settings come from arguments, then CALLHEAT_* environment "
+        "variables, then defaults. 'callheat COMMAND --help' for each command.")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("run", help="everything on one machine: broker, simulator, scorer, wallboard")
     _sim_args(p, speed=1.0, concurrency=30)
-    p.add_argument("--port", type=_port, dest="dashboard_port", help="wallboard port (default 8501)")
-    p.add_argument("--broker-port", type=_port, help="embedded broker port (default 9092)")
+    p.add_argument("--port", type=_port, dest="dashboard_port", metavar="PORT",
+                   help="wallboard port (default 8501)")
+    p.add_argument("--broker-port", type=_port, metavar="PORT",
+                   help="embedded broker port (default 9092)")
     p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("broker", help="start the embedded Kafka-compatible broker and create topics")
-    p.add_argument("--port", type=_port, dest="broker_port", help="port (default 9092)")
+    p.add_argument("--port", type=_port, dest="broker_port", metavar="PORT",
+                   help="port (default 9092)")
     p.add_argument("--partitions", type=_positive_int, help="partitions per topic (default 6)")
     p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
     p.set_defaults(func=cmd_broker)
@@ -242,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dashboard", help="serve the Streamlit wallboard")
     _kafka_args(p)
-    p.add_argument("--port", type=_port, dest="dashboard_port", help="port (default 8501)")
+    p.add_argument("--port", type=_port, dest="dashboard_port", metavar="PORT",
+                   help="port (default 8501)")
     p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
     p.set_defaults(func=cmd_dashboard)
 

@@ -155,7 +155,7 @@ class Scorer:
         sentiment: float | None = None
 
         if isinstance(event, ev.Utterance):
-            sentiment = self._utterance(state, event, seq, ts, batch)
+            sentiment = self._utterance(state, event, seq)
             if sentiment is None:  # no consent: nothing scored or stored
                 self._dirty.add(state.call_id)
                 return out
@@ -187,10 +187,9 @@ class Scorer:
         if state.status == "live":
             self._rescore(state, seq, ts, batch, customer_turn=isinstance(event, ev.Utterance)
                           and event.speaker == "customer")
-            if batch.turns and batch.turns[-1].call_id == state.call_id and batch.turns[-1].seq == seq:
-                t = batch.turns[-1]
-                batch.turns[-1] = TurnRow(t.call_id, t.seq, t.ts, t.speaker, t.text, t.start_ms,
-                                          t.end_ms, t.sentiment, state.risk)
+        if isinstance(event, ev.Utterance) and sentiment is not None:
+            batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
+                                       event.start_ms, event.end_ms, sentiment, state.risk))
         self._dirty.add(state.call_id)
         out.updates.append(self._update(state, seq, ts, sentiment))
         return out
@@ -219,9 +218,8 @@ class Scorer:
         last = self.customers.get(event.customer_id)
         state.repeat_caller = last is not None and ts - last < REPEAT_WINDOW_S
 
-    def _utterance(
-        self, state: CallState, event: ev.Utterance, seq: int, ts: float, batch: StoreBatch
-    ) -> float | None:
+    def _utterance(self, state: CallState, event: ev.Utterance, seq: int) -> float | None:
+        """Sentiment and bookkeeping of one turn; None when the call has no consent."""
         if not state.consent:
             return None
         if state.status == "queued":  # speech before call_started: treat the call as live
@@ -245,8 +243,6 @@ class Scorer:
                 state.awaiting_ack = False
             if "timeframe" in found:
                 state.awaiting_timeframe = False
-        batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
-                                   event.start_ms, event.end_ms, sentiment, state.risk))
         return sentiment
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,

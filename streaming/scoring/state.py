@@ -40,7 +40,7 @@ class CallState:
     repeat_caller: bool = False
     updated_at: float = 0.0
     # delivery bookkeeping: the last event applied, by sequence and by Kafka offset
-    last_seq: int = 0
+    last_seq: int = -1  # seq may start at 0
     offsets: dict[str, int] = field(default_factory=dict)
     # speech
     n_customer_turns: int = 0

@@ -129,3 +129,18 @@ def test_a_polite_manager_request_is_not_scored_as_positive():
     script = CallScript("polite").say("customer", "Could I speak to a manager please? Thanks.")
     batch, _ = run(Scorer(), script)
     assert batch.turns[-1].sentiment <= -0.4
+
+
+def test_sequences_may_start_at_zero_and_missing_ones_are_numbered():
+    from dataclasses import replace
+
+    script = calm_call("zero", ended=False)
+    events = [replace(e, seq=e.seq - 1) for e in script.events]  # 0, 1, 2, ...
+    batch = StoreBatch()
+    scorer = Scorer()
+    assert not any(scorer.apply(e, batch).duplicate for e in events)
+    assert [t.seq for t in batch.turns] == [e.seq for e in events[2:]]
+    unnumbered = [replace(e, seq=None) for e in calm_call("none", ended=False).events]
+    batch = StoreBatch()
+    assert not any(scorer.apply(e, batch).duplicate for e in unnumbered)
+    assert [t.seq for t in batch.turns] == list(range(2, 2 + len(unnumbered) - 2))

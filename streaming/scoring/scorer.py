@@ -224,7 +224,7 @@ class Scorer:
             return None
         if state.status == "queued":  # speech before call_started: treat the call as live
             state.status = "live"
-            state.started_at = state.started_at or ts
+            state.started_at = state.started_at or event.ts.timestamp()
         sentiment = self.sentiment.predict_one(event.text)
         found = self.phrases.find(event.speaker, event.text)
         if event.speaker == "customer" and found.keys() & NEGATIVE_PHRASES:

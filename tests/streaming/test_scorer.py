@@ -144,3 +144,16 @@ def test_sequences_may_start_at_zero_and_missing_ones_are_numbered():
     batch = StoreBatch()
     assert not any(scorer.apply(e, batch).duplicate for e in unnumbered)
     assert [t.seq for t in batch.turns] == list(range(2, 2 + len(unnumbered) - 2))
+
+
+def test_a_call_first_seen_mid_conversation_is_scored_as_live():
+    """A scorer started mid-call (or a platform that sends no call_started) still scores."""
+    script = angry_call("midway", ended=False)
+    batch = StoreBatch()
+    scorer = Scorer()
+    for e in script.events[3:]:  # from the first customer turn on
+        scorer.apply(e, batch)
+    scorer.flush(batch)
+    row = batch.calls["midway"]
+    assert row.status == "live" and row.started_at is not None
+    assert row.level == "hot" and "asked for a manager" in row.reasons

@@ -7,11 +7,18 @@ run:
 
 test:
 	@scripts/bootstrap.sh test
+	.venv/bin/ruff check streaming dashboard tests
+	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 lint:
 	@scripts/bootstrap.sh test
 	.venv/bin/ruff check streaming dashboard tests
+	.venv/bin/mypy
+
+bench:
+	@scripts/bootstrap.sh run
+	.venv/bin/callheat bench --broker
 
 clean:
-	rm -rf .venv .callheat .pytest_cache test-artifacts
+	rm -rf .venv .callheat .pytest_cache .mypy_cache .ruff_cache test-artifacts

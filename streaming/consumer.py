@@ -130,7 +130,7 @@ class ScorerService:
 
     def process(self, records: dict[Any, list[Any]]) -> Stats:
         """Score one polled batch and write it; publishing and committing are the caller's."""
-        stats, dlq = Stats(batches=1), []
+        stats, dlq = Stats(batches=1), list[dict[str, Any]]()
         # Call events first, then supervisor actions: an action in the same batch is
         # about the call as the supervisor saw it, so it applies to the newest state.
         parsed = sorted(self._parse(records, stats, dlq),

@@ -79,7 +79,7 @@ def top_reasons(
     for feature, c in sorted(contributions.items(), key=lambda kv: kv[1], reverse=True):
         if c <= 0.05 or len(out) >= limit:
             break
-        if SAID_BY.get(feature) in (f for f, _ in out):
+        if SAID_BY.get(feature) in {f for f, _ in out}:
             continue
         text = describe(feature, x.get(feature, 0.0), state)
         if text:

@@ -20,7 +20,7 @@ import hashlib
 import heapq
 import random
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -116,7 +116,7 @@ class Simulation:
         spread_ms = int(self.config.burst_s * 1000)
         for at in sorted(self.rng.randint(0, spread_ms) for _ in range(burst)):
             self._schedule_arrival(at)
-        handlers = {ARRIVE: self._arrive, ANSWER: self._answer, ABANDON: self._abandon,
+        handlers: dict[int, Callable[[int, Any], None]] = {ARRIVE: self._arrive, ANSWER: self._answer, ABANDON: self._abandon,
                     TRANSFER: self._transfer, END: self._end, FREE: self._agent_free}  # fmt: skip
         while self._heap:
             now, _, action, payload = heapq.heappop(self._heap)

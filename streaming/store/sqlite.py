@@ -161,7 +161,7 @@ class SQLiteStore:
         return [MarkerRow(**dict(r)) for r in rows]
 
     def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]:
-        sql, params = "SELECT * FROM actions WHERE 1 = 1", []
+        sql, params = "SELECT * FROM actions WHERE 1 = 1", list[Any]()
         if call_id is not None:
             sql, params = sql + " AND call_id = ?", [*params, call_id]
         if since is not None:

@@ -116,8 +116,9 @@ class Simulation:
         spread_ms = int(self.config.burst_s * 1000)
         for at in sorted(self.rng.randint(0, spread_ms) for _ in range(burst)):
             self._schedule_arrival(at)
-        handlers: dict[int, Callable[[int, Any], None]] = {ARRIVE: self._arrive, ANSWER: self._answer, ABANDON: self._abandon,
-                    TRANSFER: self._transfer, END: self._end, FREE: self._agent_free}  # fmt: skip
+        handlers: dict[int, Callable[[int, Any], None]] = {
+            ARRIVE: self._arrive, ANSWER: self._answer, ABANDON: self._abandon,
+            TRANSFER: self._transfer, END: self._end, FREE: self._agent_free}  # fmt: skip
         while self._heap:
             now, _, action, payload = heapq.heappop(self._heap)
             if action != EMIT:

@@ -81,16 +81,23 @@ def test_supervisor_opens_a_hot_call_and_whispers_to_the_agent(app):
         sync_api.expect(tile).to_contain_text(hottest.reasons[0])
         page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
 
-        tile.get_by_role("button", name="Open").click()
-        page.wait_for_url(f"**/call?call_id={hottest.call_id}", timeout=30_000)
-        sync_api.expect(page.get_by_text(hottest.reasons[0]).first).to_be_visible()
-        box = page.get_by_label("Whisper to the agent")
-        box.fill("Acknowledge the repeat call and own it.")
-        box.press("Control+Enter")  # commit the text area before clicking
-        page.get_by_role("button", name="Send whisper").click()
-        sync_api.expect(page.get_by_text("Whisper sent").first).to_be_visible(timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / "call.png"), full_page=True)
-        browser.close()
+        try:
+            tile.get_by_role("button", name="Open").click()
+            page.wait_for_url(f"**/call?call_id={hottest.call_id}", timeout=30_000)
+            sync_api.expect(page.get_by_role("heading", name="Act on this call")).to_be_visible(
+                timeout=30_000)
+            sync_api.expect(page.get_by_text(hottest.reasons[0]).first).to_be_visible()
+            box = page.get_by_label("Whisper to the agent")
+            box.fill("Acknowledge the repeat call and own it.")
+            box.press("Control+Enter")  # commit the text area before clicking
+            page.get_by_role("button", name="Send whisper").click()
+            sync_api.expect(page.get_by_text("Whisper sent").first).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "call.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "call-failed.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
 
     coaching = read_topic(settings, settings.topics.agent_coaching, 1)
     assert len(coaching) == 1

@@ -185,23 +185,26 @@ def show_freshness(f: Freshness) -> None:
         st.markdown(f'<div class="ch-fresh">{escape(f.text)}</div>', unsafe_allow_html=True)
 
 
-def show_tile(t: Tile) -> bool:
-    """Draw one tile; True if its Open button was clicked."""
+def show_tile(t: Tile, call_page: str) -> None:
+    """Draw one tile with an Open link to the call's page.
+
+    A link, not a button calling st.switch_page: a switch from inside the
+    auto-refreshing fragment races with that fragment's next timed rerun, which
+    could leave the call page blank (seen in the browser test at short refreshes).
+    """
     with st.container(border=True, key=f"tile-{t.level}-{t.call_id}"):
         st.markdown(tile_html(t), unsafe_allow_html=True)
-        return st.button("Open", key=f"open-{t.call_id}", width="stretch")
+        st.page_link(call_page, label="Open", query_params={"call_id": t.call_id},
+                     width="stretch")
 
 
-def show_grid(tiles: Sequence[Tile], per_row: int) -> str | None:
-    """Tiles in rows of ``per_row``; returns the call id whose Open was clicked."""
-    opened = None
+def show_grid(tiles: Sequence[Tile], per_row: int, call_page: str) -> None:
+    """Tiles in rows of ``per_row``."""
     for start in range(0, len(tiles), per_row):
         row = tiles[start : start + per_row]
         for col, t in zip(st.columns(per_row), row, strict=False):
             with col:
-                if show_tile(t):
-                    opened = t.call_id
-    return opened
+                show_tile(t, call_page)
 
 
 def show_queue_table(rows: Sequence[QueueWait]) -> None:

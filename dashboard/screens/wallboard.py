@@ -43,18 +43,14 @@ def main() -> None:
         widgets.show_header(views.header_figures(calls, snapshot.queued, now))
 
         grid, side = st.columns([5, 1], gap="medium")
-        opened = None
         with grid:
             tiles = views.tiles(calls, now)
             if tiles:
-                opened = widgets.show_grid(tiles, per_row)
+                widgets.show_grid(tiles, per_row, nav.CALL_PAGE)
             else:
                 st.info("No live calls right now.")
         with side:
             widgets.show_queue_table(views.queue_waits(snapshot.queued, now))
-        if opened is not None:
-            st.session_state["call_id"] = opened
-            st.switch_page(nav.CALL_PAGE, query_params={"call_id": opened})
 
     board()
 

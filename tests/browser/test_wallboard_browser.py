@@ -47,7 +47,10 @@ def app(kafka_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Setting
     env.update({"CALLHEAT_STORE_URL": kafka_settings.store_url,
                 "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
                 "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
-                "CALLHEAT_STALE_AFTER_S": "100000"})
+                "CALLHEAT_STALE_AFTER_S": "100000",
+                # refresh faster than the default 1 s: timed fragment reruns racing a
+                # navigation once left the call page blank; this keeps that covered
+                "CALLHEAT_REFRESH_S": "0.3"})
     command = dashboard_command(kafka_settings.model_copy(update={"dashboard_port": port}))
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -82,7 +85,7 @@ def test_supervisor_opens_a_hot_call_and_whispers_to_the_agent(app):
         page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
 
         try:
-            tile.get_by_role("button", name="Open").click()
+            tile.get_by_role("link", name="Open").click()
             page.wait_for_url(f"**/call?call_id={hottest.call_id}", timeout=30_000)
             sync_api.expect(page.get_by_role("heading", name="Act on this call")).to_be_visible(
                 timeout=30_000)

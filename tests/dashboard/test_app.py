@@ -109,12 +109,15 @@ def test_the_wallboard_queue_table_lists_waiting_queues(store):
         assert f"<td>{html.escape(queue)}</td>" in table
 
 
-def test_open_on_a_tile_opens_that_call(store):
-    hottest = max(store.live_calls(), key=lambda c: c.risk)
+def test_open_on_a_tile_links_to_that_call(store):
+    """Each tile's Open is a link to the call page for that call (followed in the browser test)."""
     at = run_app()
-    at.button(key=f"open-{hottest.call_id}").click().run()
-    assert not at.exception
-    assert at.query_params.get("call_id") == hottest.call_id
+    links = [link.proto for link in at.get("page_link") if link.proto.label == "Open"]
+    assert sorted(link.query_string for link in links) == sorted(
+        f"call_id={c.call_id}" for c in store.live_calls())
+    assert {link.page for link in links} == {"call"}
+    hottest = max(store.live_calls(), key=lambda c: c.risk)
+    at = open_call(hottest.call_id)  # what following the link runs
     banner = next(m.value for m in at.markdown if "ch-banner" in m.value)
     assert html.escape(hottest.agent_name or "") in banner
 

@@ -20,7 +20,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,18 +90,26 @@ def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path) -
                        _percentile(latencies, 50), _percentile(latencies, 99))  # fmt: skip
 
 
-def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) -> StageResult:
+@contextmanager
+def _fresh_broker(workdir: Path, name: str, **overrides: Any) -> Iterator[Settings]:
+    """Settings on a new embedded broker with its topics, a store and a group of their own."""
     from streaming.broker import EmbeddedBroker, create_topics, free_port
+
+    with EmbeddedBroker(port=free_port(), log_path=workdir / f"broker-{name}.log") as broker:
+        prefix = f"{name}{uuid.uuid4().hex[:6]}-"
+        settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
+                            group_id=f"{prefix}scorer", data_dir=workdir,
+                            store_url=f"sqlite:///{workdir / f'{name}.db'}",
+                            max_poll_interval_ms=3000, **overrides)  # fmt: skip
+        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+        yield settings
+
+
+def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) -> StageResult:
     from streaming.consumer import ScorerService
     from streaming.kafka_io import make_producer
 
-    with EmbeddedBroker(port=free_port(), log_path=workdir / "broker.log") as broker:
-        prefix = f"bench{uuid.uuid4().hex[:6]}-"
-        settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
-                            group_id=f"{prefix}scorer", data_dir=workdir,
-                            store_url=f"sqlite:///{workdir / 'e2e.db'}",
-                            max_poll_interval_ms=3000, batch_max_records=batch_size)  # fmt: skip
-        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+    with _fresh_broker(workdir, "e2e", batch_max_records=batch_size) as settings:
         producer = make_producer(settings, linger_ms=20, batch_size=256 * 1024)
         for e in events:
             producer.send(settings.topics.call_events, key=e.call_id.encode(),
@@ -109,7 +118,6 @@ def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) ->
         producer.close()
         store = open_store(settings.store_url)
         service = ScorerService(settings, store)
-        stop = threading.Event()
         t0: float | None = None
         done = 0
         try:
@@ -123,7 +131,6 @@ def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) ->
                 service.consumer.commit()
                 done += stats.events + stats.duplicates + stats.dlq
         finally:
-            stop.set()
             service.close()
             store.close()
         dt = time.perf_counter() - (t0 or time.perf_counter())
@@ -136,17 +143,10 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageR
     Consumption runs alongside the paced producer, as in production; each event's
     latency is from its send to the commit of the store transaction holding it.
     """
-    from streaming.broker import EmbeddedBroker, create_topics, free_port
     from streaming.consumer import ScorerService
     from streaming.kafka_io import make_producer
 
-    with EmbeddedBroker(port=free_port(), log_path=workdir / "broker-latency.log") as broker:
-        prefix = f"lat{uuid.uuid4().hex[:6]}-"
-        settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
-                            group_id=f"{prefix}scorer", data_dir=workdir,
-                            store_url=f"sqlite:///{workdir / 'latency.db'}",
-                            max_poll_interval_ms=3000, poll_timeout_ms=50)  # fmt: skip
-        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+    with _fresh_broker(workdir, "latency", poll_timeout_ms=50) as settings:
         store = open_store(settings.store_url)
         service = ScorerService(settings, store)
         while not service.consumer.assignment():  # join the group before the clock starts

@@ -66,17 +66,21 @@ class SQLiteStore:
 
     # --- writes --------------------------------------------------------------------
 
-    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> int:
+        """Run the statements in one transaction; returns the rows they changed."""
+        changed = 0
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 for sql, rows in statements:
                     if rows:
-                        self._db.executemany(sql, rows)
+                        changed += max(0, self._db.executemany(sql, rows).rowcount)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # BEGIN itself may have failed (locked)
+                    self._db.execute("ROLLBACK")
                 raise StoreError(f"store write failed: {exc}") from exc
+        return changed
 
     def apply(self, batch: StoreBatch) -> None:
         """Write one scorer batch atomically; replays of the same batch change nothing."""
@@ -99,18 +103,11 @@ class SQLiteStore:
 
     def close_interrupted(self, ts: float) -> int:
         """Mark calls still queued or live as interrupted (their events can no longer come)."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                cur = self._db.execute(
-                    "UPDATE calls SET status = 'interrupted', ended_at = ?, updated_at = ? "
-                    "WHERE status IN ('live', 'queued')", (ts, ts))
-                self._db.execute("DELETE FROM scorer_state")
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StoreError(f"store write failed: {exc}") from exc
-        return int(cur.rowcount)
+        closed = self._write([(
+            "UPDATE calls SET status = 'interrupted', ended_at = ?, updated_at = ? "
+            "WHERE status IN ('live', 'queued')", [(ts, ts)])])  # fmt: skip
+        self._write([("DELETE FROM scorer_state", [()])])
+        return closed
 
     def record_action(self, action: ActionRow) -> None:
         self._write([(schema.INSERT_ACTION, [_action_params(action)])])

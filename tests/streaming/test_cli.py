@@ -60,3 +60,13 @@ def test_run_refuses_a_busy_broker_port_in_one_line(broker, capsys, tmp_path, mo
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
     assert f"port {broker.port} is in use" in err and "--broker-port" in err
+
+
+def test_bench_reports_each_stage_as_json(capsys):
+    import json
+
+    assert main(["bench", "--events", "400", "--batch-size", "100", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["events"] == 400 and report["peak_rss_mb"] > 0
+    assert [s["stage"] for s in report["stages"]] == ["score", "score+store"]
+    assert all(s["events"] == 400 and s["events_per_s"] > 0 for s in report["stages"])

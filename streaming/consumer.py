@@ -14,6 +14,7 @@ Order per batch, so a crash anywhere loses nothing and duplicates nothing:
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -206,14 +207,37 @@ class ScorerService:
                     self.checkpoint()
                     self.close_idle_calls()
                 if now - last_log >= 10:
-                    rate = window.events / (now - last_log)
-                    log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
-                             "%d calls in memory", window.events, rate, window.actions, window.dlq,
-                             window.duplicates, len(self.scorer.calls))  # fmt: skip
+                    self.report(window, now - last_log)
                     last_log, window = now, Stats()
         finally:
             self.checkpoint()
         return self.stats
+
+    def lag(self) -> int | None:
+        """Events on assigned partitions not consumed yet (None if the broker won't say)."""
+        assigned = list(self.consumer.assignment())
+        if not assigned:
+            return None
+        try:
+            ends = self.consumer.end_offsets(assigned)
+        except KafkaError:
+            return None
+        return sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in assigned if tp in ends)
+
+    def report(self, window: Stats, seconds: float) -> None:
+        """Log the last window's figures and leave a heartbeat in the store for operators."""
+        lag = self.lag()
+        figures = {
+            "at": time.time(), "events_per_s": round(window.events / seconds, 1),
+            "events": window.events, "actions": window.actions, "dlq": window.dlq,
+            "duplicates": window.duplicates, "calls_in_memory": len(self.scorer.calls),
+            "lag": lag, "group_id": self.settings.group_id,
+        }  # fmt: skip
+        log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
+                 "%d calls in memory, lag %s", window.events, figures["events_per_s"],
+                 window.actions, window.dlq, window.duplicates, len(self.scorer.calls),
+                 "unknown" if lag is None else lag)  # fmt: skip
+        self._write(StoreBatch(meta={"scorer": json.dumps(figures)}))
 
     def close_idle_calls(self) -> int:
         batch = StoreBatch()

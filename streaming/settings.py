@@ -80,7 +80,8 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     refresh_s: float = Field(default=1.0, gt=0.0)
-    stale_after_s: float = Field(default=10.0, gt=0.0)
+    # the scorer writes at least every 10 s (a heartbeat when idle); older means it is down
+    stale_after_s: float = Field(default=30.0, gt=0.0)
 
     @property
     def topics(self) -> Topics:

@@ -74,6 +74,7 @@ class Running:
 
 def test_events_become_scores_in_the_store_and_on_call_scores(kafka_settings):
     angry, calm = angry_call(), calm_call(customer_id="other")
+    total = len(angry.events) + len(calm.events)
     publish(kafka_settings, events_of(angry, calm))
     running = Running(kafka_settings)
     try:
@@ -84,9 +85,12 @@ def test_events_become_scores_in_the_store_and_on_call_scores(kafka_settings):
         assert store.get_call("calm-1").peak_risk < 0.4
         assert [t.seq for t in store.turns("angry-1")] == [3, 4, 5, 6, 7, 8]
         assert store.alerts(0)[0].call_id == "angry-1"
+        running.service.report(running.service.stats, 1.0)  # what the loop does every 10 s
+        heartbeat = json.loads(store.meta("scorer"))
+        assert heartbeat["events"] == total and heartbeat["lag"] == 0
+        assert heartbeat["group_id"] == kafka_settings.group_id
     finally:
         running.close()
-    total = len(angry.events) + len(calm.events)
     scores = read_topic(kafka_settings, kafka_settings.topics.call_scores, total)
     assert len(scores) == total
     first = json.loads(scores[0].value)

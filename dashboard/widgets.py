@@ -76,6 +76,11 @@ table.ch-queues { width: 100%; font-size: 1.1rem; border-collapse: collapse; }
 table.ch-queues th { text-align: left; font-size: .85rem; opacity: .7; font-weight: 600; }
 table.ch-queues td, table.ch-queues th { padding: .3rem .25rem; border: none;
                                          border-bottom: 1px solid #e5e7eb; }
+div[class*="st-key-tile-"] [data-testid="stPageLink"] a {
+    justify-content: center; border: 1px solid #cbd5e1; border-radius: 8px; background: white;
+    padding: .35rem .5rem; margin-top: .2rem; }
+div[class*="st-key-tile-"] [data-testid="stPageLink"] a:hover { border-color: #64748b; }
+div[class*="st-key-tile-"] [data-testid="stPageLink"] p { font-size: 1.0rem; font-weight: 600; }
 table.ch-queues td.n { text-align: right; font-weight: 700; font-variant-numeric: tabular-nums; }
 """
 CSS = f"<style>{BASE_CSS}{_level_css()}</style>"

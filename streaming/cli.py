@@ -65,7 +65,7 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _stop_on_signals() -> threading.Event:
+def stop_on_signals() -> threading.Event:
     """An event set by SIGINT / SIGTERM, so loops stop cleanly and commit."""
     stop = threading.Event()
 
@@ -83,7 +83,7 @@ def _stop_on_signals() -> threading.Event:
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.broker import EmbeddedBroker, create_topics
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     log_path = settings.data_dir / "broker.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddedBroker(settings.broker_host, settings.broker_port, log_path=log_path) as broker:
@@ -99,7 +99,7 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.simulator import SimConfig, publish
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     config = SimConfig(seed=args.seed, calls=args.calls, concurrency=args.concurrency,
                        speed=args.speed)  # fmt: skip
     log.info("simulating %s calls (concurrency %d, speed x%g, seed %d) to %s",
@@ -114,7 +114,7 @@ def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.consumer import ScorerService
     from streaming.store import open_store
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     store = open_store(settings.store_url)
     service = ScorerService(settings, store)
     log.info("scoring %s (group %s) into %s", settings.topics.call_events, settings.group_id,
@@ -157,7 +157,7 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.recorder import record
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     with open(args.out, "a", encoding="utf-8") as out:
         n = record(settings, out, from_beginning=args.from_beginning, stop=stop,
                    max_events=args.max_events, idle_timeout_s=args.idle_timeout)  # fmt: skip
@@ -168,7 +168,7 @@ def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.recorder import replay
 
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     n = replay(settings, Path(args.file), speed=args.speed, keep_ts=args.keep_ts, stop=stop)
     print(f"replayed {n} events to {settings.topics.call_events}", flush=True)
     return 0

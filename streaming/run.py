@@ -14,10 +14,9 @@ import sys
 import threading
 import time
 import urllib.request
-from typing import Any
 
 from streaming.broker import EmbeddedBroker, create_topics, port_open
-from streaming.cli import dashboard_command, settings_env
+from streaming.cli import dashboard_command, settings_env, stop_on_signals
 from streaming.errors import BrokerError
 from streaming.settings import Settings
 from streaming.store import open_store
@@ -53,11 +52,6 @@ def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, speed: float) -> int:
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
     if port_open(settings.dashboard_host, settings.dashboard_port):
         raise BrokerError(f"port {settings.dashboard_port} is in use (is CallHeat already running?); "
                           "choose another with --port")
@@ -65,8 +59,7 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
         raise BrokerError(f"port {settings.broker_port} is in use (is a broker already running?); "
                           "choose another with --broker-port")
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    stop = stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker = EmbeddedBroker(settings.broker_host, settings.broker_port,
                             log_path=settings.data_dir / "broker.log")  # fmt: skip

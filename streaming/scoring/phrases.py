@@ -16,7 +16,6 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 
 def _pattern(phrases: list[str]) -> re.Pattern[str]:
@@ -42,10 +41,6 @@ class PhraseBook:
             for speaker, cats in raw.items()
             if not speaker.startswith("_")
         })  # fmt: skip
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> PhraseBook:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
     @classmethod
     def default(cls) -> PhraseBook:

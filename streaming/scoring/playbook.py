@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 from streaming.scoring.state import CallState
 
@@ -75,10 +74,6 @@ class Playbook:
     def from_json(cls, text: str) -> Playbook:
         return cls({k: v for k, v in json.loads(text).items() if not k.startswith("_")})
 
-    @classmethod
-    def from_file(cls, path: str | Path) -> Playbook:
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
-
     def cue(self, key: str) -> Cue:
         p = self.practices.get(key, {})
         whisper = p.get("whisper")
@@ -87,16 +82,3 @@ class Playbook:
     def lapses(self, state: CallState, features: Features) -> list[Cue]:
         """The practices the agent is missing right now, most urgent first."""
         return [self.cue(key) for key, detect in DETECTORS.items() if detect(state, features)]
-
-    def good_practice(self, state: CallState) -> dict[str, int]:
-        """Good practice seen on the call (for the agent's trends)."""
-        return {
-            "empathy": state.phrase("agent", "empathy"),
-            "reflect": state.phrase("agent", "reflect"),
-            "options": state.phrase("agent", "options"),
-            "timeframe": state.phrase("agent", "timeframe"),
-            "recap": state.phrase("agent", "recap"),
-            "callback": state.phrase("agent", "callback"),
-            "ownership": state.phrase("agent", "ownership"),
-            "interruptions": state.talk_over,
-        }

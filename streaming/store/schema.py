@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-
 DDL = (
     """CREATE TABLE IF NOT EXISTS calls (
         call_id TEXT PRIMARY KEY,

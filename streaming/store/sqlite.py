@@ -144,11 +144,6 @@ class SQLiteStore:
         rows = self._rows("SELECT * FROM calls WHERE call_id = ?", (call_id,))
         return _call_row(rows[0]) if rows else None
 
-    def recent_calls(self, since: float, limit: int = 500) -> list[CallRow]:
-        return [_call_row(r) for r in self._rows(
-            "SELECT * FROM calls WHERE updated_at >= ? ORDER BY updated_at DESC LIMIT ?",
-            (since, limit))]
-
     def turns(self, call_id: str) -> list[TurnRow]:
         rows = self._rows("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,))
         return [TurnRow(**dict(r)) for r in rows]

@@ -7,7 +7,7 @@ sort and aggregate them the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class CallRow:
     transfers: int = 0
     on_hold: bool = False
     last_seq: int = 0
+    summary: str | None = None  # post-call notes (playbook practice 14), set when the call ends
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,53 @@ class ActionRow:
     sentiment: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PracticeRow:
+    """A playbook practice seen on a call, first time only: a good practice or a lapse.
+
+    ``kind`` is ``good`` (empathy shown, options offered, recap given, callback with a
+    timeframe, ...) or ``lapse`` (the wallboard cue keys of ``streaming.scoring.playbook``).
+    """
+
+    call_id: str
+    practice: str
+    kind: str
+    seq: int
+    ts: float
+    agent_id: str | None = None
+    team: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentRow:
+    """A callback the agent promised, due by ``due_at``.
+
+    Kept means the same customer had another call that started between ``ts`` and
+    ``due_at`` (worked out when reading, so a callback from any replica counts).
+    """
+
+    call_id: str
+    seq: int
+    ts: float
+    due_at: float
+    text: str
+    customer_id: str
+    agent_id: str | None = None
+    team: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    """A change detected in a queue's customer sentiment (river ADWIN)."""
+
+    queue: str
+    ts: float
+    mean_before: float
+    mean_after: float
+
+
 @dataclass(slots=True)
 class StoreBatch:
     """Everything one scorer batch writes, applied in a single transaction."""
@@ -108,6 +156,10 @@ class StoreBatch:
     markers: list[MarkerRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
     actions: list[ActionRow] = field(default_factory=list)
+    practices: list[PracticeRow] = field(default_factory=list)
+    commitments: list[CommitmentRow] = field(default_factory=list)
+    drifts: list[DriftRow] = field(default_factory=list)
+    model_points: dict[float, str] = field(default_factory=dict)  # ts -> validation figures (JSON)
     states: dict[str, str] = field(default_factory=dict)  # call_id -> scorer state (JSON)
     meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
 
@@ -141,6 +193,18 @@ class Store(Protocol):
     def alerts(self, since: float) -> list[AlertRow]: ...
 
     def meta(self, key: str) -> str | None: ...
+
+    def practices(self, call_id: str) -> list[PracticeRow]: ...
+
+    def commitments(self, call_id: str) -> list[CommitmentRow]: ...
+
+    def model_history(self, since: float | None = None) -> list[tuple[float, str]]: ...
+
+    def drifts(self, since: float | None = None) -> list[DriftRow]: ...
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Read-only SQL over the tables in ``streaming.store.schema`` (for reports)."""
+        ...
 
     def last_update(self) -> float | None: ...
 

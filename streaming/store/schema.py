@@ -19,8 +19,11 @@ DDL = (
         n_turns INTEGER NOT NULL DEFAULT 0, holds INTEGER NOT NULL DEFAULT 0,
         transfers INTEGER NOT NULL DEFAULT 0, on_hold INTEGER NOT NULL DEFAULT 0,
         last_seq INTEGER NOT NULL DEFAULT 0,
-        updated_at DOUBLE PRECISION NOT NULL
+        updated_at DOUBLE PRECISION NOT NULL,
+        summary TEXT
     )""",
+    "CREATE INDEX IF NOT EXISTS calls_ended ON calls (ended_at)",
+    "CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer_id, started_at)",
     "CREATE INDEX IF NOT EXISTS calls_status ON calls (status, risk)",
     "CREATE INDEX IF NOT EXISTS calls_updated ON calls (updated_at)",
     """CREATE TABLE IF NOT EXISTS turns (
@@ -48,6 +51,27 @@ DDL = (
     )""",
     "CREATE INDEX IF NOT EXISTS actions_call ON actions (call_id, ts)",
     "CREATE INDEX IF NOT EXISTS actions_ts ON actions (ts)",
+    """CREATE TABLE IF NOT EXISTS practices (
+        call_id TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
+        ts DOUBLE PRECISION NOT NULL, agent_id TEXT, team TEXT, queue TEXT,
+        PRIMARY KEY (call_id, practice)
+    )""",
+    "CREATE INDEX IF NOT EXISTS practices_ts ON practices (ts)",
+    """CREATE TABLE IF NOT EXISTS commitments (
+        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        due_at DOUBLE PRECISION NOT NULL, text TEXT NOT NULL, customer_id TEXT NOT NULL,
+        agent_id TEXT, team TEXT, queue TEXT,
+        PRIMARY KEY (call_id, seq)
+    )""",
+    "CREATE INDEX IF NOT EXISTS commitments_ts ON commitments (ts)",
+    """CREATE TABLE IF NOT EXISTS drifts (
+        queue TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        mean_before DOUBLE PRECISION NOT NULL, mean_after DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (queue, ts)
+    )""",
+    """CREATE TABLE IF NOT EXISTS model_metrics (
+        ts DOUBLE PRECISION PRIMARY KEY, figures TEXT NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS scorer_state (
         call_id TEXT PRIMARY KEY, state TEXT NOT NULL
     )""",
@@ -60,7 +84,7 @@ CALL_COLUMNS = (
     "call_id", "status", "queue", "customer_id", "agent_id", "agent_name", "team", "channel",
     "language", "consent", "queued_at", "started_at", "ended_at", "wait_s", "disposition",
     "csat", "sentiment", "sentiment_trend", "risk", "peak_risk", "level", "reasons", "whisper",
-    "hot_since", "n_turns", "holds", "transfers", "on_hold", "last_seq", "updated_at",
+    "hot_since", "n_turns", "holds", "transfers", "on_hold", "last_seq", "updated_at", "summary",
 )  # fmt: skip
 
 UPSERT_CALL = (
@@ -87,6 +111,24 @@ INSERT_ACTION = (
     "utterance_seq, sentiment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (action_id) DO NOTHING"
 )
+INSERT_PRACTICE = (
+    "INSERT INTO practices (call_id, practice, kind, seq, ts, agent_id, team, queue) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, practice) DO NOTHING"
+)
+INSERT_COMMITMENT = (
+    "INSERT INTO commitments (call_id, seq, ts, due_at, text, customer_id, agent_id, team, queue) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, seq) DO NOTHING"
+)
+INSERT_DRIFT = (
+    "INSERT INTO drifts (queue, ts, mean_before, mean_after) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (queue, ts) DO NOTHING"
+)
+UPSERT_MODEL_POINT = (
+    "INSERT INTO model_metrics (ts, figures) VALUES (?, ?) "
+    "ON CONFLICT (ts) DO UPDATE SET figures = excluded.figures"
+)
+# Columns added after the first release: (table, column, type), added to older files on open.
+ADDED_COLUMNS = (("calls", "summary", "TEXT"),)
 UPSERT_STATE = (
     "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
     "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"

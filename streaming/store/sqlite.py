@@ -16,7 +16,17 @@ from typing import Any
 
 from streaming.errors import StoreError
 from streaming.store import schema
-from streaming.store.base import ActionRow, AlertRow, CallRow, MarkerRow, StoreBatch, TurnRow
+from streaming.store.base import (
+    ActionRow,
+    AlertRow,
+    CallRow,
+    CommitmentRow,
+    DriftRow,
+    MarkerRow,
+    PracticeRow,
+    StoreBatch,
+    TurnRow,
+)
 
 
 def _call_params(row: CallRow) -> tuple[Any, ...]:
@@ -60,6 +70,10 @@ class SQLiteStore:
             self._db.execute("PRAGMA busy_timeout=30000")
             for stmt in schema.DDL:
                 self._db.execute(stmt)
+            for table, column, kind in schema.ADDED_COLUMNS:
+                have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open SQLite store at {self.path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -96,6 +110,15 @@ class SQLiteStore:
                     (a.call_id, a.seq, a.ts, a.risk, json.dumps(list(a.reasons)))
                     for a in batch.alerts]),
                 (schema.INSERT_ACTION, [_action_params(a) for a in batch.actions]),
+                (schema.INSERT_PRACTICE, [
+                    (p.call_id, p.practice, p.kind, p.seq, p.ts, p.agent_id, p.team, p.queue)
+                    for p in batch.practices]),
+                (schema.INSERT_COMMITMENT, [
+                    (c.call_id, c.seq, c.ts, c.due_at, c.text, c.customer_id, c.agent_id, c.team,
+                     c.queue) for c in batch.commitments]),
+                (schema.INSERT_DRIFT, [
+                    (d.queue, d.ts, d.mean_before, d.mean_after) for d in batch.drifts]),
+                (schema.UPSERT_MODEL_POINT, list(batch.model_points.items())),
                 (schema.UPSERT_STATE, list(batch.states.items())),
                 (schema.UPSERT_META, [*batch.meta.items(), ("last_update", repr(time.time()))]),
             ]
@@ -169,13 +192,38 @@ class SQLiteStore:
         rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
         return str(rows[0]["value"]) if rows else None
 
+    def practices(self, call_id: str) -> list[PracticeRow]:
+        rows = self._rows("SELECT * FROM practices WHERE call_id = ? ORDER BY seq", (call_id,))
+        return [PracticeRow(**dict(r)) for r in rows]
+
+    def commitments(self, call_id: str) -> list[CommitmentRow]:
+        rows = self._rows("SELECT * FROM commitments WHERE call_id = ? ORDER BY seq", (call_id,))
+        return [CommitmentRow(**dict(r)) for r in rows]
+
+    def model_history(self, since: float | None = None) -> list[tuple[float, str]]:
+        rows = self._rows("SELECT ts, figures FROM model_metrics WHERE ts >= ? ORDER BY ts",
+                          (since if since is not None else float("-inf"),))  # fmt: skip
+        return [(float(r["ts"]), str(r["figures"])) for r in rows]
+
+    def drifts(self, since: float | None = None) -> list[DriftRow]:
+        rows = self._rows("SELECT * FROM drifts WHERE ts >= ? ORDER BY ts",
+                          (since if since is not None else float("-inf"),))  # fmt: skip
+        return [DriftRow(**dict(r)) for r in rows]
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Read-only SQL for reports; anything but a SELECT / WITH is refused."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise StoreError("store.query runs read-only SELECT statements only")
+        return [dict(r) for r in self._rows(sql, params)]
+
     def last_update(self) -> float | None:
         rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")
         return float(rows[0]["value"]) if rows else None
 
     def counts(self) -> dict[str, int]:
         out = {}
-        for table in ("calls", "turns", "markers", "alerts", "actions", "scorer_state"):
+        for table in ("calls", "turns", "markers", "alerts", "actions", "practices", "commitments",
+                      "drifts", "model_metrics", "scorer_state"):
             out[table] = self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
         return out
 

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     refresh_s: float = Field(default=1.0, gt=0.0)
     # the scorer writes at least every 10 s (a heartbeat when idle); older means it is down
     stale_after_s: float = Field(default=30.0, gt=0.0)
+    # a queued call answered within this many seconds counts toward the service level
+    service_level_s: float = Field(default=20.0, gt=0.0)
+    # at most this many calls shown hot at once (the hottest win); 0 = no cap
+    alert_budget: int = Field(default=0, ge=0)
 
     @property
     def topics(self) -> Topics:

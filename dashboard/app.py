@@ -20,4 +20,7 @@ WALLBOARD = st.Page(
 )
 CALL = st.Page(nav.CALL_PAGE, title="Call", icon=":material/headset_mic:", url_path="call")
 
-st.navigation([WALLBOARD, CALL], position="top").run()
+TRENDS = st.Page(nav.TRENDS_PAGE, title="Trends", icon=":material/trending_up:", url_path="trends")
+MODEL = st.Page(nav.MODEL_PAGE, title="Model", icon=":material/model_training:", url_path="model")
+
+st.navigation([WALLBOARD, CALL, TRENDS, MODEL], position="top").run()

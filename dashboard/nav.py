@@ -8,3 +8,5 @@ first deep link such as ``/call?call_id=...`` runs the page alone, outside
 
 WALLBOARD_PAGE = "screens/wallboard.py"
 CALL_PAGE = "screens/call.py"
+TRENDS_PAGE = "screens/trends.py"
+MODEL_PAGE = "screens/model.py"

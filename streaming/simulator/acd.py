@@ -39,7 +39,7 @@ from streaming.events import (
 )
 from streaming.simulator.arcs import Caller, Plan, plan_call
 from streaming.simulator.config import SimConfig
-from streaming.simulator.floor import Agent, build_floor
+from streaming.simulator.floor import Agent, Floor, build_floor
 from streaming.simulator.phrasebook import Issue, issues
 from streaming.simulator.timing import Timed, Voices, lay_out
 
@@ -75,11 +75,12 @@ class _Call:
 class Simulation:
     """One run of the floor; iterate :meth:`events` for the event stream."""
 
-    def __init__(self, config: SimConfig) -> None:
+    def __init__(self, config: SimConfig, floor: Floor | None = None) -> None:
+        """``floor`` replaces the one built from the config (e.g. the agents on one shift)."""
         self.config = config
         self.start = config.start_utc()
         self.rng = random.Random(config.seed)
-        self.floor = build_floor(config.n_agents, config.floor_seed)
+        self.floor = floor or build_floor(config.n_agents, config.floor_seed)
         self.issues = issues()
         tag = f"{self.start.isoformat()}|{config.seed}".encode()
         self.run_tag = hashlib.blake2s(tag, digest_size=3).hexdigest()

@@ -1,0 +1,127 @@
+"""Model-page figures: plain functions over the scorer's validation points, drifts and feedback.
+
+The scorer writes its progressive-validation figures as JSON (``store.model_history()``
+and the ``validation`` meta key); keys may be missing in older points or before
+the first outcomes, and every function here tolerates that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from streaming.store import DriftRow, Store
+
+SERIES = ("roc_auc", "log_loss", "outcomes", "escalated", "risk_labels", "sentiment_labels",
+          "feedback_labels")  # fmt: skip
+LABELS = {  # figure key -> what the label count means
+    "outcomes": "call outcomes learned",
+    "escalated": "of which escalated",
+    "risk_labels": "risk model labels (outcome snapshots + feedback)",
+    "feedback_labels": "supervisor hot / not-hot feedback",
+    "sentiment_labels": "sentiment corrections",
+}
+
+
+def parse_figures(text: str | None) -> dict[str, Any]:
+    """One JSON point as a dict ({} when absent or unreadable).
+
+    >>> parse_figures('{"roc_auc": 0.8}'), parse_figures("not json"), parse_figures(None)
+    ({'roc_auc': 0.8}, {}, {})
+    """
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def history_frame(points: Iterable[tuple[float, str]]) -> pd.DataFrame:
+    """One row per validation point: ``ts`` plus every known series (NaN where missing)."""
+    rows = []
+    for ts, text in points:
+        figures = parse_figures(text)
+        rows.append({"ts": float(ts), **{k: figures.get(k) for k in SERIES}})
+    frame = pd.DataFrame(rows, columns=["ts", *SERIES])
+    for k in SERIES:
+        frame[k] = pd.to_numeric(frame[k], errors="coerce")
+    return frame
+
+
+def latest_figures(points: list[tuple[float, str]], meta_validation: str | None) -> dict[str, Any]:
+    """The newest figures: the ``validation`` meta key if present (the live scorer's), else
+    the last history point."""
+    live = parse_figures(meta_validation)
+    if live:
+        return live
+    return parse_figures(points[-1][1]) if points else {}
+
+
+def calibration_frame(figures: dict[str, Any]) -> pd.DataFrame:
+    """``calibration`` bins as rows of mean_predicted, observed_rate, n (bad bins skipped).
+
+    >>> calibration_frame({"calibration": [[0.1, 0.05, 40], [0.9, 0.8, 10], ["x"]]})
+       mean_predicted  observed_rate   n
+    0             0.1           0.05  40
+    1             0.9           0.80  10
+    """
+    rows = []
+    for item in figures.get("calibration") or []:
+        try:
+            predicted, observed, n = item
+            rows.append({"mean_predicted": float(predicted), "observed_rate": float(observed),
+                         "n": int(n)})  # fmt: skip
+        except (TypeError, ValueError):
+            continue
+    return pd.DataFrame(rows, columns=["mean_predicted", "observed_rate", "n"])
+
+
+def label_counts(figures: dict[str, Any]) -> pd.DataFrame:
+    """The label counts the models have learned from, in a fixed order."""
+    rows = [{"label": text, "key": key, "count": int(figures[key])} for key, text in LABELS.items()
+            if isinstance(figures.get(key), int | float)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["label", "key", "count"])
+
+
+def drift_frame(drifts: Iterable[DriftRow]) -> pd.DataFrame:
+    rows = [{"queue": d.queue, "ts": d.ts, "mean_before": d.mean_before, "mean_after": d.mean_after,
+             "change": d.mean_after - d.mean_before} for d in drifts]  # fmt: skip
+    return pd.DataFrame(rows, columns=["queue", "ts", "mean_before", "mean_after", "change"])
+
+
+def load_feedback(store: Store, since: float | None = None) -> pd.DataFrame:
+    """Hot / not-hot feedback per supervisor: counts of each label."""
+    rows = store.query(
+        "SELECT supervisor_id, label, COUNT(*) AS n FROM actions WHERE action = 'feedback' "
+        "AND label IN ('hot', 'not_hot') AND ts >= ? GROUP BY supervisor_id, label",
+        (since if since is not None else float("-inf"),))  # fmt: skip
+    return pd.DataFrame(rows, columns=["supervisor_id", "label", "n"])
+
+
+def alert_precision(feedback: pd.DataFrame) -> tuple[dict[str, float | int | None], pd.DataFrame]:
+    """Share of feedback on alerts that said "hot", overall and per supervisor.
+
+    >>> fb = pd.DataFrame({"supervisor_id": ["s1", "s1", "s2"], "label": ["hot", "not_hot", "hot"],
+    ...                    "n": [3, 1, 2]})
+    >>> overall, per = alert_precision(fb)
+    >>> overall
+    {'feedback': 6, 'hot': 5, 'precision': 0.8333333333333334}
+    >>> per[["supervisor_id", "feedback", "precision"]].values.tolist()
+    [['s1', 4, 0.75], ['s2', 2, 1.0]]
+    """
+    columns = ["supervisor_id", "feedback", "hot", "not_hot", "precision"]
+    if feedback.empty:
+        return {"feedback": 0, "hot": 0, "precision": None}, pd.DataFrame(columns=columns)
+    t = feedback.pivot_table(index="supervisor_id", columns="label", values="n", aggfunc="sum",
+                             fill_value=0).reindex(columns=["hot", "not_hot"], fill_value=0)  # fmt: skip
+    t["feedback"] = t["hot"] + t["not_hot"]
+    t["precision"] = t["hot"] / t["feedback"]
+    per = t.reset_index()[columns].sort_values("supervisor_id").reset_index(drop=True)
+    per.columns.name = None
+    total, hot = int(t["feedback"].sum()), int(t["hot"].sum())
+    return {"feedback": total, "hot": hot, "precision": hot / total if total else None}, per

@@ -1,0 +1,364 @@
+"""Trend figures for ops managers: plain functions over ``store.query`` results.
+
+Every loader takes a :class:`Filters` (a UTC date range plus queue / team / agent
+choices) and aggregates in SQL where the rows would be many (turns); the frames it
+returns are small enough for pandas. Calls count in the period they *started* in
+(answered calls only: abandoned calls never reached an agent). A call is hot when
+its peak risk reached the hot threshold, which is exactly when the scorer wrote an
+alert for it. Times stay UTC epoch seconds until :func:`local_times` turns them into
+the viewer's time zone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+import pandas as pd
+from dateutil import tz as dateutil_tz
+
+from streaming.store import Store
+
+INTERVENTIONS = ("whisper", "barge_in")
+WINDOW_S = 300.0  # customer sentiment this long before vs after an intervention
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """``start <= started_at < end`` (UTC epoch seconds); empty tuples mean "all"."""
+
+    start: float
+    end: float
+    queues: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    agents: tuple[str, ...] = ()  # agent ids
+
+    def where(self, alias: str = "c", ts: str = "started_at") -> tuple[str, tuple[Any, ...]]:
+        """A SQL condition on a calls-like table (``queue``, ``team``, ``agent_id`` columns).
+
+        >>> Filters(0, 10, teams=("Blue", "Red")).where()
+        ('c.started_at >= ? AND c.started_at < ? AND c.team IN (?, ?)', (0, 10, 'Blue', 'Red'))
+        """
+        parts, params = [f"{alias}.{ts} >= ?", f"{alias}.{ts} < ?"], [self.start, self.end]
+        for column, values in (("queue", self.queues), ("team", self.teams), ("agent_id", self.agents)):
+            if values:
+                parts.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        return " AND ".join(parts), tuple(params)
+
+
+def resolve_tz(tz: tzinfo | None) -> tzinfo:
+    """The viewer's zone, else the server's local zone (with its daylight-saving rules)."""
+    return tz if tz is not None else dateutil_tz.tzlocal()
+
+
+def local_times(epoch: pd.Series, tz: tzinfo | None) -> pd.Series:
+    """UTC epoch seconds -> timezone-aware local datetimes."""
+    return pd.to_datetime(epoch, unit="s", utc=True).dt.tz_convert(resolve_tz(tz))
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
+
+
+# --- loaders (SQL) ------------------------------------------------------------------------
+
+CALL_COLUMNS = ["call_id", "started_at", "ended_at", "status", "queue", "team", "agent_id",
+                "agent_name", "peak_risk", "disposition", "csat", "customer_sentiment"]  # fmt: skip
+
+
+def load_calls(store: Store, f: Filters) -> pd.DataFrame:
+    """Answered calls started in the range, with their mean customer-turn sentiment."""
+    cond, params = f.where()
+    rows = store.query(
+        "SELECT c.call_id, c.started_at, c.ended_at, c.status, c.queue, c.team, c.agent_id, "
+        "c.agent_name, c.peak_risk, c.disposition, c.csat, "
+        "(SELECT AVG(t.sentiment) FROM turns t WHERE t.call_id = c.call_id "
+        " AND t.speaker = 'customer') AS customer_sentiment "
+        f"FROM calls c WHERE {cond} ORDER BY c.started_at", params)  # fmt: skip
+    return _frame(rows, CALL_COLUMNS)
+
+
+def filter_options(store: Store, start: float, end: float) -> dict[str, list[Any]]:
+    """Queues, teams and agents (id, name) with calls in the range, for the filter widgets."""
+    rows = store.query(
+        "SELECT DISTINCT queue, team, agent_id, agent_name FROM calls "
+        "WHERE started_at >= ? AND started_at < ?", (start, end))  # fmt: skip
+    agents = {r["agent_id"]: r["agent_name"] or r["agent_id"] for r in rows if r["agent_id"]}
+    return {
+        "queues": sorted({r["queue"] for r in rows if r["queue"]}),
+        "teams": sorted({r["team"] for r in rows if r["team"]}),
+        "agents": sorted(agents.items(), key=lambda kv: kv[1]),
+    }
+
+
+def data_range(store: Store) -> tuple[float, float] | None:
+    """First and last call start in the store (None when it holds no answered call)."""
+    row = store.query("SELECT MIN(started_at) AS a, MAX(started_at) AS b FROM calls")[0]
+    return None if row["a"] is None else (float(row["a"]), float(row["b"]))
+
+
+def load_alert_reasons(store: Store, f: Filters) -> list[tuple[str, list[str]]]:
+    """(call_id, reasons) of the alerts of calls in the range."""
+    cond, params = f.where()
+    rows = store.query(
+        f"SELECT a.call_id, a.reasons FROM alerts a JOIN calls c ON c.call_id = a.call_id "
+        f"WHERE {cond} ORDER BY a.ts", params)  # fmt: skip
+    return [(r["call_id"], list(json.loads(r["reasons"]))) for r in rows]
+
+
+INTERVENTION_COLUMNS = ["action_id", "action", "call_id", "ts", "supervisor_id", "before",
+                        "n_before", "after", "n_after", "disposition", "csat", "peak_risk"]  # fmt: skip
+
+
+def load_interventions(store: Store, f: Filters, window_s: float = WINDOW_S) -> pd.DataFrame:
+    """Whispers and barge-ins on calls in the range, with the customer's mean sentiment
+    ``window_s`` before and after each, and the call's outcome."""
+    cond, params = f.where()
+    turn = ("FROM turns t WHERE t.call_id = a.call_id AND t.speaker = 'customer' AND t.ts >= {lo} "
+            "AND t.ts < {hi}")  # fmt: skip
+    before = turn.format(lo="a.ts - ?", hi="a.ts")
+    after = turn.format(lo="a.ts", hi="a.ts + ?")
+    rows = store.query(
+        "SELECT a.action_id, a.action, a.call_id, a.ts, a.supervisor_id, "
+        f"(SELECT AVG(t.sentiment) {before}) AS before, (SELECT COUNT(*) {before}) AS n_before, "
+        f"(SELECT AVG(t.sentiment) {after}) AS after, (SELECT COUNT(*) {after}) AS n_after, "
+        "c.disposition, c.csat, c.peak_risk "
+        f"FROM actions a JOIN calls c ON c.call_id = a.call_id "
+        f"WHERE a.action IN ('whisper', 'barge_in') AND {cond} ORDER BY a.ts",
+        (window_s, window_s, window_s, window_s, *params))  # fmt: skip
+    return _frame(rows, INTERVENTION_COLUMNS)
+
+
+COMMITMENT_COLUMNS = ["call_id", "ts", "due_at", "customer_id", "agent_id", "team", "queue", "text",
+                      "next_call"]  # fmt: skip
+
+
+def load_commitments(store: Store, f: Filters) -> pd.DataFrame:
+    """Callbacks promised in the range, with the customer's next call start after the promise."""
+    cond, params = f.where("cm", ts="ts")
+    rows = store.query(
+        "SELECT cm.call_id, cm.ts, cm.due_at, cm.customer_id, cm.agent_id, cm.team, cm.queue, "
+        "cm.text, (SELECT MIN(c2.started_at) FROM calls c2 WHERE c2.customer_id = cm.customer_id "
+        "AND c2.started_at > cm.ts) AS next_call "
+        f"FROM commitments cm WHERE {cond} ORDER BY cm.ts", params)  # fmt: skip
+    return _frame(rows, COMMITMENT_COLUMNS)
+
+
+def load_practices(store: Store, f: Filters) -> pd.DataFrame:
+    """Playbook practices (good ones and lapses) seen on calls in the range."""
+    cond, params = f.where()
+    rows = store.query(
+        "SELECT p.call_id, p.practice, p.kind, c.agent_id FROM practices p "
+        f"JOIN calls c ON c.call_id = p.call_id WHERE {cond}", params)  # fmt: skip
+    return _frame(rows, ["call_id", "practice", "kind", "agent_id"])
+
+
+def load_actions_on(store: Store, f: Filters) -> pd.DataFrame:
+    """Which supervisor actions each call in the range had (for the review list)."""
+    cond, params = f.where()
+    rows = store.query(
+        "SELECT a.call_id, a.action, COUNT(*) AS n FROM actions a JOIN calls c ON c.call_id = a.call_id "
+        f"WHERE {cond} GROUP BY a.call_id, a.action", params)  # fmt: skip
+    return _frame(rows, ["call_id", "action", "n"])
+
+
+# --- figures (pandas) -----------------------------------------------------------------------
+
+
+def add_flags(calls: pd.DataFrame, hot_threshold: float) -> pd.DataFrame:
+    out = calls.copy()
+    out["hot"] = out["peak_risk"].astype(float) >= hot_threshold
+    out["escalated"] = out["disposition"] == "escalated"
+    out["ended"] = out["status"] == "ended"
+    return out
+
+
+def headline(calls: pd.DataFrame, hot_threshold: float) -> dict[str, float | int | None]:
+    """Totals for the period: calls, hot calls and rate, escalation rate, sentiment, CSAT."""
+    c = add_flags(calls, hot_threshold)
+    ended = c[c["ended"]]
+    sentiment = pd.to_numeric(c["customer_sentiment"], errors="coerce").dropna()
+    csat = pd.to_numeric(ended["csat"], errors="coerce").dropna()
+    return {
+        "calls": len(c),
+        "hot_calls": int(c["hot"].sum()),
+        "hot_rate": float(c["hot"].mean()) if len(c) else None,
+        "escalation_rate": float(ended["escalated"].mean()) if len(ended) else None,
+        "avg_sentiment": float(sentiment.mean()) if len(sentiment) else None,
+        "avg_csat": float(csat.mean()) if len(csat) else None,
+    }
+
+
+def rates(calls: pd.DataFrame, hot_threshold: float, freq: str, tz: tzinfo | None) -> pd.DataFrame:
+    """Per local hour (``freq="h"``) or day (``"D"``): calls, hot rate, escalation rate,
+    mean customer sentiment and CSAT. Periods without calls are left out."""
+    columns = ["period", "calls", "hot_calls", "hot_rate", "ended", "escalated", "escalation_rate",
+               "avg_sentiment", "avg_csat"]  # fmt: skip
+    if calls.empty:
+        return pd.DataFrame(columns=columns)
+    c = add_flags(calls, hot_threshold)
+    c["period"] = local_times(c["started_at"], tz).dt.floor(freq, ambiguous="NaT", nonexistent="NaT")
+    c["sent"] = pd.to_numeric(c["customer_sentiment"], errors="coerce")
+    c["csat_n"] = pd.to_numeric(c["csat"], errors="coerce")
+    c["esc"] = c["escalated"] & c["ended"]
+    g = c.groupby("period").agg(calls=("call_id", "size"), hot_calls=("hot", "sum"),
+                                ended=("ended", "sum"), escalated=("esc", "sum"),
+                                avg_sentiment=("sent", "mean"), avg_csat=("csat_n", "mean"))  # fmt: skip
+    g["hot_rate"] = g["hot_calls"] / g["calls"]
+    g["escalation_rate"] = (g["escalated"] / g["ended"]).where(g["ended"] > 0)
+    return g.reset_index()[columns]
+
+
+def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10) -> pd.DataFrame:
+    """Reasons given when calls turned hot: alerts naming each, and the share of hot calls.
+
+    >>> top_reasons([("a", ["asked for a manager", "no empathy"]), ("b", ["no empathy"])])
+                    reason  alerts  hot_calls  share_of_hot_calls
+    0           no empathy       2          2                 1.0
+    1  asked for a manager       1          1                 0.5
+    """
+    counts: Counter[str] = Counter()
+    calls: dict[str, set[str]] = {}
+    for call_id, reasons in alerts:
+        for reason in dict.fromkeys(reasons):
+            counts[reason] += 1
+            calls.setdefault(reason, set()).add(call_id)
+    n_calls = len({call_id for call_id, _ in alerts})
+    rows = [{"reason": r, "alerts": n, "hot_calls": len(calls[r]),
+             "share_of_hot_calls": len(calls[r]) / n_calls}
+            for r, n in counts.most_common(limit)]  # fmt: skip
+    return _frame(rows, ["reason", "alerts", "hot_calls", "share_of_hot_calls"])
+
+
+def intervention_summary(interventions: pd.DataFrame, calls: pd.DataFrame,
+                         hot_threshold: float) -> pd.DataFrame:  # fmt: skip
+    """What whispers and barge-ins achieved, next to hot calls nobody intervened on.
+
+    Sentiment change is the mean of (after - before) over interventions with customer
+    turns on both sides; outcomes are per call (a call whispered twice counts once).
+    """
+    columns = ["intervention", "actions", "calls", "sentiment_before", "sentiment_after",
+               "sentiment_change", "escalated", "resolved", "avg_csat"]  # fmt: skip
+    rows = []
+    c = add_flags(calls, hot_threshold)
+    ended = c[c["ended"]].set_index("call_id")
+
+    def outcomes(call_ids: set[str]) -> dict[str, float | None]:
+        done = ended.loc[ended.index.intersection(list(call_ids))]
+        csat = pd.to_numeric(done["csat"], errors="coerce").dropna()
+        return {"escalated": float((done["disposition"] == "escalated").mean()) if len(done) else None,
+                "resolved": float((done["disposition"] == "resolved").mean()) if len(done) else None,
+                "avg_csat": float(csat.mean()) if len(csat) else None}  # fmt: skip
+
+    for kind in INTERVENTIONS:
+        d = interventions[interventions["action"] == kind]
+        if d.empty:
+            continue
+        both = d.dropna(subset=["before", "after"])
+        both = both[(both["n_before"] > 0) & (both["n_after"] > 0)]
+        rows.append({"intervention": kind.replace("_", "-"), "actions": len(d),
+                     "calls": d["call_id"].nunique(),
+                     "sentiment_before": float(both["before"].mean()) if len(both) else None,
+                     "sentiment_after": float(both["after"].mean()) if len(both) else None,
+                     "sentiment_change": float((both["after"] - both["before"]).mean())
+                     if len(both) else None, **outcomes(set(d["call_id"]))})  # fmt: skip
+    untouched = set(c.loc[c["hot"], "call_id"]) - set(interventions["call_id"])
+    if untouched:
+        rows.append({"intervention": "none (hot calls left alone)", "actions": 0,
+                     "calls": len(untouched), "sentiment_before": None, "sentiment_after": None,
+                     "sentiment_change": None, **outcomes(untouched)})  # fmt: skip
+    return _frame(rows, columns)
+
+
+def callback_status(commitments: pd.DataFrame, now: float) -> pd.DataFrame:
+    """Each promise as kept (the customer's next call started by the due time), late,
+    missed (due time passed, no call) or pending (not due yet)."""
+    out = commitments.copy()
+    nxt = pd.to_numeric(out["next_call"], errors="coerce")
+    due = out["due_at"].astype(float)
+    out["status"] = "missed"
+    out.loc[nxt.isna() & (due > now), "status"] = "pending"
+    out.loc[nxt.notna() & (nxt > due), "status"] = "late"
+    out.loc[nxt.notna() & (nxt <= due), "status"] = "kept"
+    return out
+
+
+def callbacks_by(commitments: pd.DataFrame, now: float, by: str, names: dict[str, str]) -> pd.DataFrame:
+    """Callbacks promised, kept on time, late, missed and pending per ``by`` (``agent_id``,
+    ``team`` or ``queue``); ``kept_rate`` is kept / (promises already due)."""
+    columns = [by, "promised", "kept", "late", "missed", "pending", "kept_rate"]
+    if commitments.empty:
+        return pd.DataFrame(columns=columns)
+    s = callback_status(commitments, now)
+    s[by] = s[by].fillna("—")
+    t = pd.crosstab(s[by], s["status"]).reindex(columns=["kept", "late", "missed", "pending"],
+                                                   fill_value=0)  # fmt: skip
+    t["promised"] = t.sum(axis=1)
+    due = t["promised"] - t["pending"]
+    t["kept_rate"] = (t["kept"] / due).where(due > 0)
+    t = t.reset_index()[columns].sort_values("promised", ascending=False)
+    if by == "agent_id":
+        t.insert(0, "agent", t["agent_id"].map(lambda a: names.get(a, a)))
+    return t.reset_index(drop=True)
+
+
+def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
+    """Per agent: calls handled, then for each practice the share of their calls showing it.
+
+    Good practices (``kind == "good"``) come first, then lapses, each column named
+    by the practice key; rates are per call (a practice counts once per call).
+    """
+    if calls.empty:
+        return pd.DataFrame(columns=["agent", "agent_id", "team", "calls"])
+    handled = calls.groupby("agent_id").agg(agent=("agent_name", "first"), team=("team", "first"),
+                                            calls=("call_id", "nunique"))  # fmt: skip
+    if practices.empty:
+        return handled.reset_index()[["agent", "agent_id", "team", "calls"]]
+    p = practices.drop_duplicates(["call_id", "practice"])
+    seen = p.groupby(["agent_id", "practice"])["call_id"].nunique().unstack(fill_value=0)
+    kinds = p.drop_duplicates("practice").set_index("practice")["kind"]
+    order = sorted(seen.columns, key=lambda k: (kinds.get(k) != "good", k))
+    share = seen[order].div(handled["calls"], axis=0).reindex(handled.index)
+    out = handled.join(share).reset_index()
+    return out[["agent", "agent_id", "team", "calls", *order]].sort_values("agent").reset_index(drop=True)
+
+
+def practice_kinds(practices: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(practices["practice"], practices["kind"], strict=True)) if len(practices) else {}
+
+
+def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], actions: pd.DataFrame,
+                hot_threshold: float) -> pd.DataFrame:  # fmt: skip
+    """Hot calls that ended, newest first, with why they turned hot and what was done."""
+    columns = ["call_id", "ended_at", "agent_name", "team", "queue", "duration_s", "peak_risk",
+               "disposition", "csat", "reasons", "interventions"]  # fmt: skip
+    c = add_flags(calls, hot_threshold)
+    c = c[c["hot"] & c["ended"]].copy()
+    if c.empty:
+        return pd.DataFrame(columns=columns)
+    first: dict[str, list[str]] = {}
+    for call_id, reasons in alerts:
+        first.setdefault(call_id, reasons)
+    c["reasons"] = c["call_id"].map(lambda cid: "; ".join(first.get(cid, [])))
+    done = (actions.assign(what=actions["action"].str.replace("_", "-") + actions["n"].map(
+        lambda n: f" ×{n}" if n > 1 else "")).groupby("call_id")["what"].agg(", ".join)
+        if len(actions) else pd.Series(dtype=str))  # fmt: skip
+    c["interventions"] = c["call_id"].map(done).fillna("")
+    c["duration_s"] = c["ended_at"].astype(float) - c["started_at"].astype(float)
+    return c.sort_values("ended_at", ascending=False)[columns].reset_index(drop=True)
+
+
+def callbacks_per_day(commitments: pd.DataFrame, now: float, tz: tzinfo | None) -> pd.DataFrame:
+    """Callbacks promised per local day, by what became of them (kept, late, missed, pending)."""
+    columns = ["day", "kept", "late", "missed", "pending"]
+    if commitments.empty:
+        return pd.DataFrame(columns=columns)
+    s = callback_status(commitments, now)
+    s["day"] = local_times(s["ts"], tz).dt.floor("D", ambiguous="NaT", nonexistent="NaT")
+    t = pd.crosstab(s["day"], s["status"]).reindex(columns=columns[1:], fill_value=0)
+    t.columns.name = None
+    return t.reset_index()

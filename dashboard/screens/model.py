@@ -1,0 +1,117 @@
+"""The models, measured: progressive-validation ROC AUC and log loss over time, calibration,
+the labels learned from, sentiment drift per queue, and alert precision from supervisors'
+own feedback.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, model_report, reports, trend_charts
+
+TTL_S = 30.0
+PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "all": None}
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=8)
+def _load(since: float | None) -> dict[str, Any]:
+    store = data.get_store()
+    points = store.model_history(since)
+    return {
+        "points": points,
+        "validation": store.meta("validation"),
+        "drifts": model_report.drift_frame(store.drifts(since)),
+        "feedback": model_report.load_feedback(store, since),
+    }
+
+
+def _csv(frame: pd.DataFrame, name: str) -> None:
+    st.download_button(f"Download {name.replace('-', ' ')} (CSV)", frame.to_csv(index=False),
+                       file_name=f"callheat-{name}.csv", mime="text/csv", key=f"csv-{name}",
+                       icon=":material/download:")  # fmt: skip
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else format(value, spec)
+
+
+def main() -> None:
+    tz = reports.resolve_tz(data.browser_tz())
+    head, choice = st.columns([4, 1], vertical_alignment="bottom")
+    head.markdown("### Model")
+    period = choice.selectbox("Period", list(PERIODS), index=1, key="model-period")
+    days = PERIODS[period]
+    d = _load(None if days is None else time.time() - days * 86_400)
+    latest = model_report.latest_figures(d["points"], d["validation"])
+    precision, per_supervisor = model_report.alert_precision(d["feedback"])
+
+    figures = [
+        ("ROC AUC", _fmt(latest.get("roc_auc"), ".3f")),
+        ("Log loss", _fmt(latest.get("log_loss"), ".3f")),
+        ("Outcomes learned", _fmt(latest.get("outcomes"), ",")),
+        ("Escalated", _fmt(latest.get("escalated"), ",")),
+        ("Alert precision", _fmt(precision["precision"], ".0%")),
+    ]
+    for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+        with col, st.container(border=True):
+            st.metric(label, value)
+    st.caption("Progressive validation: each call's peak risk is predicted before its outcome is "
+               "learned, so these figures are what the model scored on calls it had not seen.")
+
+    st.markdown("##### Risk model over time")
+    history = model_report.history_frame(d["points"])
+    if history.empty:
+        st.info("No validation points in this period yet: they are written as call outcomes arrive.")
+    else:
+        history["time"] = reports.local_times(history["ts"], tz)
+        st.plotly_chart(trend_charts.validation_chart(history), key="chart-validation")
+        _csv(history.assign(time=history["time"].dt.strftime("%Y-%m-%d %H:%M:%S")).drop(columns="ts"),
+             "model-history")  # fmt: skip
+
+    cal_col, labels_col = st.columns([3, 2], gap="large")
+    with cal_col:
+        st.markdown("##### Calibration")
+        cal = model_report.calibration_frame(latest)
+        if cal.empty:
+            st.caption("No calibration bins yet.")
+        else:
+            st.plotly_chart(trend_charts.calibration_chart(cal), key="chart-calibration")
+            _csv(cal, "calibration")
+    with labels_col:
+        st.markdown("##### Labels learned from")
+        labels = model_report.label_counts(latest)
+        if labels.empty:
+            st.caption("No labels yet.")
+        else:
+            st.dataframe(labels.drop(columns="key"), hide_index=True, width="stretch")
+            _csv(labels, "label-counts")
+
+    st.markdown("##### Customer sentiment drift per queue")
+    drifts = d["drifts"]
+    if drifts.empty:
+        st.caption("No change in any queue's customer sentiment detected in this period.")
+    else:
+        drifts["time"] = reports.local_times(drifts["ts"], tz)
+        st.plotly_chart(trend_charts.drift_chart(drifts), key="chart-drift")
+        shown = drifts.assign(time=drifts["time"].dt.strftime("%Y-%m-%d %H:%M")).drop(columns="ts")
+        st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+        _csv(shown, "sentiment-drifts")
+
+    st.markdown("##### Alert precision from supervisor feedback")
+    if per_supervisor.empty:
+        st.caption("No hot / not-hot feedback in this period.")
+    else:
+        st.caption(f"{precision['hot']:,} of {precision['feedback']:,} alerts marked by supervisors were "
+                   "confirmed hot.")  # fmt: skip
+        st.dataframe(per_supervisor, hide_index=True, width="stretch",
+                     column_config={"precision": st.column_config.NumberColumn(format="percent")})
+        _csv(per_supervisor, "alert-precision")
+    st.caption(f"Read at {datetime.now(tz):%H:%M:%S %Z}.")
+
+
+main()

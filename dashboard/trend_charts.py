@@ -1,0 +1,144 @@
+"""Plotly figures for the Trends and Model pages: frames in, figures out (hover and zoom).
+
+Times arrive already in the viewer's time zone (``reports.local_times``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+HOT, ESCALATED, CALLS, GOOD, BAD = "#dc2626", "#7c3aed", "#cbd5e1", "#15803d", "#b91c1c"
+STATUS_COLORS = {"kept": "#15803d", "late": "#f59e0b", "missed": "#dc2626", "pending": "#94a3b8"}
+
+
+def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      hovermode="x unified", legend={"orientation": "h", "y": 1.12, "x": 0},
+                      plot_bgcolor="white")  # fmt: skip
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(gridcolor="#eef2f7")
+    return fig
+
+
+def rates_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
+    """Calls per period (bars, right axis) with hot-call and escalation rates (lines, %)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    when = "%a %d %b %H:00" if freq == "h" else "%a %d %b"
+    x = rates["period"]
+    fig.add_trace(go.Bar(x=x, y=rates["calls"], name="calls", marker_color=CALLS, opacity=0.6,
+                         hovertemplate="%{y:,} calls"), secondary_y=True)  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=rates["hot_rate"], name="hot-call rate", mode="lines+markers",
+                             line={"color": HOT, "width": 2}, marker={"size": 4},
+                             hovertemplate="hot %{y:.1%}"), secondary_y=False)  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=rates["escalation_rate"], name="escalation rate",
+                             mode="lines+markers", line={"color": ESCALATED, "width": 2, "dash": "dot"},
+                             marker={"size": 4}, hovertemplate="escalated %{y:.1%}"),
+                  secondary_y=False)  # fmt: skip
+    fig.update_yaxes(title_text="share of calls", tickformat=".0%", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="calls", showgrid=False, rangemode="tozero", secondary_y=True)
+    fig.update_xaxes(hoverformat=when)
+    return _layout(fig)
+
+
+def sentiment_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
+    """Mean customer sentiment per period, in [-1, 1], with the neutral line."""
+    fig = go.Figure(go.Scatter(x=rates["period"], y=rates["avg_sentiment"], mode="lines+markers",
+                               name="customer sentiment", line={"color": "#2563eb", "width": 2},
+                               marker={"size": 4}, hovertemplate="%{y:+.2f}"))  # fmt: skip
+    fig.add_hline(y=0, line={"color": "#94a3b8", "width": 1})
+    fig.update_yaxes(title_text="mean customer sentiment", range=[-1, 1])
+    fig.update_xaxes(hoverformat="%a %d %b %H:00" if freq == "h" else "%a %d %b")
+    return _layout(fig, 280)
+
+
+def reasons_chart(reasons: pd.DataFrame) -> go.Figure:
+    """Top reasons as horizontal bars: share of hot calls giving each."""
+    r = reasons.iloc[::-1]
+    fig = go.Figure(go.Bar(x=r["share_of_hot_calls"], y=r["reason"], orientation="h", marker_color=HOT,
+                           customdata=r["hot_calls"],
+                           hovertemplate="%{y}: %{x:.0%} of hot calls (%{customdata:,})<extra></extra>"))
+    fig.update_xaxes(tickformat=".0%", title_text="share of hot calls")
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, max(240, 34 * len(r) + 60))
+
+
+def intervention_chart(summary: pd.DataFrame, window_min: float) -> go.Figure:
+    """Customer sentiment before vs after each kind of intervention."""
+    s = summary.dropna(subset=["sentiment_before", "sentiment_after"])
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=s["intervention"], y=s["sentiment_before"], name=f"{window_min:g} min before",
+                         marker_color="#94a3b8", hovertemplate="before %{y:+.2f}"))  # fmt: skip
+    fig.add_trace(go.Bar(x=s["intervention"], y=s["sentiment_after"], name=f"{window_min:g} min after",
+                         marker_color="#2563eb", hovertemplate="after %{y:+.2f}"))  # fmt: skip
+    fig.add_hline(y=0, line={"color": "#64748b", "width": 1})
+    fig.update_yaxes(title_text="mean customer sentiment", range=[-1, 1])
+    fig.update_layout(barmode="group")
+    return _layout(fig, 300)
+
+
+def callbacks_chart(per_day: pd.DataFrame) -> go.Figure:
+    """Callbacks promised per day, stacked by what became of them."""
+    fig = go.Figure()
+    for status, color in STATUS_COLORS.items():
+        if status in per_day:
+            fig.add_trace(go.Bar(x=per_day["day"], y=per_day[status], name=status, marker_color=color,
+                                 hovertemplate=f"{status} %{{y}}"))  # fmt: skip
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title_text="callbacks promised")
+    fig.update_xaxes(hoverformat="%a %d %b")
+    return _layout(fig, 280)
+
+
+# --- model page -------------------------------------------------------------------------------
+
+
+def validation_chart(history: pd.DataFrame) -> go.Figure:
+    """ROC AUC (left axis) and log loss (right axis) of the risk model over time."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=history["time"], y=history["roc_auc"], name="ROC AUC", mode="lines",
+                             line={"color": GOOD, "width": 2}, hovertemplate="AUC %{y:.3f}",
+                             connectgaps=True), secondary_y=False)  # fmt: skip
+    fig.add_trace(go.Scatter(x=history["time"], y=history["log_loss"], name="log loss", mode="lines",
+                             line={"color": BAD, "width": 2, "dash": "dot"},
+                             hovertemplate="log loss %{y:.3f}", connectgaps=True),
+                  secondary_y=True)  # fmt: skip
+    fig.update_yaxes(title_text="ROC AUC", range=[0.4, 1.0], secondary_y=False)
+    fig.update_yaxes(title_text="log loss", rangemode="tozero", showgrid=False, secondary_y=True)
+    fig.update_xaxes(hoverformat="%a %d %b %H:%M")
+    return _layout(fig)
+
+
+def calibration_chart(cal: pd.DataFrame) -> go.Figure:
+    """Observed escalation rate against mean predicted risk per bin; the diagonal is perfect."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line={"color": "#94a3b8", "dash": "dash"}, hoverinfo="skip"))  # fmt: skip
+    size = 8 + 22 * (cal["n"] / cal["n"].max()) ** 0.5 if len(cal) else 8
+    fig.add_trace(go.Scatter(x=cal["mean_predicted"], y=cal["observed_rate"], mode="lines+markers",
+                             name="risk model", line={"color": "#2563eb"}, marker={"size": size},
+                             customdata=cal["n"],
+                             hovertemplate="predicted %{x:.2f} → observed %{y:.2f} "
+                             "(%{customdata:,} calls)<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(title_text="mean predicted risk", range=[0, 1])
+    fig.update_yaxes(title_text="observed escalation rate", range=[0, 1])
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, 360)
+
+
+def drift_chart(drifts: pd.DataFrame) -> go.Figure:
+    """Each detected change: the queue's mean customer sentiment before → after."""
+    fig = go.Figure()
+    for queue, d in drifts.groupby("queue"):
+        fig.add_trace(go.Scatter(
+            x=d["time"], y=d["mean_after"], mode="markers", name=str(queue),
+            marker={"size": 11, "symbol": ["triangle-up" if c > 0 else "triangle-down"
+                                           for c in d["change"]]},
+            customdata=d[["mean_before", "change"]],
+            hovertemplate=f"{queue}: %{{customdata[0]:+.2f}} → %{{y:+.2f}} "
+                          "(%{customdata[1]:+.2f})<extra></extra>"))  # fmt: skip
+    fig.add_hline(y=0, line={"color": "#94a3b8", "width": 1})
+    fig.update_yaxes(title_text="customer sentiment after the change", range=[-1, 1])
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, 300)

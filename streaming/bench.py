@@ -93,7 +93,7 @@ def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path) -
 @contextmanager
 def _fresh_broker(workdir: Path, name: str, **overrides: Any) -> Iterator[Settings]:
     """Settings on a new embedded broker with its topics, a store and a group of their own."""
-    from streaming.broker import EmbeddedBroker, create_topics, free_port
+    from streaming.broker import EmbeddedBroker, create_callheat_topics, free_port
 
     with EmbeddedBroker(port=free_port(), log_path=workdir / f"broker-{name}.log") as broker:
         prefix = f"{name}{uuid.uuid4().hex[:6]}-"
@@ -101,7 +101,7 @@ def _fresh_broker(workdir: Path, name: str, **overrides: Any) -> Iterator[Settin
                             group_id=f"{prefix}scorer", data_dir=workdir,
                             store_url=f"sqlite:///{workdir / f'{name}.db'}",
                             max_poll_interval_ms=3000, **overrides)  # fmt: skip
-        create_topics(settings.bootstrap_servers, settings.topics.all(), settings.partitions)
+        create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
         yield settings
 
 

@@ -20,6 +20,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streaming.errors import BrokerError
+from streaming.settings import Topics
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,19 @@ def wait_until_ready(
     raise BrokerError(f"broker at {bootstrap_servers} did not answer within {timeout_s:.0f}s: {last}")
 
 
-def create_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int) -> list[str]:
-    """Create the topics that do not exist yet; return the names created."""
+def create_callheat_topics(bootstrap_servers: str, topics: Topics, partitions: int) -> list[str]:
+    """CallHeat's topics, with ``training-examples`` on one partition."""
+    return create_topics(bootstrap_servers, topics.all(), partitions, (topics.training_examples,))
+
+
+def create_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int,
+                  one_partition: Iterable[str] = ()) -> list[str]:  # fmt: skip
+    """Create the topics that do not exist yet; return the names created.
+
+    Topics in ``one_partition`` get a single partition: ``training-examples`` must be
+    read in one order by every scorer replica, so that they all learn the same model.
+    """
+    single = set(one_partition)
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10000)
     except KafkaError as exc:
@@ -131,7 +143,7 @@ def create_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int
         created = []
         for name in wanted:
             try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
+                admin.create_topics([NewTopic(name, 1 if name in single else partitions, 1)])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass

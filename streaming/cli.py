@@ -81,13 +81,13 @@ def stop_on_signals() -> threading.Event:
 
 
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
-    from streaming.broker import EmbeddedBroker, create_topics
+    from streaming.broker import EmbeddedBroker, create_callheat_topics
 
     stop = stop_on_signals()
     log_path = settings.data_dir / "broker.log"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddedBroker(settings.broker_host, settings.broker_port, log_path=log_path) as broker:
-        created = create_topics(broker.bootstrap_servers, settings.topics.all(), settings.partitions)
+        created = create_callheat_topics(broker.bootstrap_servers, settings.topics, settings.partitions)
         print(f"broker listening on {broker.bootstrap_servers}; topics created: "
               f"{', '.join(created) or 'none (all existed)'}; Ctrl-C to stop", flush=True)  # fmt: skip
         while not stop.wait(1.0):

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
 from streaming import checkpoint
 from streaming.errors import InvalidEvent, StoreError
 from streaming.events import CallEvent, SupervisorAction, parse_action, parse_event
 from streaming.kafka_io import make_consumer, make_producer, send_json
-from streaming.scoring import Scorer
+from streaming.scoring import Scorer, TrainingExample, example_from_dict
 from streaming.settings import Settings
 from streaming.store import Store, StoreBatch
 
@@ -44,6 +44,8 @@ class Stats:
     duplicates: int = 0
     batches: int = 0
     updates: int = 0
+    examples: int = 0  # training examples published
+    learned: int = 0  # training examples learned from the topic
 
     def add(self, other: Stats) -> None:
         for name in self.__slots__:  # type: ignore[attr-defined]
@@ -88,8 +90,8 @@ class ScorerService:
     """Runs a :class:`Scorer` against Kafka and a store."""
 
     def __init__(self, settings: Settings, store: Store, scorer: Scorer | None = None,
-                 consumer: KafkaConsumer | None = None,
-                 producer: KafkaProducer | None = None) -> None:  # fmt: skip
+                 consumer: KafkaConsumer | None = None, producer: KafkaProducer | None = None,
+                 trainer: KafkaConsumer | None = None) -> None:  # fmt: skip
         self.settings = settings
         self.topics = settings.topics
         self.store = store
@@ -104,8 +106,43 @@ class ScorerService:
             listener=_ForgetOnRevoke(self.scorer),
         )
         self.producer = producer or make_producer(settings)
+        # Every replica learns from training-examples (one partition, one order), so
+        # replicas agree; the owner of a call only publishes its examples.
+        self.scorer.learn_inline = False
+        self.trainer = trainer or self._make_trainer()
         self.stats = Stats()
         self._last_checkpoint = time.monotonic()
+
+    def _make_trainer(self) -> KafkaConsumer:
+        """A group-less reader of training-examples from where the model checkpoint left off."""
+        trainer = make_consumer(self.settings, group_id=None)
+        tp = TopicPartition(self.topics.training_examples, 0)
+        trainer.assign([tp])
+        if self.scorer.training_offset >= 0:
+            trainer.seek(tp, self.scorer.training_offset + 1)
+        else:
+            trainer.seek_to_beginning(tp)
+        return trainer
+
+    def learn_from_topic(self, timeout_ms: int = 0) -> int:
+        """Learn the training examples published since the last call (by any replica)."""
+        learned = 0
+        records = self.trainer.poll(timeout_ms=timeout_ms, max_records=self.settings.batch_max_records)
+        for tp, messages in records.items():
+            for m in messages:
+                self.scorer.training_offset = m.offset
+                try:
+                    example = example_from_dict(json.loads(m.value))
+                except (InvalidEvent, ValueError, TypeError) as exc:
+                    reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
+                    record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
+                    send_json(self.producer, self.topics.dlq, record["key"] or "", record)
+                    log.warning("DLQ %s@%s: %s", tp.topic, m.offset, reason)
+                    continue
+                self.scorer.learn(example)
+                learned += 1
+        self.stats.learned += learned
+        return learned
 
     # --- one batch ------------------------------------------------------------------
 
@@ -142,9 +179,10 @@ class ScorerService:
                 self.scorer.adopt(call_id, state)
         batch = StoreBatch()
         updates = []
+        examples: list[TrainingExample] = []
         for item, partition, offset in parsed:
             if isinstance(item, SupervisorAction):
-                self.scorer.apply_action(item, batch)
+                examples.extend(self.scorer.apply_action(item, batch).examples)
                 stats.actions += 1
                 continue
             applied = self.scorer.apply(item, batch, partition, offset)
@@ -153,12 +191,16 @@ class ScorerService:
                 continue
             stats.events += 1
             updates.extend(applied.updates)
+            examples.extend(applied.examples)
         self.scorer.flush(batch)
         batch.meta["validation"] = self.scorer.validation_json()
         batch.meta["event_time"] = repr(self.scorer.clock)
         self._write(batch)
         for u in updates:
             send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
+        for example in examples:
+            send_json(self.producer, self.topics.training_examples, example.call_id, example.to_dict())
+        stats.examples = len(examples)
         for record in dlq:
             key = record["key"] or ""
             send_json(self.producer, self.topics.dlq, key, record)
@@ -202,6 +244,7 @@ class ScorerService:
                     window.add(stats)
                     if max_batches is not None and self.stats.batches >= max_batches:
                         break
+                self.learn_from_topic()
                 now = time.monotonic()
                 if now - self._last_checkpoint >= self.settings.checkpoint_every_s:
                     self.checkpoint()
@@ -262,6 +305,7 @@ class ScorerService:
         try:
             try:
                 self.consumer.close(autocommit=False)
+                self.trainer.close(autocommit=False)
             finally:
                 self.producer.close(timeout=10)
         finally:

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 
-from streaming.broker import EmbeddedBroker, create_topics, port_open
+from streaming.broker import EmbeddedBroker, create_callheat_topics, port_open
 from streaming.cli import dashboard_command, settings_env, stop_on_signals
 from streaming.errors import BrokerError
 from streaming.settings import Settings
@@ -66,7 +66,7 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
     broker.start()
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        create_topics(broker.bootstrap_servers, settings.topics.all(), settings.partitions)
+        create_callheat_topics(broker.bootstrap_servers, settings.topics, settings.partitions)
         # The embedded broker keeps topics in memory: calls left live by an earlier run
         # can never end, so close them before this run starts.
         store = open_store(settings.store_url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.broker import EmbeddedBroker, create_topics, free_port
+from streaming.broker import EmbeddedBroker, create_callheat_topics, free_port
 from streaming.settings import Settings
 from streaming.store import Store, open_store
 
@@ -47,7 +47,7 @@ def new_kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Callable[[], S
             data_dir=data,
             store_url=f"sqlite:///{data / 'callheat.db'}",
         )
-        create_topics(s.bootstrap_servers, s.topics.all(), s.partitions)
+        create_callheat_topics(s.bootstrap_servers, s.topics, s.partitions)
         return s
 
     return make

@@ -3,17 +3,21 @@
 The live scorer, ``callheat evaluate`` and the tests all run this same code.
 """
 
+from streaming.scoring.examples import RiskExample, SentimentExample, TrainingExample, example_from_dict
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.risk import RiskModel
-from streaming.scoring.scorer import Scorer, ScoreUpdate, TrainingExample
+from streaming.scoring.scorer import Scorer, ScoreUpdate
 from streaming.scoring.sentiment import LexiconSentiment, SentimentModel
 
 __all__ = [
     "LexiconSentiment",
     "PhraseBook",
+    "RiskExample",
     "RiskModel",
     "ScoreUpdate",
     "Scorer",
+    "SentimentExample",
     "SentimentModel",
     "TrainingExample",
+    "example_from_dict",
 ]

@@ -45,6 +45,10 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "dead_air": lambda v, s: f"dead air {_times(s.dead_air)}",
     "agent_pace": lambda v, s: f"agent pace {v:.0%} above their norm",
     "customer_talk_share": lambda v, s: "customer doing most of the talking",
+    "customer_speech": lambda v, s: f"customer has talked for {v:.0f} min" if v >= 1
+    else "customer talking at length",
+    "customer_questions": lambda v, s: f"customer asked {int(v)} questions",
+    "answer_disappoints": lambda v, s: "agent's last answer likely to disappoint",
     "holds": lambda v, s: f"on hold {_times(s.holds)}",
     "hold_minutes": lambda v, s: f"{v:.0f} min on hold" if v >= 1 else "time on hold",
     "transfers": lambda v, s: f"{ordinal(s.transfers)} transfer",

@@ -32,6 +32,9 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "dead_air": 0.15,
     "agent_pace": 1.5,
     "customer_talk_share": 1.0,
+    "customer_speech": 0.15,
+    "customer_questions": 0.1,
+    "answer_disappoints": 1.0,
     "holds": 0.25,
     "hold_minutes": 0.15,
     "transfers": 0.6,
@@ -65,6 +68,9 @@ RULE_FLOORS: dict[str, tuple[float, str]] = {
 }
 
 
+POSITIVE_WEIGHT_CAP = 4.0
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -72,15 +78,14 @@ def _sigmoid(z: float) -> float:
 class RiskModel:
     """Prior + online logistic regression; ``predict_proba_one`` never learns."""
 
-    def __init__(self, warmup: int = 300, max_weight: float = 0.7, learning_rate: float = 0.03) -> None:
+    def __init__(self, warmup: int = 100, max_weight: float = 0.95, learning_rate: float = 0.15) -> None:
         self.warmup = warmup
         self.max_weight = max_weight
         self.learning_rate = learning_rate
         self.scaler = preprocessing.StandardScaler()
-        self.classifier = linear_model.LogisticRegression(
-            optimizer=optim.SGD(learning_rate), l2=1e-4
-        )
+        self.classifier = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
         self.n_labels = 0
+        self.n_positive = 0
 
     @property
     def weight(self) -> float:
@@ -89,28 +94,39 @@ class RiskModel:
     def prior_proba(self, x: dict[str, float]) -> float:
         return _sigmoid(INTERCEPT + sum(w * x.get(k, 0.0) for k, w in PRIOR_WEIGHTS.items()))
 
-    def learned_proba(self, x: dict[str, float]) -> float:
-        return float(self.classifier.predict_proba_one(self.scaler.transform_one(x)).get(True, 0.0))
+    def _inputs(self, x: dict[str, float], words: dict[str, float] | None) -> dict[str, float]:
+        z = self.scaler.transform_one(x)
+        if words:
+            z.update(words)
+        return z
 
-    def predict_proba_one(self, x: dict[str, float]) -> float:
+    def learned_proba(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:
+        return float(self.classifier.predict_proba_one(self._inputs(x, words)).get(True, 0.0))
+
+    def predict_proba_one(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:
         w = self.weight
         p = self.prior_proba(x)
-        return p if w == 0.0 else (1.0 - w) * p + w * self.learned_proba(x)
+        return p if w == 0.0 else (1.0 - w) * p + w * self.learned_proba(x, words)
 
     def contributions(self, x: dict[str, float]) -> dict[str, float]:
-        """How much each feature pushed the risk up (+) or down (-), in logit units."""
+        """How much each call-state feature pushed the risk up (+) or down (-), in logit units."""
         w = self.weight
         out = {k: (1.0 - w) * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
         if w > 0.0:
-            z = self.scaler.transform_one(x)
-            for k, weight in self.classifier.weights.items():
-                out[k] = out.get(k, 0.0) + w * weight * z.get(k, 0.0)
+            weights = self.classifier.weights
+            for k, z in self.scaler.transform_one(x).items():
+                out[k] = out.get(k, 0.0) + w * weights.get(k, 0.0) * z
         return out
 
-    def learn_one(self, x: dict[str, float], y: bool, w: float = 1.0) -> None:
+    def learn_one(self, x: dict[str, float], y: bool, w: float = 1.0,
+                  words: dict[str, float] | None = None) -> None:  # fmt: skip
+        """Learn one labelled example; escalations, being rare, weigh more (square-root balance)."""
         self.scaler.learn_one(x)
-        self.classifier.learn_one(self.scaler.transform_one(x), bool(y), w=w)
         self.n_labels += 1
+        self.n_positive += int(y)
+        if y:
+            w *= min(POSITIVE_WEIGHT_CAP, ((self.n_labels + 1) / (2 * self.n_positive)) ** 0.5)
+        self.classifier.learn_one(self._inputs(x, words), bool(y), w=w)
 
     @staticmethod
     def rule_floor(x: dict[str, float]) -> tuple[float, list[str]]:

@@ -17,14 +17,27 @@ from typing import Any
 from river import metrics
 
 from streaming import events as ev
+from streaming.scoring import practices
+from streaming.scoring.examples import RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
+from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook
 from streaming.scoring.reasons import top_reasons
 from streaming.scoring.risk import RiskModel
-from streaming.scoring.sentiment import SentimentModel
+from streaming.scoring.sentiment import SentimentModel, TurnContext
 from streaming.scoring.state import CallState
-from streaming.store.base import ActionRow, AlertRow, CallRow, MarkerRow, StoreBatch, TurnRow
+from streaming.store.base import (
+    ActionRow,
+    AlertRow,
+    CallRow,
+    CommitmentRow,
+    DriftRow,
+    MarkerRow,
+    PracticeRow,
+    StoreBatch,
+    TurnRow,
+)
 
 REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat caller
 MAX_CUSTOMERS = 200_000  # customers remembered for repeat detection
@@ -32,6 +45,7 @@ TOMBSTONE = "ended"
 # A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
 NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
+MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +69,6 @@ class ScoreUpdate:
             "sentiment": None if self.sentiment is None else round(self.sentiment, 4),
             "reasons": list(self.reasons), "whisper": self.whisper,
         }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingExample:
-    """Features and label for the risk model (from an outcome or supervisor feedback)."""
-
-    call_id: str
-    features: dict[str, float]
-    label: bool
-    weight: float
-    source: str  # outcome | feedback
-    predicted: float | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +107,15 @@ class Scorer:
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
         self.n_escalated = 0
+        self.n_sentiment_corrections = 0
+        self.n_feedback = 0
+        # False when the consumer publishes examples and every replica learns them from
+        # the training-examples topic; True (evaluate, backtest, history) learns at once.
+        self.learn_inline = True
+        self.training_offset = -1  # the last training-examples offset learned (consumer's)
+        self.calibration = Calibration()
+        self.drift = SentimentDrift()
+        self._last_point = (-1, 0.0)  # (outcomes, event time) of the last model-metrics point
         self._dirty: set[str] = set()  # calls changed since the last flush()
         self.clock = 0.0  # the latest event time seen (epoch s): the data's "now"
 
@@ -155,7 +166,7 @@ class Scorer:
         sentiment: float | None = None
 
         if isinstance(event, ev.Utterance):
-            sentiment = self._utterance(state, event, seq)
+            sentiment = self._utterance(state, event, seq, batch)
             if sentiment is None:  # no consent: nothing scored or stored
                 self._dirty.add(state.call_id)
                 return out
@@ -206,6 +217,10 @@ class Scorer:
                 batch.calls[call_id] = self._row(state)
                 batch.states[call_id] = state.to_json()
         self._dirty.clear()
+        outcomes, at = self._last_point
+        if self.n_outcomes != outcomes and self.clock - at >= MODEL_POINT_EVERY_S:
+            batch.model_points[self.clock] = self.validation_json()
+            self._last_point = (self.n_outcomes, self.clock)
 
     def _started(self, state: CallState, event: ev.CallStarted, ts: float) -> None:
         state.status = "live"
@@ -218,21 +233,37 @@ class Scorer:
         last = self.customers.get(event.customer_id)
         state.repeat_caller = last is not None and ts - last < REPEAT_WINDOW_S
 
-    def _utterance(self, state: CallState, event: ev.Utterance, seq: int) -> float | None:
+    def _utterance(self, state: CallState, event: ev.Utterance, seq: int,
+                   batch: StoreBatch) -> float | None:  # fmt: skip
         """Sentiment and bookkeeping of one turn; None when the call has no consent."""
         if not state.consent:
             return None
         if state.status == "queued":  # speech before call_started: treat the call as live
             state.status = "live"
             state.started_at = state.started_at or event.ts.timestamp()
-        sentiment = self.sentiment.predict_one(event.text)
+        context = self.context(state, event.speaker)
+        sentiment = self.sentiment.predict_one(event.text, context)
         found = self.phrases.find(event.speaker, event.text)
         if event.speaker == "customer" and found.keys() & NEGATIVE_PHRASES:
             # "Could I speak to a manager, please?" reads polite to a lexicon; it is not.
             sentiment = min(sentiment, NEGATIVE_PHRASE_CAP)
         state.add_phrases(event.speaker, found)
         state.add_turn(seq, event.speaker, event.text, event.start_ms, event.end_ms)
+        state.set_turn_sentiment(seq, sentiment)
+        if event.speaker == "agent":
+            state.expected_reaction = self.sentiment.expected_reaction(
+                event.text, self.context(state, "customer"))
+        else:
+            state.expected_reaction = None
+        ts = event.ts.timestamp()
+        if event.speaker == "agent":
+            self._agent_practices(state, event.text, found, seq, ts, batch)
+        elif state.first_issue is None:
+            state.first_issue = event.text[:160]
         if event.speaker == "customer":
+            drifted = self.drift.update(state.queue or "unknown", sentiment)
+            if drifted is not None:
+                batch.drifts.append(DriftRow(drifted.queue, ts, drifted.mean_before, drifted.mean_after))
             state.add_customer_sentiment(sentiment, event.duration_ms)
             if found.keys() & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
                 state.awaiting_ack = True
@@ -245,13 +276,47 @@ class Scorer:
                 state.awaiting_timeframe = False
         return sentiment
 
+    def _practice(self, state: CallState, practice: str, kind: str, seq: int, ts: float,
+                  batch: StoreBatch) -> None:  # fmt: skip
+        batch.practices.append(PracticeRow(state.call_id, practice, kind, seq, ts, state.agent_id,
+                                           state.team, state.queue))  # fmt: skip
+
+    def _agent_practices(self, state: CallState, text: str, found: dict[str, str], seq: int, ts: float,
+                         batch: StoreBatch) -> None:  # fmt: skip
+        """Good practices the agent showed, and a callback promise as a commitment with a due time."""
+        for practice in practices.new_practices(state, found):
+            self._practice(state, practice, "good", seq, ts, batch)
+        if "callback" in found:
+            due, timeframe = practices.due_at(text, ts)
+            promise = f"callback by {practices.format_due(due)}"
+            promise += "" if timeframe else " (no timeframe said)"
+            state.promises.append(promise)
+            batch.commitments.append(CommitmentRow(
+                state.call_id, seq, ts, due, text[:300] if state.consent else promise,
+                state.customer_id, state.agent_id, state.team, state.queue))  # fmt: skip
+            if "callback_promised" not in state.practices_seen:
+                state.practices_seen.append("callback_promised")
+                self._practice(state, "callback_promised", "good", seq, ts, batch)
+
+    @staticmethod
+    def context(state: CallState, speaker: str, before: int | None = None) -> TurnContext:
+        """What a ``speaker`` turn (at ``before``, else now) replies to, for the sentiment model."""
+        other = "agent" if speaker == "customer" else "customer"
+        position = state.n_customer_turns if speaker == "customer" else state.n_agent_turns
+        return TurnContext(
+            reply_to=state.last_words(other, before), queue=state.queue,
+            position=position, previous=state.last_sentiment(speaker, before), speaker=speaker,
+        )  # fmt: skip
+
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
                  customer_turn: bool) -> None:  # fmt: skip
         x = self.features(state, ts)
-        learned = self.risk.predict_proba_one(x)
+        learned = self.risk.predict_proba_one(x, state.word_features())
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
+        for key in practices.new_lapses(state, [c.key for c in lapses]):
+            self._practice(state, key, "lapse", seq, ts, batch)
         reasons = list(rule_reasons)
         said = set()
         for feature, text in top_reasons(self.risk.contributions(x), x, state, limit=4):
@@ -296,8 +361,9 @@ class Scorer:
             state.status, state.disposition, state.csat = "ended", event.disposition, event.csat
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "ended", event.disposition))
             out.examples = self._outcome_examples(state, event.disposition == "escalated")
-            for example in out.examples:
-                self.learn(example)
+            self._learn_inline(out.examples)
+            if state.n_agent_turns >= 2 and "recap_given" not in state.practices_seen:
+                self._practice(state, "no_recap", "lapse", seq, ts, batch)
             self._remember_agent(state)
         else:
             state.status = "abandoned"
@@ -341,12 +407,15 @@ class Scorer:
             return []
         peak = max(float(s["p"]) for s in snaps)
         self.auc.update(label, peak)
+        self.calibration.update(peak, label)
         self.log_loss.update(label, peak)
         self.n_outcomes += 1
         self.n_escalated += int(label)
         w = 1.0 / len(snaps) ** 0.5
-        return [TrainingExample(state.call_id, dict(s["x"]), label, w, "outcome", float(s["p"]))
-                for s in snaps]  # fmt: skip
+        words = state.word_features()
+        return [RiskExample(state.call_id, dict(s["x"]), label, w, "outcome", float(s["p"]),
+                            words if i == len(snaps) - 1 else None)
+                for i, s in enumerate(snaps)]  # fmt: skip
 
     # --- supervisor actions -----------------------------------------------------------
 
@@ -358,22 +427,42 @@ class Scorer:
             action.utterance_seq, action.sentiment))  # fmt: skip
         out = Applied()
         state = self.calls.get(action.call_id)
-        if action.action != "feedback" or state is None:
+        if state is None:
             return out
-        if action.label is not None:
+        confirmed_barge_in = action.action == "barge_in" and action.label == "hot"
+        if (action.action == "feedback" and action.label is not None) or confirmed_barge_in:
             x = self.features(state, action.ts.timestamp())
-            example = TrainingExample(state.call_id, x, action.label == "hot", 1.0, "feedback",
-                                      self.risk.predict_proba_one(x))
-            self.learn(example)
-            out.examples.append(example)
-        if action.utterance_seq is not None and action.sentiment is not None:
-            text = state.text_of(action.utterance_seq)
-            if text is not None:
-                self.sentiment.learn_one(text, action.sentiment)
+            words = state.word_features()
+            source = "barge_in" if confirmed_barge_in else "feedback"
+            out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
+                                            self.risk.predict_proba_one(x, words), words))  # fmt: skip
+            self.n_feedback += 1
+        if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:
+            seq = action.utterance_seq
+            turn = next((t for t in state.recent_turns if t[0] == seq), None)
+            if turn is not None:
+                context = self.context(state, str(turn[1]), before=seq)
+                out.examples.append(SentimentExample(state.call_id, str(turn[2]), action.sentiment, context))
+                self.n_sentiment_corrections += 1
+                state.correct(seq, action.sentiment)
+                if state.status == "live":
+                    ts = max(action.ts.timestamp(), state.updated_at)
+                    self._rescore(state, state.last_seq, ts, batch, False)
+                    self._dirty.add(state.call_id)
+        self._learn_inline(out.examples)
         return out
 
+    def _learn_inline(self, examples: list[TrainingExample]) -> None:
+        if self.learn_inline:
+            for example in examples:
+                self.learn(example)
+
     def learn(self, example: TrainingExample) -> None:
-        self.risk.learn_one(example.features, example.label, w=example.weight)
+        """Learn one example (at once, or as it comes back from ``training-examples``)."""
+        if isinstance(example, RiskExample):
+            self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
+        else:
+            self.sentiment.learn_one(example.text, example.sentiment, example.context)
 
     # --- rows and updates --------------------------------------------------------------
 
@@ -389,7 +478,7 @@ class Scorer:
             peak_risk=round(s.peak_risk, 4), level=s.level, reasons=tuple(s.reasons),
             whisper=s.whisper, hot_since=s.hot_since, n_turns=s.n_customer_turns + s.n_agent_turns,
             holds=s.holds, transfers=s.transfers, on_hold=s.on_hold_since is not None,
-            last_seq=s.last_seq,
+            last_seq=s.last_seq, summary=practices.summary(s) if s.status == "ended" else None,
         )  # fmt: skip
 
     @staticmethod
@@ -397,7 +486,7 @@ class Scorer:
         return ScoreUpdate(s.call_id, seq, ts, s.status, s.risk, s.level, sentiment,
                            tuple(s.reasons), s.whisper)  # fmt: skip
 
-    def validation(self) -> dict[str, float | int | None]:
+    def validation(self) -> dict[str, Any]:
         """Progressive-validation figures of the risk model so far."""
         return {
             "outcomes": self.n_outcomes,
@@ -408,6 +497,9 @@ class Scorer:
             "log_loss": round(float(self.log_loss.get()), 4) if self.n_outcomes else None,
             "risk_labels": self.risk.n_labels,
             "sentiment_labels": self.sentiment.n_labels,
+            "feedback_labels": self.n_feedback,
+            "calibration": self.calibration.table(),
+            "sentiment_corrections": self.n_sentiment_corrections,
         }
 
     def validation_json(self) -> str:

@@ -1,26 +1,43 @@
 """Turn sentiment in [-1, 1]: a lexicon prior blended with an online river text model.
 
-The blend: ``(1 - w) * lexicon + w * model`` with ``w = n / (n + warmup)``, where
-``n`` is the number of labelled turns learned so far (supervisor corrections,
-labelled data sets). With no labels the lexicon (VADER's compound score) carries
-it; after ``warmup`` labels the two count equally, and the model takes over as it
-learns more (``w`` never exceeds ``max_weight``).
+The learned model reads a customer turn in context: its words (unigrams and
+bigrams), the words of the agent turn it answers (a customer's mood is often a
+verdict on the last answer), the queue, where in the call it is, the customer's
+previous sentiment and the lexicon's score. Two river logistic regressions
+(negative vs not, positive vs not), trained with class weights that make up for
+how rare negative and positive turns are, give ``P(positive) - P(negative)``.
+
+The blend: ``(1 - w) * lexicon + w * learned`` with ``w = n / (n + warmup)``, where
+``n`` counts labelled turns learned so far (supervisor corrections, labelled data
+sets), capped at ``max_weight``. With no labels the lexicon (VADER's compound
+score) carries it alone; after ``warmup`` labels the two count equally.
 
 >>> m = SentimentModel(warmup=2)
 >>> m.predict_one("This is great, thank you so much") > 0.3
 True
 >>> m.predict_one("This is useless and I am furious") < -0.3
 True
->>> for _ in range(20):
+>>> for _ in range(30):
 ...     m.learn_one("my parcel never arrived", -0.8)
+...     m.learn_one("that works for me", 0.0)
 >>> m.predict_one("my parcel never arrived") < -0.5
 True
 """
 
 from __future__ import annotations
 
-from river import feature_extraction, linear_model, optim
+import math
+import re
+from dataclasses import dataclass
+
+from river import linear_model, optim
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+NEGATIVE_CUT = -0.25  # a label below this is a negative turn (same cut as the call state's)
+POSITIVE_CUT = 0.25
+MAX_CLASS_WEIGHT = 8.0
+CLASS_WEIGHT_POWER = 0.6  # 1 = fully balanced classes, 0 = as they come
+_TOKENS = re.compile(r"[a-z0-9']+|[?!]")
 
 
 class LexiconSentiment:
@@ -39,18 +56,43 @@ class LexiconSentiment:
         self.__init__()  # type: ignore[misc]
 
 
-class SentimentModel:
-    """Lexicon prior + online hashed-n-gram linear regression, blended by label count."""
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What a turn is said in reply to; the defaults describe a turn with no context."""
 
-    def __init__(self, warmup: int = 100, max_weight: float = 0.8, learning_rate: float = 0.05) -> None:
+    reply_to: str | None = None  # the other speaker's last words before this turn
+    queue: str = ""
+    position: int = 0  # this speaker's turns before this one
+    previous: float | None = None  # this speaker's previous turn sentiment
+    speaker: str = "customer"
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words and bigrams (with ``?`` and ``!``): the text model's vocabulary."""
+    words = _TOKENS.findall(text.lower())
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def _bag(prefix: str, text: str, into: dict[str, float]) -> None:
+    toks = tokens(text)
+    if toks:
+        norm = 1.0 / math.sqrt(len(toks))
+        for t in toks:
+            key = prefix + t
+            into[key] = into.get(key, 0.0) + norm
+
+
+class SentimentModel:
+    """Lexicon prior + online text classifiers, blended by label count."""
+
+    def __init__(self, warmup: int = 30, max_weight: float = 0.95, learning_rate: float = 0.1) -> None:
         self.warmup = warmup
         self.max_weight = max_weight
         self.learning_rate = learning_rate
         self.lexicon = LexiconSentiment()
-        self.vectorizer = feature_extraction.BagOfWords(lowercase=True, ngram_range=(1, 2))
-        self.regressor = linear_model.LinearRegression(
-            optimizer=optim.SGD(learning_rate), intercept_lr=0.01, l2=1e-5
-        )
+        self.negative = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
+        self.positive = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
+        self.class_counts = {"negative": 1, "neutral": 1, "positive": 1}
         self.n_labels = 0
 
     @property
@@ -58,20 +100,49 @@ class SentimentModel:
         """How much the learned model counts in the blend, in [0, max_weight]."""
         return min(self.max_weight, self.n_labels / (self.n_labels + self.warmup))
 
-    def _features(self, text: str, prior: float) -> dict[str, float]:
-        x: dict[str, float] = dict(self.vectorizer.transform_one(text))
-        x["__lexicon__"] = prior
+    def features(self, text: str, context: TurnContext, prior: float) -> dict[str, float]:
+        x: dict[str, float] = {"lexicon": prior, f"queue={context.queue}": 1.0,
+                               f"position={min(context.position, 10)}": 1.0}  # fmt: skip
+        if context.speaker != "customer":
+            x[f"speaker={context.speaker}"] = 1.0
+        if context.previous is not None:
+            x["previous"] = context.previous
+        _bag("w:", text, x)
+        if context.reply_to:
+            _bag("r:", context.reply_to, x)
         return x
 
-    def predict_one(self, text: str) -> float:
+    def learned(self, x: dict[str, float]) -> float:
+        p_neg = self.negative.predict_proba_one(x).get(True, 0.0)
+        p_pos = self.positive.predict_proba_one(x).get(True, 0.0)
+        return float(p_pos - p_neg)
+
+    def predict_one(self, text: str, context: TurnContext | None = None) -> float:
         prior = self.lexicon.predict_one(text)
         w = self.weight
         if w == 0.0:
             return prior
-        learned = self.regressor.predict_one(self._features(text, prior))
+        learned = self.learned(self.features(text, context or TurnContext(), prior))
         return max(-1.0, min(1.0, (1.0 - w) * prior + w * learned))
 
-    def learn_one(self, text: str, y: float) -> None:
-        prior = self.lexicon.predict_one(text)
-        self.regressor.learn_one(self._features(text, prior), max(-1.0, min(1.0, y)))
+    def expected_reaction(self, reply_to: str, context: TurnContext) -> float | None:
+        """The sentiment the learned model expects of a reply to ``reply_to``, before it is said.
+
+        None until the model has learned from labels. An agent answer that past
+        customers took badly ("there is nothing available") reads negative here.
+        """
+        if self.n_labels < self.warmup:
+            return None
+        ctx = TurnContext(reply_to, context.queue, context.position, context.previous, "customer")
+        return self.learned(self.features("", ctx, 0.0))
+
+    def learn_one(self, text: str, y: float, context: TurnContext | None = None) -> None:
+        y = max(-1.0, min(1.0, y))
+        x = self.features(text, context or TurnContext(), self.lexicon.predict_one(text))
+        label = "negative" if y < NEGATIVE_CUT else "positive" if y > POSITIVE_CUT else "neutral"
+        self.class_counts[label] += 1
+        total = sum(self.class_counts.values())
+        weight = min(MAX_CLASS_WEIGHT, (total / (3 * self.class_counts[label])) ** CLASS_WEIGHT_POWER)
+        self.negative.learn_one(x, label == "negative", w=weight if label == "negative" else 1.0)
+        self.positive.learn_one(x, label == "positive", w=weight if label == "positive" else 1.0)
         self.n_labels += 1

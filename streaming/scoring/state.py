@@ -11,12 +11,15 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from streaming.scoring.sentiment import tokens
+
 NEGATIVE = -0.25  # a customer turn below this counts as negative
 LONG_TURN_MS = 15_000  # a turn longer than this is "long" (venting / lecturing)
 DEAD_AIR_MS = 8_000  # silence longer than this between turns is dead air
 EWM_ALPHA = 0.4  # weight of the newest customer turn in the smoothed sentiment
 KEEP_TURNS = 20  # recent turns kept for corrections and slope
 KEEP_SNAPSHOTS = 16  # feature snapshots kept for learning from the outcome
+KEEP_WORDS = 300  # distinct customer words and bigrams kept per call for the risk model
 
 
 @dataclass(slots=True)
@@ -54,6 +57,10 @@ class CallState:
     dead_air: int = 0
     venting_turns: int = 0
     long_agent_turns: int = 0
+    words: dict[str, int] = field(default_factory=dict)  # the customer's words and bigrams so far
+    customer_questions: int = 0  # customer turns asking something ("?")
+    expected_reaction: float | None = None  # how the learned model expects the customer to take
+    # the agent's last answer (see SentimentModel.expected_reaction)
     sentiment_ewm: float | None = None
     worst_sentiment: float = 0.0
     negative_streak: int = 0
@@ -76,7 +83,11 @@ class CallState:
     reasons: list[str] = field(default_factory=list)
     whisper: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)
-    recent_turns: list[list[Any]] = field(default_factory=list)  # [seq, speaker, text]
+    # the playbook on this call: practices and lapses already recorded, promises made
+    practices_seen: list[str] = field(default_factory=list)
+    promises: list[str] = field(default_factory=list)
+    first_issue: str | None = None  # the customer's first words (for the post-call summary)
+    recent_turns: list[list[Any]] = field(default_factory=list)  # [seq, speaker, text, sentiment]
 
     # --- persistence ------------------------------------------------------------------
 
@@ -87,7 +98,10 @@ class CallState:
 
     @classmethod
     def from_json(cls, text: str) -> CallState:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        # turns persisted before sentiment was kept with them
+        data["recent_turns"] = [(t + [None])[:4] for t in data.get("recent_turns", [])]
+        return cls(**{k: v for k, v in data.items() if k in _FIELD_SET})
 
     # --- accounting -------------------------------------------------------------------
 
@@ -115,6 +129,10 @@ class CallState:
         if speaker == "customer":
             self.n_customer_turns += 1
             self.customer_ms += duration
+            self.customer_questions += int("?" in text)
+            for token in tokens(text):
+                if token in self.words or len(self.words) < KEEP_WORDS:
+                    self.words[token] = self.words.get(token, 0) + 1
         else:
             self.n_agent_turns += 1
             self.agent_ms += duration
@@ -123,8 +141,41 @@ class CallState:
                 self.long_agent_turns += 1
         self.last_end_ms = max(self.last_end_ms, end_ms)
         self.last_speaker = speaker
-        self.recent_turns.append([seq, speaker, text])
+        self.recent_turns.append([seq, speaker, text, None])
         del self.recent_turns[:-KEEP_TURNS]
+
+    def set_turn_sentiment(self, seq: int, sentiment: float) -> None:
+        for turn in reversed(self.recent_turns):
+            if turn[0] == seq:
+                turn[3] = sentiment
+                return
+
+    def last_words(self, speaker: str, before: int | None = None) -> str | None:
+        """The last thing ``speaker`` said (before turn ``before``), from the recent turns."""
+        for turn in reversed(self.recent_turns):
+            if turn[1] == speaker and (before is None or turn[0] < before):
+                return str(turn[2])
+        return None
+
+    def last_sentiment(self, speaker: str, before: int | None = None) -> float | None:
+        for turn in reversed(self.recent_turns):
+            if turn[1] == speaker and (before is None or turn[0] < before) and turn[3] is not None:
+                return float(turn[3])
+        return None
+
+    def correct(self, seq: int, sentiment: float) -> bool:
+        """A supervisor's correction of one recent turn; the customer's figures follow it."""
+        turn = next((t for t in self.recent_turns if t[0] == seq), None)
+        if turn is None:
+            return False
+        turn[3] = sentiment
+        if turn[1] == "customer":
+            values = [float(t[3]) for t in self.recent_turns if t[1] == "customer" and t[3] is not None]
+            self.customer_sentiments, self.trend = [], []
+            self.sentiment_ewm, self.worst_sentiment, self.negative_streak = None, 0.0, 0
+            for value in values:
+                self.add_customer_sentiment(value, 0)
+        return True
 
     def add_customer_sentiment(self, sentiment: float, duration_ms: int) -> None:
         self.customer_sentiments.append(sentiment)
@@ -148,10 +199,15 @@ class CallState:
             self.snapshots = self.snapshots[:-1:2] + [self.snapshots[-1]]
 
     def text_of(self, seq: int) -> str | None:
-        for s, _speaker, text in self.recent_turns:
-            if s == seq:
-                return str(text)
+        for turn in self.recent_turns:
+            if turn[0] == seq:
+                return str(turn[2])
         return None
+
+    def word_features(self) -> dict[str, float]:
+        """The customer's words as the risk model's text features (counts, L2-normalised)."""
+        norm = sum(v * v for v in self.words.values()) ** 0.5
+        return {f"w:{k}": v / norm for k, v in self.words.items()} if norm else {}
 
     @property
     def sentiment_slope(self) -> float:
@@ -173,3 +229,4 @@ class CallState:
 
 
 _FIELDS = tuple(f.name for f in fields(CallState))
+_FIELD_SET = frozenset(_FIELDS)

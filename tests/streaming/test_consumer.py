@@ -193,9 +193,11 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
         stored = {a.action_id: a for a in running.store.actions("angry-1")}
         assert stored["w1"].text == "Slow down" and stored["w1"].supervisor_id == "sup-7"
         assert stored["f1"].label == "not_hot"
-        validation = running.service.scorer.validation()
-        assert validation["risk_labels"] == 1  # the not-hot click was learned
-        assert validation["sentiment_labels"] == 1  # so was the turn correction
+        scorer = running.service.scorer
+        # both labels go out on training-examples and come back to be learned
+        assert running.wait_for(lambda: scorer.risk.n_labels == 1 and scorer.sentiment.n_labels == 1)
+        validation = scorer.validation()
+        assert validation["feedback_labels"] == 1 and validation["sentiment_corrections"] == 1
     finally:
         running.close()
     dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]

@@ -1,0 +1,296 @@
+"""``callheat evaluate``: replay labelled dialogues through the scorer, in progressive-validation order.
+
+Each dialogue becomes the events of one call (``call_started``, one ``utterance``
+per turn, ``call_ended``) with times synthesised the same way for every system
+compared, and goes through the same :class:`~streaming.scoring.Scorer` code the
+live consumer runs. The scorer starts cold, as a fresh installation does, and
+learns each label right after predicting it: a turn's sentiment label as a
+supervisor's correction of that turn, the dialogue's outcome as ``call_ended``'s
+disposition. ``--baseline lexicon`` runs :class:`~streaming.scoring.baseline.LexiconScorer`
+on the same dialogues in the same run.
+
+The input format is described in ``../shared/data/README.md`` (one dialogue per line).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from streaming import events as ev
+from streaming import quality
+from streaming.errors import ConfigError
+from streaming.scoring import Scorer
+from streaming.scoring.baseline import LexiconScorer
+from streaming.scoring.state import NEGATIVE
+from streaming.store import StoreBatch
+
+CLASSES = ("negative", "neutral", "positive")
+POSITIVE = -NEGATIVE  # a turn above this reads positive (the same cut as a negative turn)
+WORDS_PER_MINUTE = 150.0
+GAP_MS = 600
+EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FIGURE_KEYS = (
+    "escalation_auc", "escalation_ap", "early_warning_rate", "median_lead_turns",
+    "false_alarms_per_100", "sentiment_macro_f1", "sentiment_spearman",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    speaker: str
+    text: str
+    sentiment: float | None = None  # the label, where the data set has one
+    rating: int | None = None  # 1-5 majority rating (USS)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    dialogue_id: str
+    source: str
+    escalated: bool
+    first_dissatisfied_turn: int | None
+    turns: tuple[Turn, ...]
+
+
+@dataclass(slots=True)
+class Trace:
+    """What a scorer said during one dialogue: risk after each turn, sentiment of labelled turns."""
+
+    risks: list[float] = field(default_factory=list)
+    sentiments: list[tuple[float, Turn]] = field(default_factory=list)
+
+
+class DialogueScorer(Protocol):
+    name: str
+
+    def run(self, dialogue: Dialogue, index: int) -> Trace: ...
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+def load_dialogues(path: Path) -> list[Dialogue]:
+    """Read a labelled JSONL file; a bad line is a ConfigError naming the line."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(_dialogue(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}:{number}: not a labelled dialogue ({exc})") from exc
+    if not out:
+        raise ConfigError(f"{path} holds no dialogues")
+    return out
+
+
+def _dialogue(obj: dict[str, Any]) -> Dialogue:
+    turns = []
+    for t in obj["turns"]:
+        if t["speaker"] not in ev.SPEAKERS:
+            raise ValueError(f"speaker {t['speaker']!r} is not customer or agent")
+        sentiment = t.get("sentiment")
+        rating = t.get("sentiment_label")
+        turns.append(Turn(t["speaker"], str(t["text"]),
+                          None if sentiment is None else float(sentiment),
+                          None if rating is None else int(rating)))  # fmt: skip
+    fdt = obj.get("first_dissatisfied_turn")
+    return Dialogue(str(obj["dialogue_id"]), str(obj.get("source", "")), bool(obj["escalated"]),
+                    None if fdt is None else int(fdt), tuple(turns))  # fmt: skip
+
+
+# --- the dialogue as call events ---------------------------------------------------------
+
+
+def call_events(dialogue: Dialogue, index: int) -> Iterator[tuple[int, ev.CallEvent]]:
+    """The dialogue as one call: (turn index or -1, event). Times: 150 wpm, 0.6 s between turns."""
+    call_id = f"eval-{index}"
+    start = EPOCH + timedelta(minutes=30 * index)
+    queue = dialogue.source or "evaluation"
+    yield -1, ev.CallStarted(call_id, start, 0, queue=queue, agent_id="eval-agent",
+                             agent_name="Evaluation", team="evaluation",
+                             customer_id=f"eval-customer-{index}", channel="chat",
+                             language="en", wait_s=0.0)  # fmt: skip
+    ms = 0
+    for i, turn in enumerate(dialogue.turns):
+        duration = max(1_000, int(len(turn.text.split()) * 60_000 / WORDS_PER_MINUTE))
+        begin = ms + GAP_MS
+        ms = begin + duration
+        yield i, ev.Utterance(call_id, start + timedelta(milliseconds=ms), i + 1, speaker=turn.speaker,
+                              text=turn.text, start_ms=begin, end_ms=ms)  # fmt: skip
+    disposition = "escalated" if dialogue.escalated else "resolved"
+    end = start + timedelta(milliseconds=ms + GAP_MS)
+    yield -1, ev.CallEnded(call_id, end, len(dialogue.turns) + 1, disposition=disposition)
+
+
+class CallHeatDialogues:
+    """The product's scorer, cold, learning every label right after predicting it."""
+
+    name = "callheat"
+
+    def __init__(self, scorer: Scorer | None = None) -> None:
+        self.scorer = scorer or Scorer()
+
+    def run(self, dialogue: Dialogue, index: int) -> Trace:
+        trace = Trace()
+        for turn_index, event in call_events(dialogue, index):
+            batch = StoreBatch()
+            applied = self.scorer.apply(event, batch)
+            self.scorer.flush(batch)
+            if turn_index < 0:
+                continue
+            state = self.scorer.calls[event.call_id]
+            trace.risks.append(state.risk)
+            turn = dialogue.turns[turn_index]
+            if turn.sentiment is not None and isinstance(event, ev.Utterance):
+                predicted = applied.updates[0].sentiment if applied.updates else None
+                if predicted is not None:
+                    trace.sentiments.append((predicted, turn))
+                # the label, learned right after the prediction, as a supervisor's correction
+                self.scorer.apply_action(ev.SupervisorAction(
+                    action="feedback", action_id=f"{event.call_id}-s{event.seq}",
+                    call_id=event.call_id, supervisor_id="evaluate", ts=event.ts,
+                    utterance_seq=event.seq, sentiment=max(-1.0, min(1.0, turn.sentiment)),
+                ), batch)  # fmt: skip
+        return trace
+
+
+class LexiconDialogues:
+    """The ``--baseline lexicon`` scorer on the same synthesised calls."""
+
+    name = "lexicon"
+
+    def __init__(self) -> None:
+        self.scorer = LexiconScorer()
+
+    def run(self, dialogue: Dialogue, index: int) -> Trace:
+        trace = Trace()
+        self.scorer.reset()
+        for turn in dialogue.turns:
+            sentiment = self.scorer.turn(turn.speaker, turn.text)
+            trace.risks.append(self.scorer.risk)
+            if turn.sentiment is not None and sentiment is not None:
+                trace.sentiments.append((sentiment, turn))
+        return trace
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def sentiment_class(value: float) -> str:
+    return "negative" if value < NEGATIVE else "positive" if value > POSITIVE else "neutral"
+
+
+def rating_class(turn: Turn) -> str:
+    if turn.rating is not None:
+        return "negative" if turn.rating <= 2 else "positive" if turn.rating >= 4 else "neutral"
+    return sentiment_class(turn.sentiment or 0.0)
+
+
+def warn_window(dialogue: Dialogue) -> int:
+    """Turns a warning counts in: those before the first dissatisfied turn where the data set
+    marks one (escalated or not: a calm dialogue can have a dissatisfied turn), else all."""
+    fdt = dialogue.first_dissatisfied_turn
+    return len(dialogue.turns) if fdt is None else min(fdt, len(dialogue.turns))
+
+
+def figures(dialogues: Sequence[Dialogue], traces: Sequence[Trace], threshold: float) -> dict[str, Any]:
+    peaks, labels, leads = [], [], []
+    flagged = false_alarms = calm = 0
+    for d, t in zip(dialogues, traces, strict=True):
+        window = warn_window(d)
+        early = t.risks[:window]
+        peaks.append(max(early, default=0.0))
+        labels.append(d.escalated)
+        if d.escalated:
+            first = next((i for i, r in enumerate(early) if r >= threshold), None)
+            if first is not None:
+                flagged += 1
+                leads.append(float(window - first))
+        else:
+            calm += 1
+            false_alarms += int(max(early, default=0.0) >= threshold)
+    escalated = sum(labels)
+    pairs = [(p, turn) for t in traces for p, turn in t.sentiments if turn.speaker == "customer"]
+    has_sentiment = bool(pairs)
+    return {
+        "escalation_auc": _round(quality.roc_auc(peaks, labels)),
+        "escalation_ap": _round(quality.average_precision(peaks, labels)),
+        "early_warning_rate": _round(flagged / escalated) if escalated else None,
+        "median_lead_turns": _round(quality.median(leads)),
+        "false_alarms_per_100": _round(100 * false_alarms / calm) if calm else None,
+        "sentiment_macro_f1": _round(quality.macro_f1(
+            [rating_class(turn) for _, turn in pairs],
+            [sentiment_class(p) for p, _ in pairs], CLASSES)) if has_sentiment else None,
+        "sentiment_spearman": _round(quality.spearman(
+            [p for p, _ in pairs], [turn.sentiment or 0.0 for _, turn in pairs]))
+        if has_sentiment else None,
+    }  # fmt: skip
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def replay(dialogues: Iterable[Dialogue], scorer: DialogueScorer) -> list[Trace]:
+    return [scorer.run(d, i) for i, d in enumerate(dialogues)]
+
+
+def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
+             scorer: Scorer | None = None) -> dict[str, Any]:  # fmt: skip
+    """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``."""
+    dialogues = load_dialogues(path)
+    ours = CallHeatDialogues(scorer)
+    report: dict[str, Any] = {
+        "dataset": path.name,
+        "dialogues": len(dialogues),
+        "callheat": figures(dialogues, replay(dialogues, ours), threshold),
+        "baseline": None,
+    }
+    if baseline == "lexicon":
+        report["baseline"] = figures(dialogues, replay(dialogues, LexiconDialogues()), threshold)
+    report["threshold"] = threshold
+    report["escalated"] = sum(d.escalated for d in dialogues)
+    report["validation"] = ours.scorer.validation()
+    return report
+
+
+LABELS = {
+    "escalation_auc": "escalation ROC AUC (peak risk before first dissatisfied turn)",
+    "escalation_ap": "escalation average precision",
+    "early_warning_rate": "early warning: escalated flagged in time",
+    "median_lead_turns": "early warning: median lead (turns)",
+    "false_alarms_per_100": "false alarms per 100 calm dialogues",
+    "sentiment_macro_f1": "turn sentiment macro-F1 (neg/neu/pos)",
+    "sentiment_spearman": "turn sentiment Spearman",
+}
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A plain-text table: one row per figure, CallHeat beside the baseline."""
+    base = report.get("baseline")
+    lines = [
+        f"{report['dataset']}: {report['dialogues']} dialogues, {report['escalated']} escalated; "
+        f"alert threshold {report['threshold']:g}",
+        "",
+        f"{'figure':<62} {'callheat':>9}" + (f" {'lexicon':>9}" if base else ""),
+    ]
+    for key in FIGURE_KEYS:
+        row = f"{LABELS[key]:<62} {_cell(report['callheat'][key]):>9}"
+        if base:
+            row += f" {_cell(base[key]):>9}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

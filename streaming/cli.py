@@ -196,6 +196,26 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from streaming.evaluate import evaluate, format_report
+
+    report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold)
+    print(json.dumps(report, indent=2) if args.json else format_report(report), flush=True)
+    return 0
+
+
+def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from streaming.backtest import backtest, format_backtest
+
+    report = backtest(Path(args.events))
+    print(json.dumps(report, indent=2) if args.json else format_backtest(report), flush=True)
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.run import run_all
 
@@ -291,6 +311,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-ts", action="store_true",
                    help="keep the recorded timestamps (default: shift them to now)")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser(
+        "evaluate", help="replay labelled dialogues through the scorer and report its quality",
+        description="Replays a labelled JSONL data set (format: shared/data/README.md) through the "
+        "scorer, cold, in progressive-validation order (each label learned right after it was "
+        "predicted), and reports escalation ROC AUC and average precision, early warning, false "
+        "alarms, and turn-sentiment macro-F1 and Spearman.",
+    )  # fmt: skip
+    p.add_argument("--data", required=True, metavar="FILE.jsonl", help="labelled dialogues, one per line")
+    p.add_argument("--baseline", choices=["lexicon"], help="also run the lexicon-only scorer, side by side")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "backtest", help="alert rate and precision per threshold on a recorded event stream",
+        description="Replays a file written by 'callheat record' through the scorer and reports, "
+        "for a range of thresholds, alerts per hour per 100 calls and alert precision and recall "
+        "against the calls' outcomes.",
+    )  # fmt: skip
+    p.add_argument("--events", required=True, metavar="FILE", help="a file written by 'callheat record'")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
     p.add_argument("--events", type=_at_least_one, default=50_000, help="events (default 50000)")

@@ -2,11 +2,13 @@
 
 Cold start: a hand-set logistic prior over the call-state features (weights in
 :data:`PRIOR_WEIGHTS`) gives sensible risks before anything has been learned. Each
-labelled example (a call outcome, a supervisor's hot / not-hot) trains a river
-``LogisticRegression`` on standardised features; the two are blended in
-probability, ``(1 - w) * prior + w * learned`` with ``w = n / (n + warmup)``
-capped at ``max_weight``. Hard rules (:data:`RULE_FLOORS`) then set a floor for the
-phrases that must raise risk at once, whatever has been learned.
+labelled example (a call outcome, a supervisor's hot / not-hot, a confirmed
+barge-in) trains a river ``LogisticRegression`` on the standardised features plus
+the customer's words. The two are combined by :class:`Blend`, a three-parameter
+logistic stack learned online, so the learned model takes over only as far as it
+predicts this center's outcomes better than the prior. Hard rules
+(:data:`RULE_FLOORS`) then set a floor for the phrases that must raise risk at
+once, whatever has been learned.
 
 >>> m = RiskModel()
 >>> calm = {k: 0.0 for k in PRIOR_WEIGHTS}
@@ -75,21 +77,55 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-class RiskModel:
-    """Prior + online logistic regression; ``predict_proba_one`` never learns."""
+def _logit(p: float) -> float:
+    p = min(1 - 1e-6, max(1e-6, p))
+    return math.log(p / (1 - p))
 
-    def __init__(self, warmup: int = 100, max_weight: float = 0.95, learning_rate: float = 0.15) -> None:
-        self.warmup = warmup
-        self.max_weight = max_weight
+
+class Blend:
+    """How much to trust the prior and the learned model, itself learned online.
+
+    ``P = sigmoid(a + b * logit(prior) + c * logit(learned))``, starting at ``a = 0,
+    b = 1, c = 0`` (the prior alone) and fitted by SGD on each labelled example,
+    predicted before it is learned. The learned model gains weight only as it proves
+    better than the prior on this center's own outcomes; both weights stay >= 0.
+    """
+
+    def __init__(self, learning_rate: float = 0.02) -> None:
+        self.learning_rate = learning_rate
+        self.a, self.b, self.c = 0.0, 1.0, 0.0
+
+    def predict(self, prior: float, learned: float) -> float:
+        return _sigmoid(self.a + self.b * _logit(prior) + self.c * _logit(learned))
+
+    def learn(self, prior: float, learned: float, y: bool, w: float = 1.0) -> None:
+        lp, ll = _logit(prior), _logit(learned)
+        g = (self.predict(prior, learned) - float(y)) * w * self.learning_rate
+        self.a -= g
+        self.b = max(0.0, self.b - g * lp)
+        self.c = max(0.0, self.c - g * ll)
+
+    @property
+    def learned_share(self) -> float:
+        """The learned model's share of the two weights, in [0, 1] (0 = prior alone)."""
+        return self.c / (self.b + self.c) if self.b + self.c > 0 else 0.0
+
+
+class RiskModel:
+    """Prior + online logistic regression, blended by :class:`Blend`; predicting never learns."""
+
+    def __init__(self, learning_rate: float = 0.15, blend_rate: float = 0.02) -> None:
         self.learning_rate = learning_rate
         self.scaler = preprocessing.StandardScaler()
         self.classifier = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
+        self.blend = Blend(blend_rate)
         self.n_labels = 0
         self.n_positive = 0
 
     @property
     def weight(self) -> float:
-        return min(self.max_weight, self.n_labels / (self.n_labels + self.warmup))
+        """The learned model's share in the blend (0 = the prior alone)."""
+        return self.blend.learned_share
 
     def prior_proba(self, x: dict[str, float]) -> float:
         return _sigmoid(INTERCEPT + sum(w * x.get(k, 0.0) for k, w in PRIOR_WEIGHTS.items()))
@@ -104,23 +140,29 @@ class RiskModel:
         return float(self.classifier.predict_proba_one(self._inputs(x, words)).get(True, 0.0))
 
     def predict_proba_one(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:
-        w = self.weight
         p = self.prior_proba(x)
-        return p if w == 0.0 else (1.0 - w) * p + w * self.learned_proba(x, words)
+        if self.n_labels == 0:
+            return p
+        return self.blend.predict(p, self.learned_proba(x, words))
 
     def contributions(self, x: dict[str, float]) -> dict[str, float]:
         """How much each call-state feature pushed the risk up (+) or down (-), in logit units."""
-        w = self.weight
-        out = {k: (1.0 - w) * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
-        if w > 0.0:
+        b, c = self.blend.b, self.blend.c
+        out = {k: b * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
+        if c > 0.0 and self.n_labels:
             weights = self.classifier.weights
             for k, z in self.scaler.transform_one(x).items():
-                out[k] = out.get(k, 0.0) + w * weights.get(k, 0.0) * z
+                out[k] = out.get(k, 0.0) + c * weights.get(k, 0.0) * z
         return out
 
     def learn_one(self, x: dict[str, float], y: bool, w: float = 1.0,
                   words: dict[str, float] | None = None) -> None:  # fmt: skip
-        """Learn one labelled example; escalations, being rare, weigh more (square-root balance)."""
+        """Learn one labelled example; escalations, being rare, weigh more (square-root balance).
+
+        The blend learns first, from what both parts predicted before this example.
+        """
+        if self.n_labels:
+            self.blend.learn(self.prior_proba(x), self.learned_proba(x, words), y, w)
         self.scaler.learn_one(x)
         self.n_labels += 1
         self.n_positive += int(y)

@@ -103,7 +103,7 @@ class Scorer:
         self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
-        self.auc = metrics.ROCAUC()
+        self.auc = metrics.ROCAUC(n_thresholds=50)
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
         self.n_escalated = 0
@@ -405,10 +405,11 @@ class Scorer:
         snaps = state.snapshots
         if not snaps:
             return []
-        peak = max(float(s["p"]) for s in snaps)
-        self.auc.update(label, peak)
-        self.calibration.update(peak, label)
-        self.log_loss.update(label, peak)
+        # progressive validation: each risk predicted during the call against the outcome
+        for snap in snaps:
+            self.auc.update(label, float(snap["p"]))
+            self.log_loss.update(label, float(snap["p"]))
+            self.calibration.update(float(snap["p"]), label)
         self.n_outcomes += 1
         self.n_escalated += int(label)
         w = 1.0 / len(snaps) ** 0.5

@@ -205,9 +205,14 @@ class CallState:
         return None
 
     def word_features(self) -> dict[str, float]:
-        """The customer's words as the risk model's text features (counts, L2-normalised)."""
+        """The risk model's sparse features: the customer's words (counts, L2-normalised), and
+        the queue and agent, whose own escalation rates the learned model can pick up."""
         norm = sum(v * v for v in self.words.values()) ** 0.5
-        return {f"w:{k}": v / norm for k, v in self.words.items()} if norm else {}
+        out = {f"w:{k}": v / norm for k, v in self.words.items()} if norm else {}
+        out[f"queue={self.queue}"] = 1.0
+        if self.agent_id:
+            out[f"agent={self.agent_id}"] = 1.0
+        return out
 
     @property
     def sentiment_slope(self) -> float:

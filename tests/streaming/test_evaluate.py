@@ -1,0 +1,113 @@
+"""callheat evaluate and callheat backtest on data written here (never ../shared/data texts)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from streaming import evaluate as evaluation
+from streaming.backtest import backtest
+from streaming.cli import main
+from streaming.events import event_to_dict
+from streaming.simulator import SimConfig, generate
+from tests.streaming.test_learning import START
+
+CALM = ["Hi, I would like to change my delivery address", "Great, that sounds good, thank you",
+        "Perfect, thanks for your help"]  # fmt: skip
+ANGRY = ["My order never arrived and nobody answers", "This is useless, third time I call about it",
+         "I want a refund now or I go to the regulator"]  # fmt: skip
+AGENT = ["Sure, let me look at that for you", "Sorry, there is nothing I can do about that",
+         "I have updated it for you"]  # fmt: skip
+
+
+def dialogue(i: int, escalated: bool, labelled: bool, rng: random.Random) -> dict:
+    turns = []
+    for k in range(3):
+        text = (ANGRY if escalated and k > 0 else CALM)[k]
+        # the first angry turn is rated 3 (not yet dissatisfied), the second 1
+        label = (-0.8 if k == 2 else -0.2) if escalated and k > 0 else 0.5 if k else 0.0
+        label = label if labelled else None
+        rating = None if label is None else (1 if label < -0.5 else 4 if label > 0.25 else 3)
+        turns.append({"speaker": "customer", "text": text, "sentiment": label, "sentiment_label": rating})
+        turns.append({"speaker": "agent", "text": rng.choice(AGENT)})
+    return {"dialogue_id": f"d{i}", "source": "test", "escalated": escalated, "turns": turns,
+            "first_dissatisfied_turn": 4 if escalated and labelled else None}  # fmt: skip
+
+
+def write(path: Path, n: int, labelled: bool) -> Path:
+    rng = random.Random(5)
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(json.dumps(dialogue(i, i % 4 == 0, labelled, rng)) + "\n")
+    return path
+
+
+def test_report_has_the_documented_shape_and_both_systems(tmp_path):
+    report = evaluation.evaluate(write(tmp_path / "d.jsonl", 60, labelled=True), baseline="lexicon")
+    assert report["dataset"] == "d.jsonl" and report["dialogues"] == 60
+    for system in ("callheat", "baseline"):
+        figures = report[system]
+        assert set(figures) == set(evaluation.FIGURE_KEYS)
+        for key in ("escalation_auc", "escalation_ap", "early_warning_rate", "sentiment_macro_f1"):
+            assert 0.0 <= figures[key] <= 1.0
+        assert -1.0 <= figures["sentiment_spearman"] <= 1.0
+    # escalated dialogues here say so in words before their first dissatisfied turn
+    assert report["callheat"]["escalation_auc"] > 0.9
+    assert report["validation"]["sentiment_labels"] > 0  # labels were learned as corrections
+
+
+def test_figures_without_labels_are_null_and_no_baseline_unless_asked(tmp_path):
+    report = evaluation.evaluate(write(tmp_path / "d.jsonl", 20, labelled=False))
+    assert report["baseline"] is None
+    assert report["callheat"]["sentiment_macro_f1"] is None
+    assert report["callheat"]["sentiment_spearman"] is None
+
+
+def test_warning_only_counts_before_the_first_dissatisfied_turn():
+    d = evaluation.Dialogue("x", "t", True, 2, tuple(evaluation.Turn("customer", "a") for _ in range(4)))
+    late = evaluation.Trace(risks=[0.1, 0.2, 0.9, 0.9])
+    early = evaluation.Trace(risks=[0.1, 0.8, 0.9, 0.9])
+    calm = evaluation.Dialogue("y", "t", False, None, d.turns)
+    quiet = evaluation.Trace(risks=[0.1, 0.1, 0.1, 0.1])
+    assert evaluation.figures([d, calm], [late, quiet], 0.7)["early_warning_rate"] == 0.0
+    f = evaluation.figures([d, calm], [early, quiet], 0.7)
+    assert f["early_warning_rate"] == 1.0 and f["median_lead_turns"] == 1.0
+    assert f["false_alarms_per_100"] == 0.0 and f["escalation_auc"] == 1.0
+
+
+def test_cli_json_and_one_line_errors(tmp_path, capsys):
+    path = write(tmp_path / "d.jsonl", 12, labelled=True)
+    assert main(["evaluate", "--data", str(path), "--baseline", "lexicon", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= {"dataset", "dialogues", "callheat", "baseline"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": []}\nnot json\n', encoding="utf-8")
+    assert main(["evaluate", "--data", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.jsonl:2" in err[0]
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--data", str(path), "--baseline", "vader"])
+    assert exc.value.code == 2
+
+
+def test_backtest_reports_alert_rate_and_precision_per_threshold(tmp_path, capsys):
+    path = tmp_path / "rec.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for _, event in generate(SimConfig(seed=4, calls=150, concurrency=20, start=START)):
+            f.write(json.dumps(event_to_dict(event)) + "\n")
+        f.write('{"type": "utterance", "call_id": "x"}\n')  # invalid: skipped and counted
+    report = backtest(path)
+    assert report["invalid_lines"] == 1 and report["calls"] > 100 and report["escalated"] > 0
+    rows = report["thresholds"]
+    alerts = [r["alerts"] for r in rows]
+    assert alerts == sorted(alerts, reverse=True) and alerts[0] > alerts[-1]
+    for r in rows:
+        assert r["alerts_per_hour_per_100_calls"] >= 0
+        assert r["precision"] is None or 0 <= r["precision"] <= 1
+    # a higher threshold buys precision with recall
+    assert rows[0]["recall"] >= rows[-1]["recall"]
+    assert main(["backtest", "--events", str(path)]) == 0
+    assert "precision" in capsys.readouterr().out

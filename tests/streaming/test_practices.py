@@ -1,0 +1,80 @@
+"""The playbook on a call: good practices, lapses, callback commitments, post-call notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streaming import events as ev
+from streaming.scoring import Scorer
+from streaming.scoring.practices import due_in_s
+from streaming.store import StoreBatch
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def at(s: float) -> datetime:
+    return T0 + timedelta(seconds=s)
+
+
+def run(lines: list[tuple[str, str]], disposition: str = "resolved") -> tuple[Scorer, StoreBatch]:
+    scorer, batch = Scorer(), StoreBatch()
+    scorer.apply(ev.CallStarted("c1", T0, 0, queue="billing", agent_id="a1", agent_name="Ana",
+                                team="Blue", customer_id="k1", channel="voice", language="en",
+                                wait_s=12.0), batch)  # fmt: skip
+    ms = 0
+    for i, (speaker, text) in enumerate(lines, start=1):
+        scorer.apply(ev.Utterance("c1", at(10 * i), i, speaker=speaker, text=text, start_ms=ms + 500,
+                                  end_ms=ms + 4000), batch)  # fmt: skip
+        ms += 4000
+    scorer.apply(ev.CallEnded("c1", at(10 * len(lines) + 10), len(lines) + 1, disposition=disposition), batch)
+    return scorer, batch
+
+
+def test_good_practices_and_a_callback_with_its_due_time():
+    _, batch = run([
+        ("customer", "I was charged twice this month and I am really annoyed"),
+        ("agent", "I'm sorry to hear that, I understand how frustrating that is"),
+        ("customer", "So when will I get my money back?"),
+        ("agent", "I can either refund it now or credit your next bill, which would you prefer?"),
+        ("customer", "Refund please"),
+        ("agent", "Done. I will call you back within 48 hours to confirm it arrived. To recap, "
+                  "the refund is on its way."),
+    ])  # fmt: skip
+    good = {p.practice for p in batch.practices if p.kind == "good"}
+    assert {"empathy_shown", "options_offered", "recap_given", "callback_promised"} <= good
+    assert all(p.agent_id == "a1" and p.team == "Blue" for p in batch.practices)
+    assert "no_recap" not in {p.practice for p in batch.practices}
+    [promise] = batch.commitments
+    assert promise.due_at - promise.ts == pytest.approx(48 * 3600) and promise.customer_id == "k1"
+    summary = batch.calls["c1"].summary
+    assert summary and "charged twice" in summary and "callback by" in summary and "resolved" in summary
+
+
+def test_lapses_are_recorded_once_and_a_call_ending_without_recap_is_one():
+    _, batch = run([
+        ("customer", "This is the third time I call, it is still broken and I am furious"),
+        ("agent", "Calm down, as I said the node is provisioning"),
+        ("customer", "That is useless, I am furious, nothing works"),
+        ("agent", "As I already said, that's policy"),
+    ], disposition="escalated")  # fmt: skip
+    lapses = [p.practice for p in batch.practices if p.kind == "lapse"]
+    assert len(lapses) == len(set(lapses))  # first time only
+    assert {"repeat_caller", "no_recap"} <= set(lapses)
+    assert batch.calls["c1"].summary is not None and "escalated" in batch.calls["c1"].summary
+
+
+@pytest.mark.parametrize(("text", "hours"), [
+    ("I'll call you back within 24 hours", 24), ("we will call you in two days", 48),
+    ("someone will ring you back within the hour", 1), ("I'll get back to you by tomorrow", 24),
+])  # fmt: skip
+def test_timeframes(text, hours):
+    assert due_in_s(text) == hours * 3600
+
+
+def test_model_points_and_calibration_come_with_outcomes():
+    scorer, batch = run([("customer", "hello"), ("agent", "hi, how can I help")])
+    scorer.flush(batch)
+    assert batch.model_points  # a first point as soon as there is an outcome
+    assert scorer.validation()["calibration"] and scorer.validation()["outcomes"] == 1

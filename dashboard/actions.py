@@ -1,15 +1,18 @@
-"""A supervisor's whisper and barge-in: publish to Kafka, then record in the store.
+"""A supervisor's actions on a call: publish to Kafka, then record in the store.
 
-A whisper goes to ``agent-coaching`` keyed by the agent (what the agent desktop
-reads) and to ``supervisor-actions`` keyed by the call (what the scorer reads); a
-barge-in goes to ``supervisor-actions`` only. The action is stored only after the
-broker acknowledged every message, so the wallboard never shows an action the
-agent did not get. The scorer stores the same action again when it consumes it;
-both writes are keyed by ``action_id``, so the call shows it once.
+Every action goes to ``supervisor-actions`` keyed by the call (what the scorer
+reads: it stores the action too, and learns from ``feedback``); a whisper also
+goes to ``agent-coaching`` keyed by the agent (what the agent desktop reads). The
+action is stored only after the broker acknowledged every message, so the
+wallboard never shows an action the agent or the scorer did not get. The scorer
+stores the same action again when it consumes it; both writes are keyed by
+``action_id``, so the call shows it once.
 
-``whisper`` / ``barge_in`` check and build an action without touching Kafka (so a
-page can refuse an empty whisper before it connects a producer); ``publish`` sends
-and records it; ``send_whisper`` / ``send_barge_in`` do both.
+The builders (``whisper``, ``barge_in``, ``monitor``, ``acknowledge``,
+``feedback``, ``correct_sentiment``) check and build an action without touching
+Kafka (so a page can refuse an empty whisper before it connects a producer), and
+every action they build passes the scorer's own ``parse_action``; ``publish``
+sends and records it; ``send_whisper`` / ``send_barge_in`` do both.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from streaming.errors import BrokerError, CallHeatError, InvalidEvent
-from streaming.events import SupervisorAction, action_to_dict, encode, parse_action
+from streaming.events import FEEDBACK_LABELS, SupervisorAction, action_to_dict, encode, parse_action
 from streaming.kafka_io import send_json
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, Store
@@ -39,9 +42,19 @@ def _now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-def _build(action: str, call: CallRow, supervisor_id: str, text: str | None) -> SupervisorAction:
+def _build(
+    action: str,
+    call: CallRow,
+    supervisor_id: str,
+    text: str | None = None,
+    *,
+    label: str | None = None,
+    utterance_seq: int | None = None,
+    sentiment: float | None = None,
+    live_only: bool = True,
+) -> SupervisorAction:
     """A SupervisorAction that passes the contract's own validation, or ActionError."""
-    if call.status != "live":
+    if live_only and call.status != "live":
         raise ActionError(f"the call is {call.status}, not live")
     built = SupervisorAction(
         action=action,
@@ -51,6 +64,9 @@ def _build(action: str, call: CallRow, supervisor_id: str, text: str | None) -> 
         ts=_now(),
         agent_id=call.agent_id,
         text=text.strip() if text is not None else None,
+        label=label,
+        utterance_seq=utterance_seq,
+        sentiment=sentiment,
     )
     try:  # the scorer parses it with this very function: refuse what it would reject
         parse_action(encode(action_to_dict(built)))
@@ -68,7 +84,48 @@ def whisper(call: CallRow, text: str, supervisor_id: str) -> SupervisorAction:
 
 def barge_in(call: CallRow, supervisor_id: str) -> SupervisorAction:
     """``supervisor_id`` joins the call."""
-    return _build("barge_in", call, supervisor_id, None)
+    return _build("barge_in", call, supervisor_id)
+
+
+def monitor(call: CallRow, supervisor_id: str) -> SupervisorAction:
+    """``supervisor_id`` listens in (the agent and the customer do not hear them)."""
+    return _build("monitor", call, supervisor_id)
+
+
+def acknowledge(call: CallRow, supervisor_id: str) -> SupervisorAction:
+    """``supervisor_id`` is on this call: the wallboard shows it so nobody else barges in."""
+    return _build("acknowledge", call, supervisor_id)
+
+
+def feedback(call: CallRow, supervisor_id: str, label: str) -> SupervisorAction:
+    """The supervisor's verdict on the call: ``hot`` or ``not_hot`` (live or ended calls).
+
+    The scorer learns from it while the call is live (an ended call has left its
+    memory); the label counts toward the supervisor's alert precision either way.
+    """
+    if label not in FEEDBACK_LABELS:
+        raise ActionError(f"feedback is {' or '.join(FEEDBACK_LABELS)}, not {label!r}")
+    return _build("feedback", call, supervisor_id, label=label, live_only=False)
+
+
+def correct_sentiment(
+    call: CallRow, supervisor_id: str, utterance_seq: int, sentiment: float
+) -> SupervisorAction:
+    """What one turn's sentiment should have been, in [-1, 1] (the sentiment model learns it)."""
+    if not call.consent:
+        raise ActionError("this call has no recording consent: its turns are not scored")
+    return _build("feedback", call, supervisor_id, utterance_seq=utterance_seq,
+                  sentiment=round(float(sentiment), 3), live_only=False)  # fmt: skip
+
+
+def build(kind: str, call: CallRow, supervisor_id: str) -> SupervisorAction:
+    """One of the one-click actions by name: barge_in, monitor, acknowledge, hot, not_hot."""
+    if kind in FEEDBACK_LABELS:
+        return feedback(call, supervisor_id, kind)
+    one_click = {"barge_in": barge_in, "monitor": monitor, "acknowledge": acknowledge}
+    if kind not in one_click:
+        raise ActionError(f"unknown action {kind!r}")
+    return one_click[kind](call, supervisor_id)
 
 
 def publish(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from dashboard.views import action_detail
 from streaming.store import ActionRow, MarkerRow, TurnRow
 
 SENTIMENT_COLOR = "#2563eb"
@@ -28,6 +29,9 @@ EVENT_STYLE = {  # kind -> (legend name, marker symbol, colour)
     "transfer": ("transfer", "diamond", "#7c3aed"),
     "whisper": ("whisper", "star", "#059669"),
     "barge_in": ("barge-in", "x", "#b91c1c"),
+    "monitor": ("monitor", "circle-open", "#0284c7"),
+    "acknowledge": ("acknowledged", "triangle-up", "#1d4ed8"),
+    "feedback": ("feedback", "square", "#a16207"),
 }
 
 
@@ -89,7 +93,7 @@ def call_timeline(
     now: float | None = None,
     hot_threshold: float = 0.7,
 ) -> go.Figure:
-    """Customer sentiment and risk over call time, with holds, transfers and interventions.
+    """Customer sentiment and risk over call time, with holds, transfers and every action.
 
     ``start`` is the call's clock start (defaults to the first turn or marker);
     ``now`` closes a hold that is still running. Sentiment reads on the left axis
@@ -139,8 +143,8 @@ def call_timeline(
         if m.kind == "transfer":
             events["transfer"].append((_minutes(m.ts, start), f"transfer {m.detail}".strip()))
     for a in actions:
-        if a.action in ("whisper", "barge_in"):
-            what = f"{a.supervisor_id}: {_short(a.text or '', 60)}".rstrip(": ")
+        if a.action in events:
+            what = f"{a.supervisor_id}: {_short(action_detail(a), 60)}".rstrip(": ")
             events[a.action].append((_minutes(a.ts, start), what))
     for kind, points in events.items():
         if not points:

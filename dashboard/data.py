@@ -10,16 +10,19 @@ sends an action, so a wallboard without a broker still shows the calls.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 from kafka import KafkaProducer
 
+from dashboard import alerts, reads
+from dashboard.queues import QueueCall
 from streaming.kafka_io import make_producer
+from streaming.scoring.playbook import Cue
 from streaming.settings import Settings
-from streaming.store import ActionRow, CallRow, MarkerRow, Store, TurnRow, open_store
+from streaming.store import ActionRow, CallRow, CommitmentRow, MarkerRow, Store, TurnRow, open_store
 
 # A producer call must never hang a page: give up on metadata and sends quickly.
 PRODUCER_OVERRIDES = {"bootstrap_timeout_ms": 5_000, "max_block_ms": 5_000,
@@ -43,6 +46,10 @@ def get_producer() -> KafkaProducer:
     return make_producer(get_settings(), **PRODUCER_OVERRIDES)
 
 
+# Queue figures and "whispered or barged in" cover the last hour.
+WINDOW_S = 3600.0
+
+
 @dataclass(frozen=True, slots=True)
 class Board:
     """One consistent read of what the wallboard shows."""
@@ -51,6 +58,9 @@ class Board:
     queued: list[CallRow]
     last_update: float | None
     read_at: float
+    queue_calls: list[QueueCall] = field(default_factory=list)
+    intervened: list[tuple[str, str | None, str]] = field(default_factory=list)
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def now() -> float:
@@ -65,9 +75,34 @@ def now() -> float:
 
 @st.cache_data(ttl=0.5, show_spinner=False, max_entries=4)
 def board() -> Board:
-    """Live and queued calls; shared by all sessions for up to half a second."""
+    """Live and queued calls, queue figures, interventions and claims; shared for half a second.
+
+    Actions are stamped with the wall clock by whoever sends them, so "the last hour"
+    of interventions is wall time; the queue window is board time, like the calls.
+    """
     store = get_store()
-    return Board(store.live_calls(), store.queued_calls(), store.last_update(), now())
+    read_at = now()
+    return Board(
+        live=store.live_calls(),
+        queued=store.queued_calls(),
+        last_update=store.last_update(),
+        read_at=read_at,
+        queue_calls=reads.queue_calls(store, read_at - WINDOW_S),
+        intervened=reads.intervened_calls(store, time.time() - WINDOW_S),
+        claims=alerts.claims(reads.live_claims(store)),
+    )
+
+
+@st.cache_data(ttl=2.0, show_spinner=False, max_entries=64)
+def precision(supervisor_id: str) -> alerts.Precision:
+    """The supervisor's own hot / not-hot feedback counts."""
+    return reads.feedback_precision(get_store(), supervisor_id)
+
+
+def refresh() -> None:
+    """Forget the cached reads (after this session changed the store)."""
+    board.clear()
+    precision.clear()
 
 
 def live_calls() -> list[CallRow]:
@@ -88,6 +123,14 @@ def markers(call_id: str) -> list[MarkerRow]:
 
 def actions(call_id: str) -> list[ActionRow]:
     return get_store().actions(call_id)
+
+
+def playbook_cues(call_id: str) -> list[Cue]:
+    return reads.playbook_cues(get_store(), call_id)
+
+
+def commitments(call_id: str) -> list[CommitmentRow]:
+    return get_store().commitments(call_id)
 
 
 def browser_tz() -> tzinfo | None:

@@ -15,10 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from dashboard.alerts import is_new_hot
 from streaming.store import ActionRow, CallRow, TurnRow
 
 LEVELS = ("hot", "warming", "calm")
 NO_CONSENT = "no recording consent"
+FEEDBACK_WORDS = {"hot": "marked hot", "not_hot": "marked not hot"}
 ACTION_LABELS = {
     "whisper": "Whisper",
     "barge_in": "Barge-in",
@@ -39,6 +41,8 @@ class Header:
     longest_wait_s: float | None
     avg_sentiment: float | None
     longest_hot_s: float | None
+    intervened: int | None = None  # calls whispered to or barged in on in the last hour
+    over_budget: int = 0  # hot calls shown as warming because of the alert budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +63,9 @@ class Tile:
     on_hold: bool
     consent: bool
     hot_for: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QueueWait:
-    """Calls waiting in one queue."""
-
-    queue: str
-    waiting: int
-    longest_wait_s: float
+    new_hot: bool = False  # turned hot moments ago
+    over_budget: bool = False  # hot, shown as warming because of the alert budget
+    on_it: tuple[str, ...] = ()  # supervisors who acknowledged, monitor or barged in
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +149,23 @@ def waited_s(call: CallRow, now: float) -> float | None:
     return None if call.queued_at is None else max(0.0, now - call.queued_at)
 
 
-def header_figures(live: Sequence[CallRow], queued: Sequence[CallRow], now: float) -> Header:
-    """Live and hot counts, queue figures, average sentiment and the longest hot call."""
+def filter_queues(calls: Iterable[CallRow], queues: Sequence[str]) -> list[CallRow]:
+    """Only the calls of ``queues`` (all calls if none is chosen)."""
+    wanted = set(queues)
+    return [c for c in calls if not wanted or c.queue in wanted]
+
+
+def header_figures(
+    live: Sequence[CallRow],
+    queued: Sequence[CallRow],
+    now: float,
+    intervened: int | None = None,
+    over_budget: int = 0,
+) -> Header:
+    """Live and hot counts, queue figures, average sentiment and the longest hot call.
+
+    ``live`` is as shown (after the alert budget): a call over budget is not counted hot.
+    """
     hot = [c for c in live if c.level == "hot"]
     waits = [w for w in (waited_s(c, now) for c in queued) if w is not None]
     sentiments = [c.sentiment for c in live if c.consent and c.sentiment is not None]
@@ -165,10 +178,20 @@ def header_figures(live: Sequence[CallRow], queued: Sequence[CallRow], now: floa
         longest_wait_s=max(waits) if waits else None,
         avg_sentiment=sum(sentiments) / len(sentiments) if sentiments else None,
         longest_hot_s=max(0.0, max(hot_for)) if hot_for else None,
+        intervened=intervened,
+        over_budget=over_budget,
     )
 
 
-def tile(call: CallRow, now: float, max_reasons: int = 3) -> Tile:
+def tile(
+    call: CallRow,
+    now: float,
+    max_reasons: int = 3,
+    *,
+    over_budget: bool = False,
+    on_it: tuple[str, ...] = (),
+    new_within_s: float = 30.0,
+) -> Tile:
     """The tile model of one live call; calls without consent carry metadata only."""
     started = call.started_at if call.started_at is not None else call.queued_at
     consent = call.consent
@@ -190,21 +213,27 @@ def tile(call: CallRow, now: float, max_reasons: int = 3) -> Tile:
         on_hold=call.on_hold,
         consent=consent,
         hot_for=hot_for,
+        new_hot=is_new_hot(call, now, new_within_s),
+        over_budget=over_budget,
+        on_it=on_it,
     )
 
 
-def tiles(live: Iterable[CallRow], now: float, max_reasons: int = 3) -> list[Tile]:
-    """Tiles for the live calls in wallboard order."""
-    return [tile(c, now, max_reasons) for c in sort_calls(live)]
-
-
-def queue_waits(queued: Iterable[CallRow], now: float) -> list[QueueWait]:
-    """Calls waiting per queue, the queue with the longest wait first."""
-    by_queue: dict[str, list[float]] = {}
-    for call in queued:
-        by_queue.setdefault(call.queue, []).append(waited_s(call, now) or 0.0)
-    rows = [QueueWait(q, len(w), max(w)) for q, w in by_queue.items()]
-    return sorted(rows, key=lambda r: (-r.longest_wait_s, r.queue))
+def tiles(
+    live: Iterable[CallRow],
+    now: float,
+    max_reasons: int = 3,
+    *,
+    over_budget: frozenset[str] = frozenset(),
+    on_it: dict[str, tuple[str, ...]] | None = None,
+) -> list[Tile]:
+    """Tiles for the live calls in wallboard order, with budget notes and who is on each."""
+    claims = on_it or {}
+    return [
+        tile(c, now, max_reasons, over_budget=c.call_id in over_budget,
+             on_it=claims.get(c.call_id, ()))
+        for c in sort_calls(live)
+    ]  # fmt: skip
 
 
 def freshness(
@@ -258,15 +287,28 @@ def transcript(turns: Iterable[TurnRow], start: float | None) -> list[Transcript
     ]
 
 
+def action_detail(a: ActionRow) -> str:
+    """What an action said: the whisper's text, the feedback label, a sentiment correction.
+
+    >>> action_detail(ActionRow("1", "c", "feedback", "sup", 0.0, label="not_hot"))
+    'marked not hot'
+    >>> action_detail(ActionRow("2", "c", "feedback", "sup", 0.0, utterance_seq=7, sentiment=-0.5))
+    'turn 7: sentiment −0.50'
+    """
+    if a.utterance_seq is not None and a.sentiment is not None:
+        return f"turn {a.utterance_seq}: sentiment {fmt_sentiment(a.sentiment)}"
+    if a.label is not None:
+        return FEEDBACK_WORDS.get(a.label, a.label)
+    return a.text or ""
+
+
 def action_rows(
     actions: Iterable[ActionRow], start: float | None, tz: tzinfo | None = None
 ) -> list[dict[str, str]]:
     """The supervisor actions on a call as table rows, oldest first."""
     rows = []
     for a in sorted(actions, key=lambda a: a.ts):
-        detail = a.text or a.label or ""
-        if a.utterance_seq is not None and a.sentiment is not None:
-            detail = f"turn {a.utterance_seq}: sentiment {fmt_sentiment(a.sentiment)}"
+        detail = action_detail(a)
         rows.append({
             "time": fmt_clock(a.ts, tz),
             "into call": offset(a.ts, start),

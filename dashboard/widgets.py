@@ -7,14 +7,16 @@ on the page. Levels are coloured with CSS on keyed containers (``st-key-...``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
 import streamlit as st
 
 from dashboard import views
 from dashboard.charts import sparkline
-from dashboard.views import Freshness, Header, QueueWait, Tile, TranscriptLine
+from dashboard.queues import QueueFigures, fmt_share, total
+from dashboard.views import Freshness, Header, Tile, TranscriptLine
+from streaming.scoring.playbook import Cue
 from streaming.store import CallRow
 
 LEVEL_COLORS = {  # level -> (accent, background, text)
@@ -82,12 +84,42 @@ div[class*="st-key-tile-"] [data-testid="stPageLink"] a {
 div[class*="st-key-tile-"] [data-testid="stPageLink"] a:hover { border-color: #64748b; }
 div[class*="st-key-tile-"] [data-testid="stPageLink"] p { font-size: 1.0rem; font-weight: 600; }
 table.ch-queues td.n { text-align: right; font-weight: 700; font-variant-numeric: tabular-nums; }
+table.ch-queues th.n { text-align: right; }
+table.ch-queues tr.ch-total td { font-weight: 800; border-bottom: none; }
+table.ch-queues td.ch-bad { color: #b91c1c; }
+.ch-pills { display: flex; flex-wrap: wrap; gap: .2rem 0; min-width: 0; }
+.ch-dur { flex-shrink: 0; }
+.ch-pill-new { background: #111827; animation: ch-blink 1s steps(2, start) infinite; }
+.ch-pill-budget { background: #9a3412; }
+@keyframes ch-blink { to { visibility: hidden; } }
+div[class*="st-key-tile-hot-"]:has(.ch-new) { box-shadow: 0 0 0 5px #dc2626; }
+.ch-onit { margin-top: .3rem; font-weight: 700; color: #1d4ed8; }
+.ch-budget-note { margin-top: .2rem; font-size: .95rem; color: #9a3412; font-weight: 600; }
+.ch-compact .ch-name { font-size: 1.1rem; }
+.ch-compact .ch-meta { font-size: .9rem; }
+div[class*="st-key-beep"] { height: 0; overflow: hidden; }
+.ch-cue { margin: .15rem 0 .5rem 0; }
+.ch-cue-whisper { opacity: .85; font-style: italic; }
+"""
+# TV mode: the same board, read from across the room.
+TV_CSS = """
+[data-testid="stMetricValue"] { font-size: 3.6rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem; }
+.ch-name { font-size: 2.1rem; }
+.ch-risk { font-size: 3.0rem; }
+.ch-meta, .ch-sent, ul.ch-reasons, .ch-onit, .ch-budget-note { font-size: 1.4rem; }
+.ch-dur { font-size: 1.7rem; }
+.ch-pill { font-size: 1.1rem; }
+.ch-compact .ch-name { font-size: 1.35rem; }
+.ch-compact .ch-meta, .ch-compact .ch-dur { font-size: 1.15rem; }
+table.ch-queues { font-size: 1.4rem; }
+div[class*="st-key-ch-title"] h3 { font-size: 2.2rem; }
 """
 CSS = f"<style>{BASE_CSS}{_level_css()}</style>"
 
 
-def inject_css() -> None:
-    st.html(CSS)
+def inject_css(tv: bool = False) -> None:
+    st.html(CSS + (f"<style>{TV_CSS}</style>" if tv else ""))
 
 
 # --- plain HTML builders -------------------------------------------------------------------
@@ -98,22 +130,36 @@ def _sentiment_span(value: float | None) -> str:
     return f'<b class="ch-s-{word}">{escape(views.fmt_sentiment(value))}</b>'
 
 
-def _pills(level: str, hot_for: str | None, on_hold: bool) -> str:
+def _pills(level: str, hot_for: str | None, on_hold: bool, new: bool = False,
+           over_budget: bool = False) -> str:  # fmt: skip
     text = level + (f" {hot_for}" if hot_for else "")
-    hold = '<span class="ch-pill ch-pill-hold">on hold</span>' if on_hold else ""
-    return f'<span><span class="ch-pill ch-pill-{level}">{escape(text)}</span>{hold}</span>'
+    pills = [f'<span class="ch-pill ch-pill-{level}">{escape(text)}</span>']
+    if new:
+        pills.append('<span class="ch-pill ch-pill-new">new</span>')
+    if over_budget:
+        pills.append('<span class="ch-pill ch-pill-budget">over budget</span>')
+    if on_hold:
+        pills.append('<span class="ch-pill ch-pill-hold">on hold</span>')
+    return f'<span class="ch-pills">{"".join(pills)}</span>'
+
+
+def _on_it(names: Sequence[str]) -> str:
+    return f'<div class="ch-onit">On it: {escape(", ".join(names))}</div>' if names else ""
 
 
 def tile_html(t: Tile) -> str:
     """One tile's body as a single-line HTML block (markdown keeps it as raw HTML)."""
     parts = [
-        f'<div class="ch-tile ch-{t.level}">',
+        f'<div class="ch-tile ch-{t.level}{" ch-new" if t.new_hot else ""}">',
         f'<div class="ch-row"><span class="ch-name">{escape(t.agent_name)}</span>'
         f'<span class="ch-risk">{views.fmt_risk(t.risk)}</span></div>',
-        f'<div class="ch-row">{_pills(t.level, t.hot_for, t.on_hold)}'
+        f'<div class="ch-row">{_pills(t.level, t.hot_for, t.on_hold, t.new_hot, t.over_budget)}'
         f'<span class="ch-dur">{t.duration}</span></div>',
         f'<div class="ch-meta">{escape(t.team)} · {escape(t.queue)}</div>',
     ]
+    if t.over_budget:
+        parts.append('<div class="ch-budget-note">hot, over the alert budget</div>')
+    parts.append(_on_it(t.on_it))
     if not t.consent:
         parts.append(f'<div class="ch-noconsent">{views.NO_CONSENT}</div>')
     else:
@@ -124,6 +170,19 @@ def tile_html(t: Tile) -> str:
             parts.append(f'<ul class="ch-reasons">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def compact_tile_html(t: Tile) -> str:
+    """A calm call in TV mode: who, how long, risk and sentiment on two short lines."""
+    sentiment = "" if not t.consent else f" · {_sentiment_span(t.sentiment)}"
+    consent = "" if t.consent else f" · {views.NO_CONSENT}"
+    return (
+        f'<div class="ch-tile ch-compact ch-{t.level}"><div class="ch-row">'
+        f'<span class="ch-name">{escape(t.agent_name)}</span>'
+        f'<span class="ch-dur">{t.duration}</span></div>'
+        f'<div class="ch-meta">{escape(t.queue)} · {views.fmt_risk(t.risk)}{sentiment}{consent}'
+        f"</div>{_on_it(t.on_it)}</div>"
+    )
 
 
 def turn_html(line: TranscriptLine) -> str:
@@ -142,45 +201,76 @@ def banner_html(call: CallRow, now: float) -> str:
     if call.level == "hot" and call.hot_since is not None:
         hot_for = views.fmt_duration(now - call.hot_since)
     duration = views.fmt_duration(views.call_duration_s(call, now))
+    waited = "" if call.wait_s is None else f" · waited {views.fmt_duration(call.wait_s)}"
     return (
         f'<div class="ch-tile ch-banner ch-{call.level}"><div class="ch-row">'
         f'<span class="ch-banner-title">{who}</span>'
         f'<span class="ch-risk">{views.fmt_risk(call.risk)}</span></div>'
         f'<div class="ch-row"><span class="ch-banner-sub">{escape(call.team or "—")} · '
         f"{escape(call.queue)} · {escape(call.status)} · "
-        f'<span class="ch-dur">{duration}</span></span>'
+        f'<span class="ch-dur">{duration}</span>{waited}</span>'
         f"{_pills(call.level, hot_for, call.on_hold)}</div></div>"
     )
 
 
-def queue_html(rows: Sequence[QueueWait]) -> str:
-    body = "".join(
-        f'<tr><td>{escape(r.queue)}</td><td class="n">{r.waiting}</td>'
-        f'<td class="n">{views.fmt_duration(r.longest_wait_s)}</td></tr>'
-        for r in rows
+def _queue_row(r: QueueFigures, target: float, css: str = "") -> str:
+    level = r.service_level
+    bad = ' ch-bad' if level is not None and level < target else ""
+    return (
+        f'<tr class="{css}"><td>{escape(r.queue)}</td><td class="n">{r.waiting}</td>'
+        f'<td class="n">{views.fmt_duration(r.longest_wait_s)}</td>'
+        f'<td class="n{bad}">{fmt_share(level)}</td>'
+        f'<td class="n">{fmt_share(r.abandon_rate)}</td></tr>'
     )
-    return (f'<table class="ch-queues"><tr><th>queue</th><th>waiting</th><th>longest</th></tr>'
-            f"{body}</table>")  # fmt: skip
+
+
+def queue_html(rows: Sequence[QueueFigures], target: float = 0.8) -> str:
+    """Per queue: waiting, longest wait, service level, abandon rate; then all queues.
+
+    A service level under ``target`` (the usual 80/20 goal) is shown in red.
+    """
+    body = "".join(_queue_row(r, target) for r in rows)
+    if len(rows) > 1:
+        body += _queue_row(total(rows), target, "ch-total")
+    return ('<table class="ch-queues"><tr><th>queue</th><th class="n">waiting</th>'
+            '<th class="n">longest</th><th class="n">SL</th>'
+            f'<th class="n">aband.</th></tr>{body}</table>')  # fmt: skip
+
+
+def cue_html(cue: Cue) -> str:
+    """A playbook cue: the lapse, and the whisper the playbook suggests for it."""
+    whisper = "" if not cue.whisper else f'<div class="ch-cue-whisper">“{escape(cue.whisper)}”</div>'
+    return f'<div class="ch-cue"><b>{escape(cue.reason)}</b>{whisper}</div>'
 
 
 # --- Streamlit pieces ----------------------------------------------------------------------
 
 
 def show_header(h: Header) -> None:
-    """Live calls, hot calls, waiting, longest wait, average sentiment, longest hot call."""
+    """Live calls, hot now, average sentiment, interventions, longest hot call, calls waiting."""
     cols = st.columns(6)
+    intervened = "—" if h.intervened is None else str(h.intervened)
     figures = [
-        ("Live calls", str(h.live), False),
-        ("Hot calls", str(h.hot), h.hot > 0),
-        ("Calls waiting", str(h.waiting), False),
-        ("Longest wait", views.fmt_duration(h.longest_wait_s), False),
-        ("Avg customer sentiment", views.fmt_sentiment(h.avg_sentiment), False),
-        ("Longest hot call", views.fmt_duration(h.longest_hot_s), h.longest_hot_s is not None),
-    ]
-    for col, (label, value, alert) in zip(cols, figures, strict=True):
-        key = f"metric-{'alert' if alert else 'plain'}-{label.lower().replace(' ', '-')}"
+        ("Live calls", str(h.live), False, None, None),
+        ("Hot now", str(h.hot), h.hot > 0,
+         f"+{h.over_budget} over budget, shown as warming" if h.over_budget else None,
+         "Calls shown hot now (at most the alert budget, if one is set)"),
+        ("Avg sentiment", views.fmt_sentiment(h.avg_sentiment), False, None,
+         "Average customer sentiment of the live calls (calls with consent), from -1 to +1"),
+        ("Whisper/barge 1 h", intervened, False, None,
+         "Calls whispered to or barged in on in the last hour"),
+        ("Longest hot", views.fmt_duration(h.longest_hot_s), h.longest_hot_s is not None, None,
+         "How long the call that has been hot longest has been hot"),
+        ("Calls waiting", str(h.waiting), False,
+         f"longest {views.fmt_duration(h.longest_wait_s)}" if h.waiting else None, None),
+    ]  # fmt: skip
+    for col, (label, value, alert, note, explain) in zip(cols, figures, strict=True):
+        slug = "".join(ch if ch.isalnum() else "-" for ch in label.lower())
+        key = f"metric-{'alert' if alert else 'plain'}-{slug}"
         with col, st.container(border=True, key=key):
-            st.metric(label, value)
+            st.metric(label, value, help=explain)
+            if note:
+                st.caption(note)
 
 
 def show_freshness(f: Freshness) -> None:
@@ -190,31 +280,43 @@ def show_freshness(f: Freshness) -> None:
         st.markdown(f'<div class="ch-fresh">{escape(f.text)}</div>', unsafe_allow_html=True)
 
 
-def show_tile(t: Tile, call_page: str) -> None:
-    """Draw one tile with an Open link to the call's page.
+OnAck = Callable[[str], None]
+
+
+def show_tile(t: Tile, call_page: str, link_params: Mapping[str, str] | None = None,
+              on_ack: OnAck | None = None, supervisor: str = "", compact: bool = False) -> None:  # fmt: skip
+    """Draw one tile with an Open link to the call's page (and "I'm on it" on hot calls).
 
     A link, not a button calling st.switch_page: a switch from inside the
     auto-refreshing fragment races with that fragment's next timed rerun, which
     could leave the call page blank (seen in the browser test at short refreshes).
     """
     with st.container(border=True, key=f"tile-{t.level}-{t.call_id}"):
-        st.markdown(tile_html(t), unsafe_allow_html=True)
-        st.page_link(call_page, label="Open", query_params={"call_id": t.call_id},
-                     width="stretch")
+        st.markdown(compact_tile_html(t) if compact else tile_html(t), unsafe_allow_html=True)
+        st.page_link(call_page, label="Open", width="stretch",
+                     query_params={**(link_params or {}), "call_id": t.call_id})  # fmt: skip
+        if on_ack is not None and (t.level == "hot" or t.over_budget):
+            mine = any(name.split(" (")[0] == supervisor for name in t.on_it)
+            st.button("I'm on it", key=f"ack-{t.call_id}", on_click=on_ack, args=(t.call_id,),
+                      width="stretch", disabled=mine or not supervisor,
+                      help="Acknowledge: the board shows you are on this call")  # fmt: skip
 
 
-def show_grid(tiles: Sequence[Tile], per_row: int, call_page: str) -> None:
+def show_grid(tiles: Sequence[Tile], per_row: int, call_page: str,
+              link_params: Mapping[str, str] | None = None, on_ack: OnAck | None = None,
+              supervisor: str = "", compact: bool = False) -> None:  # fmt: skip
     """Tiles in rows of ``per_row``."""
     for start in range(0, len(tiles), per_row):
         row = tiles[start : start + per_row]
         for col, t in zip(st.columns(per_row), row, strict=False):
             with col:
-                show_tile(t, call_page)
+                show_tile(t, call_page, link_params, on_ack, supervisor, compact)
 
 
-def show_queue_table(rows: Sequence[QueueWait]) -> None:
-    st.markdown("#### Calls waiting")
+def show_queue_table(rows: Sequence[QueueFigures], caption: str) -> None:
+    st.markdown("#### Queues")
     if not rows:
-        st.caption("No calls waiting.")
+        st.caption("No calls waiting or answered in the last hour.")
         return
     st.markdown(queue_html(rows), unsafe_allow_html=True)
+    st.caption(caption)

@@ -1,16 +1,20 @@
-"""One call: header, reasons, timeline, transcript so far, and the whisper / barge-in actions.
+"""One call: header, reasons, playbook cues, timeline, transcript so far, and the actions.
 
 Which call comes from ``?call_id=...`` (so a call can be linked), else from a
-picker of the live calls. The live parts refresh in fragments; the action panel
-sits outside them so typing a whisper is never interrupted by a refresh.
+picker of the live calls; who is acting from ``?sup=...`` or the session. The
+live parts refresh in fragments; the action panel sits outside them so typing a
+whisper is never interrupted by a refresh.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from html import escape
+
 import streamlit as st
 
-from dashboard import actions, charts, data, nav, views, widgets
-from streaming.errors import BrokerError, StoreError
+from dashboard import actions, charts, data, nav, prefs, session, views, widgets
+from streaming.store import CallRow
 
 
 def _choose_call() -> str | None:
@@ -36,36 +40,93 @@ def _choose_call() -> str | None:
     return picked
 
 
-def _send(kind: str, call_id: str, text_key: str | None) -> None:
-    """Button callback: runs before the page, so the new action shows in this very run."""
-    supervisor = st.session_state.get("supervisor_id") or "supervisor"
-    st.session_state["supervisor"] = supervisor
-    store, settings = data.get_store(), data.get_settings()
-    call = store.get_call(call_id)
-    if call is None:
-        st.session_state["flash"] = ("error", f"Call {call_id} is no longer in the store.")
+# --- button callbacks (they run before the page, so the result shows in the same run) -------
+
+
+def _whisper(call_id: str, text_key: str) -> None:
+    text = str(st.session_state.get(text_key, ""))
+    session.send(call_id, lambda call, sup: actions.whisper(call, text, sup),
+                 "Whisper sent to the agent.")  # fmt: skip
+
+
+DONE = {
+    "barge_in": "Barge-in sent: you join the call.",
+    "monitor": "Monitoring: the board shows you are listening in.",
+    "acknowledge": "Acknowledged: the board shows you are on it.",
+    "hot": "Feedback sent: marked hot.",
+    "not_hot": "Feedback sent: marked not hot.",
+}
+
+BUTTON_KEYS = {"barge_in": "barge-in", "monitor": "monitor", "acknowledge": "acknowledge",
+               "hot": "mark-hot", "not_hot": "mark-not-hot"}  # fmt: skip
+
+
+def _one_click(call_id: str, kind: str) -> None:
+    session.send(call_id, lambda call, sup: actions.build(kind, call, sup), DONE[kind])
+
+
+def _correct(call_id: str) -> None:
+    seq = st.session_state.get("fix-turn")
+    if seq is None:
+        st.session_state[session.FLASH] = ("error", "Not sent: choose the turn to correct.")
         return
-    who = call.agent_name or call.agent_id or "the agent"
-    try:
-        if kind == "whisper":
-            action = actions.whisper(call, st.session_state.get(text_key or "", ""), supervisor)
-            message = f"Whisper sent to {who}."
-        else:
-            action = actions.barge_in(call, supervisor)
-            message = f"Barge-in sent: {supervisor} joins {who}'s call."
-        actions.publish(store, data.get_producer(), settings, action)
-    except actions.ActionError as exc:
-        st.session_state["flash"] = ("error", f"Not sent: {exc}.")
-    except (BrokerError, StoreError) as exc:
-        st.session_state["flash"] = ("error", f"Not sent: {exc}")
-    else:
-        st.session_state["flash"] = ("success", message)
+    value = float(st.session_state.get(f"fix-value-{call_id}-{seq}", 0.0))
+    session.send(call_id, lambda call, sup: actions.correct_sentiment(call, sup, int(seq), value),
+                 f"Correction sent: turn {seq} is {views.fmt_sentiment(value)}.")  # fmt: skip
 
 
-def _use_suggestion(call_id: str, text_key: str) -> None:
-    call = data.get_call(call_id)
-    if call is not None and call.whisper:
-        st.session_state[text_key] = call.whisper
+def _use(text_key: str, text: str) -> None:
+    st.session_state[text_key] = text
+
+
+# --- the panels --------------------------------------------------------------------------
+
+
+def _supervisor_input() -> str:
+    if "supervisor_id" not in st.session_state:
+        st.session_state["supervisor_id"] = session.supervisor()
+    value = st.text_input("Supervisor", key="supervisor_id", placeholder="your supervisor id")
+    return session.remember_supervisor(value)
+
+
+def _suggestions(call: CallRow) -> list[str]:
+    """The current top suggestion, then each playbook cue's whisper, without repeats."""
+    texts = [call.whisper] + [c.whisper for c in data.playbook_cues(call.call_id)]
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def _whisper_box(call: CallRow, live: bool) -> None:
+    text_key = f"whisper-{call.call_id}"
+    if text_key not in st.session_state:
+        st.session_state[text_key] = (call.whisper or "") if call.consent else ""
+    st.text_area("Whisper to the agent", key=text_key, height=90, max_chars=1000,
+                 placeholder="What should the agent do now?")  # fmt: skip
+    if call.consent:
+        for i, text in enumerate(_suggestions(call)[:5]):
+            st.button(f"Use: {text}", key=f"use-suggestion-{i}", on_click=_use,
+                      args=(text_key, text), type="tertiary")  # fmt: skip
+    st.button("Send whisper", key="send-whisper", type="primary", width="stretch",
+              disabled=not live, on_click=_whisper, args=(call.call_id, text_key))  # fmt: skip
+
+
+def _correction_box(call: CallRow) -> None:
+    turns = data.turns(call.call_id)
+    if not call.consent or not turns:
+        return
+    start = views.call_start(call)
+    lines = {ln.seq: ln for ln in views.transcript(turns, start)}
+    with st.expander("Correct one turn's sentiment"):
+        seq = st.selectbox(
+            "Turn", list(reversed(lines)), key="fix-turn",
+            format_func=lambda s: f"{lines[s].at} {lines[s].speaker}: {lines[s].text[:60]} "
+                                  f"({views.fmt_sentiment(lines[s].sentiment)})",
+        )  # fmt: skip
+        if seq is not None:
+            st.slider("Should be", -1.0, 1.0, float(round(lines[seq].sentiment, 2)), 0.05,
+                      key=f"fix-value-{call.call_id}-{seq}",
+                      help="-1 very negative, 0 neutral, +1 very positive")  # fmt: skip
+        st.button("Send correction", key="correct-sentiment", width="stretch",
+                  on_click=_correct, args=(call.call_id,))  # fmt: skip
 
 
 def _action_panel(call_id: str) -> None:
@@ -73,36 +134,56 @@ def _action_panel(call_id: str) -> None:
     if call is None:
         return
     st.subheader("Act on this call")
-    if "supervisor_id" not in st.session_state:
-        st.session_state["supervisor_id"] = st.session_state.get("supervisor", "supervisor")
-    st.text_input("Supervisor", key="supervisor_id")
-    text_key = f"whisper-{call_id}"
-    if text_key not in st.session_state:
-        st.session_state[text_key] = call.whisper or ""
+    _supervisor_input()
     live = call.status == "live" and bool(call.agent_id)
-    st.text_area("Whisper to the agent", key=text_key, height=90, max_chars=1000,
-                 placeholder="What should the agent do now?")  # fmt: skip
-    if call.whisper:
-        st.button("Use the suggested whisper", key="use-suggestion", on_click=_use_suggestion,
-                  args=(call_id, text_key))  # fmt: skip
-    left, right = st.columns(2)
-    left.button("Send whisper", key="send-whisper", type="primary", width="stretch",
-                disabled=not live, on_click=_send, args=("whisper", call_id, text_key))  # fmt: skip
-    right.button("Barge in", key="barge-in", width="stretch", disabled=not live,
-                 on_click=_send, args=("barge_in", call_id, None))  # fmt: skip
+    _whisper_box(call, live)
+    rows = [[("acknowledge", "Acknowledge"), ("monitor", "Monitor"), ("barge_in", "Barge in")],
+            [("hot", "Mark hot"), ("not_hot", "Mark not hot")]]  # fmt: skip
+    for row in rows:
+        for col, (kind, label) in zip(st.columns(len(row)), row, strict=True):
+            col.button(label, key=BUTTON_KEYS[kind], width="stretch",
+                       disabled=not live and kind not in actions.FEEDBACK_LABELS,
+                       on_click=_one_click, args=(call_id, kind))  # fmt: skip
     if not live:
-        st.caption(f"The call is {call.status}: whisper and barge-in are for live calls.")
-    flash = st.session_state.pop("flash", None)
-    if flash is not None:
-        kind, message = flash
-        (st.success if kind == "success" else st.error)(message)
+        st.caption(f"The call is {call.status}: whisper, barge-in, monitor and acknowledge are "
+                   "for live calls; feedback is recorded for any call.")  # fmt: skip
+    _correction_box(call)
+    session.show_flash()
+
+
+def _reasons_and_cues(call: CallRow) -> None:
+    why, cues_col = st.columns(2)
+    with why:
+        st.markdown("**Why**")
+        st.markdown("\n".join(f"- {r}" for r in call.reasons) or "_nothing stands out_")
+    with cues_col:
+        cues = data.playbook_cues(call.call_id)
+        st.markdown("**Playbook cues**" if cues else "**Suggested whisper**")
+        if cues:
+            st.markdown("".join(widgets.cue_html(c) for c in cues), unsafe_allow_html=True)
+        else:
+            st.markdown(call.whisper or "_none right now_")
+
+
+def _summary_and_commitments(call: CallRow) -> None:
+    if call.summary:
+        st.markdown("**Post-call summary**")
+        st.markdown(f'<div class="ch-summary">{escape(call.summary)}</div>', unsafe_allow_html=True)
+    promised = data.commitments(call.call_id)
+    if promised:
+        st.markdown("**Callbacks promised**")
+        tz = data.browser_tz()
+        st.markdown("\n".join(
+            f"- “{escape(c.text)}”, due by {views.fmt_clock(c.due_at, tz)}" for c in promised))  # fmt: skip
 
 
 def main() -> None:
     settings = data.get_settings()
     widgets.inject_css()
     top, picker = st.columns([1, 3], vertical_alignment="center")
-    top.page_link(nav.WALLBOARD_PAGE, label="Back to the wallboard", icon=":material/arrow_back:")
+    board_view = replace(session.board_prefs(), supervisor=session.supervisor())
+    top.page_link(nav.WALLBOARD_PAGE, label="Back to the wallboard", icon=":material/arrow_back:",
+                  query_params=prefs.to_params(board_view))  # fmt: skip
     with picker:
         call_id = _choose_call()
     if call_id is None:
@@ -123,24 +204,14 @@ def main() -> None:
             st.info(f"{views.NO_CONSENT.capitalize()}: only the call's metadata is shown; "
                     "its words are neither scored nor stored.")  # fmt: skip
             return
+        _reasons_and_cues(call)
+        _summary_and_commitments(call)
         start = views.call_start(call)
-        why, suggestion = st.columns(2)
-        with why:
-            st.markdown("**Why**")
-            st.markdown("\n".join(f"- {r}" for r in call.reasons) or "_nothing stands out_")
-        with suggestion:
-            st.markdown("**Suggested whisper**")
-            st.markdown(call.whisper or "_none right now_")
         turns = data.turns(call_id)
-        if turns:
-            fig = charts.call_timeline(
-                turns,
-                data.markers(call_id),
-                data.actions(call_id),
-                start=start,
-                now=now,
-                hot_threshold=settings.hot_threshold,
-            )
+        acted = data.actions(call_id)
+        if turns or acted:
+            fig = charts.call_timeline(turns, data.markers(call_id), acted, start=start, now=now,
+                                       hot_threshold=settings.hot_threshold)  # fmt: skip
             st.plotly_chart(fig, key=f"timeline-{call_id}", config={"displayModeBar": False})
         st.markdown("**Transcript so far**")
         lines = views.transcript(turns, start)

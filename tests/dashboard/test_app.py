@@ -55,7 +55,7 @@ def test_header_figures_match_the_store(store):
     live, queued = store.live_calls(), store.queued_calls()
     figures = metrics(run_app())
     assert figures["Live calls"] == str(len(live))
-    assert figures["Hot calls"] == str(len(by_level(store, "hot")))
+    assert figures["Hot now"] == str(len(by_level(store, "hot")))
     assert figures["Calls waiting"] == str(len(queued))
     assert (
         len(live) > 0 and len(queued) > 0 and by_level(store, "hot")

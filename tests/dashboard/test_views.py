@@ -118,14 +118,6 @@ def test_tile_html_escapes_what_comes_from_calls():
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;bold" in html
 
 
-def test_queue_waits_count_per_queue_longest_first():
-    rows = views.queue_waits([queued("a", 30), queued("b", 95), queued("c", 200, "tech")], NOW)
-    assert [(r.queue, r.waiting, round(r.longest_wait_s)) for r in rows] == [
-        ("tech", 1, 200),
-        ("billing", 2, 95),
-    ]
-
-
 def test_freshness_says_when_the_data_stopped():
     assert views.freshness(NOW - 2, NOW, 10, UTC) == views.Freshness(False, "last update 07:59:58")
     stale = views.freshness(NOW - 60, NOW, 10, UTC)

@@ -1,0 +1,102 @@
+"""What a supervisor's browser session remembers, and sending an action from a button.
+
+The supervisor id lives in the URL (``?sup=...``) and in ``st.session_state``
+under ``supervisor`` (not a widget key, so it survives moving between pages);
+each page's text input starts from it. The wallboard's filters are kept in the
+session too (``board-prefs``) so the call page's "Back" link returns to them.
+An action's outcome is left in ``st.session_state["flash"]`` for the page to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard import actions, data, prefs
+from streaming.errors import BrokerError, StoreError
+from streaming.events import SupervisorAction
+from streaming.store import CallRow
+
+SUPERVISOR = "supervisor"
+BOARD_PREFS = "board-prefs"
+FLASH = "flash"
+SUPERVISOR_INPUTS = ("supervisor_id", "wb-sup")  # the call page's and the wallboard's inputs
+
+
+def url_params() -> dict[str, list[str]]:
+    """The page's query parameters, every value as a list."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def supervisor() -> str:
+    """Who is looking: as typed on this page, else the session's id, else the URL's ``sup``.
+
+    The inputs come first: a button callback runs before the page, so the session's
+    copy may not have the id typed just before the click yet.
+    """
+    for key in SUPERVISOR_INPUTS:
+        typed = prefs.clean_supervisor(str(st.session_state.get(key) or ""))
+        if typed:
+            return typed
+    known = st.session_state.get(SUPERVISOR)
+    if known:
+        return str(known)
+    return prefs.from_params(url_params()).supervisor
+
+
+def remember_supervisor(value: str) -> str:
+    """Keep the id in the session and the URL; returns it cleaned."""
+    cleaned = prefs.clean_supervisor(value)
+    st.session_state[SUPERVISOR] = cleaned
+    if cleaned and st.query_params.get("sup") != cleaned:
+        st.query_params["sup"] = cleaned
+    elif not cleaned and "sup" in st.query_params:
+        del st.query_params["sup"]
+    return cleaned
+
+
+def board_prefs() -> prefs.BoardPrefs:
+    """The wallboard view this session last had (for links back to it)."""
+    kept = st.session_state.get(BOARD_PREFS)
+    if isinstance(kept, prefs.BoardPrefs):
+        return kept
+    return prefs.BoardPrefs(supervisor=supervisor())
+
+
+Builder = Callable[[CallRow, str], SupervisorAction]
+
+
+def send(call_id: str, build: Builder, done: str) -> None:
+    """Build, publish and record an action on ``call_id``; leave the outcome to show.
+
+    Meant as a button callback: it runs before the page, so the new action shows
+    in this very run. ``done`` is the success message.
+    """
+    who = supervisor()
+    if not who:
+        st.session_state[FLASH] = ("error", "Not sent: type your supervisor id first.")
+        return
+    store, settings = data.get_store(), data.get_settings()
+    call = store.get_call(call_id)
+    if call is None:
+        st.session_state[FLASH] = ("error", f"Call {call_id} is no longer in the store.")
+        return
+    try:
+        action = build(call, who)
+        actions.publish(store, data.get_producer(), settings, action)
+    except actions.ActionError as exc:
+        st.session_state[FLASH] = ("error", f"Not sent: {exc}.")
+    except (BrokerError, StoreError) as exc:
+        st.session_state[FLASH] = ("error", f"Not sent: {exc}")
+    else:
+        data.refresh()
+        st.session_state[FLASH] = ("success", done)
+
+
+def show_flash() -> None:
+    """Show (once) what the last action did."""
+    flash = st.session_state.pop(FLASH, None)
+    if flash is not None:
+        kind, message = flash
+        (st.success if kind == "success" else st.error)(message)

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from dashboard.alerts import CLAIMS, Precision
 from dashboard.queues import QueueCall
-from streaming.scoring.playbook import Cue, Playbook
+from streaming.scoring.playbook import DETECTORS, Cue, Playbook
 from streaming.store import ActionRow, Store
 
 INTERVENTIONS = ("whisper", "barge_in")
@@ -71,9 +71,7 @@ def playbook() -> Playbook:
 
 
 def playbook_cues(store: Store, call_id: str) -> list[Cue]:
-    """The playbook lapses the scorer saw on the call, in the order they appeared."""
-    lapses = [p for p in store.practices(call_id) if p.kind == "lapse"]
-    seen: dict[str, Cue] = {}
-    for p in sorted(lapses, key=lambda p: (p.seq, p.practice)):
-        seen.setdefault(p.practice, playbook().cue(p.practice))
-    return list(seen.values())
+    """The playbook lapses the scorer saw on the call, most urgent first (the detectors' order)."""
+    keys = {p.practice for p in store.practices(call_id) if p.kind == "lapse"}
+    rank = {key: i for i, key in enumerate(DETECTORS)}
+    return [playbook().cue(k) for k in sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))]

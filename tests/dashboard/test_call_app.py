@@ -1,0 +1,179 @@
+"""The call page run headless with AppTest: playbook cues, summary, callbacks, every action.
+
+The store is filled by the real scorer; practices, summaries and commitments are
+added as the scorer stores them (rows in the real SQLite store).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from dataclasses import replace
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import nav
+from streaming.events import parse_action
+from streaming.scoring.playbook import Playbook
+from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
+from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.test_actions import read_all
+
+TIMEOUT = 30
+LAPSES = ("no_empathy", "interrupting")
+
+
+@pytest.fixture
+def store(app_env):
+    s = open_store(app_env)
+    yield s
+    s.close()
+
+
+def open_call(call_id: str, sup: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["call_id"] = call_id
+    if sup:
+        at.query_params["sup"] = sup
+    at.switch_page(nav.CALL_PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def hottest(store) -> CallRow:
+    return max((c for c in store.live_calls() if c.consent), key=lambda c: c.risk)
+
+
+def add_lapses(store, call: CallRow) -> None:
+    store.apply(StoreBatch(practices=[
+        PracticeRow(call.call_id, key, "lapse", i + 3, time.time()) for i, key in enumerate(LAPSES)
+    ]))  # fmt: skip
+
+
+def test_the_playbook_cues_show_with_their_whispers_and_fill_the_whisper_box(store):
+    call = hottest(store)
+    add_lapses(store, call)
+    at = open_call(call.call_id)
+    book = Playbook.default()
+    shown = text_of(at)
+    lapses = {p.practice for p in store.practices(call.call_id) if p.kind == "lapse"}
+    assert "Playbook cues" in shown and set(LAPSES) <= lapses
+    for key in lapses:
+        cue = book.cue(key)
+        assert html.escape(cue.reason) in shown and html.escape(cue.whisper or "") in shown
+    use = [b for b in at.button if b.label.startswith("Use: ")]
+    assert use[0].label == f"Use: {call.whisper}"  # the scorer's top suggestion first
+    other = use[-1].label.removeprefix("Use: ")
+    assert other != call.whisper and other in {book.cue(k).whisper for k in lapses}
+    use[-1].click().run()
+    assert at.text_area(key=f"whisper-{call.call_id}").value == other
+
+
+def test_an_ended_call_shows_its_summary_and_the_callbacks_promised(store):
+    ended = store.get_call("ended-gus")
+    assert ended is not None and ended.status == "ended"
+    store.apply(StoreBatch(
+        calls={ended.call_id: replace(ended, summary="Address change; customer happy.")},
+        commitments=[CommitmentRow(ended.call_id, 9, time.time(), time.time() + 86400,
+                                   "I'll call you back tomorrow", ended.customer_id)],
+    ))  # fmt: skip
+    at = open_call(ended.call_id)
+    shown = text_of(at)
+    assert "Post-call summary" in shown and "Address change; customer happy." in shown
+    assert "Callbacks promised" in shown and html.escape("I'll call you back tomorrow") in shown
+    assert at.button(key="send-whisper").disabled and at.button(key="acknowledge").disabled
+    assert not at.button(key="mark-not-hot").disabled  # feedback is for any call
+
+
+def test_a_call_without_consent_shows_no_words_cues_or_suggestions(store):
+    call = next(c for c in store.live_calls() if not c.consent)
+    add_lapses(store, call)
+    store.apply(StoreBatch(calls={call.call_id: replace(
+        call, summary="secret summary", whisper="secret whisper", last_seq=call.last_seq + 1)}))  # fmt: skip
+    at = open_call(call.call_id)
+    shown = text_of(at)
+    assert "Playbook cues" not in shown and "secret" not in shown
+    assert Playbook.default().cue(LAPSES[0]).reason not in shown
+    assert not [b for b in at.button if b.label.startswith("Use: ")]
+    assert at.text_area(key=f"whisper-{call.call_id}").value == ""
+    assert not at.get("plotly_chart") and not at.get("expander")  # no sentiment to correct
+    assert any("No recording consent" in i.value for i in at.info)
+
+
+def test_an_action_without_a_supervisor_id_is_refused(store):
+    call = hottest(store)
+    at = open_call(call.call_id)
+    assert at.text_input(key="supervisor_id").value == ""
+    at.button(key="mark-not-hot").click().run()
+    assert any("supervisor id" in e.value for e in at.error)
+    assert store.actions(call.call_id) == []
+
+
+def test_feedback_with_the_broker_down_shows_an_error_and_stores_nothing(store):
+    call = hottest(store)
+    at = open_call(call.call_id, sup="sup-ana")
+    assert at.text_input(key="supervisor_id").value == "sup-ana"  # from the link
+    at.button(key="mark-not-hot").click().run()
+    assert any("Not sent" in e.value for e in at.error)
+    assert store.actions(call.call_id) == []
+
+
+def test_the_back_link_returns_to_the_supervisors_board(store):
+    at = open_call(hottest(store).call_id, sup="sup-ana")
+    back = next(p.proto for p in at.get("page_link") if p.proto.label == "Back to the wallboard")
+    assert back.query_string == "sup=sup-ana"
+
+
+@pytest.mark.broker
+def test_every_action_from_the_call_page_reaches_the_scorer_topic_the_store_and_the_timeline(
+    kafka_settings, filled_store_url, monkeypatch
+):
+    for name, value in {
+        "CALLHEAT_STORE_URL": filled_store_url,
+        "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
+        "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
+    }.items():
+        monkeypatch.setenv(name, value)
+    clear_streamlit_caches()
+    store = open_store(filled_store_url)
+    try:
+        call = hottest(store)
+        at = open_call(call.call_id, sup="sup-maria")
+        for key, said in [("acknowledge", "Acknowledged"), ("monitor", "Monitoring"),
+                          ("mark-not-hot", "marked not hot")]:  # fmt: skip
+            at.button(key=key).click().run()
+            assert not at.error and any(said in s.value for s in at.success), key
+
+        turn = store.turns(call.call_id)[-1]
+        at.selectbox(key="fix-turn").set_value(turn.seq).run()
+        at.slider(key=f"fix-value-{call.call_id}-{turn.seq}").set_value(0.5).run()
+        at.button(key="correct-sentiment").click().run()
+        assert not at.error and any("Correction sent" in s.value for s in at.success)
+
+        stored = store.actions(call.call_id)
+        assert [(a.action, a.label) for a in stored] == [
+            ("acknowledge", None), ("monitor", None), ("feedback", "not_hot"), ("feedback", None)]
+        assert {a.supervisor_id for a in stored} == {"sup-maria"}
+        assert (stored[-1].utterance_seq, stored[-1].sentiment) == (turn.seq, 0.5)
+
+        sent = read_all(kafka_settings, kafka_settings.topics.supervisor_actions, want=4)
+        assert {m.key.decode() for m in sent} == {call.call_id}
+        parsed = sorted((parse_action(m.value) for m in sent), key=lambda a: a.ts)
+        assert [a.action_id for a in parsed] == [a.action_id for a in stored]
+        assert read_all(kafka_settings, kafka_settings.topics.agent_coaching, want=1,
+                        timeout_s=3) == []  # only whispers go to the agent  # fmt: skip
+
+        shown = at.dataframe[0].value
+        assert list(shown["detail"])[2:] == ["marked not hot", f"turn {turn.seq}: sentiment +0.50"]
+        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+        names = {t.get("name") for t in spec["data"]}
+        assert {"acknowledged", "monitor", "feedback"} <= names
+    finally:
+        store.close()
+        clear_streamlit_caches()

@@ -98,6 +98,8 @@ div[class*="st-key-tile-hot-"]:has(.ch-new) { box-shadow: 0 0 0 5px #dc2626; }
 .ch-compact .ch-name { font-size: 1.1rem; }
 .ch-compact .ch-meta { font-size: .9rem; }
 div[class*="st-key-beep"] { height: 0; overflow: hidden; }
+div.st-key-suggestions { gap: .1rem; }
+div.st-key-suggestions button { min-height: 0; padding: .1rem 0; text-align: left; }
 .ch-cue { margin: .15rem 0 .5rem 0; }
 .ch-cue-whisper { opacity: .85; font-style: italic; }
 """

@@ -57,6 +57,7 @@ DONE = {
     "not_hot": "Feedback sent: marked not hot.",
 }
 
+MAX_SUGGESTIONS = 4
 BUTTON_KEYS = {"barge_in": "barge-in", "monitor": "monitor", "acknowledge": "acknowledge",
                "hot": "mark-hot", "not_hot": "mark-not-hot"}  # fmt: skip
 
@@ -101,10 +102,12 @@ def _whisper_box(call: CallRow, live: bool) -> None:
         st.session_state[text_key] = (call.whisper or "") if call.consent else ""
     st.text_area("Whisper to the agent", key=text_key, height=90, max_chars=1000,
                  placeholder="What should the agent do now?")  # fmt: skip
-    if call.consent:
-        for i, text in enumerate(_suggestions(call)[:5]):
-            st.button(f"Use: {text}", key=f"use-suggestion-{i}", on_click=_use,
-                      args=(text_key, text), type="tertiary")  # fmt: skip
+    suggestions = _suggestions(call)[:MAX_SUGGESTIONS] if call.consent else []
+    if suggestions:
+        with st.container(key="suggestions"):
+            for i, text in enumerate(suggestions):
+                st.button(f"Use: {text}", key=f"use-suggestion-{i}", on_click=_use,
+                          args=(text_key, text), type="tertiary")  # fmt: skip
     st.button("Send whisper", key="send-whisper", type="primary", width="stretch",
               disabled=not live, on_click=_whisper, args=(call.call_id, text_key))  # fmt: skip
 

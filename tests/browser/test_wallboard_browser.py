@@ -1,7 +1,9 @@
 """The wallboard in a real headless Chromium (Debian's, /usr/bin/chromium), driven by Playwright.
 
-The app is the real Streamlit server over a store filled by the real scorer; the
-whisper goes through the real broker. Screenshots land in test-artifacts/.
+The whole path is real: call events published to the real broker (Tansu), a
+ScorerService consuming them into SQLite, the Streamlit server reading that store,
+and the supervisor's whisper and feedback going back through the broker to the
+agent's topic and to the same scorer. Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ import pytest
 from streaming.broker import free_port
 from streaming.cli import dashboard_command
 from streaming.settings import Settings
-from streaming.store import open_store
-from tests.dashboard.conftest import fill_store
-from tests.streaming.test_consumer import read_topic
+from streaming.store import Store, open_store
+from tests.dashboard.conftest import floor_scripts
+from tests.streaming.test_consumer import Running, events_of, publish, read_topic
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
@@ -39,9 +41,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
-def app(kafka_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Settings]]:
-    """The wallboard served by Streamlit on a free port over a scored store."""
-    fill_store(kafka_settings.store_url, time.time())
+def scorer(kafka_settings: Settings) -> Iterator[Running]:
+    """A real ScorerService on a thread, consuming call-events and supervisor-actions."""
+    running = Running(kafka_settings)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def app(kafka_settings: Settings, scorer: Running) -> Iterator[str]:
+    """The wallboard served by Streamlit on a free port over the scorer's store."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLHEAT_")}
     env.update({"CALLHEAT_STORE_URL": kafka_settings.store_url,
@@ -62,33 +71,51 @@ def app(kafka_settings: Settings, tmp_path: Path) -> Iterator[tuple[str, Setting
         except OSError:
             assert proc.poll() is None and time.monotonic() < deadline, "streamlit did not start"
             time.sleep(0.3)
-    yield url, kafka_settings
+    yield url
     proc.terminate()
     proc.wait(timeout=20)
 
 
-def test_supervisor_opens_a_hot_call_and_whispers_to_the_agent(app):
-    url, settings = app
+def feedback_learned(store: Store, scorer: Running) -> int:
+    """How many feedback labels the scorer has learned from.
+
+    The scorer's own figure in the store (meta ``validation``, ``feedback_labels``)
+    when it reports one; else the risk model's label count on the running service.
+    """
+    raw = store.meta("validation")
+    figures = json.loads(raw) if raw else {}
+    if "feedback_labels" in figures:
+        return int(figures["feedback_labels"])
+    return int(scorer.service.scorer.risk.n_labels)
+
+
+def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, kafka_settings, scorer):
+    settings = kafka_settings
     store = open_store(settings.store_url)
-    hot = [c for c in store.live_calls() if c.level == "hot"]
-    assert hot
-    hottest = hot[0]
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.goto(url)
-        tile = page.locator(f".st-key-tile-hot-{hottest.call_id}")
-        sync_api.expect(tile).to_be_visible(timeout=30_000)
-        sync_api.expect(tile).to_contain_text(hottest.agent_name or "")
-        sync_api.expect(tile).to_contain_text(hottest.reasons[0])
-        page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
-
         try:
+            page.goto(f"{app}/?sup=sup-ana")
+            sync_api.expect(page.get_by_text("No live calls right now.")).to_be_visible(timeout=30_000)
+
+            publish(settings, events_of(*floor_scripts(time.time())))  # the floor goes live
+            assert scorer.wait_for(lambda: any(c.level == "hot" for c in store.live_calls()))
+            hottest = max(store.live_calls(), key=lambda c: c.risk)
+            assert hottest.level == "hot" and hottest.agent_id and hottest.reasons
+            tile = page.locator(f".st-key-tile-hot-{hottest.call_id}")
+            sync_api.expect(tile).to_be_visible(timeout=30_000)
+            sync_api.expect(tile).to_contain_text(hottest.agent_name or "")
+            sync_api.expect(tile).to_contain_text(hottest.reasons[0])
+            sync_api.expect(page.get_by_text("your alert precision: no feedback yet")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
+
             tile.get_by_role("link", name="Open").click()
-            page.wait_for_url(f"**/call?call_id={hottest.call_id}", timeout=30_000)
+            page.wait_for_url(f"**/call?*call_id={hottest.call_id}*", timeout=30_000)
             sync_api.expect(page.get_by_role("heading", name="Act on this call")).to_be_visible(
                 timeout=30_000)
+            sync_api.expect(page.get_by_label("Supervisor")).to_have_value("sup-ana")
             sync_api.expect(page.get_by_text(hottest.reasons[0]).first).to_be_visible()
             box = page.get_by_label("Whisper to the agent")
             box.fill("Acknowledge the repeat call and own it.")
@@ -96,17 +123,26 @@ def test_supervisor_opens_a_hot_call_and_whispers_to_the_agent(app):
             page.get_by_role("button", name="Send whisper").click()
             sync_api.expect(page.get_by_text("Whisper sent").first).to_be_visible(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "call.png"), full_page=True)
+
+            coaching = read_topic(settings, settings.topics.agent_coaching, 1)
+            assert len(coaching) == 1
+            message = json.loads(coaching[0].value)
+            assert coaching[0].key.decode() == hottest.agent_id
+            assert message["text"] == "Acknowledge the repeat call and own it."
+            assert message["supervisor_id"] == "sup-ana"
+
+            before = feedback_learned(store, scorer)
+            page.get_by_role("button", name="Mark not hot").click()
+            sync_api.expect(page.get_by_text("marked not hot").first).to_be_visible(timeout=30_000)
         except Exception:
-            page.screenshot(path=str(ARTIFACTS / "call-failed.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / "browser-failed.png"), full_page=True)
             raise
         finally:
             browser.close()
 
-    coaching = read_topic(settings, settings.topics.agent_coaching, 1)
-    assert len(coaching) == 1
-    message = json.loads(coaching[0].value)
-    assert coaching[0].key.decode() == hottest.agent_id
-    assert message["text"] == "Acknowledge the repeat call and own it."
-    stored = store.actions(hottest.call_id)
-    assert [a.action for a in stored] == ["whisper"] and stored[0].text == message["text"]
+    assert scorer.wait_for(lambda: feedback_learned(store, scorer) > before), "the scorer did not learn"
+    stored = store.actions(hottest.call_id)  # the page's write and the scorer's, kept once each
+    assert [(a.action, a.supervisor_id) for a in stored] == [("whisper", "sup-ana"),
+                                                            ("feedback", "sup-ana")]  # fmt: skip
+    assert stored[0].text == message["text"] and stored[1].label == "not_hot"
     store.close()

@@ -22,9 +22,9 @@ from tests.factories import CallScript, angry_call, calm_call, uneasy_call
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
-def fill_store(url: str, now: float) -> None:
-    """A floor mid-shift, scored by the real scorer: hot, warming and calm calls, a queue,
-    a call without recording consent and an ended call."""
+def floor_scripts(now: float) -> list[CallScript]:
+    """A floor mid-shift: hot, warming and calm calls, a queue, a call without recording
+    consent and an ended call, all started in the ten minutes before ``now``."""
     t0 = datetime.fromtimestamp(now - 600, UTC)
     scripts = [
         angry_call("hot-ana", ended=False, start=t0, agent_id="a-ana", agent_name="Ana Silva",
@@ -52,6 +52,12 @@ def fill_store(url: str, now: float) -> None:
         calm_call("ended-gus", start=t0, agent_id="a-gus", agent_name="Gus Lindqvist",
                   team="Team Blue", queue="sales", customer_id="k-gus"),
     ]
+    return scripts
+
+
+def fill_store(url: str, now: float) -> None:
+    """The floor of :func:`floor_scripts`, scored by the real scorer into the store at ``url``."""
+    scripts = floor_scripts(now)
     scorer, batch = Scorer(), StoreBatch()
     for script in scripts:
         for event in script.events:

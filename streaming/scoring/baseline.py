@@ -1,37 +1,57 @@
 """The lexicon-only scorer: what ``--baseline lexicon`` compares CallHeat against.
 
-Sentiment is VADER's compound score and nothing else; risk is how negative the
-customer's worst turn so far was, ``(1 - worst) / 2``, so a neutral call sits at
-0.5 and a turn at -0.4 reaches the default hot threshold of 0.7. It learns nothing,
-knows no phrases and no call events.
+Sentiment is VADER's compound score and nothing else; risk is CallHeat's own prior
+(:data:`~streaming.scoring.risk.PRIOR_WEIGHTS`) restricted to the sentiment
+features (smoothed customer sentiment, its fall, the worst turn, the negative
+streak), so both scorers read risk on the same scale and alert at the same
+threshold. It learns nothing and knows no phrases, timing or call events.
 
 >>> b = LexiconScorer()
 >>> b.turn("customer", "This is wonderful, thanks") > 0
 True
->>> b.turn("customer", "This is the worst, most useless service ever") < 0
+>>> calm = b.risk
+>>> b.turn("customer", "This is the worst, most useless service ever, I hate it") < 0
 True
->>> b.risk > 0.7
+>>> b.risk > calm
 True
 """
 
 from __future__ import annotations
 
+import math
+
+from streaming.scoring.risk import INTERCEPT, PRIOR_WEIGHTS
 from streaming.scoring.sentiment import LexiconSentiment
+from streaming.scoring.state import CallState
+
+SENTIMENT_FEATURES = ("negative_sentiment", "falling_sentiment", "worst_turn", "negative_streak")
 
 
 class LexiconScorer:
     def __init__(self) -> None:
         self.lexicon = LexiconSentiment()
-        self.worst = 0.0
-        self.risk = 0.5
+        self.state = CallState("baseline")
+        self.risk = self._risk()
 
     def reset(self) -> None:
-        self.worst, self.risk = 0.0, 0.5
+        self.state = CallState("baseline")
+        self.risk = self._risk()
+
+    def _risk(self) -> float:
+        s = self.state
+        x = {
+            "negative_sentiment": max(0.0, -(s.sentiment_ewm or 0.0)),
+            "falling_sentiment": max(0.0, -s.sentiment_slope),
+            "worst_turn": max(0.0, -s.worst_sentiment),
+            "negative_streak": float(min(s.negative_streak, 6)),
+        }
+        z = INTERCEPT + sum(PRIOR_WEIGHTS[k] * x[k] for k in SENTIMENT_FEATURES)
+        return 1.0 / (1.0 + math.exp(-z))
 
     def turn(self, speaker: str, text: str) -> float:
         """Score one turn; customer turns move the risk."""
         sentiment = self.lexicon.predict_one(text)
         if speaker == "customer":
-            self.worst = min(self.worst, sentiment)
-            self.risk = (1.0 - self.worst) / 2
+            self.state.add_customer_sentiment(sentiment, 0)
+            self.risk = self._risk()
         return sentiment

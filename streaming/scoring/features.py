@@ -6,6 +6,8 @@ Every feature is 0 when nothing is wrong, so a linear model's contribution
 
 from __future__ import annotations
 
+import math
+
 from streaming.scoring.state import CallState
 
 DEFAULT_AGENT_WPM = 150.0
@@ -21,6 +23,7 @@ def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None)
     duration_min = (now - state.started_at) / 60 if state.started_at else 0.0
     hold_s = state.hold_s + (now - state.on_hold_since if state.on_hold_since else 0.0)
     negative = (state.sentiment_ewm or 0.0) < -0.25
+    mean_sentiment = state.sentiment_sum / state.n_customer_turns if state.n_customer_turns else 0.0
     x: dict[str, float] = {
         "negative_sentiment": max(0.0, -(state.sentiment_ewm or 0.0)),
         "falling_sentiment": max(0.0, -state.sentiment_slope),
@@ -32,7 +35,14 @@ def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None)
         "agent_pace": max(0.0, (wpm / norm) - 1.0) if wpm else 0.0,
         "customer_talk_share": max(0.0, talk_share - 0.6),
         "customer_speech": min(state.customer_ms / 60_000, 5.0),
+        "customer_words": math.log1p(state.customer_ms / 10_000),
+        "agent_words": math.log1p(state.agent_ms / 10_000),
+        "customer_turns": float(min(state.n_customer_turns, 20)),
+        "mean_negative": max(0.0, -mean_sentiment),
+        # signed, for the learned model: a call with no satisfied turn is not a calm call
+        "satisfaction_gap": 0.5 - mean_sentiment if state.n_customer_turns else 0.0,
         "customer_questions": float(min(state.customer_questions, 6)),
+        "customer_exclaims": float(min(state.customer_exclaims, 6)),
         "answer_disappoints": max(0.0, -(state.expected_reaction or 0.0)),
         "holds": float(min(state.holds, 4)),
         "hold_minutes": min(hold_s / 60, 10.0),
@@ -51,4 +61,5 @@ def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None)
     }
     for cat in ESCALATION_PHRASES:
         x[cat] = float(min(state.phrase("customer", cat), 3))
+    x["profanity"] = float(min(state.phrase("customer", "profanity"), 3))
     return x

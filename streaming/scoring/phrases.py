@@ -21,7 +21,9 @@ from importlib import resources
 def _pattern(phrases: list[str]) -> re.Pattern[str]:
     parts = []
     for phrase in sorted(phrases, key=len, reverse=True):
-        escaped = re.escape(phrase.lower().strip()).replace(r"\*", r"\w*")
+        # '*' ending a word: any word ending; inside a word: one letter or a masking '*'
+        escaped = re.sub(r"\\\*(?=\\ |$)", r"\\w*", re.escape(phrase.lower().strip()))
+        escaped = escaped.replace(r"\*", r"[\w*]")
         escaped = escaped.replace(r"\ ", r"\s+").replace("'", "['\u2019]")
         parts.append(escaped)
     return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)

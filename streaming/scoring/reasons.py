@@ -31,6 +31,7 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "legal": lambda v, s: "legal threat",
     "regulator": lambda v, s: "threatened regulator or social media",
     "abuse": lambda v, s: "abusive language",
+    "profanity": lambda v, s: f"swearing (\"{s.quote('customer', 'profanity')}\")",
     "negative_sentiment": lambda v, s: f"customer sentiment {-v:+.2f}",
     "falling_sentiment": lambda v, s: (
         f"customer sentiment falling for {s.negative_streak} turns"
@@ -83,8 +84,8 @@ def top_reasons(
     for feature, c in sorted(contributions.items(), key=lambda kv: kv[1], reverse=True):
         if c <= 0.05 or len(out) >= limit:
             break
-        if SAID_BY.get(feature) in {f for f, _ in out}:
-            continue
+        if SAID_BY.get(feature) in {f for f, _ in out} or x.get(feature, 0.0) <= 0.0:
+            continue  # a feature at 0 is "nothing wrong": never a reason, whatever its weight
         text = describe(feature, x.get(feature, 0.0), state)
         if text:
             out.append((feature, text))

@@ -57,6 +57,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "legal": 2.5,
     "regulator": 1.6,
     "abuse": 1.8,
+    "profanity": 0.6,
 }
 
 # feature -> (minimum risk while present, reason). From playbook.md: these raise

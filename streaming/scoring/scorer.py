@@ -45,6 +45,7 @@ TOMBSTONE = "ended"
 # A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
 NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
+SNAPSHOT_POWER = 6.0  # how fast the weight of a call's earlier snapshots falls off
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
 
 
@@ -412,9 +413,11 @@ class Scorer:
             self.calibration.update(float(snap["p"]), label)
         self.n_outcomes += 1
         self.n_escalated += int(label)
-        w = 1.0 / len(snaps) ** 0.5
+        # later snapshots say more about how the call ended: the last weighs 1, the first little
+        n = len(snaps)
         words = state.word_features()
-        return [RiskExample(state.call_id, dict(s["x"]), label, w, "outcome", float(s["p"]),
+        return [RiskExample(state.call_id, dict(s["x"]), label, ((i + 1) / n) ** SNAPSHOT_POWER, "outcome",
+                            float(s["p"]),
                             words if i == len(snaps) - 1 else None)
                 for i, s in enumerate(snaps)]  # fmt: skip
 

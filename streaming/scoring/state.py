@@ -59,6 +59,8 @@ class CallState:
     long_agent_turns: int = 0
     words: dict[str, int] = field(default_factory=dict)  # the customer's words and bigrams so far
     customer_questions: int = 0  # customer turns asking something ("?")
+    customer_exclaims: int = 0  # customer turns with "!"
+    sentiment_sum: float = 0.0  # all customer turn sentiments, summed (mean = sum / turns)
     expected_reaction: float | None = None  # how the learned model expects the customer to take
     # the agent's last answer (see SentimentModel.expected_reaction)
     sentiment_ewm: float | None = None
@@ -130,6 +132,7 @@ class CallState:
             self.n_customer_turns += 1
             self.customer_ms += duration
             self.customer_questions += int("?" in text)
+            self.customer_exclaims += int("!" in text)
             for token in tokens(text):
                 if token in self.words or len(self.words) < KEEP_WORDS:
                     self.words[token] = self.words.get(token, 0) + 1
@@ -168,16 +171,20 @@ class CallState:
         turn = next((t for t in self.recent_turns if t[0] == seq), None)
         if turn is None:
             return False
-        turn[3] = sentiment
+        old, turn[3] = turn[3], sentiment
         if turn[1] == "customer":
+            self.sentiment_sum += sentiment - (old or 0.0)
             values = [float(t[3]) for t in self.recent_turns if t[1] == "customer" and t[3] is not None]
             self.customer_sentiments, self.trend = [], []
             self.sentiment_ewm, self.worst_sentiment, self.negative_streak = None, 0.0, 0
+            total = self.sentiment_sum
             for value in values:
                 self.add_customer_sentiment(value, 0)
+            self.sentiment_sum = total
         return True
 
     def add_customer_sentiment(self, sentiment: float, duration_ms: int) -> None:
+        self.sentiment_sum += sentiment
         self.customer_sentiments.append(sentiment)
         del self.customer_sentiments[:-KEEP_TURNS]
         prev = self.sentiment_ewm

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from dashboard.alerts import is_new_hot
+from dashboard.alerts import NEW_HOT_S, is_new_hot
 from streaming.store import ActionRow, CallRow, TurnRow
 
 LEVELS = ("hot", "warming", "calm")
@@ -190,7 +190,7 @@ def tile(
     *,
     over_budget: bool = False,
     on_it: tuple[str, ...] = (),
-    new_within_s: float = 30.0,
+    new_within_s: float = NEW_HOT_S,
 ) -> Tile:
     """The tile model of one live call; calls without consent carry metadata only."""
     started = call.started_at if call.started_at is not None else call.queued_at

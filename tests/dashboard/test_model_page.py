@@ -1,0 +1,126 @@
+"""The Model page: its figures from hand-made points, and the page run with AppTest over a
+store filled by the history filler (the real scorer's validation points and feedback)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import model_report, nav
+from streaming.history import HistoryConfig, fill_history
+from streaming.store import ActionRow, DriftRow, StoreBatch, open_store
+from tests.dashboard.conftest import APP, clear_streamlit_caches
+
+
+def test_history_frame_tolerates_missing_keys_and_bad_points():
+    last = '{"roc_auc": 0.8, "log_loss": 0.4, "outcomes": 9}'
+    frame = model_report.history_frame([(1.0, '{"outcomes": 3}'), (2.0, "oops"), (3.0, last)])
+    assert list(frame["ts"]) == [1.0, 2.0, 3.0]
+    assert pd.isna(frame.loc[0, "roc_auc"]) and frame.loc[2, "roc_auc"] == 0.8
+    assert list(frame["outcomes"].fillna(-1)) == [3, -1, 9]
+
+
+def test_latest_figures_prefer_the_live_scorers_meta():
+    points = [(1.0, '{"roc_auc": 0.7}')]
+    assert model_report.latest_figures(points, '{"roc_auc": 0.9}')["roc_auc"] == 0.9
+    assert model_report.latest_figures(points, None)["roc_auc"] == 0.7
+    assert model_report.latest_figures([], None) == {}
+
+
+def test_label_counts_keep_a_fixed_order_and_skip_missing():
+    labels = model_report.label_counts({"feedback_labels": 4, "outcomes": 10, "escalated": 2})
+    assert list(labels["key"]) == ["outcomes", "escalated", "feedback_labels"]
+    assert list(labels["count"]) == [10, 2, 4]
+
+
+@pytest.fixture(scope="module")
+def model_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('model') / 'model.db'}"
+    store = open_store(url)
+    now = time.time()
+    try:  # a day of history ending an hour ago, so it falls in the page's default 30 days
+        end = datetime.fromtimestamp(now - 3 * 3600, UTC)
+        fill_history(store, HistoryConfig(days=2, calls_per_day=200, seed=9, end=end))
+        calibration = {"roc_auc": 0.81, "log_loss": 0.42, "outcomes": 120, "escalated": 20,
+                       "calibration": [[0.1, 0.08, 60], [0.5, 0.4, 40], [0.85, 0.9, 20]]}  # fmt: skip
+        store.apply(
+            StoreBatch(
+                model_points={now - 60: json.dumps(calibration)},
+                drifts=[
+                    DriftRow("billing", now - 7200, 0.3, -0.1),
+                    DriftRow("orders", now - 3600, -0.2, 0.1),
+                ],
+                actions=[
+                    ActionRow("fb-x1", "c-x", "feedback", "sup-zed", now - 100, label="not_hot"),
+                    ActionRow("fb-x2", "c-x", "feedback", "sup-zed", now - 90, label="hot"),
+                    ActionRow(
+                        "fb-x3", "c-x", "feedback", "sup-zed", now - 80, utterance_seq=3, sentiment=-0.5
+                    ),
+                ],
+            )
+        )  # a sentiment correction is not alert feedback
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture
+def env(model_url, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("CALLHEAT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CALLHEAT_STORE_URL", model_url)
+    clear_streamlit_caches()
+    yield model_url
+    clear_streamlit_caches()
+
+
+def model_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page(nav.MODEL_PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_model_page_shows_the_latest_point_and_every_chart(env):
+    at = model_page()
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["ROC AUC"] == "0.810" and figures["Log loss"] == "0.420"
+    assert figures["Outcomes learned"] == "120"
+    assert len(at.get("plotly_chart")) == 3  # validation over time, calibration, drift
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Download model history (CSV)", "Download calibration (CSV)",
+            "Download sentiment drifts (CSV)", "Download alert precision (CSV)"} <= labels  # fmt: skip
+
+
+def test_alert_precision_counts_hot_not_hot_feedback_per_supervisor(env):
+    store = open_store(env)
+    try:
+        rows = store.query("SELECT label, COUNT(*) AS n FROM actions WHERE action = 'feedback' "
+                           "AND label IS NOT NULL GROUP BY label")  # fmt: skip
+    finally:
+        store.close()
+    n = {r["label"]: r["n"] for r in rows}
+    assert n["hot"] > 1 and n["not_hot"] > 1  # the history's supervisors and sup-zed
+    at = model_page()
+    figures = {m.label: m.value for m in at.metric}
+    assert figures["Alert precision"] == f"{n['hot'] / (n['hot'] + n['not_hot']):.0%}"
+    per = at.dataframe[-1].value.set_index("supervisor_id")
+    assert (per.loc["sup-zed", "feedback"], per.loc["sup-zed", "precision"]) == (2, 0.5)
+    assert any(f"of {n['hot'] + n['not_hot']:,} alerts" in c.value for c in at.caption)
+
+
+def test_an_empty_store_renders_without_figures(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLHEAT_STORE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    clear_streamlit_caches()
+    at = model_page()
+    assert {m.label: m.value for m in at.metric}["ROC AUC"] == "—"
+    assert any("No validation points" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    clear_streamlit_caches()

@@ -1,0 +1,203 @@
+"""Trend figures from hand-made rows in a real SQLite store, each figure checkable by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from dashboard import reports
+from dashboard.reports import Filters
+from streaming.store import (
+    ActionRow,
+    AlertRow,
+    CallRow,
+    CommitmentRow,
+    PracticeRow,
+    StoreBatch,
+    TurnRow,
+    open_store,
+)
+
+HOT = 0.7
+DAY = 86_400.0
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()  # a Monday, 09:00 UTC
+
+
+def call(call_id: str, start: float, *, peak: float = 0.2, disposition: str | None = "resolved",
+         agent: str = "a1", team: str = "Blue", queue: str = "billing", customer: str | None = None,
+         csat: int | None = None, status: str = "ended", length: float = 300.0) -> CallRow:  # fmt: skip
+    names = {"a1": "Ana Silva", "a2": "Ben Okafor"}
+    return CallRow(call_id=call_id, status=status, queue=queue, customer_id=customer or f"k-{call_id}",
+                   updated_at=start + length, agent_id=agent, agent_name=names[agent], team=team,
+                   started_at=start, ended_at=start + length if status == "ended" else None,
+                   disposition=disposition if status == "ended" else None, csat=csat, peak_risk=peak,
+                   risk=peak)  # fmt: skip
+
+
+def turn(call_id: str, seq: int, ts: float, sentiment: float, speaker: str = "customer") -> TurnRow:
+    return TurnRow(call_id, seq, ts, speaker, "words", 0, 1000, sentiment, 0.5)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'reports.db'}")
+    b = StoreBatch()
+    rows = [
+        call("c1", T0, peak=0.9, disposition="escalated", csat=1, customer="k-amy"),
+        call("c2", T0 + 600, peak=0.75, disposition="resolved", csat=4),
+        call("c3", T0 + 1200, peak=0.3, disposition="resolved", csat=5, agent="a2", team="Red"),
+        call("c4", T0 + 1800, peak=0.1, status="live", agent="a2", team="Red"),
+        call("c5", T0 + DAY, peak=0.95, disposition="escalated", queue="retention"),
+        call("k-amy-back", T0 + 2 * 3600, customer="k-amy"),  # the callback c1 promised
+        call("c7", T0 + 40 * DAY),  # outside every range below
+    ]
+    b.calls = {c.call_id: c for c in rows}
+    # c1: customer -0.6 and -0.4 in the 5 minutes before the whisper at T0+200, +0.2 after
+    b.turns = [
+        turn("c1", 1, T0 + 120, -0.6), turn("c1", 2, T0 + 150, -0.4),
+        turn("c1", 3, T0 + 180, 0.9, "agent"), turn("c1", 4, T0 + 260, 0.2),
+        turn("c2", 1, T0 + 650, 0.5), turn("c3", 1, T0 + 1300, 0.1),
+    ]  # fmt: skip
+    b.alerts = [AlertRow("c1", 2, T0 + 150, 0.8, ("asked for a manager", "no empathy shown")),
+                AlertRow("c2", 1, T0 + 650, 0.75, ("no empathy shown",)),
+                AlertRow("c5", 1, T0 + DAY + 10, 0.95, ("threatened to cancel",))]  # fmt: skip
+    b.actions = [ActionRow("w1", "c1", "whisper", "sup-1", T0 + 200, agent_id="a1", text="Slow down"),
+                 ActionRow("f1", "c1", "feedback", "sup-1", T0 + 210, label="hot"),
+                 ActionRow("b1", "c5", "barge_in", "sup-2", T0 + DAY + 60)]  # fmt: skip
+    b.practices = [PracticeRow("c1", "empathy_shown", "good", 3, T0 + 180, "a1", "Blue", "billing"),
+                   PracticeRow("c1", "interrupting", "lapse", 2, T0 + 150, "a1", "Blue", "billing"),
+                   PracticeRow("c2", "interrupting", "lapse", 1, T0 + 650, "a1", "Blue", "billing"),
+                   PracticeRow("c3", "recap_given", "good", 1, T0 + 1300, "a2", "Red",
+                               "billing")]  # fmt: skip
+    b.commitments = [
+        CommitmentRow("c1", 3, T0 + 250, T0 + DAY, "call you back", "k-amy", "a1", "Blue", "billing"),
+        CommitmentRow("c2", 2, T0 + 700, T0 + 3600, "call you back", "k-c2", "a1", "Blue", "billing"),
+        CommitmentRow("c3", 2, T0 + 1300, T0 + 10 * DAY, "call you back", "k-c3", "a2", "Red", "billing"),
+        # c5's customer calls again only 3 days later, after the promised day: late
+        CommitmentRow("c5", 2, T0 + DAY + 100, T0 + 2 * DAY, "call you back", "k-c5", "a1", "Blue",
+                      "retention"),
+    ]  # fmt: skip
+    b.calls["c5-back"] = call("c5-back", T0 + 4 * DAY, customer="k-c5")
+    s.apply(b)
+    yield s
+    s.close()
+
+
+WEEK = Filters(T0 - 3600, T0 + 7 * DAY)
+
+
+def test_headline_counts_answered_calls_started_in_the_range(store):
+    calls = reports.load_calls(store, WEEK)
+    assert sorted(calls["call_id"]) == ["c1", "c2", "c3", "c4", "c5", "c5-back", "k-amy-back"]
+    h = reports.headline(calls, HOT)
+    assert h["calls"] == 7 and h["hot_calls"] == 3  # c1, c2, c5
+    assert h["hot_rate"] == pytest.approx(3 / 7)
+    assert h["escalation_rate"] == pytest.approx(2 / 6)  # of the 6 ended calls; c4 is live
+    assert h["avg_csat"] == pytest.approx((1 + 4 + 5) / 3)
+    # mean customer sentiment per call, then over calls: c1 -0.2667, c2 0.5, c3 0.1
+    assert h["avg_sentiment"] == pytest.approx(((-0.6 - 0.4 + 0.2) / 3 + 0.5 + 0.1) / 3)
+
+
+def test_filters_by_team_queue_and_agent(store):
+    red = reports.load_calls(store, Filters(WEEK.start, WEEK.end, teams=("Red",)))
+    assert sorted(red["call_id"]) == ["c3", "c4"]
+    retention = reports.load_calls(store, Filters(WEEK.start, WEEK.end, queues=("retention",)))
+    assert list(retention["call_id"]) == ["c5"]
+    a2 = reports.load_calls(store, Filters(WEEK.start, WEEK.end, agents=("a2",)))
+    assert set(a2["agent_name"]) == {"Ben Okafor"}
+
+
+def test_rates_per_day_use_the_viewers_time_zone(store):
+    calls = reports.load_calls(store, Filters(T0 - 3600, T0 + 2 * DAY))
+    tokyo = reports.rates(calls, HOT, "D", ZoneInfo("Asia/Tokyo"))  # 09:00 UTC is 18:00 in Tokyo
+    assert [str(p.date()) for p in tokyo["period"]] == ["2026-03-02", "2026-03-03"]
+    first = tokyo.iloc[0]
+    assert first["calls"] == 5 and first["hot_calls"] == 2  # c1-c4 and amy's callback on day one
+    assert first["hot_rate"] == pytest.approx(2 / 5)
+    assert first["escalation_rate"] == pytest.approx(1 / 4)  # c4 is still live
+    hourly = reports.rates(calls, HOT, "h", ZoneInfo("Asia/Tokyo"))
+    assert hourly.iloc[0]["period"].hour == 18 and hourly.iloc[0]["calls"] == 4
+
+
+def test_top_reasons_count_hot_calls_giving_each_reason(store):
+    reasons = reports.top_reasons(reports.load_alert_reasons(store, WEEK))
+    top = reasons.set_index("reason")
+    assert top.loc["no empathy shown", "hot_calls"] == 2
+    assert top.loc["no empathy shown", "share_of_hot_calls"] == pytest.approx(2 / 3)
+    assert top.loc["threatened to cancel", "alerts"] == 1
+    assert reasons.iloc[0]["reason"] == "no empathy shown"
+
+
+def test_interventions_compare_customer_sentiment_before_and_after(store):
+    calls = reports.load_calls(store, WEEK)
+    iv = reports.load_interventions(store, WEEK)
+    assert sorted(iv["action"]) == ["barge_in", "whisper"]  # feedback is not an intervention
+    w = iv.set_index("action").loc["whisper"]
+    assert w["before"] == pytest.approx(-0.5) and w["n_before"] == 2
+    assert w["after"] == pytest.approx(0.2) and w["n_after"] == 1
+    summary = reports.intervention_summary(iv, calls, HOT).set_index("intervention")
+    assert summary.loc["whisper", "sentiment_change"] == pytest.approx(0.7)
+    assert summary.loc["whisper", "escalated"] == 1.0  # c1 escalated anyway
+    assert pd.isna(summary.loc["barge-in", "sentiment_change"])  # no turns around it
+    left_alone = summary.loc["none (hot calls left alone)"]
+    assert left_alone["calls"] == 1 and left_alone["resolved"] == 1.0  # c2
+
+
+def test_callbacks_kept_late_missed_and_pending(store):
+    cm = reports.load_commitments(store, WEEK)
+    now = T0 + 3 * DAY
+    status = reports.callback_status(cm, now).set_index("call_id")["status"].to_dict()
+    assert status == {"c1": "kept", "c2": "missed", "c3": "pending", "c5": "late"}
+    by_agent = reports.callbacks_by(cm, now, "agent_id", {"a1": "Ana Silva"}).set_index("agent_id")
+    ana = by_agent.loc["a1"]
+    assert (ana["agent"], ana["promised"], ana["kept"], ana["late"], ana["missed"]) == (
+        "Ana Silva",
+        3,
+        1,
+        1,
+        1,
+    )
+    assert ana["kept_rate"] == pytest.approx(1 / 3)
+    assert pd.isna(by_agent.loc["a2", "kept_rate"])  # nothing due yet
+    per_day = reports.callbacks_per_day(cm, now, ZoneInfo("UTC"))
+    assert per_day["kept"].sum() == 1 and per_day["pending"].sum() == 1 and len(per_day) == 2
+
+
+def test_playbook_rates_are_per_call_of_each_agent(store):
+    calls = reports.load_calls(store, WEEK)
+    table = reports.playbook_by_agent(calls, reports.load_practices(store, WEEK)).set_index("agent_id")
+    assert list(table.columns[3:]) == ["empathy_shown", "recap_given", "interrupting"]  # good first
+    ana = table.loc["a1"]  # c1, c2, c5, c5-back, k-amy-back
+    assert ana["calls"] == 5
+    assert ana["empathy_shown"] == pytest.approx(1 / 5) and ana["interrupting"] == pytest.approx(2 / 5)
+    assert table.loc["a2", "recap_given"] == pytest.approx(1 / 2)
+    assert reports.practice_kinds(reports.load_practices(store, WEEK))["interrupting"] == "lapse"
+
+
+def test_review_list_holds_hot_calls_that_ended_newest_first(store):
+    calls = reports.load_calls(store, WEEK)
+    review = reports.review_list(calls, reports.load_alert_reasons(store, WEEK),
+                                 reports.load_actions_on(store, WEEK), HOT)  # fmt: skip
+    assert list(review["call_id"]) == ["c5", "c2", "c1"]
+    c1 = review.set_index("call_id").loc["c1"]
+    assert c1["reasons"] == "asked for a manager; no empathy shown"
+    assert c1["interventions"] == "feedback, whisper" and c1["duration_s"] == 300
+
+
+def test_filter_options_and_data_range(store):
+    options = reports.filter_options(store, WEEK.start, WEEK.end)
+    assert options["teams"] == ["Blue", "Red"] and options["queues"] == ["billing", "retention"]
+    assert options["agents"] == [("a1", "Ana Silva"), ("a2", "Ben Okafor")]
+    assert reports.data_range(store) == (T0, T0 + 40 * DAY)
+
+
+def test_an_empty_period_gives_empty_frames(store):
+    empty = Filters(T0 + 100 * DAY, T0 + 101 * DAY)
+    calls = reports.load_calls(store, empty)
+    assert calls.empty and reports.rates(calls, HOT, "D", None).empty
+    assert reports.headline(calls, HOT)["hot_rate"] is None
+    assert reports.review_list(calls, [], reports.load_actions_on(store, empty), HOT).empty
+    assert reports.callbacks_by(reports.load_commitments(store, empty), T0, "team", {}).empty

@@ -1,0 +1,159 @@
+"""The Trends page run headless with AppTest over a store filled by the history filler.
+
+Expected figures are read back from the store with plain SQL, never from the page's code.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs
+
+import pytest
+from dateutil import tz as dateutil_tz
+from streamlit.testing.v1 import AppTest
+
+from dashboard import nav
+from streaming.history import HistoryConfig, fill_history
+from streaming.store import CommitmentRow, PracticeRow, StoreBatch, open_store
+from tests.dashboard.conftest import APP, clear_streamlit_caches
+
+END = datetime(2026, 3, 4, tzinfo=UTC)
+FIRST, LAST = date(2026, 3, 2), date(2026, 3, 3)
+
+
+@pytest.fixture(scope="module")
+def history_url(tmp_path_factory) -> str:
+    """Two days of past calls scored by the real scorer, plus a few callbacks and practices."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('trends') / 'history.db'}"
+    store = open_store(url)
+    try:
+        fill_history(store, HistoryConfig(days=2, calls_per_day=220, seed=5, end=END, tz=UTC))
+        calls = store.query("SELECT call_id, started_at, customer_id, agent_id, team, queue FROM calls "
+                            "WHERE status = 'ended' ORDER BY started_at LIMIT 6")  # fmt: skip
+        b = StoreBatch()
+        for i, c in enumerate(calls):
+            ts = c["started_at"] + 60
+            b.commitments.append(
+                CommitmentRow(
+                    c["call_id"],
+                    900,
+                    ts,
+                    ts + 86_400,
+                    "I'll call you back",
+                    c["customer_id"],
+                    c["agent_id"],
+                    c["team"],
+                    c["queue"],
+                )
+            )
+            b.practices.append(PracticeRow(c["call_id"], "empathy_shown" if i % 2 else "interrupting",
+                                           "good" if i % 2 else "lapse", 3, ts, c["agent_id"], c["team"],
+                                           c["queue"]))  # fmt: skip
+        store.apply(b)
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture
+def env(history_url, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("CALLHEAT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CALLHEAT_STORE_URL", history_url)
+    clear_streamlit_caches()
+    yield history_url
+    clear_streamlit_caches()
+
+
+def trends(**params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(nav.TRENDS_PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def local_range(first: date, last: date) -> tuple[float, float]:
+    """The page's period in the server's zone (AppTest has no browser time zone)."""
+    zone = dateutil_tz.tzlocal()
+    start = datetime(first.year, first.month, first.day, tzinfo=zone)
+    end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
+    return start.timestamp(), end.timestamp()
+
+
+def count(url: str, sql: str, params: tuple) -> int:
+    store = open_store(url)
+    try:
+        return int(store.query(sql, params)[0]["n"])
+    finally:
+        store.close()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_headline_figures_match_the_store(env):
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    start, end = local_range(FIRST, LAST)
+    answered = count(env, "SELECT COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ?",
+                     (start, end))  # fmt: skip
+    hot = count(env, "SELECT COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? "
+                "AND peak_risk >= 0.7", (start, end))  # fmt: skip
+    figures = metrics(at)
+    assert answered > 100
+    assert figures["Calls answered"] == f"{answered:,}"
+    assert figures["Hot-call rate"] == f"{hot / answered:.1%}"
+    assert figures["Callbacks kept on time"].endswith("%")
+
+
+def test_every_table_can_be_downloaded_as_csv(env):
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    labels = {b.label for b in at.get("download_button")}
+    for name in ("rates", "top reasons", "interventions", "callbacks by agent", "callbacks by team",
+                 "playbook by agent", "review list"):  # fmt: skip
+        assert f"Download {name} (CSV)" in labels
+    assert all(b.proto.url.endswith(".csv") for b in at.get("download_button"))
+    assert len(at.get("plotly_chart")) >= 5
+
+
+def test_review_list_links_the_hot_calls_that_ended_to_their_call_page(env):
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    start, end = local_range(FIRST, LAST)
+    store = open_store(env)
+    try:
+        newest = store.query("SELECT call_id FROM calls WHERE started_at >= ? AND started_at < ? "
+                             "AND peak_risk >= 0.7 AND status = 'ended' ORDER BY ended_at DESC LIMIT 15",
+                             (start, end))  # fmt: skip
+    finally:
+        store.close()
+    links = [p.proto for p in at.get("page_link")]
+    assert newest and len(links) == len(newest)
+    assert all(p.page == "call" for p in links)
+    assert [parse_qs(p.query_string)["call_id"][0] for p in links] == [r["call_id"] for r in newest]
+
+
+def test_filters_come_from_the_url_and_stay_in_it(env):
+    start, end = local_range(FIRST, FIRST)
+    store = open_store(env)
+    try:
+        team = store.query("SELECT team, COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? "
+                           "AND team IS NOT NULL GROUP BY team ORDER BY n DESC", (start, end))[0]  # fmt: skip
+    finally:
+        store.close()
+    day = FIRST.isoformat()
+    at = trends(**{"from": day, "to": day, "team": [team["team"]], "by": "hour"})
+    assert metrics(at)["Calls answered"] == f"{team['n']:,}"
+    assert at.query_params["team"] == team["team"] and at.query_params["by"] == "hour"
+    assert at.multiselect(key="tr-team").value == [team["team"]]
+
+
+def test_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLHEAT_STORE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    clear_streamlit_caches()
+    at = trends()
+    assert any("--history-days" in i.value for i in at.info)
+    clear_streamlit_caches()

@@ -104,6 +104,7 @@ class Scorer:
         self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
+        self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
         self.auc = metrics.ROCAUC(n_thresholds=50)
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
@@ -188,9 +189,13 @@ class Scorer:
             state.on_hold_since = None
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "hold_ended"))
         elif isinstance(event, ev.Transfer):
-            state.transfers += 1
+            if not (state.agent_id is None and event.to_queue == state.queue and event.to_agent_id):
+                state.transfers += 1  # else: the agent who took a transfer that waited in the queue
             state.queue = event.to_queue
-            state.agent_id = event.to_agent_id or state.agent_id
+            # no agent named: the call waits in the new queue and its last agent is free again
+            state.agent_id = event.to_agent_id
+            state.agent_name, state.team = self.agent_directory.get(
+                event.to_agent_id or "", (event.to_agent_id, state.team))
             detail = event.to_queue + (f" / {event.to_agent_id}" if event.to_agent_id else "")
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "transfer", detail))
         elif isinstance(event, ev.CallEnded | ev.CallAbandoned):
@@ -227,6 +232,7 @@ class Scorer:
         state.status = "live"
         state.queue, state.customer_id = event.queue, event.customer_id
         state.agent_id, state.agent_name, state.team = event.agent_id, event.agent_name, event.team
+        self.agent_directory[event.agent_id] = (event.agent_name, event.team)
         state.channel, state.language, state.consent = event.channel, event.language, event.consent
         state.started_at, state.wait_s = ts, event.wait_s
         if state.queued_at is None:

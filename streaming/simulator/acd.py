@@ -308,6 +308,9 @@ class Simulation:
             else:
                 self._free[agent.index] = False
                 call.agent = agent
+                # the transfer waited in the queue: say which agent took it
+                self._emit(now, call, Transfer, to_queue=call.plan.transfer_to if call.plan
+                           and call.plan.transfer_to else call.queue, to_agent_id=agent.agent_id)  # fmt: skip
                 self._push(now + call.rng.randint(2000, 5000), ANSWER, call)
             return
 

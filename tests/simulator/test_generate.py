@@ -262,3 +262,18 @@ def test_a_few_calls_end_after_their_customer_turns():
         if isinstance(call[-1], CallEnded):
             assert customer_turns(call)
             assert call[-1].ts > max(e.ts for e in call if isinstance(e, Utterance))
+
+
+def test_no_agent_is_on_two_live_calls_even_after_transfers_that_waited():
+    from streaming.scoring import Scorer
+    from streaming.store import StoreBatch
+
+    scorer, transfers = Scorer(), 0
+    for _, event in generate(SimConfig(seed=7, calls=300, concurrency=30, start=START)):
+        batch = StoreBatch()
+        scorer.apply(event, batch)
+        scorer.flush(batch)
+        transfers += isinstance(event, Transfer)
+        agents = [s.agent_id for s in scorer.calls.values() if s.status == "live" and s.agent_id]
+        assert len(agents) == len(set(agents)), event
+    assert transfers > 5

@@ -42,7 +42,7 @@ class Filters:
         >>> Filters(0, 10, teams=("Blue", "Red")).where()
         ('c.started_at >= ? AND c.started_at < ? AND c.team IN (?, ?)', (0, 10, 'Blue', 'Red'))
         """
-        parts, params = [f"{alias}.{ts} >= ?", f"{alias}.{ts} < ?"], [self.start, self.end]
+        parts, params = [f"{alias}.{ts} >= ?", f"{alias}.{ts} < ?"], list[Any]([self.start, self.end])
         for column, values in (("queue", self.queues), ("team", self.teams), ("agent_id", self.agents)):
             if values:
                 parts.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
@@ -118,18 +118,19 @@ def load_interventions(store: Store, f: Filters, window_s: float = WINDOW_S) -> 
     """Whispers and barge-ins on calls in the range, with the customer's mean sentiment
     ``window_s`` before and after each, and the call's outcome."""
     cond, params = f.where()
-    turn = ("FROM turns t WHERE t.call_id = a.call_id AND t.speaker = 'customer' AND t.ts >= {lo} "
-            "AND t.ts < {hi}")  # fmt: skip
-    before = turn.format(lo="a.ts - ?", hi="a.ts")
-    after = turn.format(lo="a.ts", hi="a.ts + ?")
+    # one pass over each call's customer turns around the action (not one subquery per figure)
     rows = store.query(
         "SELECT a.action_id, a.action, a.call_id, a.ts, a.supervisor_id, "
-        f"(SELECT AVG(t.sentiment) {before}) AS before, (SELECT COUNT(*) {before}) AS n_before, "
-        f"(SELECT AVG(t.sentiment) {after}) AS after, (SELECT COUNT(*) {after}) AS n_after, "
+        "AVG(CASE WHEN t.ts < a.ts THEN t.sentiment END) AS before, "
+        "COUNT(CASE WHEN t.ts < a.ts THEN 1 END) AS n_before, "
+        "AVG(CASE WHEN t.ts >= a.ts THEN t.sentiment END) AS after, "
+        "COUNT(CASE WHEN t.ts >= a.ts THEN 1 END) AS n_after, "
         "c.disposition, c.csat, c.peak_risk "
-        f"FROM actions a JOIN calls c ON c.call_id = a.call_id "
-        f"WHERE a.action IN ('whisper', 'barge_in') AND {cond} ORDER BY a.ts",
-        (window_s, window_s, window_s, window_s, *params))  # fmt: skip
+        "FROM actions a JOIN calls c ON c.call_id = a.call_id "
+        "LEFT JOIN turns t ON t.call_id = a.call_id AND t.speaker = 'customer' "
+        "AND t.ts >= a.ts - ? AND t.ts < a.ts + ? "
+        f"WHERE a.action IN ('whisper', 'barge_in') AND {cond} "
+        "GROUP BY a.action_id ORDER BY a.ts", (window_s, window_s, *params))  # fmt: skip
     return _frame(rows, INTERVENTION_COLUMNS)
 
 
@@ -149,12 +150,13 @@ def load_commitments(store: Store, f: Filters) -> pd.DataFrame:
 
 
 def load_practices(store: Store, f: Filters) -> pd.DataFrame:
-    """Playbook practices (good ones and lapses) seen on calls in the range."""
+    """Per agent and playbook practice (good ones and lapses): calls in the range showing it."""
     cond, params = f.where()
     rows = store.query(
-        "SELECT p.call_id, p.practice, p.kind, c.agent_id FROM practices p "
-        f"JOIN calls c ON c.call_id = p.call_id WHERE {cond}", params)  # fmt: skip
-    return _frame(rows, ["call_id", "practice", "kind", "agent_id"])
+        "SELECT c.agent_id, p.practice, p.kind, COUNT(DISTINCT p.call_id) AS calls FROM practices p "
+        f"JOIN calls c ON c.call_id = p.call_id WHERE {cond} "
+        "GROUP BY c.agent_id, p.practice, p.kind", params)  # fmt: skip
+    return _frame(rows, ["agent_id", "practice", "kind", "calls"])
 
 
 def load_actions_on(store: Store, f: Filters) -> pd.DataFrame:
@@ -309,8 +311,9 @@ def callbacks_by(commitments: pd.DataFrame, now: float, by: str, names: dict[str
 def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFrame:
     """Per agent: calls handled, then for each practice the share of their calls showing it.
 
-    Good practices (``kind == "good"``) come first, then lapses, each column named
-    by the practice key; rates are per call (a practice counts once per call).
+    ``practices`` is :func:`load_practices`' per-agent counts. Good practices
+    (``kind == "good"``) come first, then lapses, each column named by the practice
+    key; rates are per call (a practice counts once per call).
     """
     if calls.empty:
         return pd.DataFrame(columns=["agent", "agent_id", "team", "calls"])
@@ -318,9 +321,9 @@ def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFr
                                             calls=("call_id", "nunique"))  # fmt: skip
     if practices.empty:
         return handled.reset_index()[["agent", "agent_id", "team", "calls"]]
-    p = practices.drop_duplicates(["call_id", "practice"])
-    seen = p.groupby(["agent_id", "practice"])["call_id"].nunique().unstack(fill_value=0)
-    kinds = p.drop_duplicates("practice").set_index("practice")["kind"]
+    seen = practices.pivot_table(index="agent_id", columns="practice", values="calls", aggfunc="sum",
+                                 fill_value=0)  # fmt: skip
+    kinds = practices.drop_duplicates("practice").set_index("practice")["kind"]
     order = sorted(seen.columns, key=lambda k: (kinds.get(k) != "good", k))
     share = seen[order].div(handled["calls"], axis=0).reindex(handled.index)
     out = handled.join(share).reset_index()
@@ -329,6 +332,13 @@ def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFr
 
 def practice_kinds(practices: pd.DataFrame) -> dict[str, str]:
     return dict(zip(practices["practice"], practices["kind"], strict=True)) if len(practices) else {}
+
+
+def review_table(review: pd.DataFrame, tz: tzinfo | None) -> pd.DataFrame:
+    """The review list as shown and exported: local end time, duration in minutes."""
+    out = review.assign(ended_at=local_times(review["ended_at"].astype(float), tz).dt.floor("s"),
+                        duration_min=(review["duration_s"].astype(float) / 60).round(1))  # fmt: skip
+    return out.drop(columns="duration_s")
 
 
 def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], actions: pd.DataFrame,

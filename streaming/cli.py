@@ -187,6 +187,14 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
     from streaming.bench import run_bench
 
+    if args.pages:
+        from streaming.bench_pages import run_page_bench
+
+        pages = run_page_bench(settings.data_dir, runs=args.runs,
+                               progress=(lambda _: None) if args.json else print)  # fmt: skip
+        if args.json:
+            print(json.dumps(pages, indent=2))
+        return 0
     report = run_bench(args.events, args.batch_size, args.broker,
                        progress=(lambda _: None) if args.json else print)  # fmt: skip
     if args.json:
@@ -340,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", action="store_true",
                    help="also measure end to end through a fresh embedded broker")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--pages", action="store_true",
+                   help="instead, time the wallboard with 1,000 live calls and the trends page over "
+                   "30 days of history (filled once under DATA_DIR/bench/, about 1.5 minutes)")
+    p.add_argument("--runs", type=_at_least_one, default=5, help="page runs to take the median of "
+                   "(with --pages; default 5)")
     p.set_defaults(func=cmd_bench)
     return parser
 

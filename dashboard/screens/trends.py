@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +20,7 @@ from dashboard.reports import Filters
 
 TTL_S = 60.0  # history changes slowly; a manager's filter changes re-query at once
 REVIEW_LINKS = 15
+REVIEW_ROWS = 500  # shown; the CSV has them all
 PCT = st.column_config.NumberColumn(format="percent")
 SENT = st.column_config.NumberColumn(format="%+.2f")
 
@@ -37,17 +39,37 @@ def _options(start: float, end: float) -> dict[str, list[Any]]:
 
 
 @st.cache_data(ttl=TTL_S, show_spinner="Reading the period ...", max_entries=16)
-def _load(start: float, end: float, queues: tuple[str, ...], teams: tuple[str, ...],
-          agents: tuple[str, ...]) -> dict[str, Any]:  # fmt: skip
-    store, f = data.get_store(), Filters(start, end, queues, teams, agents)
+def _figures(f: Filters, freq: str, tz_name: str | None, hot: float, minute: int) -> dict[str, Any]:
+    """Every figure of the page for one view, read and computed once per minute at most
+    (``minute`` decides which callbacks are still pending)."""
+    store, tz, now = data.get_store(), _zone(tz_name), minute * 60.0
+    calls = reports.load_calls(store, f)
+    alerts = reports.load_alert_reasons(store, f)
+    commitments = reports.load_commitments(store, f)
+    practices = reports.load_practices(store, f)
+    names = dict(zip(calls["agent_id"], calls["agent_name"], strict=True))
+    by_agent = reports.callbacks_by(commitments, now, "agent_id", names)
+    review = reports.review_list(calls, alerts, reports.load_actions_on(store, f), hot)
     return {
-        "calls": reports.load_calls(store, f),
-        "alerts": reports.load_alert_reasons(store, f),
-        "interventions": reports.load_interventions(store, f),
-        "commitments": reports.load_commitments(store, f),
-        "practices": reports.load_practices(store, f),
-        "actions": reports.load_actions_on(store, f),
+        "n_calls": len(calls),
+        "headline": reports.headline(calls, hot),
+        "rates": reports.rates(calls, hot, freq, tz),
+        "reasons": reports.top_reasons(alerts),
+        "interventions": reports.intervention_summary(reports.load_interventions(store, f), calls, hot),
+        "callbacks_by_agent": by_agent,
+        "callbacks_by_team": reports.callbacks_by(commitments, now, "team", {}),
+        "callbacks_per_day": reports.callbacks_per_day(commitments, now, tz),
+        "playbook": reports.playbook_by_agent(calls, practices),
+        "kinds": reports.practice_kinds(practices),
+        "review": reports.review_table(review, tz),
     }
+
+
+def _zone(name: str | None) -> Any:
+    try:
+        return reports.resolve_tz(ZoneInfo(name) if name else None)
+    except (ZoneInfoNotFoundError, ValueError):
+        return reports.resolve_tz(None)
 
 
 # --- controls --------------------------------------------------------------------------------
@@ -104,16 +126,18 @@ def _controls(tz: Any) -> tuple[Filters, str, tuple[date, date]] | None:
 # --- pieces ------------------------------------------------------------------------------------
 
 
-def _table(frame: pd.DataFrame, name: str, period: tuple[date, date], **config: Any) -> None:
-    """A table with its CSV download (the whole table, as shown)."""
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
-    st.download_button(f"Download {name.replace('-', ' ')} (CSV)", frame.to_csv(index=False),
+def _table(frame: pd.DataFrame, name: str, period: tuple[date, date], /, max_rows: int | None = None,
+           **config: Any) -> None:  # fmt: skip
+    """A table (its first ``max_rows`` if given) with a CSV download of all of it; ``config``
+    holds column settings by column name.
+
+    The CSV is written when the button is clicked, not on every run of the page.
+    """
+    st.dataframe(frame if max_rows is None else frame.head(max_rows), hide_index=True, width="stretch",
+                 column_config=config)  # fmt: skip
+    st.download_button(f"Download {name.replace('-', ' ')} (CSV)", lambda: frame.to_csv(index=False),
                        file_name=f"callheat-{name}-{period[0]}-{period[1]}.csv", mime="text/csv",
-                       key=f"csv-{name}", icon=":material/download:")  # fmt: skip
-
-
-def _clock(frame: pd.DataFrame, column: str, tz: Any) -> pd.Series:
-    return reports.local_times(frame[column].astype(float), tz).dt.strftime("%Y-%m-%d %H:%M")
+                       key=f"csv-{name}", icon=":material/download:", on_click="ignore")  # fmt: skip
 
 
 def _pct(value: float | None) -> str:
@@ -135,25 +159,27 @@ def _headline(h: dict[str, Any], kept_rate: float | None) -> None:
             st.metric(label, value)
 
 
-def _review(review: pd.DataFrame, tz: Any, period: tuple[date, date]) -> None:
+def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
     st.caption("Hot calls that ended, newest first: open one to go through its timeline with the agent.")
     if review.empty:
         st.info("No hot call ended in this period.")
         return
     for row in review.head(REVIEW_LINKS).itertuples():
-        ended = datetime.fromtimestamp(float(row.ended_at), tz).strftime("%a %d %b %H:%M")
+        ended = row.ended_at.strftime("%a %d %b %H:%M")
         label = (f"{ended} · {row.agent_name or '—'} · {row.queue} · peak {row.peak_risk:.0%} · "
                  f"{row.disposition or '—'}")  # fmt: skip
         st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id},
                      icon=":material/play_circle:")  # fmt: skip
-    shown = review.assign(ended_at=_clock(review, "ended_at", tz),
-                          duration_min=(review["duration_s"] / 60).round(1)).drop(columns="duration_s")
-    _table(shown, "review-list", period, peak_risk=PCT)
+    if len(review) > REVIEW_ROWS:
+        st.caption(f"The newest {REVIEW_ROWS:,} of {len(review):,} are shown; the CSV has them all.")
+    _table(review, "review-list", period, max_rows=REVIEW_ROWS, peak_risk=PCT,
+           ended_at=st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"))  # fmt: skip
 
 
 def main() -> None:
-    settings, tz = data.get_settings(), reports.resolve_tz(data.browser_tz())
-    hot = settings.hot_threshold
+    settings = data.get_settings()
+    tz_name = st.context.timezone
+    tz, hot = _zone(tz_name), settings.hot_threshold
     st.markdown("### Trends")
     controls = _controls(tz)
     if controls is None:
@@ -161,41 +187,39 @@ def main() -> None:
                 "`callheat simulate --history-days 30`.")  # fmt: skip
         return
     f, freq, period = controls
-    d = _load(f.start, f.end, f.queues, f.teams, f.agents)
-    calls, now = d["calls"], time.time()
-    if calls.empty:
+    d = _figures(f, freq, tz_name, hot, int(time.time() // 60))
+    if not d["n_calls"]:
         st.info("No answered calls in this period with these filters.")
         return
-    agent_names = dict(zip(calls["agent_id"], calls["agent_name"], strict=True))
-    by_agent = reports.callbacks_by(d["commitments"], now, "agent_id", agent_names)
+    by_agent = d["callbacks_by_agent"]
     due = by_agent["promised"].sum() - by_agent["pending"].sum() if len(by_agent) else 0
-    _headline(reports.headline(calls, hot), by_agent["kept"].sum() / due if due else None)
+    _headline(d["headline"], by_agent["kept"].sum() / due if due else None)
     st.caption(f"Times in {datetime.now(tz).tzname()}. Calls count in the {'hour' if freq == 'h' else 'day'} "
                f"they started; a call is hot when its risk reached {hot:.0%}.")  # fmt: skip
 
     over, interventions, callbacks, playbook, review = st.tabs(
         ["Overview", "Interventions", "Callbacks", "Playbook by agent", "Review list"])
     with over:
-        rates = reports.rates(calls, hot, freq, tz)
+        rates = d["rates"]
         st.markdown("##### Hot calls and escalations")
         st.plotly_chart(trend_charts.rates_chart(rates, freq), key="chart-rates")
         st.markdown("##### Customer sentiment")
         st.plotly_chart(trend_charts.sentiment_chart(rates, freq), key="chart-sentiment")
-        reasons = reports.top_reasons(d["alerts"])
+        reasons = d["reasons"]
         st.markdown("##### Why calls turned hot")
         if reasons.empty:
             st.caption("No call turned hot in this period.")
         else:
             st.plotly_chart(trend_charts.reasons_chart(reasons), key="chart-reasons")
             _table(reasons, "top-reasons", period, share_of_hot_calls=PCT)
-        stamp = "%Y-%m-%d %H:%M" if freq == "h" else "%Y-%m-%d"
-        shown = rates.assign(period=rates["period"].dt.strftime(stamp))
-        _table(shown, "rates", period, hot_rate=PCT, escalation_rate=PCT, avg_sentiment=SENT)
+        stamp = "YYYY-MM-DD HH:mm" if freq == "h" else "YYYY-MM-DD"
+        _table(rates, "rates", period, hot_rate=PCT, escalation_rate=PCT, avg_sentiment=SENT,
+               period=st.column_config.DatetimeColumn(format=stamp))  # fmt: skip
     with interventions:
         window = reports.WINDOW_S / 60
         st.caption(f"Customer sentiment in the {window:g} minutes before vs after each whisper or "
                    "barge-in, and how those calls ended, next to the hot calls nobody stepped into.")
-        summary = reports.intervention_summary(d["interventions"], calls, hot)
+        summary = d["interventions"]
         if summary.empty:
             st.info("No whisper or barge-in in this period.")
         else:
@@ -204,26 +228,23 @@ def main() -> None:
                    sentiment_change=SENT, escalated=PCT, resolved=PCT)  # fmt: skip
     with callbacks:
         st.caption("Kept: the customer's next call started between the promise and its due time.")
-        if d["commitments"].empty:
+        if by_agent.empty:
             st.info("No callback promised in this period.")
         else:
-            per_day = reports.callbacks_per_day(d["commitments"], now, tz)
-            st.plotly_chart(trend_charts.callbacks_chart(per_day), key="chart-callbacks")
+            st.plotly_chart(trend_charts.callbacks_chart(d["callbacks_per_day"]), key="chart-callbacks")
             _table(by_agent, "callbacks-by-agent", period, kept_rate=PCT)
-            _table(reports.callbacks_by(d["commitments"], now, "team", {}), "callbacks-by-team", period,
-                   kept_rate=PCT)  # fmt: skip
+            _table(d["callbacks_by_team"], "callbacks-by-team", period, kept_rate=PCT)
     with playbook:
         st.caption("Share of each agent's calls in which a practice was seen: good practices first, "
                    "then lapses.")
-        table = reports.playbook_by_agent(calls, d["practices"])
-        kinds = reports.practice_kinds(d["practices"])
+        kinds = d["kinds"]
         if not kinds:
             st.info("No playbook practice recorded in this period.")
         config = {k: st.column_config.NumberColumn(f"{'✓' if v == 'good' else '✗'} {k.replace('_', ' ')}",
                                                    format="percent") for k, v in kinds.items()}
-        _table(table, "playbook-by-agent", period, **config)
+        _table(d["playbook"], "playbook-by-agent", period, **config)
     with review:
-        _review(reports.review_list(calls, d["alerts"], d["actions"], hot), tz, period)
+        _review(d["review"], period)
 
 
 main()

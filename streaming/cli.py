@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         "history", "--history-days N writes N days of past calls (ending before today) straight into "
         "the store, scored by the scorer's code, without Kafka: a weekly and daily pattern, "
         "supervisors' whispers, barge-ins and feedback on hot calls, callbacks kept or not. "
-        "30 days at the default volume take about 1.5 minutes. Uses --seed; the other options "
+        "30 days at the default volume take 2-3 minutes on 2 cores. Uses --seed; the other options "
         "above are for live simulation.")
     history.add_argument("--history-days", type=_at_least_one, metavar="N",
                          help="days of history to fill (1-366)")

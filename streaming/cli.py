@@ -350,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
-                   "30 days of history (filled once under DATA_DIR/bench/, about 1.5 minutes)")
+                   "30 days of history (filled once under DATA_DIR/bench/, 2-3 minutes the first time)")
     p.add_argument("--runs", type=_at_least_one, default=5, help="page runs to take the median of "
                    "(with --pages; default 5)")
     p.set_defaults(func=cmd_bench)

@@ -283,7 +283,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     """Score ``cfg.days`` of simulated past calls into ``store``; returns what was written."""
     scorer = scorer or Scorer()
     floor, result, t0 = _Floor(cfg, scorer), HistoryResult(), time.perf_counter()
-    batch, next_point, next_report = StoreBatch(), 0.0, 0.0
+    batch, next_report = StoreBatch(), 0.0
     total_days = cfg.days
 
     def write(final: bool = False) -> None:
@@ -316,10 +316,6 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
         for c in batch.commitments[n_commitments:]:
             floor.on_commitment(c.call_id, c.ts, c.due_at, c.customer_id)
             result.commitments += 1
-        if ts >= next_point:  # the model's validation figures once an hour of data time
-            if next_point:
-                batch.model_points.setdefault(ts, scorer.validation_json())
-            next_point = ts + 3600
         if len(batch) >= cfg.batch_events:
             write()
         if progress is not None and ts >= next_report:
@@ -332,7 +328,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     for action in floor.due_actions(float("inf")):
         scorer.apply_action(action, batch)
         result.actions += 1
-    if result.last_ts is not None:
+    if result.last_ts is not None:  # the scorer writes points as it goes; this one closes the series
         batch.model_points.setdefault(result.last_ts, scorer.validation_json())
     result.seconds = time.perf_counter() - t0
     write(final=True)

@@ -151,9 +151,12 @@ class RiskModel:
         b, c = self.blend.b, self.blend.c
         out = {k: b * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
         if c > 0.0 and self.n_labels:
-            weights = self.classifier.weights
-            for k, z in self.scaler.transform_one(x).items():
-                out[k] = out.get(k, 0.0) + c * weights.get(k, 0.0) * z
+            # measured from "nothing wrong" (every feature 0), not from the average call
+            weights, variances = self.classifier.weights, self.scaler.vars
+            for k, v in x.items():
+                sd = variances.get(k, 0.0) ** 0.5
+                if sd > 0:
+                    out[k] = out.get(k, 0.0) + c * weights.get(k, 0.0) * v / sd
         return out
 
     def learn_one(self, x: dict[str, float], y: bool, w: float = 1.0,

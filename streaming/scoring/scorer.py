@@ -45,7 +45,7 @@ TOMBSTONE = "ended"
 # A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
 NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
-SNAPSHOT_POWER = 6.0  # how fast the weight of a call's earlier snapshots falls off
+SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
 
 
@@ -318,7 +318,10 @@ class Scorer:
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
                  customer_turn: bool) -> None:  # fmt: skip
         x = self.features(state, ts)
-        learned = self.risk.predict_proba_one(x, state.word_features())
+        # the learned model is trained on calls the customer has spoken in; before that
+        # (ringing, the greeting) it would extrapolate, so the prior alone speaks
+        learned = (self.risk.predict_proba_one(x, state.word_features()) if state.n_customer_turns
+                   else self.risk.prior_proba(x))  # fmt: skip
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)

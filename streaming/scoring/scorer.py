@@ -310,6 +310,8 @@ class Scorer:
         """What a ``speaker`` turn (at ``before``, else now) replies to, for the sentiment model."""
         other = "agent" if speaker == "customer" else "customer"
         position = state.n_customer_turns if speaker == "customer" else state.n_agent_turns
+        if before is not None:  # a past turn: its speaker's turns before it
+            position -= sum(1 for t in state.recent_turns if t[1] == speaker and t[0] >= before)
         return TurnContext(
             reply_to=state.last_words(other, before), queue=state.queue,
             position=position, previous=state.last_sentiment(speaker, before), speaker=speaker,

@@ -3,9 +3,13 @@
 The learned model reads a customer turn in context: its words (unigrams and
 bigrams), the words of the agent turn it answers (a customer's mood is often a
 verdict on the last answer), the queue, where in the call it is, the customer's
-previous sentiment and the lexicon's score. Two river logistic regressions
-(negative vs not, positive vs not), trained with class weights that make up for
-how rare negative and positive turns are, give ``P(positive) - P(negative)``.
+previous sentiment and the lexicon's score. The turn's own words also come
+with negation marking ("no, ..." marks what follows), trigrams and their first and
+last words, and two naive-Bayes features (the n-grams' smoothed log-odds of a
+negative, a positive turn, from label counts) that carry the first labels. Two
+river logistic regressions (negative vs not, positive vs not), trained with class
+weights that make up for how rare negative and positive turns are (positive turns
+less so), give ``P(positive) - P(negative)``.
 
 The blend: ``(1 - w) * lexicon + w * learned`` with ``w = n / (n + warmup)``, where
 ``n`` counts labelled turns learned so far (supervisor corrections, labelled data
@@ -36,8 +40,14 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 NEGATIVE_CUT = -0.25  # a label below this is a negative turn (same cut as the call state's)
 POSITIVE_CUT = 0.25
 MAX_CLASS_WEIGHT = 8.0
-CLASS_WEIGHT_POWER = 0.6  # 1 = fully balanced classes, 0 = as they come
+CLASS_WEIGHT_POWER = 0.5  # 1 = fully balanced classes, 0 = as they come
+# positive turns get a milder boost: with the full one the model overcalls "thanks" turns positive
+POSITIVE_WEIGHT_POWER = 0.35
+NB_ALPHA = 1.0  # add-alpha smoothing of the word counts behind the naive-Bayes features
+NB_SCALE = 0.3  # the naive-Bayes log-odds as features, scaled to the size of the other features
 _TOKENS = re.compile(r"[a-z0-9']+|[?!]")
+# a negation marks the words after it (until ? or !) as negated: "no, I need it in the south"
+_NEGATIONS = frozenset({"not", "no", "never", "nothing", "nor", "cannot"})
 
 
 class LexiconSentiment:
@@ -67,19 +77,57 @@ class TurnContext:
     speaker: str = "customer"
 
 
+def _label(y: float) -> str:
+    return "negative" if y < NEGATIVE_CUT else "positive" if y > POSITIVE_CUT else "neutral"
+
+
 def tokens(text: str) -> list[str]:
     """Lowercase words and bigrams (with ``?`` and ``!``): the text model's vocabulary."""
     words = _TOKENS.findall(text.lower())
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
-def _bag(prefix: str, text: str, into: dict[str, float]) -> None:
-    toks = tokens(text)
+def _negated(words: list[str]) -> list[str]:
+    """Words after a negation (up to ``?`` or ``!``) as ``NOT_word``; the negation itself kept.
+
+    >>> _negated(["no", "i", "need", "it", "?", "ok"])
+    ['no', 'NOT_i', 'NOT_need', 'NOT_it', '?', 'ok']
+    """
+    out, negated = [], False
+    for w in words:
+        if w in _NEGATIONS or w.endswith("n't"):
+            negated = True
+            out.append(w)
+        else:
+            if w in ("?", "!"):
+                negated = False
+            out.append("NOT_" + w if negated else w)
+    return out
+
+
+def _bag(prefix: str, text: str, into: dict[str, float], rich: bool = False) -> list[str]:
+    """Add the text's n-grams (L2-normalised) to ``into``; the words, lowercased.
+
+    ``rich`` (the turn's own words): negation marking, word trigrams, and the first
+    word, first two words and last word as features of their own.
+    """
+    words = _TOKENS.findall(text.lower())
+    if rich:
+        toks = _negated(words) + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+        toks += [f"{a}_{b}_{c}" for a, b, c in zip(words, words[1:], words[2:], strict=False)]
+    else:
+        toks = tokens(text)
     if toks:
         norm = 1.0 / math.sqrt(len(toks))
         for t in toks:
             key = prefix + t
             into[key] = into.get(key, 0.0) + norm
+    if rich and words:
+        into["f:" + words[0]] = 1.0
+        if len(words) > 1:
+            into[f"f2:{words[0]}_{words[1]}"] = 1.0
+        into["l:" + words[-1]] = 0.5
+    return words
 
 
 class SentimentModel:
@@ -94,6 +142,17 @@ class SentimentModel:
         self.positive = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
         self.class_counts = {"negative": 1, "neutral": 1, "positive": 1}
         self.n_labels = 0
+        self._init_counts()
+
+    def _init_counts(self) -> None:
+        # naive-Bayes word counts: n-gram -> [turns, negative turns, positive turns]
+        self.word_counts: dict[str, list[int]] = {}
+        self.turn_counts = [0, 0, 0]  # negative, positive, all labelled turns
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        if "word_counts" not in state:  # a checkpoint from before the word counts
+            self._init_counts()
 
     @property
     def weight(self) -> float:
@@ -107,10 +166,46 @@ class SentimentModel:
             x[f"speaker={context.speaker}"] = 1.0
         if context.previous is not None:
             x["previous"] = context.previous
-        _bag("w:", text, x)
+            x[f"previous={_label(context.previous)}"] = 1.0
+        _bag("w:", text, x, rich=True)
         if context.reply_to:
             _bag("r:", context.reply_to, x)
+        self._naive_bayes(x)
         return x
+
+    def _naive_bayes(self, x: dict[str, float]) -> None:
+        """Two features: the n-grams' smoothed log-odds of negative (positive) vs the rest.
+
+        Counts learn from a handful of examples where the regressions' weights are still
+        small, so these carry the early labels; the regressions learn how much to trust them.
+        """
+        n_neg, n_pos, n_all = self.turn_counts
+        if not n_all:
+            return
+        a = NB_ALPHA
+        base_neg = math.log((n_neg + a) / (n_all - n_neg + a))
+        base_pos = math.log((n_pos + a) / (n_all - n_pos + a))
+        s_neg = s_pos = 0.0
+        for key, value in x.items():
+            counts = self.word_counts.get(key)
+            if counts is None:
+                continue
+            total, neg, pos = counts
+            s_neg += value * (math.log((neg + a) / (total - neg + a)) - base_neg)
+            s_pos += value * (math.log((pos + a) / (total - pos + a)) - base_pos)
+        x["nb:negative"] = NB_SCALE * s_neg
+        x["nb:positive"] = NB_SCALE * s_pos
+
+    def _count(self, x: dict[str, float], label: str) -> None:
+        self.turn_counts[2] += 1
+        self.turn_counts[0] += label == "negative"
+        self.turn_counts[1] += label == "positive"
+        for key in x:
+            if key[:2] in ("w:", "r:"):
+                counts = self.word_counts.setdefault(key, [0, 0, 0])
+                counts[0] += 1
+                counts[1] += label == "negative"
+                counts[2] += label == "positive"
 
     def learned(self, x: dict[str, float]) -> float:
         p_neg = self.negative.predict_proba_one(x).get(True, 0.0)
@@ -139,10 +234,12 @@ class SentimentModel:
     def learn_one(self, text: str, y: float, context: TurnContext | None = None) -> None:
         y = max(-1.0, min(1.0, y))
         x = self.features(text, context or TurnContext(), self.lexicon.predict_one(text))
-        label = "negative" if y < NEGATIVE_CUT else "positive" if y > POSITIVE_CUT else "neutral"
+        label = _label(y)
         self.class_counts[label] += 1
         total = sum(self.class_counts.values())
-        weight = min(MAX_CLASS_WEIGHT, (total / (3 * self.class_counts[label])) ** CLASS_WEIGHT_POWER)
+        power = POSITIVE_WEIGHT_POWER if label == "positive" else CLASS_WEIGHT_POWER
+        weight = min(MAX_CLASS_WEIGHT, (total / (3 * self.class_counts[label])) ** power)
         self.negative.learn_one(x, label == "negative", w=weight if label == "negative" else 1.0)
         self.positive.learn_one(x, label == "positive", w=weight if label == "positive" else 1.0)
         self.n_labels += 1
+        self._count(x, label)

@@ -80,7 +80,7 @@ class _ForgetOnRevoke(ConsumerRebalanceListener):
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         if revoked:
-            self.scorer.calls.clear()
+            self.scorer.release_calls()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))

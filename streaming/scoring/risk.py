@@ -152,7 +152,8 @@ class RiskModel:
         out = {k: b * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
         if c > 0.0 and self.n_labels:
             # measured from "nothing wrong" (every feature 0), not from the average call
-            weights, variances = self.classifier.weights, self.scaler.vars
+            # the model's own weight store: .weights would copy every word's weight each time
+            weights, variances = self.classifier._weights, self.scaler.vars
             for k, v in x.items():
                 sd = variances.get(k, 0.0) ** 0.5
                 if sd > 0:

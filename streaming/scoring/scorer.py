@@ -119,6 +119,7 @@ class Scorer:
         self.drift = SentimentDrift()
         self._last_point = (-1, 0.0)  # (outcomes, event time) of the last model-metrics point
         self._dirty: set[str] = set()  # calls changed since the last flush()
+        self._word_cache: dict[str, tuple[tuple[int, str, str | None], dict[str, float]]] = {}
         self.clock = 0.0  # the latest event time seen (epoch s): the data's "now"
 
     # --- state management ----------------------------------------------------------
@@ -134,7 +135,22 @@ class Scorer:
         else:
             self.calls[call_id] = CallState.from_json(state_json)
 
+    def release_calls(self) -> None:
+        """Drop every call from memory (its partitions moved; the state is in the store)."""
+        self.calls.clear()
+        self._word_cache.clear()
+        self._dirty.clear()
+
+    def _words(self, state: CallState) -> dict[str, float]:
+        """``state.word_features()``, rebuilt only when the customer spoke or the call moved."""
+        key = (state.n_customer_turns, state.queue, state.agent_id)
+        cached = self._word_cache.get(state.call_id)
+        if cached is None or cached[0] != key:
+            cached = self._word_cache[state.call_id] = (key, state.word_features())
+        return cached[1]
+
     def _forget(self, call_id: str) -> None:
+        self._word_cache.pop(call_id, None)
         self.calls.pop(call_id, None)
         self._dirty.discard(call_id)
         self.ended[call_id] = None
@@ -322,7 +338,7 @@ class Scorer:
         x = self.features(state, ts)
         # the learned model is trained on calls the customer has spoken in; before that
         # (ringing, the greeting) it would extrapolate, so the prior alone speaks
-        learned = (self.risk.predict_proba_one(x, state.word_features()) if state.n_customer_turns
+        learned = (self.risk.predict_proba_one(x, self._words(state)) if state.n_customer_turns
                    else self.risk.prior_proba(x))  # fmt: skip
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)

@@ -374,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # kafka-python narrates every connection at INFO; its warnings and errors still show.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
+    # its IO thread warns whenever a scoring batch holds the GIL for >0.1 s: noise, not a fault
+    logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:
         settings = settings_from_args(args)

@@ -159,7 +159,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     cmd = dashboard_command(settings)
     print(f"wallboard: http://{settings.dashboard_host}:{settings.dashboard_port}", flush=True)
-    return subprocess.call(cmd, env=settings_env(settings))
+    stop = stop_on_signals()
+    child = subprocess.Popen(cmd, env=settings_env(settings))
+    try:
+        # a SIGTERM to this process must not leave Streamlit running on its own
+        while child.poll() is None and not stop.wait(0.5):
+            pass
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return child.wait()
 
 
 def cmd_record(settings: Settings, args: argparse.Namespace) -> int:

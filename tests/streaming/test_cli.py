@@ -70,3 +70,30 @@ def test_bench_reports_each_stage_as_json(capsys):
     assert report["events"] == 400 and report["peak_rss_mb"] > 0
     assert [s["stage"] for s in report["stages"]] == ["score", "score+store"]
     assert all(s["events"] == 400 and s["events_per_s"] > 0 for s in report["stages"])
+
+
+def test_stopping_callheat_dashboard_stops_streamlit_too(tmp_path):
+    import os
+    import signal
+    import time
+
+    from streaming.broker import free_port, port_open
+
+    port = free_port()
+    env = {**os.environ, "CALLHEAT_DASHBOARD_PORT": str(port),
+           "CALLHEAT_STORE_URL": f"sqlite:///{tmp_path / 'c.db'}"}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "streaming.cli", "dashboard"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not port_open("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert port_open("127.0.0.1", port), "the wallboard never answered"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) is not None
+        deadline = time.monotonic() + 20
+        while port_open("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert not port_open("127.0.0.1", port), "Streamlit outlived callheat dashboard"
+    finally:
+        proc.kill()

@@ -49,7 +49,7 @@ def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None)
         "transfers": float(min(state.transfers, 4)),
         "queue_wait": min((state.wait_s or 0.0) / 60, 10.0),
         "duration": min(duration_min / 10, 3.0),
-        "venting": float(min(state.venting_turns, 4)),
+        "venting": float(min(state.venting_turns, 4)) if state.venting_now else 0.0,
         "agent_curt": float(min(state.phrase("agent", "curt"), 3)),
         "agent_jargon": float(min(state.phrase("agent", "jargon") + state.long_agent_turns, 3)),
         "no_empathy": float(negative and state.phrase("agent", "empathy") == 0),

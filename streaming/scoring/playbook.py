@@ -31,7 +31,7 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     "interrupting": lambda s, x: s.talk_over >= 2,
     "no_empathy": lambda s, x: x["no_empathy"] > 0 and s.n_customer_turns >= 2,
     "repeat_caller": lambda s, x: x["repeat_contact"] > 0,
-    "venting": lambda s, x: s.venting_turns >= 1,
+    "venting": lambda s, x: s.venting_now,
     "no_ack": lambda s, x: s.awaiting_ack and s.n_agent_turns >= 2,
     "pace_tone": lambda s, x: x["agent_pace"] > 0.25 or x["agent_curt"] > 0,
     "handoffs": lambda s, x: s.transfers >= 1 or s.holds >= 2 or x["hold_minutes"] > 2,

@@ -56,6 +56,7 @@ class CallState:
     talk_over: int = 0
     dead_air: int = 0
     venting_turns: int = 0
+    last_venting_turn: int = 0  # the customer turn number of the latest venting turn
     long_agent_turns: int = 0
     words: dict[str, int] = field(default_factory=dict)  # the customer's words and bigrams so far
     customer_questions: int = 0  # customer turns asking something ("?")
@@ -196,6 +197,7 @@ class CallState:
             self.negative_streak += 1
             if duration_ms > LONG_TURN_MS:
                 self.venting_turns += 1
+                self.last_venting_turn = self.n_customer_turns
         else:
             self.negative_streak = 0
 
@@ -220,6 +222,11 @@ class CallState:
         if self.agent_id:
             out[f"agent={self.agent_id}"] = 1.0
         return out
+
+    @property
+    def venting_now(self) -> bool:
+        """The customer vented in one of their last three turns (not just once, long ago)."""
+        return self.venting_turns > 0 and self.n_customer_turns - self.last_venting_turn < 3
 
     @property
     def sentiment_slope(self) -> float:

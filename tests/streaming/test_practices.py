@@ -78,3 +78,16 @@ def test_model_points_and_calibration_come_with_outcomes():
     scorer.flush(batch)
     assert batch.model_points  # a first point as soon as there is an outcome
     assert scorer.validation()["calibration"] and scorer.validation()["outcomes"] == 1
+
+
+def test_venting_is_a_cue_while_it_is_recent_not_for_the_rest_of_the_call():
+    from streaming.scoring.state import CallState
+
+    s = CallState("c1")
+    s.add_turn(1, "customer", "a long angry story", 0, 20_000)
+    s.add_customer_sentiment(-0.8, 20_000)
+    assert s.venting_now
+    for i in range(3):
+        s.add_turn(2 + i, "customer", "fine, thanks", 0, 2_000)
+        s.add_customer_sentiment(0.4, 2_000)
+    assert not s.venting_now and s.venting_turns == 1

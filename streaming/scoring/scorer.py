@@ -460,9 +460,12 @@ class Scorer:
         state = self.calls.get(action.call_id)
         if state is None:
             return out
+        # actions carry the wallboard's wall clock; a replayed or time-compressed call's
+        # own clock may run ahead of it, and durations must not go negative
+        ts = max(action.ts.timestamp(), state.updated_at)
         confirmed_barge_in = action.action == "barge_in" and action.label == "hot"
         if (action.action == "feedback" and action.label is not None) or confirmed_barge_in:
-            x = self.features(state, action.ts.timestamp())
+            x = self.features(state, ts)
             words = state.word_features()
             source = "barge_in" if confirmed_barge_in else "feedback"
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
@@ -477,7 +480,6 @@ class Scorer:
                 self.n_sentiment_corrections += 1
                 state.correct(seq, action.sentiment)
                 if state.status == "live":
-                    ts = max(action.ts.timestamp(), state.updated_at)
                     self._rescore(state, state.last_seq, ts, batch, False)
                     self._dirty.add(state.call_id)
         self._learn_inline(out.examples)

@@ -53,9 +53,7 @@ def replay_file(path: Path, scorer: Scorer | None = None) -> Replayed:
             out.invalid += 1
             continue
         out.events += 1
-        batch = StoreBatch()
-        applied = scorer.apply(event, batch)
-        scorer.flush(batch)
+        applied = scorer.apply(event, StoreBatch())  # rows are not kept
         trace = out.calls.setdefault(event.call_id, CallTrace())
         ts = event.ts.timestamp()
         if isinstance(event, ev.CallStarted):

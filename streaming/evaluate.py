@@ -26,11 +26,10 @@ from streaming import quality
 from streaming.errors import ConfigError
 from streaming.scoring import Scorer
 from streaming.scoring.baseline import LexiconScorer
-from streaming.scoring.state import NEGATIVE
+from streaming.scoring.sentiment import sentiment_class
 from streaming.store import StoreBatch
 
 CLASSES = ("negative", "neutral", "positive")
-POSITIVE = -NEGATIVE  # a turn above this reads positive (the same cut as a negative turn)
 WORDS_PER_MINUTE = 150.0
 GAP_MS = 600
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -143,9 +142,8 @@ class CallHeatDialogues:
     def run(self, dialogue: Dialogue, index: int) -> Trace:
         trace = Trace()
         for turn_index, event in call_events(dialogue, index):
-            batch = StoreBatch()
+            batch = StoreBatch()  # rows are not kept: the figures come from the scorer's answers
             applied = self.scorer.apply(event, batch)
-            self.scorer.flush(batch)
             if turn_index < 0:
                 continue
             state = self.scorer.calls[event.call_id]
@@ -184,10 +182,6 @@ class LexiconDialogues:
 
 
 # --- figures ---------------------------------------------------------------------------
-
-
-def sentiment_class(value: float) -> str:
-    return "negative" if value < NEGATIVE else "positive" if value > POSITIVE else "neutral"
 
 
 def rating_class(turn: Turn) -> str:

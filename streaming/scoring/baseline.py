@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from streaming.scoring.features import call_features
 from streaming.scoring.risk import INTERCEPT, PRIOR_WEIGHTS
 from streaming.scoring.sentiment import LexiconSentiment
 from streaming.scoring.state import CallState
@@ -38,13 +39,7 @@ class LexiconScorer:
         self.risk = self._risk()
 
     def _risk(self) -> float:
-        s = self.state
-        x = {
-            "negative_sentiment": max(0.0, -(s.sentiment_ewm or 0.0)),
-            "falling_sentiment": max(0.0, -s.sentiment_slope),
-            "worst_turn": max(0.0, -s.worst_sentiment),
-            "negative_streak": float(min(s.negative_streak, 6)),
-        }
+        x = call_features(self.state, now=0.0, agent_norm_wpm=None)
         z = INTERCEPT + sum(PRIOR_WEIGHTS[k] * x[k] for k in SENTIMENT_FEATURES)
         return 1.0 / (1.0 + math.exp(-z))
 

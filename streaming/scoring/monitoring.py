@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from river import drift
+
+from streaming.store.base import DriftRow
 
 
 class Calibration:
@@ -35,13 +35,6 @@ class Calibration:
                 for i, n in enumerate(self.n) if n]  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Drift:
-    queue: str
-    mean_before: float
-    mean_after: float
-
-
 class SentimentDrift:
     """One river ADWIN detector per queue over customer turn sentiment."""
 
@@ -49,12 +42,12 @@ class SentimentDrift:
         self.delta = delta
         self.detectors: dict[str, drift.ADWIN] = {}
 
-    def update(self, queue: str, sentiment: float) -> Drift | None:
+    def update(self, queue: str, ts: float, sentiment: float) -> DriftRow | None:
         detector = self.detectors.get(queue)
         if detector is None:
             detector = self.detectors[queue] = drift.ADWIN(delta=self.delta)
         before = float(detector.estimation) if detector.width else sentiment
         detector.update(sentiment)
         if detector.drift_detected:
-            return Drift(queue, round(before, 4), round(float(detector.estimation), 4))
+            return DriftRow(queue, ts, round(before, 4), round(float(detector.estimation), 4))
         return None

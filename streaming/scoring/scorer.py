@@ -32,7 +32,6 @@ from streaming.store.base import (
     AlertRow,
     CallRow,
     CommitmentRow,
-    DriftRow,
     MarkerRow,
     PracticeRow,
     StoreBatch,
@@ -284,9 +283,9 @@ class Scorer:
         elif state.first_issue is None:
             state.first_issue = event.text[:160]
         if event.speaker == "customer":
-            drifted = self.drift.update(state.queue or "unknown", sentiment)
+            drifted = self.drift.update(state.queue or "unknown", ts, sentiment)
             if drifted is not None:
-                batch.drifts.append(DriftRow(drifted.queue, ts, drifted.mean_before, drifted.mean_after))
+                batch.drifts.append(drifted)
             state.add_customer_sentiment(sentiment, event.duration_ms)
             if found.keys() & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
                 state.awaiting_ack = True
@@ -442,7 +441,7 @@ class Scorer:
         self.n_escalated += int(label)
         # later snapshots say more about how the call ended: the last weighs 1, the first little
         n = len(snaps)
-        words = state.word_features()
+        words = self._words(state)
         return [RiskExample(state.call_id, dict(s["x"]), label, ((i + 1) / n) ** SNAPSHOT_POWER, "outcome",
                             float(s["p"]),
                             words if i == len(snaps) - 1 else None)
@@ -466,7 +465,7 @@ class Scorer:
         confirmed_barge_in = action.action == "barge_in" and action.label == "hot"
         if (action.action == "feedback" and action.label is not None) or confirmed_barge_in:
             x = self.features(state, ts)
-            words = state.word_features()
+            words = self._words(state)
             source = "barge_in" if confirmed_barge_in else "feedback"
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words))  # fmt: skip

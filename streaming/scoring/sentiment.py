@@ -77,7 +77,8 @@ class TurnContext:
     speaker: str = "customer"
 
 
-def _label(y: float) -> str:
+def sentiment_class(y: float) -> str:
+    """negative / neutral / positive, with the cuts the product uses everywhere (±0.25)."""
     return "negative" if y < NEGATIVE_CUT else "positive" if y > POSITIVE_CUT else "neutral"
 
 
@@ -166,7 +167,7 @@ class SentimentModel:
             x[f"speaker={context.speaker}"] = 1.0
         if context.previous is not None:
             x["previous"] = context.previous
-            x[f"previous={_label(context.previous)}"] = 1.0
+            x[f"previous={sentiment_class(context.previous)}"] = 1.0
         _bag("w:", text, x, rich=True)
         if context.reply_to:
             _bag("r:", context.reply_to, x)
@@ -234,7 +235,7 @@ class SentimentModel:
     def learn_one(self, text: str, y: float, context: TurnContext | None = None) -> None:
         y = max(-1.0, min(1.0, y))
         x = self.features(text, context or TurnContext(), self.lexicon.predict_one(text))
-        label = _label(y)
+        label = sentiment_class(y)
         self.class_counts[label] += 1
         total = sum(self.class_counts.values())
         power = POSITIVE_WEIGHT_POWER if label == "positive" else CLASS_WEIGHT_POWER

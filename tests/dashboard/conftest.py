@@ -16,6 +16,7 @@ import streamlit as st
 
 from streaming.broker import free_port
 from streaming.scoring import Scorer
+from streaming.settings import Settings
 from streaming.store import StoreBatch, open_store
 from tests.factories import CallScript, angry_call, calm_call, uneasy_call
 
@@ -93,4 +94,15 @@ def app_env(filled_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
     clear_streamlit_caches()
     yield filled_store_url
+    clear_streamlit_caches()
+
+
+def use_broker(settings: Settings, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the app at ``store_url`` and the real broker of ``settings``, with fresh caches."""
+    for name, value in {
+        "CALLHEAT_STORE_URL": store_url,
+        "CALLHEAT_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "CALLHEAT_TOPIC_PREFIX": settings.topic_prefix,
+    }.items():
+        monkeypatch.setenv(name, value)
     clear_streamlit_caches()

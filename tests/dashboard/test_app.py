@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import nav
 from streaming.store import CallRow, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
 
 TIMEOUT = 30
@@ -216,13 +216,7 @@ def test_whisper_with_the_broker_down_shows_an_error_and_stores_nothing(store):
 def test_whisper_from_the_call_page_reaches_the_agent_and_shows_on_the_call(
     kafka_settings, filled_store_url, monkeypatch
 ):
-    for name, value in {
-        "CALLHEAT_STORE_URL": filled_store_url,
-        "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-        "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
-    }.items():
-        monkeypatch.setenv(name, value)
-    clear_streamlit_caches()
+    use_broker(kafka_settings, filled_store_url, monkeypatch)
     try:
         store = open_store(filled_store_url)
         call = next(c for c in store.live_calls() if c.level == "hot" and c.agent_id)

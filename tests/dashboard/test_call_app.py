@@ -18,7 +18,7 @@ from dashboard import nav
 from streaming.events import parse_action
 from streaming.scoring.playbook import Playbook
 from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
 
 TIMEOUT = 30
@@ -134,13 +134,7 @@ def test_the_back_link_returns_to_the_supervisors_board(store):
 def test_every_action_from_the_call_page_reaches_the_scorer_topic_the_store_and_the_timeline(
     kafka_settings, filled_store_url, monkeypatch
 ):
-    for name, value in {
-        "CALLHEAT_STORE_URL": filled_store_url,
-        "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-        "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
-    }.items():
-        monkeypatch.setenv(name, value)
-    clear_streamlit_caches()
+    use_broker(kafka_settings, filled_store_url, monkeypatch)
     store = open_store(filled_store_url)
     try:
         call = hottest(store)

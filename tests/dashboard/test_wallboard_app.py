@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from streaming.events import parse_action
 from streaming.store import ActionRow, CallRow, StoreBatch, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
 
 TIMEOUT = 30
@@ -232,13 +232,7 @@ def test_no_beep_when_the_sound_is_off(store):
 def test_im_on_it_reaches_the_scorer_topic_and_shows_on_the_tile(
     kafka_settings, filled_store_url, monkeypatch
 ):
-    for name, value in {
-        "CALLHEAT_STORE_URL": filled_store_url,
-        "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-        "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
-    }.items():
-        monkeypatch.setenv(name, value)
-    clear_streamlit_caches()
+    use_broker(kafka_settings, filled_store_url, monkeypatch)
     store = open_store(filled_store_url)
     try:
         call = hot(store)[0]

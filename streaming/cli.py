@@ -222,7 +222,8 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
     from streaming.evaluate import evaluate, format_report
 
-    report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold)
+    report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold,
+                      shuffle=args.shuffle)  # fmt: skip
     print(json.dumps(report, indent=2) if args.json else format_report(report), flush=True)
     return 0
 
@@ -343,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, metavar="FILE.jsonl", help="labelled dialogues, one per line")
     p.add_argument("--baseline", choices=["lexicon"], help="also run the lexicon-only scorer, side by side")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--shuffle", type=_positive_int, metavar="SEED",
+                   help="replay the dialogues in a random order drawn from SEED instead of the file's "
+                   "(the figures are progressive, so they depend on the order labels arrive in)")  # fmt: skip
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(

@@ -15,6 +15,7 @@ The input format is described in ``../shared/data/README.md`` (one dialogue per 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -240,9 +241,16 @@ def replay(dialogues: Iterable[Dialogue], scorer: DialogueScorer) -> list[Trace]
 
 
 def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
-             scorer: Scorer | None = None) -> dict[str, Any]:  # fmt: skip
-    """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``."""
+             scorer: Scorer | None = None, shuffle: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``.
+
+    The figures are progressive, so they depend on the order labels arrive in:
+    ``shuffle`` replays the dialogues in a random order drawn from that seed
+    instead of the file's.
+    """
     dialogues = load_dialogues(path)
+    if shuffle is not None:
+        random.Random(shuffle).shuffle(dialogues)
     ours = CallHeatDialogues(scorer)
     report: dict[str, Any] = {
         "dataset": path.name,
@@ -253,6 +261,7 @@ def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
     if baseline == "lexicon":
         report["baseline"] = figures(dialogues, replay(dialogues, LexiconDialogues()), threshold)
     report["threshold"] = threshold
+    report["order"] = "file" if shuffle is None else f"shuffled, seed {shuffle}"
     report["escalated"] = sum(d.escalated for d in dialogues)
     report["validation"] = ours.scorer.validation()
     return report
@@ -274,7 +283,8 @@ def format_report(report: dict[str, Any]) -> str:
     base = report.get("baseline")
     lines = [
         f"{report['dataset']}: {report['dialogues']} dialogues, {report['escalated']} escalated; "
-        f"alert threshold {report['threshold']:g}",
+        f"alert threshold {report['threshold']:g}"
+        + ("" if report.get("order", "file") == "file" else f"; order {report['order']}"),
         "",
         f"{'figure':<62} {'callheat':>9}" + (f" {'lexicon':>9}" if base else ""),
     ]

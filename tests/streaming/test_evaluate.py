@@ -111,3 +111,17 @@ def test_backtest_reports_alert_rate_and_precision_per_threshold(tmp_path, capsy
     assert rows[0]["recall"] >= rows[-1]["recall"]
     assert main(["backtest", "--events", str(path)]) == 0
     assert "precision" in capsys.readouterr().out
+
+
+def test_shuffle_replays_the_same_dialogues_in_another_order(tmp_path, capsys):
+    path = write(tmp_path / "d.jsonl", 40, labelled=True)
+    plain = evaluation.evaluate(path)
+    again = evaluation.evaluate(path, shuffle=3)
+    assert (plain["order"], again["order"]) == ("file", "shuffled, seed 3")
+    assert again["dialogues"] == plain["dialogues"] and again["escalated"] == plain["escalated"]
+    # same seed, same order, same figures; the scorer learned the labels in another order
+    assert evaluation.evaluate(path, shuffle=3)["callheat"] == again["callheat"]
+    assert again["validation"] != plain["validation"]
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--data", str(path), "--shuffle", "-1"])
+    assert exc.value.code == 2 and "must be 0 or more" in capsys.readouterr().err

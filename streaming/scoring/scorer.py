@@ -46,6 +46,9 @@ NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regula
 NEGATIVE_PHRASE_CAP = -0.4
 SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
+# ended calls whose final state is kept (in memory, not across restarts) so that a
+# supervisor's feedback or turn correction sent after the call ended is still learned
+KEEP_ENDED_CALLS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class Scorer:
         self.playbook = playbook or Playbook.default()
         self.calls: dict[str, CallState] = {}
         self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
+        self.ended_states: OrderedDict[str, CallState] = OrderedDict()  # for late feedback
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
         self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
@@ -397,6 +401,7 @@ class Scorer:
             if state.n_agent_turns >= 2 and "recap_given" not in state.practices_seen:
                 self._practice(state, "no_recap", "lapse", seq, ts, batch)
             self._remember_agent(state)
+            self._keep_ended(state)
         else:
             state.status = "abandoned"
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "abandoned"))
@@ -411,6 +416,15 @@ class Scorer:
         out.updates.append(self._update(state, seq, ts, None))
         self._forget(state.call_id)
         return out
+
+    def _keep_ended(self, state: CallState) -> None:
+        """Keep an ended call's final state, without its snapshots (already learned from)."""
+        if not state.n_customer_turns:
+            return
+        state.snapshots = []
+        self.ended_states[state.call_id] = state
+        while len(self.ended_states) > KEEP_ENDED_CALLS:
+            self.ended_states.popitem(last=False)
 
     def evict_idle(self, batch: StoreBatch, older_than: float) -> int:
         """Close calls with no event since ``older_than`` (a lost ``call_ended``).
@@ -461,16 +475,18 @@ class Scorer:
             action.ts.timestamp(), action.agent_id, action.text, action.label,
             action.utterance_seq, action.sentiment))  # fmt: skip
         out = Applied()
-        state = self.calls.get(action.call_id)
+        state = self.calls.get(action.call_id) or self.ended_states.get(action.call_id)
         if state is None:
             return out
         # actions carry the wallboard's wall clock; a replayed or time-compressed call's
-        # own clock may run ahead of it, and durations must not go negative
-        ts = max(action.ts.timestamp(), state.updated_at)
+        # own clock may run ahead of it, and durations must not go negative. Feedback
+        # after the call ended is about the call as it ended.
+        ts = state.ended_at or max(action.ts.timestamp(), state.updated_at)
         confirmed_barge_in = action.action == "barge_in" and action.label == "hot"
         if (action.action == "feedback" and action.label is not None) or confirmed_barge_in:
             x = self.features(state, ts)
-            words = self._words(state)
+            # an ended call's words are not cached: the cache holds live calls only
+            words = self._words(state) if state.call_id in self.calls else state.word_features()
             source = "barge_in" if confirmed_barge_in else "feedback"
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words))  # fmt: skip

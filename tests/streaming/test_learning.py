@@ -155,3 +155,47 @@ def test_feedback_and_corrections_become_examples_learned_at_once_without_kafka(
     assert batch.calls["c1"].sentiment == pytest.approx(-0.9)
     out = scorer.apply_action(ev.SupervisorAction("barge_in", "b1", "c1", "sup-1", when, label="hot"), batch)
     assert out.examples and out.examples[0].source == "barge_in"
+
+
+def test_feedback_sent_after_the_call_ended_is_learned_about_the_call_as_it_ended():
+    scorer = Scorer()
+    batch = StoreBatch()
+    t0 = START.timestamp()
+    for e in [
+        ev.CallStarted("c1", START, 0, queue="billing", agent_id="a1", agent_name="Ana", team="Blue",
+                       customer_id="k1", channel="voice", language="en", wait_s=5.0),
+        ev.Utterance("c1", datetime.fromtimestamp(t0 + 5, UTC), 1, speaker="customer",
+                     text="My bill is wrong again", start_ms=1000, end_ms=4000),
+        ev.CallEnded("c1", datetime.fromtimestamp(t0 + 60, UTC), 2, disposition="resolved"),
+    ]:  # fmt: skip
+        scorer.apply(e, batch)
+    at_end = scorer.features(scorer.ended_states["c1"], t0 + 60)
+    labels = scorer.risk.n_labels
+    an_hour_later = datetime.fromtimestamp(t0 + 3600, UTC)
+    out = scorer.apply_action(ev.SupervisorAction("feedback", "f1", "c1", "sup-1", an_hour_later,
+                                                  label="not_hot"), batch)  # fmt: skip
+    assert [(x.source, x.label) for x in out.examples if isinstance(x, RiskExample)] == [("feedback", False)]
+    assert out.examples[0].features == at_end  # not an hour-long call
+    out = scorer.apply_action(ev.SupervisorAction("feedback", "f2", "c1", "sup-1", an_hour_later,
+                                                  utterance_seq=1, sentiment=-0.8), batch)  # fmt: skip
+    assert [type(x).__name__ for x in out.examples] == ["SentimentExample"]
+    assert scorer.risk.n_labels == labels + 1 and scorer.n_feedback == 1
+    assert "c1" not in scorer.calls  # still ended: nothing rescored, nothing live
+
+
+def test_only_the_most_recent_ended_calls_are_kept_for_late_feedback(monkeypatch):
+    monkeypatch.setattr("streaming.scoring.scorer.KEEP_ENDED_CALLS", 2)
+    scorer = Scorer()
+    for i in range(3):
+        run_call = [
+            ev.CallStarted(f"c{i}", START, 0, queue="billing", agent_id="a1", agent_name="Ana",
+                           team="Blue", customer_id=f"k{i}", channel="voice", language="en", wait_s=1.0),
+            ev.Utterance(f"c{i}", START, 1, speaker="customer", text="hello", start_ms=0, end_ms=900),
+            ev.CallEnded(f"c{i}", START, 2, disposition="resolved"),
+        ]  # fmt: skip
+        for e in run_call:
+            scorer.apply(e, StoreBatch())
+    assert list(scorer.ended_states) == ["c1", "c2"]
+    out = scorer.apply_action(ev.SupervisorAction("feedback", "f", "c0", "sup-1", START, label="hot"),
+                              StoreBatch())  # fmt: skip
+    assert out.examples == []

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
-           "calibration", "drift")  # fmt: skip
+           "calibration", "drift", "learned_keys")  # fmt: skip
 FORMAT = 4
 
 

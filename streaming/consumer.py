@@ -1,14 +1,21 @@
-"""The scorer service: poll a batch, score it, write it in one transaction, publish, commit.
+"""The scorer service: poll a batch, score it, publish, write it in one transaction, commit.
 
-Order per batch, so a crash anywhere loses nothing and duplicates nothing:
+Order per batch, so a crash anywhere loses nothing and duplicates nothing in the store:
 
 1. poll up to ``batch_max_records`` from ``call-events`` and ``supervisor-actions``;
 2. parse each message once; invalid ones go to ``call-events-dlq`` with the reason;
 3. load state for calls this replica has not seen (restart / rebalance) from the store;
-4. score every event into one :class:`StoreBatch` and write it in one transaction
-   (idempotent: rows keyed by call and sequence, state carries the last offset);
-5. publish score updates to ``call-scores`` and DLQ records, flush;
-6. commit the offsets.
+4. score every event into one :class:`StoreBatch`;
+5. publish score updates to ``call-scores``, training examples to
+   ``training-examples`` and DLQ records, and flush;
+6. write the batch in one transaction (idempotent: rows keyed by call and sequence,
+   state carries the last offset);
+7. commit the offsets.
+
+A crash before 6 replays the batch, which publishes it again (at least once: score
+readers dedupe by call and sequence, replicas learn each example key once); a crash
+after 6 replays events the store already holds, which are skipped as duplicates, and
+what they produced is already out.
 """
 
 from __future__ import annotations
@@ -167,7 +174,7 @@ class ScorerService:
         return parsed
 
     def process(self, records: dict[Any, list[Any]]) -> Stats:
-        """Score one polled batch and write it; publishing and committing are the caller's."""
+        """Score one polled batch, publish what it produced, then write it; committing is the caller's."""
         stats, dlq = Stats(batches=1), list[dict[str, Any]]()
         # Call events first, then supervisor actions: an action in the same batch is
         # about the call as the supervisor saw it, so it applies to the newest state.
@@ -195,7 +202,11 @@ class ScorerService:
         self.scorer.flush(batch)
         batch.meta["validation"] = self.scorer.validation_json()
         batch.meta["event_time"] = repr(self.scorer.clock)
-        self._write(batch)
+        # Publish, then write. Once the store holds the batch, its events are duplicates
+        # to a restarted scorer and what they produced would never be published again;
+        # published first, a crash before the write replays the batch and publishes it
+        # again instead (call-scores readers dedupe by (call_id, seq), replicas learn an
+        # example's key once).
         for u in updates:
             send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
         for example in examples:
@@ -207,6 +218,12 @@ class ScorerService:
             log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
                         record["offset"], record["reason"])  # fmt: skip
         stats.updates = len(updates)
+        try:
+            self.producer.flush(timeout=30)
+        except KafkaError as exc:  # nothing written, nothing committed: the batch is replayed
+            log.error("publishing failed, not writing the batch: %s", exc)
+            raise
+        self._write(batch)
         return stats
 
     def _write(self, batch: StoreBatch, attempts: int = 5) -> None:
@@ -233,12 +250,7 @@ class ScorerService:
                     max_records=self.settings.batch_max_records,
                 )
                 if records:
-                    stats = self.process(records)
-                    try:
-                        self.producer.flush(timeout=30)
-                    except KafkaError as exc:  # nothing committed: the batch will be replayed
-                        log.error("publishing failed, not committing: %s", exc)
-                        raise
+                    stats = self.process(records)  # published, then written
                     self.consumer.commit()
                     self.stats.add(stats)
                     window.add(stats)

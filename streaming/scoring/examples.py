@@ -3,12 +3,15 @@
 The replica that owns a call turns its labels (the call's outcome, a supervisor's
 hot / not-hot, a confirmed barge-in, a corrected turn sentiment) into examples and
 publishes them to ``training-examples``; every replica, the owner included, learns
-them from that topic in the same order, so all replicas hold the same models.
+them from that topic in the same order, so all replicas hold the same models. Each
+example has a key that a replayed batch reproduces, so an example published twice
+(the scorer crashed after publishing, before the batch was written) is learned once.
 
->>> e = RiskExample("c1", {"manager": 1.0}, True, 0.5, "outcome", 0.8, {"w:refund": 1.0})
+>>> e = RiskExample("c1", {"manager": 1.0}, True, 0.5, "outcome", 0.8, {"w:refund": 1.0}, "c1/outcome/0")
 >>> example_from_dict(e.to_dict()) == e
 True
->>> s = SentimentExample("c1", "still broken", -0.6, TurnContext("try again", "billing", 2, -0.1))
+>>> context = TurnContext("try again", "billing", 2, -0.1)
+>>> s = SentimentExample("c1", "still broken", -0.6, context, "c1/a7/sentiment")
 >>> example_from_dict(s.to_dict()) == s
 True
 """
@@ -33,6 +36,7 @@ class RiskExample:
     source: str  # outcome | feedback | barge_in
     predicted: float | None = None
     words: dict[str, float] | None = None  # the customer's words, for the risk model's text part
+    key: str = ""  # the same for a replayed batch's copy: every replica learns one of them
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "risk", **asdict(self)}
@@ -46,10 +50,11 @@ class SentimentExample:
     text: str
     sentiment: float
     context: TurnContext
+    key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "sentiment", "call_id": self.call_id, "text": self.text,
-                "sentiment": self.sentiment, "context": asdict(self.context)}  # fmt: skip
+                "sentiment": self.sentiment, "context": asdict(self.context), "key": self.key}  # fmt: skip
 
 
 TrainingExample = RiskExample | SentimentExample
@@ -64,10 +69,11 @@ def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
                 bool(obj["label"]), float(obj["weight"]), str(obj["source"]),
                 None if obj.get("predicted") is None else float(obj["predicted"]),
                 None if obj.get("words") is None else {str(k): float(v) for k, v in obj["words"].items()},
+                str(obj.get("key", "")),
             )  # fmt: skip
         if obj["kind"] == "sentiment":
             return SentimentExample(str(obj["call_id"]), str(obj["text"]), float(obj["sentiment"]),
-                                    TurnContext(**obj["context"]))  # fmt: skip
+                                    TurnContext(**obj["context"]), str(obj.get("key", "")))  # fmt: skip
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidEvent(f"not a training example: {exc}") from exc
     raise InvalidEvent(f"unknown training example kind {obj.get('kind')!r}")

@@ -49,6 +49,7 @@ MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metric
 # ended calls whose final state is kept (in memory, not across restarts) so that a
 # supervisor's feedback or turn correction sent after the call ended is still learned
 KEEP_ENDED_CALLS = 1_000
+KEEP_LEARNED_KEYS = 50_000  # keys of the examples learned last: a replay's copies come soon after
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class Scorer:
         self.calls: dict[str, CallState] = {}
         self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
         self.ended_states: OrderedDict[str, CallState] = OrderedDict()  # for late feedback
+        self.learned_keys: OrderedDict[str, None] = OrderedDict()  # recent examples' keys
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
         self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
@@ -462,8 +464,8 @@ class Scorer:
         n = len(snaps)
         words = self._words(state)
         return [RiskExample(state.call_id, dict(s["x"]), label, ((i + 1) / n) ** SNAPSHOT_POWER, "outcome",
-                            float(s["p"]),
-                            words if i == len(snaps) - 1 else None)
+                            float(s["p"]), words if i == len(snaps) - 1 else None,
+                            f"{state.call_id}/outcome/{i}")
                 for i, s in enumerate(snaps)]  # fmt: skip
 
     # --- supervisor actions -----------------------------------------------------------
@@ -489,14 +491,16 @@ class Scorer:
             words = self._words(state) if state.call_id in self.calls else state.word_features()
             source = "barge_in" if confirmed_barge_in else "feedback"
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
-                                            self.risk.predict_proba_one(x, words), words))  # fmt: skip
+                                            self.risk.predict_proba_one(x, words), words,
+                                            f"{state.call_id}/{action.action_id}/risk"))  # fmt: skip
             self.n_feedback += 1
         if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:
             seq = action.utterance_seq
             turn = next((t for t in state.recent_turns if t[0] == seq), None)
             if turn is not None:
                 context = self.context(state, str(turn[1]), before=seq)
-                out.examples.append(SentimentExample(state.call_id, str(turn[2]), action.sentiment, context))
+                out.examples.append(SentimentExample(state.call_id, str(turn[2]), action.sentiment, context,
+                                                     f"{state.call_id}/{action.action_id}/sentiment"))
                 self.n_sentiment_corrections += 1
                 state.correct(seq, action.sentiment)
                 if state.status == "live":
@@ -511,7 +515,17 @@ class Scorer:
                 self.learn(example)
 
     def learn(self, example: TrainingExample) -> None:
-        """Learn one example (at once, or as it comes back from ``training-examples``)."""
+        """Learn one example (at once, or as it comes back from ``training-examples``).
+
+        An example whose key was learned already (a replayed batch published it again)
+        is skipped.
+        """
+        if example.key:
+            if example.key in self.learned_keys:
+                return
+            self.learned_keys[example.key] = None
+            while len(self.learned_keys) > KEEP_LEARNED_KEYS:
+                self.learned_keys.popitem(last=False)
         if isinstance(example, RiskExample):
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
         else:

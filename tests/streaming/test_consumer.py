@@ -11,6 +11,7 @@ import pytest
 from kafka import TopicPartition
 
 from streaming.consumer import ScorerService
+from streaming.errors import StoreError
 from streaming.events import encode
 from streaming.kafka_io import make_consumer, make_producer
 from streaming.settings import Settings
@@ -166,6 +167,64 @@ def test_a_crash_after_the_store_write_replays_without_duplicating(kafka_setting
         assert running.store.counts()["turns"] == 6
         assert [t.seq for t in running.store.turns("angry-1")] == [3, 4, 5, 6, 7, 8]
         assert running.service.stats.duplicates == seen
+    finally:
+        running.close()
+
+
+def training_examples(settings: Settings, quiet_s: float = 3.0) -> list:
+    """Every message on training-examples (one partition), read until none came for quiet_s."""
+    consumer = make_consumer(settings, group_id=None)
+    tp = TopicPartition(settings.topics.training_examples, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    out, last = [], time.monotonic()
+    while time.monotonic() - last < quiet_s:
+        for messages in consumer.poll(timeout_ms=200).values():
+            out.extend(messages)
+            last = time.monotonic()
+    consumer.close()
+    return out
+
+
+def test_a_crash_after_publishing_before_the_store_write_loses_nothing_and_learns_once(
+    kafka_settings, monkeypatch
+):
+    """Published, never written (a crash at the store write): the replay publishes the
+    batch again, and every replica learns each example once."""
+    items = events_of(angry_call())
+    publish(kafka_settings, items)
+    store = open_store(kafka_settings.store_url)
+    crashed = ScorerService(kafka_settings, store)
+
+    def crash(batch: object) -> None:  # the process dies while writing the batch
+        raise StoreError("simulated crash at the store write")
+
+    monkeypatch.setattr(crashed, "_write", crash)
+    polled: dict = {}
+    deadline = time.monotonic() + 45
+    while sum(map(len, polled.values())) < len(items) and time.monotonic() < deadline:
+        for tp, messages in crashed.consumer.poll(timeout_ms=200).items():
+            polled.setdefault(tp, []).extend(messages)
+    with pytest.raises(StoreError):
+        crashed.process(polled)  # the whole call, ended, in one batch
+    crashed.consumer.close(autocommit=False)
+    crashed.producer.close()
+    assert store.counts()["turns"] == 0
+    store.close()
+    published = training_examples(kafka_settings)
+    keys = {json.loads(m.value)["key"] for m in published}
+    assert published and len(keys) == len(published)  # the outcome's examples went out first
+
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
+                                and c.status == "ended")  # fmt: skip
+        scorer = running.service.scorer
+        assert running.wait_for(lambda: scorer.risk.n_labels >= len(keys))
+        assert len(training_examples(kafka_settings)) == 2 * len(published)  # published twice...
+        assert running.wait_for(lambda: scorer.training_offset == 2 * len(published) - 1)
+        assert scorer.risk.n_labels == len(keys)  # ...learned once
+        assert running.store.counts()["turns"] == 6
     finally:
         running.close()
 

@@ -160,10 +160,27 @@ class RiskModel:
     def prior_proba(self, x: dict[str, float]) -> float:
         return _sigmoid(INTERCEPT + sum(w * x.get(k, 0.0) for k, w in PRIOR_WEIGHTS.items()))
 
+    @staticmethod
+    def sparse_inputs(words: dict[str, float]) -> dict[str, float]:
+        """The customer's words, queue and agent as the learned model reads them (scaled up).
+
+        Callers pass the result as ``words``; the scorer computes it once per customer turn.
+        """
+        return {k: WORD_SCALE * v for k, v in words.items()}
+
     def _inputs(self, x: dict[str, float], words: dict[str, float] | None) -> dict[str, float]:
-        z = {k: max(-CLIP_SD, min(CLIP_SD, v)) for k, v in self.scaler.transform_one(x).items()}
+        """Standardised dense features, clipped at CLIP_SD, plus the sparse inputs."""
+        means, variances, c = self.scaler.means, self.scaler.vars, CLIP_SD
+        z = {}
+        for k, v in x.items():
+            var = variances.get(k, 0.0)
+            if var:
+                s = (v - means.get(k, 0.0)) / var**0.5
+                z[k] = c if s > c else -c if s < -c else s
+            else:
+                z[k] = 0.0
         if words:
-            z.update((k, WORD_SCALE * v) for k, v in words.items())
+            z.update(words)
         return z
 
     def learned_proba(self, x: dict[str, float], words: dict[str, float] | None = None) -> float:

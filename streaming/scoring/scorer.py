@@ -147,11 +147,14 @@ class Scorer:
         self._dirty.clear()
 
     def _words(self, state: CallState) -> dict[str, float]:
-        """``state.word_features()``, rebuilt only when the customer spoke or the call moved."""
+        """The risk model's sparse inputs from ``state.word_features()``, rebuilt only when the
+        customer spoke or the call moved (live calls; an ended call's are not cached)."""
+        if state.call_id not in self.calls:
+            return self.risk.sparse_inputs(state.word_features())
         key = (state.n_customer_turns, state.queue, state.agent_id)
         cached = self._word_cache.get(state.call_id)
         if cached is None or cached[0] != key:
-            cached = self._word_cache[state.call_id] = (key, state.word_features())
+            cached = self._word_cache[state.call_id] = (key, self.risk.sparse_inputs(state.word_features()))
         return cached[1]
 
     def _forget(self, call_id: str) -> None:
@@ -487,8 +490,7 @@ class Scorer:
         confirmed_barge_in = action.action == "barge_in" and action.label == "hot"
         if (action.action == "feedback" and action.label is not None) or confirmed_barge_in:
             x = self.features(state, ts)
-            # an ended call's words are not cached: the cache holds live calls only
-            words = self._words(state) if state.call_id in self.calls else state.word_features()
+            words = self._words(state)
             source = "barge_in" if confirmed_barge_in else "feedback"
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words,

@@ -56,12 +56,16 @@ def main() -> None:
         ("Outcomes learned", _fmt(latest.get("outcomes"), ",")),
         ("Escalated", _fmt(latest.get("escalated"), ",")),
         ("Alert precision", _fmt(precision["precision"], ".0%")),
+        ("Learned share", _fmt(latest.get("learned_share"), ".0%")),
     ]
     for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
         with col, st.container(border=True):
             st.metric(label, value)
     st.caption("Progressive validation: each call's peak risk is predicted before its outcome is "
-               "learned, so these figures are what the model scored on calls it had not seen.")
+               "learned, so these figures are what the model scored on calls it had not seen. "
+               "Learned share: how much of each risk comes from the model trained on this center's "
+               "outcomes and feedback rather than the built-in prior; it grows only as far as that "
+               "model predicts better.")
 
     st.markdown("##### Risk model over time")
     history = model_report.history_frame(d["points"])

@@ -565,6 +565,8 @@ class Scorer:
             "escalated": self.n_escalated,
             "log_loss": round(float(self.log_loss.get()), 4) if self.n_outcomes else None,
             "risk_labels": self.risk.n_labels,
+            # how much of the risk the center's own learned model carries, against the prior
+            "learned_share": round(self.risk.weight, 3),
             "sentiment_labels": self.sentiment.n_labels,
             "feedback_labels": self.n_feedback,
             "calibration": self.calibration.table(),

@@ -48,6 +48,7 @@ def model_url(tmp_path_factory) -> str:
         end = datetime.fromtimestamp(now - 3 * 3600, UTC)
         fill_history(store, HistoryConfig(days=2, calls_per_day=200, seed=9, end=end))
         calibration = {"roc_auc": 0.81, "log_loss": 0.42, "outcomes": 120, "escalated": 20,
+                       "learned_share": 0.64,
                        "calibration": [[0.1, 0.08, 60], [0.5, 0.4, 40], [0.85, 0.9, 20]]}  # fmt: skip
         store.apply(
             StoreBatch(
@@ -92,7 +93,7 @@ def test_model_page_shows_the_latest_point_and_every_chart(env):
     at = model_page()
     figures = {m.label: m.value for m in at.metric}
     assert figures["ROC AUC"] == "0.810" and figures["Log loss"] == "0.420"
-    assert figures["Outcomes learned"] == "120"
+    assert figures["Outcomes learned"] == "120" and figures["Learned share"] == "64%"
     assert len(at.get("plotly_chart")) == 3  # validation over time, calibration, drift
     labels = {b.label for b in at.get("download_button")}
     assert {"Download model history (CSV)", "Download calibration (CSV)",

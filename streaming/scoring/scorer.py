@@ -339,6 +339,7 @@ class Scorer:
         return TurnContext(
             reply_to=state.last_words(other, before), queue=state.queue,
             position=position, previous=state.last_sentiment(speaker, before), speaker=speaker,
+            mood=state.mood(speaker, before),
         )  # fmt: skip
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,

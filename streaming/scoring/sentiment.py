@@ -75,6 +75,7 @@ class TurnContext:
     position: int = 0  # this speaker's turns before this one
     previous: float | None = None  # this speaker's previous turn sentiment
     speaker: str = "customer"
+    mood: float | None = None  # this speaker's mean sentiment over their last five turns
 
 
 def sentiment_class(y: float) -> str:
@@ -168,6 +169,9 @@ class SentimentModel:
         if context.previous is not None:
             x["previous"] = context.previous
             x[f"previous={sentiment_class(context.previous)}"] = 1.0
+        if context.mood is not None:  # how the call has gone for them, not just the last turn
+            x["mood"] = context.mood
+            x[f"mood={sentiment_class(context.mood)}"] = 1.0
         _bag("w:", text, x, rich=True)
         if context.reply_to:
             _bag("r:", context.reply_to, x)
@@ -229,7 +233,8 @@ class SentimentModel:
         """
         if self.n_labels < self.warmup:
             return None
-        ctx = TurnContext(reply_to, context.queue, context.position, context.previous, "customer")
+        ctx = TurnContext(reply_to, context.queue, context.position, context.previous, "customer",
+                          context.mood)  # fmt: skip
         return self.learned(self.features("", ctx, 0.0))
 
     def learn_one(self, text: str, y: float, context: TurnContext | None = None) -> None:

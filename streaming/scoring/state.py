@@ -167,6 +167,13 @@ class CallState:
                 return float(turn[3])
         return None
 
+    def mood(self, speaker: str, before: int | None = None, turns: int = 5) -> float | None:
+        """Mean sentiment of ``speaker``'s last ``turns`` scored turns (before ``before``)."""
+        values = [float(t[3]) for t in self.recent_turns
+                  if t[1] == speaker and (before is None or t[0] < before) and t[3] is not None]  # fmt: skip
+        recent = values[-turns:]
+        return sum(recent) / len(recent) if recent else None
+
     def correct(self, seq: int, sentiment: float) -> bool:
         """A supervisor's correction of one recent turn; the customer's figures follow it."""
         turn = next((t for t in self.recent_turns if t[0] == seq), None)

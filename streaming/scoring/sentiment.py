@@ -3,7 +3,8 @@
 The learned model reads a customer turn in context: its words (unigrams and
 bigrams), the words of the agent turn it answers (a customer's mood is often a
 verdict on the last answer), the queue, where in the call it is, the customer's
-previous sentiment and the lexicon's score. The turn's own words also come
+previous sentiment, their mood so far (mean of their last five turns) and the
+lexicon's score. The turn's own words also come
 with negation marking ("no, ..." marks what follows), trigrams and their first and
 last words, and two naive-Bayes features (the n-grams' smoothed log-odds of a
 negative, a positive turn, from label counts) that carry the first labels. Two

@@ -77,6 +77,21 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every child still running (last started first); kill one that ignores it for 15 s."""
+    for name, proc in reversed(children.items()):
+        if proc.poll() is None:
+            log.info("stopping %s", name)
+            proc.send_signal(signal.SIGTERM)
+    for name, proc in reversed(children.items()):
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in 15 s; killing it", name)
+            proc.kill()
+            proc.wait()
+
+
 # --- subcommands ------------------------------------------------------------------------
 
 
@@ -166,12 +181,7 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         while child.poll() is None and not stop.wait(0.5):
             pass
     finally:
-        if child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_children({"wallboard": child})
     return child.wait()
 
 

@@ -8,7 +8,6 @@ by hand), prints the wallboard URL, and on Ctrl-C / SIGTERM stops them all.
 from __future__ import annotations
 
 import logging
-import signal
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ import time
 import urllib.request
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, port_open
-from streaming.cli import dashboard_command, settings_env, stop_on_signals
+from streaming.cli import dashboard_command, settings_env, stop_children, stop_on_signals
 from streaming.errors import BrokerError
 from streaming.settings import Settings
 from streaming.store import open_store
@@ -35,20 +34,6 @@ def _wait_http(url: str, timeout_s: float, stop: threading.Event) -> bool:
             pass
         stop.wait(0.3)
     return False
-
-
-def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for name, proc in reversed(children.items()):
-        if proc.poll() is None:
-            log.info("stopping %s", name)
-            proc.send_signal(signal.SIGTERM)
-    for name, proc in reversed(children.items()):
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log.warning("%s did not stop in 15 s; killing it", name)
-            proc.kill()
-            proc.wait()
 
 
 def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, speed: float) -> int:
@@ -96,5 +81,5 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
                     return 1
         return 0
     finally:
-        _stop_children(children)
+        stop_children(children)
         broker.stop()

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
            "calibration", "drift", "learned_keys")  # fmt: skip
-FORMAT = 4
+FORMAT = 5
 
 
 def save(scorer: Scorer, path: Path) -> None:

@@ -23,6 +23,8 @@ import math
 
 from river import linear_model, optim, preprocessing
 
+from streaming.scoring.hashing import RISK_WORD_BITS, hashed
+
 INTERCEPT = -2.6
 PRIOR_WEIGHTS: dict[str, float] = {
     "negative_sentiment": 2.2,
@@ -164,9 +166,16 @@ class RiskModel:
     def sparse_inputs(words: dict[str, float]) -> dict[str, float]:
         """The customer's words, queue and agent as the learned model reads them (scaled up).
 
-        Callers pass the result as ``words``; the scorer computes it once per customer turn.
+        The words go into :data:`~streaming.scoring.hashing.RISK_WORD_BITS` hashed buckets,
+        so the model stays bounded however many calls it learns from. Callers pass the
+        result as ``words``; the scorer computes it once per customer turn.
         """
-        return {k: WORD_SCALE * v for k, v in words.items()}
+        out: dict[str, float] = {}
+        for k, v in words.items():
+            if k.startswith("w:"):
+                k = hashed("w:", k[2:], RISK_WORD_BITS)
+            out[k] = out.get(k, 0.0) + WORD_SCALE * v
+        return out
 
     def _inputs(self, x: dict[str, float], words: dict[str, float] | None) -> dict[str, float]:
         """Standardised dense features, clipped at CLIP_SD, plus the sparse inputs."""

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from river import linear_model, optim
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from streaming.scoring.hashing import SENTIMENT_BITS, hashed
+
 NEGATIVE_CUT = -0.25  # a label below this is a negative turn (same cut as the call state's)
 POSITIVE_CUT = 0.25
 MAX_CLASS_WEIGHT = 8.0
@@ -109,7 +111,7 @@ def _negated(words: list[str]) -> list[str]:
 
 
 def _bag(prefix: str, text: str, into: dict[str, float], rich: bool = False) -> list[str]:
-    """Add the text's n-grams (L2-normalised) to ``into``; the words, lowercased.
+    """Add the text's n-grams (L2-normalised, hashed) to ``into``; the words, lowercased.
 
     ``rich`` (the turn's own words): negation marking, word trigrams, and the first
     word, first two words and last word as features of their own.
@@ -123,13 +125,13 @@ def _bag(prefix: str, text: str, into: dict[str, float], rich: bool = False) -> 
     if toks:
         norm = 1.0 / math.sqrt(len(toks))
         for t in toks:
-            key = prefix + t
+            key = hashed(prefix, t, SENTIMENT_BITS)
             into[key] = into.get(key, 0.0) + norm
     if rich and words:
-        into["f:" + words[0]] = 1.0
+        into[hashed("f:", words[0], SENTIMENT_BITS)] = 1.0
         if len(words) > 1:
-            into[f"f2:{words[0]}_{words[1]}"] = 1.0
-        into["l:" + words[-1]] = 0.5
+            into[hashed("f2:", f"{words[0]}_{words[1]}", SENTIMENT_BITS)] = 1.0
+        into[hashed("l:", words[-1], SENTIMENT_BITS)] = 0.5
     return words
 
 
@@ -207,7 +209,7 @@ class SentimentModel:
         self.turn_counts[0] += label == "negative"
         self.turn_counts[1] += label == "positive"
         for key in x:
-            if key[:2] in ("w:", "r:"):
+            if key[:2] in ("w#", "r#"):  # the turn's and the answered turn's n-grams
                 counts = self.word_counts.setdefault(key, [0, 0, 0])
                 counts[0] += 1
                 counts[1] += label == "negative"

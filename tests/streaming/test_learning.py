@@ -122,7 +122,7 @@ def test_two_replicas_learning_from_training_examples_make_the_same_predictions(
         {"manager": 1.0, "worst_turn": 0.8, "hold_minutes": 2.0},
     ]
     for x in probes:
-        words = {"w:refund": 0.7, "w:again": 0.7, "queue=billing": 1.0}
+        words = a.risk.sparse_inputs({"w:refund": 0.7, "w:again": 0.7, "queue=billing": 1.0})
         assert a.risk.predict_proba_one(x, words) == b.risk.predict_proba_one(x, words)
         assert a.risk.predict_proba_one(x) != a.risk.prior_proba(x)  # something was learned
     context = TurnContext("let me check that for you", "billing", 2, -0.2)

@@ -128,9 +128,9 @@ def main() -> None:
             elif view.tv:
                 urgent = [t for t in tiles if t.level != "calm"]
                 calm = [t for t in tiles if t.level == "calm"]
-                widgets.show_grid(urgent, TV_PER_ROW, nav.CALL_PAGE, link_params)
+                widgets.show_grid(urgent, TV_PER_ROW, nav.CALL_PAGE, link_params, name="urgent")
                 widgets.show_grid(calm, TV_COMPACT_PER_ROW, nav.CALL_PAGE, link_params,
-                                  compact=True)  # fmt: skip
+                                  compact=True, name="calm")  # fmt: skip
             else:
                 widgets.show_grid(tiles, per_row, nav.CALL_PAGE, link_params, _acknowledge,
                                   view.supervisor)  # fmt: skip

@@ -110,6 +110,18 @@ def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, ka
             sync_api.expect(tile).to_contain_text(hottest.reasons[0])
             sync_api.expect(page.get_by_text("your alert precision: no feedback yet")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "wallboard.png"), full_page=True)
+            # the grid: four tiles to a line (the default), equal widths filling the line,
+            # the fifth on the next line
+            tiles = page.locator("[class*='st-key-ch-grid4-'] > [data-testid='stLayoutWrapper']")
+            sync_api.expect(tiles.nth(4)).to_be_visible(timeout=30_000)
+            boxes = [tiles.nth(i).bounding_box() for i in range(5)]
+            grid = page.locator("[class*='st-key-ch-grid4-']").bounding_box()
+            assert grid is not None and all(boxes)
+            first = boxes[:4]
+            assert max(b["y"] for b in first) - min(b["y"] for b in first) < 1  # type: ignore[index]
+            assert max(b["width"] for b in first) - min(b["width"] for b in first) < 1  # type: ignore[index]
+            assert 0.85 * grid["width"] < 4 * first[0]["width"] <= grid["width"]  # type: ignore[index]
+            assert boxes[4]["y"] > first[0]["y"] + 20  # type: ignore[index]
 
             tile.get_by_role("link", name="Open").click()
             page.wait_for_url(f"**/call?*call_id={hottest.call_id}*", timeout=30_000)

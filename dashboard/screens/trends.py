@@ -95,9 +95,9 @@ def _controls(tz: Any) -> tuple[Filters, str, tuple[date, date]] | None:
     first = datetime.fromtimestamp(span[0], tz).date()
     qp = st.query_params
     if "tr-range" not in st.session_state:
-        end = _day(qp.get("to")) or last
-        start = _day(qp.get("from")) or max(first, end - timedelta(days=6))
-        st.session_state["tr-range"] = (min(start, end), max(start, end))
+        last_day = _day(qp.get("to")) or last
+        first_day = _day(qp.get("from")) or max(first, last_day - timedelta(days=6))
+        st.session_state["tr-range"] = (min(first_day, last_day), max(first_day, last_day))
         st.session_state["tr-by"] = "hour" if qp.get("by") == "hour" else "day"
         for key in ("queue", "team", "agent"):
             st.session_state[f"tr-{key}"] = qp.get_all(key)
@@ -240,8 +240,11 @@ def main() -> None:
         kinds = d["kinds"]
         if not kinds:
             st.info("No playbook practice recorded in this period.")
-        config = {k: st.column_config.NumberColumn(f"{'✓' if v == 'good' else '✗'} {k.replace('_', ' ')}",
-                                                   format="percent") for k, v in kinds.items()}
+        config: dict[str, Any] = {
+            k: st.column_config.NumberColumn(f"{'✓' if v == 'good' else '✗'} {k.replace('_', ' ')}",
+                                             format="percent")
+            for k, v in kinds.items()
+        }  # fmt: skip
         _table(d["playbook"], "playbook-by-agent", period, **config)
     with review:
         _review(d["review"], period)

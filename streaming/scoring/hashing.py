@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 RISK_WORD_BITS = 18  # the risk model's customer words: 262,144 buckets
 SENTIMENT_BITS = 20  # the sentiment model's n-grams, per kind (turn, answered turn, ...): 1,048,576
@@ -29,6 +30,7 @@ def bucket(token: str, bits: int) -> int:
     return zlib.crc32(token.encode("utf-8")) & ((1 << bits) - 1)
 
 
+@lru_cache(maxsize=1 << 16)  # words are Zipfian: the common ones are hashed once
 def hashed(prefix: str, token: str, bits: int) -> str:
     """The feature name for ``token``: ``prefix`` with ``:`` turned to ``#``, then its bucket."""
     return f"{prefix[:-1]}#{bucket(prefix + token, bits)}"

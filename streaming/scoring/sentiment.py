@@ -12,6 +12,12 @@ river logistic regressions (negative vs not, positive vs not), trained with clas
 weights that make up for how rare negative and positive turns are (positive turns
 less so), give ``P(positive) - P(negative)``.
 
+The negative model learns a soft target: a label's share of the way from neutral
+(0, a mean rating of 3) to dissatisfied (-0.5, a rating of 2), so a mean rating of
+2.5 (-0.25, raters split between 2 and 3) counts as half a negative turn rather than
+none. The positive model keeps the hard cut: soft positive targets make it overcall
+the many mildly positive "thanks" turns that raters call neutral.
+
 The blend: ``(1 - w) * lexicon + w * learned`` with ``w = n / (n + warmup)``, where
 ``n`` counts labelled turns learned so far (supervisor corrections, labelled data
 sets), capped at ``max_weight``. With no labels the lexicon (VADER's compound
@@ -35,7 +41,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from river import linear_model, optim
+from river import linear_model, optim, utils
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from streaming.scoring.hashing import SENTIMENT_BITS, hashed
@@ -48,9 +54,27 @@ CLASS_WEIGHT_POWER = 0.5  # 1 = fully balanced classes, 0 = as they come
 POSITIVE_WEIGHT_POWER = 0.35
 NB_ALPHA = 1.0  # add-alpha smoothing of the word counts behind the naive-Bayes features
 NB_SCALE = 0.3  # the naive-Bayes log-odds as features, scaled to the size of the other features
+# the negative model's target rises from 0 at a neutral label to 1 at one rating step below (-0.5)
+NEGATIVE_RAMP = 0.5
 _TOKENS = re.compile(r"[a-z0-9']+|[?!]")
 # a negation marks the words after it (until ? or !) as negated: "no, I need it in the south"
 _NEGATIONS = frozenset({"not", "no", "never", "nothing", "nor", "cannot"})
+
+
+class SoftLog(optim.losses.Log):
+    """Log loss with a target in [0, 1] (river's ``Log`` takes a class only): ``p - target``."""
+
+    def gradient(self, y_true: float, y_pred: float) -> float:  # type: ignore[override]
+        return float(utils.math.sigmoid(y_pred)) - float(y_true)
+
+
+def negative_target(y: float) -> float:
+    """How negative a label is, in [0, 1]: 0 at neutral (0) and above, 1 at -0.5 and below.
+
+    >>> negative_target(-0.25), negative_target(0.1), negative_target(-0.75)
+    (0.5, 0.0, 1.0)
+    """
+    return max(0.0, min(1.0, -y / NEGATIVE_RAMP))
 
 
 class LexiconSentiment:
@@ -143,9 +167,12 @@ class SentimentModel:
         self.max_weight = max_weight
         self.learning_rate = learning_rate
         self.lexicon = LexiconSentiment()
-        self.negative = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
-        self.positive = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
-        self.class_counts = {"negative": 1, "neutral": 1, "positive": 1}
+        self.negative = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0,
+                                                        loss=SoftLog())  # fmt: skip
+        self.positive = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0,
+                                                        loss=SoftLog())  # fmt: skip
+        # labelled turns per class; a soft negative target counts as that share of a negative turn
+        self.class_counts = {"negative": 1.0, "neutral": 1.0, "positive": 1.0}
         self.n_labels = 0
         self._init_counts()
 
@@ -244,11 +271,17 @@ class SentimentModel:
         y = max(-1.0, min(1.0, y))
         x = self.features(text, context or TurnContext(), self.lexicon.predict_one(text))
         label = sentiment_class(y)
-        self.class_counts[label] += 1
-        total = sum(self.class_counts.values())
-        power = POSITIVE_WEIGHT_POWER if label == "positive" else CLASS_WEIGHT_POWER
-        weight = min(MAX_CLASS_WEIGHT, (total / (3 * self.class_counts[label])) ** power)
-        self.negative.learn_one(x, label == "negative", w=weight if label == "negative" else 1.0)
-        self.positive.learn_one(x, label == "positive", w=weight if label == "positive" else 1.0)
+        negative = negative_target(y)
+        positive = float(label == "positive")
+        counts = self.class_counts
+        counts["negative"] += negative
+        counts["positive"] += positive
+        counts["neutral"] += 1.0 - negative - positive
+        total = sum(counts.values())
+        w_neg = min(MAX_CLASS_WEIGHT, (total / (3 * counts["negative"])) ** CLASS_WEIGHT_POWER)
+        w_pos = min(MAX_CLASS_WEIGHT, (total / (3 * counts["positive"])) ** POSITIVE_WEIGHT_POWER)
+        # a soft target weighs as that share of a (class-weighted) negative turn and the rest of one
+        self.negative.learn_one(x, negative, w=negative * w_neg + (1.0 - negative))
+        self.positive.learn_one(x, positive, w=w_pos if positive else 1.0)
         self.n_labels += 1
         self._count(x, label)

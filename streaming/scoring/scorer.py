@@ -46,7 +46,7 @@ NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regula
 NEGATIVE_PHRASE_CAP = -0.4
 SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
-# ended calls whose final state is kept (in memory, not across restarts) so that a
+# ended calls whose final state is kept (in memory and in the model checkpoint) so that a
 # supervisor's feedback or turn correction sent after the call ended is still learned
 KEEP_ENDED_CALLS = 1_000
 KEEP_LEARNED_KEYS = 50_000  # keys of the examples learned last: a replay's copies come soon after

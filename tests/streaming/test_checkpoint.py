@@ -33,3 +33,25 @@ def test_a_missing_or_broken_checkpoint_is_a_cold_start(tmp_path):
     broken = tmp_path / "broken.pkl"
     broken.write_bytes(b"not a pickle")
     assert not checkpoint.restore(Scorer(), broken)
+
+
+def test_feedback_on_a_call_that_ended_before_a_restart_is_still_learned(tmp_path):
+    from streaming import events as ev
+
+    before = Scorer()
+    for e in angry_call("ended-1", customer_id="k1").events:
+        before.apply(e, StoreBatch())
+    assert "ended-1" in before.ended_states and "ended-1" not in before.calls
+    path = tmp_path / "models" / "scorer.pkl"
+    checkpoint.save(before, path)
+
+    after = Scorer()
+    assert checkpoint.restore(after, path)
+    last = angry_call("ended-1", customer_id="k1").events[-1].ts
+    labels = after.risk.n_labels
+    out = after.apply_action(ev.SupervisorAction("feedback", "late-1", "ended-1", "sup-1", last,
+                                                 label="not_hot"), StoreBatch())  # fmt: skip
+    assert [(x.source, x.label) for x in out.examples] == [("feedback", False)]
+    assert after.risk.n_labels == labels + 1
+    # about the call as it ended, as the scorer before the restart would have learned it
+    assert out.examples[0].features == before.features(before.ended_states["ended-1"], last.timestamp())

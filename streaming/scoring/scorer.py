@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from river import metrics
 
@@ -50,6 +50,18 @@ MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metric
 # supervisor's feedback or turn correction sent after the call ended is still learned
 KEEP_ENDED_CALLS = 1_000
 KEEP_LEARNED_KEYS = 50_000  # keys of the examples learned last: a replay's copies come soon after
+KEEP_ENDED_IDS = 100_000  # ids of the calls that ended last, so their replayed events are dropped
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(recent: OrderedDict[K, V], key: K, value: V, limit: int) -> None:
+    """Put ``key`` last in ``recent``, forgetting the oldest entries beyond ``limit``."""
+    recent[key] = value
+    recent.move_to_end(key)
+    while len(recent) > limit:
+        recent.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +173,7 @@ class Scorer:
         self._word_cache.pop(call_id, None)
         self.calls.pop(call_id, None)
         self._dirty.discard(call_id)
-        self.ended[call_id] = None
-        while len(self.ended) > 100_000:
-            self.ended.popitem(last=False)
+        _remember(self.ended, call_id, None, KEEP_ENDED_IDS)
 
     # --- events --------------------------------------------------------------------
 
@@ -412,10 +422,7 @@ class Scorer:
             state.status = "abandoned"
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "abandoned"))
         if state.customer_id:
-            self.customers[state.customer_id] = ts
-            self.customers.move_to_end(state.customer_id)
-            while len(self.customers) > MAX_CUSTOMERS:
-                self.customers.popitem(last=False)
+            _remember(self.customers, state.customer_id, ts, MAX_CUSTOMERS)
         state.updated_at = ts
         batch.calls[state.call_id] = self._row(state)
         batch.states[state.call_id] = TOMBSTONE
@@ -428,9 +435,7 @@ class Scorer:
         if not state.n_customer_turns:
             return
         state.snapshots = []
-        self.ended_states[state.call_id] = state
-        while len(self.ended_states) > KEEP_ENDED_CALLS:
-            self.ended_states.popitem(last=False)
+        _remember(self.ended_states, state.call_id, state, KEEP_ENDED_CALLS)
 
     def evict_idle(self, batch: StoreBatch, older_than: float) -> int:
         """Close calls with no event since ``older_than`` (a lost ``call_ended``).
@@ -526,9 +531,7 @@ class Scorer:
         if example.key:
             if example.key in self.learned_keys:
                 return
-            self.learned_keys[example.key] = None
-            while len(self.learned_keys) > KEEP_LEARNED_KEYS:
-                self.learned_keys.popitem(last=False)
+            _remember(self.learned_keys, example.key, None, KEEP_LEARNED_KEYS)
         if isinstance(example, RiskExample):
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
         else:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard import reads
 from streaming.store import DriftRow, Store
 
 SERIES = ("roc_auc", "log_loss", "outcomes", "escalated", "risk_labels", "sentiment_labels",
@@ -96,11 +97,7 @@ def drift_frame(drifts: Iterable[DriftRow]) -> pd.DataFrame:
 
 def load_feedback(store: Store, since: float | None = None) -> pd.DataFrame:
     """Hot / not-hot feedback per supervisor: counts of each label."""
-    rows = store.query(
-        "SELECT supervisor_id, label, COUNT(*) AS n FROM actions WHERE action = 'feedback' "
-        "AND label IN ('hot', 'not_hot') AND ts >= ? GROUP BY supervisor_id, label",
-        (since if since is not None else float("-inf"),))  # fmt: skip
-    return pd.DataFrame(rows, columns=["supervisor_id", "label", "n"])
+    return pd.DataFrame(reads.feedback_counts(store, since=since), columns=["supervisor_id", "label", "n"])
 
 
 def alert_precision(feedback: pd.DataFrame) -> tuple[dict[str, float | int | None], pd.DataFrame]:

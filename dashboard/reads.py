@@ -53,14 +53,25 @@ def live_claims(store: Store) -> list[ActionRow]:
     return [ActionRow(**r) for r in rows]
 
 
+def feedback_counts(store: Store, *, since: float | None = None,
+                    supervisor_id: str | None = None) -> list[tuple[str, str, int]]:  # fmt: skip
+    """Hot / not-hot feedback counts as (supervisor_id, label, n), since ``since`` where given,
+    of one supervisor where given: the wallboard's and the model page's one count."""
+    conds, params = ["action = 'feedback'", "label IN ('hot', 'not_hot')"], list[float | str]()
+    if since is not None:
+        conds.append("ts >= ?")
+        params.append(since)
+    if supervisor_id is not None:
+        conds.append("supervisor_id = ?")
+        params.append(supervisor_id)
+    rows = store.query(f"SELECT supervisor_id, label, COUNT(*) AS n FROM actions WHERE {' AND '.join(conds)} "
+                       "GROUP BY supervisor_id, label", tuple(params))  # fmt: skip
+    return [(r["supervisor_id"], r["label"], int(r["n"])) for r in rows]
+
+
 def feedback_precision(store: Store, supervisor_id: str) -> Precision:
     """How many calls ``supervisor_id`` labelled hot and not hot."""
-    rows = store.query(
-        "SELECT label, COUNT(*) AS n FROM actions WHERE action = 'feedback' "
-        "AND supervisor_id = ? AND label IN ('hot', 'not_hot') GROUP BY label",
-        (supervisor_id,),
-    )
-    counts = {r["label"]: int(r["n"]) for r in rows}
+    counts = {label: n for _, label, n in feedback_counts(store, supervisor_id=supervisor_id)}
     return Precision(counts.get("hot", 0), counts.get("not_hot", 0))
 
 

@@ -191,6 +191,9 @@ def test_reads_bound_by_window_and_by_live_calls(store):
     assert reads.feedback_precision(store, "sup-ana") == alerts.Precision(2, 1)
     assert reads.feedback_precision(store, "sup-lee") == alerts.Precision(0, 1)
     assert reads.feedback_precision(store, "nobody").text() == "no feedback yet"
+    # the model page's count: every supervisor, only since the period's start
+    assert sorted(reads.feedback_counts(store, since=NOW - 9.5)) == [
+        ("sup-ana", "hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
 
 
 def test_playbook_cues_come_from_lapses_most_urgent_first_with_the_centers_wording(store):

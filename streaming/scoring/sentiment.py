@@ -56,6 +56,14 @@ NB_ALPHA = 1.0  # add-alpha smoothing of the word counts behind the naive-Bayes 
 NB_SCALE = 0.3  # the naive-Bayes log-odds as features, scaled to the size of the other features
 # the negative model's target rises from 0 at a neutral label to 1 at one rating step below (-0.5)
 NEGATIVE_RAMP = 0.5
+LEARNING_RATE = 0.3  # AdaGrad's rate for both regressions
+# AdaGrad's starting sum of squared gradients. With none, a feature's first step is the
+# full rate whatever its gradient (g / sqrt(g**2) = ±1), so a word seen once in a turn the
+# model nearly got right moves as far as one in a turn it got badly wrong. Starting the
+# sum here makes the first steps of a new word follow its error (about an SGD step at
+# rate 0.3 / sqrt(0.2) = 0.67) and lets the rate be higher: new words learn from their
+# first labels in proportion to how wrong the model was, without the sign-step noise.
+ADAGRAD_START = 0.2
 _TOKENS = re.compile(r"[a-z0-9']+|[?!]")
 # a negation marks the words after it (until ? or !) as negated: "no, I need it in the south"
 _NEGATIONS = frozenset({"not", "no", "never", "nothing", "nor", "cannot"})
@@ -159,18 +167,27 @@ def _bag(prefix: str, text: str, into: dict[str, float], rich: bool = False) -> 
     return words
 
 
+def _regression(learning_rate: float, adagrad_start: float) -> linear_model.LogisticRegression:
+    """One of the two class models: soft-target log loss, AdaGrad started at ``adagrad_start``.
+
+    River's AdaGrad adds its ``eps`` to each feature's sum of squared gradients before the
+    square root, so ``eps`` is that starting sum (see ``ADAGRAD_START`` for why it is not ~0).
+    """
+    return linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate, eps=adagrad_start),
+                                           l2=0.0, loss=SoftLog())  # fmt: skip
+
+
 class SentimentModel:
     """Lexicon prior + online text classifiers, blended by label count."""
 
-    def __init__(self, warmup: int = 30, max_weight: float = 0.95, learning_rate: float = 0.1) -> None:
+    def __init__(self, warmup: int = 30, max_weight: float = 0.95, learning_rate: float = LEARNING_RATE,
+                 adagrad_start: float = ADAGRAD_START) -> None:  # fmt: skip
         self.warmup = warmup
         self.max_weight = max_weight
         self.learning_rate = learning_rate
         self.lexicon = LexiconSentiment()
-        self.negative = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0,
-                                                        loss=SoftLog())  # fmt: skip
-        self.positive = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0,
-                                                        loss=SoftLog())  # fmt: skip
+        self.negative = _regression(learning_rate, adagrad_start)
+        self.positive = _regression(learning_rate, adagrad_start)
         # labelled turns per class; a soft negative target counts as that share of a negative turn
         self.class_counts = {"negative": 1.0, "neutral": 1.0, "positive": 1.0}
         self.n_labels = 0

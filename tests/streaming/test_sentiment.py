@@ -28,3 +28,14 @@ def test_a_turn_raters_split_on_teaches_half_a_negative_turn():
     assert _p_negative(calm, text) < 0.1
     assert 0.3 < _p_negative(split, text) < 0.7
     assert _p_negative(negative, text) > 0.9
+
+
+def test_a_new_words_first_step_follows_how_wrong_the_model_was():
+    # AdaGrad started at zero steps a new word by the full rate whatever its error;
+    # started at ADAGRAD_START, a word in a turn the model nearly got right moves less
+    steps = []
+    for target in (0.6, 0.9):  # the fresh model says 0.5: nearly right, then badly wrong
+        model = SentimentModel()
+        model.negative.learn_one({"w#1": 1.0}, target)
+        steps.append(model.negative.weights["w#1"])
+    assert steps[1] > 2.5 * steps[0] > 0

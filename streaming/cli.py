@@ -233,7 +233,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.evaluate import evaluate, format_report
 
     report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold,
-                      shuffle=args.shuffle)  # fmt: skip
+                      shuffle=args.shuffle, limit=args.limit)  # fmt: skip
     print(json.dumps(report, indent=2) if args.json else format_report(report), flush=True)
     return 0
 
@@ -357,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shuffle", type=_positive_int, metavar="SEED",
                    help="replay the dialogues in a random order drawn from SEED instead of the file's "
                    "(the figures are progressive, so they depend on the order labels arrive in)")  # fmt: skip
+    p.add_argument("--limit", type=_at_least_one, metavar="N",
+                   help="replay only the first N dialogues (after --shuffle): how the scorer does "
+                   "with fewer labels to learn from, as in a smaller center's first weeks")  # fmt: skip
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(

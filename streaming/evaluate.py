@@ -241,16 +241,20 @@ def replay(dialogues: Iterable[Dialogue], scorer: DialogueScorer) -> list[Trace]
 
 
 def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
-             scorer: Scorer | None = None, shuffle: int | None = None) -> dict[str, Any]:  # fmt: skip
+             scorer: Scorer | None = None, shuffle: int | None = None,
+             limit: int | None = None) -> dict[str, Any]:  # fmt: skip
     """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``.
 
     The figures are progressive, so they depend on the order labels arrive in:
     ``shuffle`` replays the dialogues in a random order drawn from that seed
-    instead of the file's.
+    instead of the file's. ``limit`` replays only the first ``limit`` dialogues (of
+    that order): a smaller center's first weeks, with fewer labels to learn from.
     """
     dialogues = load_dialogues(path)
     if shuffle is not None:
         random.Random(shuffle).shuffle(dialogues)
+    if limit is not None:
+        dialogues = dialogues[:limit]
     ours = CallHeatDialogues(scorer)
     report: dict[str, Any] = {
         "dataset": path.name,
@@ -262,6 +266,8 @@ def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
         report["baseline"] = figures(dialogues, replay(dialogues, LexiconDialogues()), threshold)
     report["threshold"] = threshold
     report["order"] = "file" if shuffle is None else f"shuffled, seed {shuffle}"
+    if limit is not None:
+        report["order"] += f", first {len(dialogues)}"
     report["escalated"] = sum(d.escalated for d in dialogues)
     report["validation"] = ours.scorer.validation()
     return report

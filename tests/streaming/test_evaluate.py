@@ -125,3 +125,20 @@ def test_shuffle_replays_the_same_dialogues_in_another_order(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["evaluate", "--data", str(path), "--shuffle", "-1"])
     assert exc.value.code == 2 and "must be 0 or more" in capsys.readouterr().err
+
+
+def test_limit_replays_the_first_dialogues_of_the_order(tmp_path, capsys):
+    path = write(tmp_path / "d.jsonl", 40, labelled=True)
+    few = evaluation.evaluate(path, shuffle=3, limit=15)
+    assert (few["dialogues"], few["order"]) == (15, "shuffled, seed 3, first 15")
+    # the same 15 dialogues, in the same order, as the first 15 of the shuffled file
+    shuffled = evaluation.load_dialogues(path)
+    random.Random(3).shuffle(shuffled)
+    assert few["escalated"] == sum(d.escalated for d in shuffled[:15])
+    assert evaluation.evaluate(path, limit=100)["dialogues"] == 40  # more than the file: all of it
+    assert main(["evaluate", "--data", str(path), "--limit", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "10 dialogues" in out and "order file, first 10" in out
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--data", str(path), "--limit", "0"])
+    assert exc.value.code == 2 and "must be 1 or more" in capsys.readouterr().err

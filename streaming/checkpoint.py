@@ -3,9 +3,9 @@
 The learned parts of a :class:`~streaming.scoring.Scorer` (river models, agent
 pace norms, customers seen, validation metrics) are pickled to one file, written
 atomically (temp file + rename) so a crash mid-write leaves the previous one.
-Live calls' state is not here: it is persisted with every store write. The final
-state of the last ended calls is (about 3.6 KB a call, so up to 4 MB), so that
-feedback a supervisor sends after a call ended is still learned after a restart.
+Calls' state is not here: a live call's is persisted with every store write, and an
+ended call's final state goes to the store's ``ended_states`` (for feedback a
+supervisor sends after the call ended), so any replica can take either over.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ log = logging.getLogger(__name__)
 
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
-           "calibration", "drift", "learned_keys",
-           "ended_states")  # the last ended calls, for feedback sent after they ended  # fmt: skip
+           "calibration", "drift", "learned_keys")  # fmt: skip
 FORMAT = 6
 
 

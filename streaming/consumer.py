@@ -79,6 +79,24 @@ def dlq_record(reason: str, topic: str, partition: int, offset: int, key: bytes 
     }
 
 
+def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | SupervisorAction]) -> None:
+    """Load from the store what ``items`` need and ``scorer`` does not hold.
+
+    A call this replica has no state for (after a restart or a rebalance) is taken over
+    from its persisted state, or known as ended. An action about a call that ended, which
+    this replica does not remember, gets the call's final state from ``ended_states``, so
+    feedback sent after the end is learned whichever replica receives it.
+    """
+    missing = scorer.missing({item.call_id for item in items})
+    if missing:
+        for call_id, state in store.load_states(missing).items():
+            scorer.adopt(call_id, state)
+    unheld = scorer.unheld({item.call_id for item in items if isinstance(item, SupervisorAction)})
+    if unheld:
+        for call_id, state in store.load_ended_states(unheld).items():
+            scorer.adopt_ended(call_id, state)
+
+
 class _ForgetOnRevoke(ConsumerRebalanceListener):
     """When partitions move to another replica, drop in-memory call state (it is in the store)."""
 
@@ -180,10 +198,7 @@ class ScorerService:
         # about the call as the supervisor saw it, so it applies to the newest state.
         parsed = sorted(self._parse(records, stats, dlq),
                         key=lambda p: isinstance(p[0], SupervisorAction))  # fmt: skip
-        missing = self.scorer.missing({item.call_id for item, _, _ in parsed})
-        if missing:
-            for call_id, state in self.store.load_states(missing).items():
-                self.scorer.adopt(call_id, state)
+        adopt_stored(self.scorer, self.store, [item for item, _, _ in parsed])
         batch = StoreBatch()
         updates = []
         examples: list[TrainingExample] = []

@@ -46,9 +46,12 @@ NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regula
 NEGATIVE_PHRASE_CAP = -0.4
 SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
-# ended calls whose final state is kept (in memory and in the model checkpoint) so that a
-# supervisor's feedback or turn correction sent after the call ended is still learned
+# ended calls whose final state is kept in memory so that a supervisor's feedback or turn
+# correction sent after the call ended is still learned; the store keeps it (ended_states)
+# for KEEP_ENDED_STATE_S, for the replica that gets the feedback after a restart or a
+# rebalance (about 5 KB a call with customer turns)
 KEEP_ENDED_CALLS = 1_000
+KEEP_ENDED_STATE_S = 7 * 86_400
 KEEP_LEARNED_KEYS = 50_000  # keys of the examples learned last: a replay's copies come soon after
 KEEP_ENDED_IDS = 100_000  # ids of the calls that ended last, so their replayed events are dropped
 
@@ -151,6 +154,14 @@ class Scorer:
             self._forget(call_id)
         else:
             self.calls[call_id] = CallState.from_json(state_json)
+
+    def unheld(self, call_ids: set[str]) -> list[str]:
+        """Of the calls actions are about, those this scorer holds neither live nor ended."""
+        return [c for c in call_ids if c not in self.calls and c not in self.ended_states]
+
+    def adopt_ended(self, call_id: str, state_json: str) -> None:
+        """Take an ended call's final state from the store, for feedback sent after it ended."""
+        _remember(self.ended_states, call_id, CallState.from_json(state_json), KEEP_ENDED_CALLS)
 
     def release_calls(self) -> None:
         """Drop every call from memory (its partitions moved; the state is in the store)."""
@@ -409,6 +420,7 @@ class Scorer:
                   batch: StoreBatch) -> Applied:  # fmt: skip
         out = Applied()
         state.ended_at = ts
+        kept = False
         if isinstance(event, ev.CallEnded):
             state.status, state.disposition, state.csat = "ended", event.disposition, event.csat
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "ended", event.disposition))
@@ -417,7 +429,7 @@ class Scorer:
             if state.n_agent_turns >= 2 and "recap_given" not in state.practices_seen:
                 self._practice(state, "no_recap", "lapse", seq, ts, batch)
             self._remember_agent(state)
-            self._keep_ended(state)
+            kept = self._keep_ended(state)
         else:
             state.status = "abandoned"
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "abandoned"))
@@ -426,16 +438,21 @@ class Scorer:
         state.updated_at = ts
         batch.calls[state.call_id] = self._row(state)
         batch.states[state.call_id] = TOMBSTONE
+        if kept:
+            batch.ended_states[state.call_id] = (ts, state.to_json())
+            batch.ended_states_before = ts - KEEP_ENDED_STATE_S
         out.updates.append(self._update(state, seq, ts, None))
         self._forget(state.call_id)
         return out
 
-    def _keep_ended(self, state: CallState) -> None:
-        """Keep an ended call's final state, without its snapshots (already learned from)."""
+    def _keep_ended(self, state: CallState) -> bool:
+        """Keep an ended call's final state, without its snapshots (already learned from);
+        False for a call the customer never spoke in (there is nothing to learn from)."""
         if not state.n_customer_turns:
-            return
+            return False
         state.snapshots = []
         _remember(self.ended_states, state.call_id, state, KEEP_ENDED_CALLS)
+        return True
 
     def evict_idle(self, batch: StoreBatch, older_than: float) -> int:
         """Close calls with no event since ``older_than`` (a lost ``call_ended``).

@@ -161,6 +161,10 @@ class StoreBatch:
     drifts: list[DriftRow] = field(default_factory=list)
     model_points: dict[float, str] = field(default_factory=dict)  # ts -> validation figures (JSON)
     states: dict[str, str] = field(default_factory=dict)  # call_id -> scorer state (JSON)
+    # call_id -> (ended_at, final state as JSON) of calls that ended, for late feedback;
+    # kept until ``ended_states_before`` (epoch s) passes them
+    ended_states: dict[str, tuple[float, str]] = field(default_factory=dict)
+    ended_states_before: float | None = None
     meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
 
     def __len__(self) -> int:
@@ -177,6 +181,8 @@ class Store(Protocol):
     def close_interrupted(self, ts: float) -> int: ...
 
     def load_states(self, call_ids: list[str]) -> dict[str, str]: ...
+
+    def load_ended_states(self, call_ids: list[str]) -> dict[str, str]: ...
 
     def live_calls(self) -> list[CallRow]: ...
 

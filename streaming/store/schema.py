@@ -75,6 +75,11 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS scorer_state (
         call_id TEXT PRIMARY KEY, state TEXT NOT NULL
     )""",
+    # the final state of calls that ended, for feedback sent after the end (pruned by age)
+    """CREATE TABLE IF NOT EXISTS ended_states (
+        call_id TEXT PRIMARY KEY, ended_at DOUBLE PRECISION NOT NULL, state TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ended_states_ended ON ended_states (ended_at)",
     """CREATE TABLE IF NOT EXISTS meta (
         key TEXT PRIMARY KEY, value TEXT NOT NULL
     )""",
@@ -132,6 +137,10 @@ ADDED_COLUMNS = (("calls", "summary", "TEXT"),)
 UPSERT_STATE = (
     "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
     "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"
+)
+UPSERT_ENDED_STATE = (
+    "INSERT INTO ended_states (call_id, ended_at, state) VALUES (?, ?, ?) "
+    "ON CONFLICT (call_id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state"
 )
 UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"

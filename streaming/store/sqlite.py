@@ -120,6 +120,9 @@ class SQLiteStore:
                     (d.queue, d.ts, d.mean_before, d.mean_after) for d in batch.drifts]),
                 (schema.UPSERT_MODEL_POINT, list(batch.model_points.items())),
                 (schema.UPSERT_STATE, list(batch.states.items())),
+                (schema.UPSERT_ENDED_STATE, [(c, t, s) for c, (t, s) in batch.ended_states.items()]),
+                ("DELETE FROM ended_states WHERE ended_at < ?",
+                 [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
                 (schema.UPSERT_META, [*batch.meta.items(), ("last_update", repr(time.time()))]),
             ]
         )  # fmt: skip
@@ -145,13 +148,17 @@ class SQLiteStore:
                 raise StoreError(f"store read failed: {exc}") from exc
 
     def load_states(self, call_ids: list[str]) -> dict[str, str]:
+        return self._states("scorer_state", call_ids)
+
+    def load_ended_states(self, call_ids: list[str]) -> dict[str, str]:
+        return self._states("ended_states", call_ids)
+
+    def _states(self, table: str, call_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         for start in range(0, len(call_ids), 500):
             chunk = call_ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            rows = self._rows(
-                f"SELECT call_id, state FROM scorer_state WHERE call_id IN ({marks})", tuple(chunk)
-            )
+            rows = self._rows(f"SELECT call_id, state FROM {table} WHERE call_id IN ({marks})", tuple(chunk))
             out.update({r["call_id"]: r["state"] for r in rows})
         return out
 
@@ -223,7 +230,7 @@ class SQLiteStore:
     def counts(self) -> dict[str, int]:
         out = {}
         for table in ("calls", "turns", "markers", "alerts", "actions", "practices", "commitments",
-                      "drifts", "model_metrics", "scorer_state"):
+                      "drifts", "model_metrics", "scorer_state", "ended_states"):
             out[table] = self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
         return out
 

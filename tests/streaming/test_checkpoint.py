@@ -35,23 +35,32 @@ def test_a_missing_or_broken_checkpoint_is_a_cold_start(tmp_path):
     assert not checkpoint.restore(Scorer(), broken)
 
 
-def test_feedback_on_a_call_that_ended_before_a_restart_is_still_learned(tmp_path):
+def test_feedback_on_a_call_that_ended_before_a_restart_is_learned_from_the_store(tmp_path, store):
+    """The call ended on one scorer; the feedback reaches another (a restart, or the replica
+    its partition moved to) that never saw it: the call's final state comes from the store."""
     from streaming import events as ev
+    from streaming.consumer import adopt_stored
 
     before = Scorer()
     for e in angry_call("ended-1", customer_id="k1").events:
-        before.apply(e, StoreBatch())
+        batch = StoreBatch()
+        before.apply(e, batch)
+        store.apply(batch)
     assert "ended-1" in before.ended_states and "ended-1" not in before.calls
     path = tmp_path / "models" / "scorer.pkl"
     checkpoint.save(before, path)
 
     after = Scorer()
     assert checkpoint.restore(after, path)
+    assert "ended-1" not in after.ended_states  # not in the checkpoint: the store has it
     last = angry_call("ended-1", customer_id="k1").events[-1].ts
+    late = ev.SupervisorAction("feedback", "late-1", "ended-1", "sup-1", last, label="not_hot")
+    adopt_stored(after, store, [late])
     labels = after.risk.n_labels
-    out = after.apply_action(ev.SupervisorAction("feedback", "late-1", "ended-1", "sup-1", last,
-                                                 label="not_hot"), StoreBatch())  # fmt: skip
+    out = after.apply_action(late, StoreBatch())
     assert [(x.source, x.label) for x in out.examples] == [("feedback", False)]
     assert after.risk.n_labels == labels + 1
-    # about the call as it ended, as the scorer before the restart would have learned it
+    # about the call as it ended, as the scorer that saw it end would have learned it
     assert out.examples[0].features == before.features(before.ended_states["ended-1"], last.timestamp())
+    # replayed events of the ended call stay dropped
+    assert after.apply(angry_call("ended-1", customer_id="k1").events[1], StoreBatch()).duplicate

@@ -26,3 +26,14 @@ def test_calls_left_open_are_closed_as_interrupted(store):
     assert store.get_call("c1").status == "interrupted" and store.get_call("c1").ended_at == 99.0
     assert store.load_states(["c1"]) == {}
     assert store.close_interrupted(100.0) == 0
+
+
+def test_ended_states_are_kept_for_late_feedback_then_pruned_by_age(store):
+    store.apply(StoreBatch(ended_states={"c1": (100.0, '{"a": 1}'), "c2": (200.0, '{"b": 2}')},
+                           ended_states_before=50.0))  # fmt: skip
+    assert store.load_ended_states(["c1", "c2", "c3"]) == {"c1": '{"a": 1}', "c2": '{"b": 2}'}
+    assert store.close_interrupted(300.0) == 0 and len(store.load_ended_states(["c1"])) == 1
+    # a later batch moves the horizon past c1
+    store.apply(StoreBatch(ended_states={"c3": (400.0, "{}")}, ended_states_before=150.0))
+    assert sorted(store.load_ended_states(["c1", "c2", "c3"])) == ["c2", "c3"]
+    assert store.counts()["ended_states"] == 2

@@ -34,7 +34,7 @@ from kafka.errors import KafkaError
 
 from streaming import checkpoint
 from streaming.errors import InvalidEvent, StoreError
-from streaming.events import CallEvent, SupervisorAction, parse_action, parse_event
+from streaming.events import CallEvent, CallStarted, SupervisorAction, parse_action, parse_event
 from streaming.kafka_io import make_consumer, make_producer, send_json
 from streaming.scoring import Scorer, TrainingExample, example_from_dict
 from streaming.settings import Settings
@@ -85,7 +85,9 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
     A call this replica has no state for (after a restart or a rebalance) is taken over
     from its persisted state, or known as ended. An action about a call that ended, which
     this replica does not remember, gets the call's final state from ``ended_states``, so
-    feedback sent after the end is learned whichever replica receives it.
+    feedback sent after the end is learned whichever replica receives it. A starting
+    call's customer this replica has not seen is looked up in the calls that ended, so a
+    repeat caller is one whichever replica their last call ended on.
     """
     missing = scorer.missing({item.call_id for item in items})
     if missing:
@@ -95,6 +97,12 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
     if unheld:
         for call_id, state in store.load_ended_states(unheld).items():
             scorer.adopt_ended(call_id, state)
+    starts = [item for item in items if isinstance(item, CallStarted)]
+    customers = scorer.unknown_customers({s.customer_id for s in starts})
+    if customers:
+        before = max(s.ts.timestamp() for s in starts)
+        for customer_id, ended_at in store.last_calls_ended(customers, before).items():
+            scorer.remember_customer(customer_id, ended_at)
 
 
 class _ForgetOnRevoke(ConsumerRebalanceListener):

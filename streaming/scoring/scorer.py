@@ -163,6 +163,16 @@ class Scorer:
         """Take an ended call's final state from the store, for feedback sent after it ended."""
         _remember(self.ended_states, call_id, CallState.from_json(state_json), KEEP_ENDED_CALLS)
 
+    def unknown_customers(self, customer_ids: set[str]) -> list[str]:
+        """Of these customers, those with no call this scorer has seen end."""
+        return [c for c in customer_ids if c and c not in self.customers]
+
+    def remember_customer(self, customer_id: str, ended_at: float) -> None:
+        """A customer's last call ended at ``ended_at`` (from the store: it may have ended on
+        another replica), for repeat-caller detection."""
+        if ended_at > self.customers.get(customer_id, float("-inf")):
+            _remember(self.customers, customer_id, ended_at, MAX_CUSTOMERS)
+
     def release_calls(self) -> None:
         """Drop every call from memory (its partitions moved; the state is in the store)."""
         self.calls.clear()
@@ -283,7 +293,7 @@ class Scorer:
         if state.queued_at is None:
             state.queued_at = ts - event.wait_s
         last = self.customers.get(event.customer_id)
-        state.repeat_caller = last is not None and ts - last < REPEAT_WINDOW_S
+        state.repeat_caller = last is not None and 0.0 <= ts - last < REPEAT_WINDOW_S
 
     def _utterance(self, state: CallState, event: ev.Utterance, seq: int,
                    batch: StoreBatch) -> float | None:  # fmt: skip

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,11 +153,19 @@ class SQLiteStore:
     def load_ended_states(self, call_ids: list[str]) -> dict[str, str]:
         return self._states("ended_states", call_ids)
 
+    def last_calls_ended(self, customer_ids: list[str], before: float) -> dict[str, float]:
+        """When each customer's last call ended, of the calls that ended before ``before``."""
+        out: dict[str, float] = {}
+        for chunk, marks in _chunks(customer_ids):
+            rows = self._rows(
+                f"SELECT customer_id, MAX(ended_at) AS t FROM calls WHERE customer_id IN ({marks}) "
+                "AND ended_at < ? GROUP BY customer_id", (*chunk, before))  # fmt: skip
+            out.update({r["customer_id"]: float(r["t"]) for r in rows})
+        return out
+
     def _states(self, table: str, call_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for start in range(0, len(call_ids), 500):
-            chunk = call_ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _chunks(call_ids):
             rows = self._rows(f"SELECT call_id, state FROM {table} WHERE call_id IN ({marks})", tuple(chunk))
             out.update({r["call_id"]: r["state"] for r in rows})
         return out
@@ -237,3 +245,11 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """``ids`` in chunks of at most ``size``, each with its ``?, ?, ...`` placeholders
+    (SQLite caps the parameters of one statement)."""
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        yield chunk, ", ".join("?" * len(chunk))

@@ -157,3 +157,30 @@ def test_a_call_first_seen_mid_conversation_is_scored_as_live():
     row = batch.calls["midway"]
     assert row.status == "live" and row.started_at is not None
     assert row.level == "hot" and "asked for a manager" in row.reasons
+
+
+def test_a_repeat_caller_is_known_whichever_replica_their_last_call_ended_on(store):
+    from streaming.consumer import adopt_stored
+    from tests.factories import T0
+
+    other = Scorer()  # the replica the earlier calls ended on
+    for script in (calm_call("c-week", customer_id="k9"),
+                   calm_call("c-old", customer_id="k8", start=T0 - timedelta(days=8))):  # fmt: skip
+        for e in script.events:
+            batch = StoreBatch()
+            other.apply(e, batch)
+            store.apply(batch)
+
+    def starts(scorer: Scorer, customer_id: str, adopt: bool) -> bool:
+        script = calm_call(f"again-{customer_id}", customer_id=customer_id, start=T0 + timedelta(hours=2))
+        queued, started = script.events[:2]  # call_queued, call_started
+        if adopt:
+            adopt_stored(scorer, store, [queued, started])
+        for e in (queued, started):
+            scorer.apply(e, StoreBatch())
+        return scorer.calls[script.call_id].repeat_caller
+
+    assert not starts(Scorer(), "k9", adopt=False)  # on its own, this replica never saw k9
+    assert starts(Scorer(), "k9", adopt=True)  # the store knows k9 called two hours ago
+    assert not starts(Scorer(), "k8", adopt=True)  # eight days ago: outside the repeat window
+    assert not starts(Scorer(), "k-new", adopt=True)

@@ -11,9 +11,13 @@ A day has the shape of a contact center's: open 07:00-21:00 in the center's time
 zone, a morning peak and a smaller afternoon one, Mondays busiest, weekends quiet.
 Each opening hour is one simulation of the floor (the agents on shift: fewer in
 quiet hours), and the hours are merged into one stream in time order.
-Supervisors act on hot calls as they would on the floor: whispers, some barge-ins
-and hot / not-hot feedback, applied with ``scorer.apply_action`` at their time, so
-the model learns from them and the intervention figures have something to show.
+Supervisors act on hot calls as they would on the floor: whispers and some
+barge-ins while the call is live, and for some alerts hot / not-hot feedback once
+they have seen how the call ended (mostly right, sometimes not), applied with
+``scorer.apply_action`` at their time, so the model learns from them and the
+intervention figures have something to show. Feedback that followed the alert
+instead of the call's course would teach the model that whatever it flags is hot,
+and over weeks it flagged nearly every call.
 Callbacks the agents promise are kept (the customer's next call comes before the
 due time) for most promises, late for some, never for the rest.
 
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from streaming.errors import ConfigError
-from streaming.events import CallEvent, CallQueued, CallStarted, SupervisorAction
+from streaming.events import CallEnded, CallEvent, CallQueued, CallStarted, SupervisorAction
 from streaming.scoring import Scorer
 from streaming.simulator.acd import Simulation
 from streaming.simulator.config import SimConfig
@@ -50,6 +54,9 @@ WEEKDAY = (1.2, 1.1, 1.05, 1.05, 1.0, 0.4, 0.2)  # Monday..Sunday, mean 0.857 (n
 SECONDS_PER_CALL = 216.0  # time a call spends in the simulated system (queue + talk + next arrival)
 MAX_DAYS = 366
 KEEP, LATE = 0.72, 0.13  # callbacks kept on time, kept late; the rest never happen
+# a supervisor's hot / not-hot feedback, given after the call ended, agrees with its outcome
+# this often (escalated: hot; otherwise: not hot)
+FEEDBACK_RIGHT = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +227,7 @@ class _Floor:
         self.actions: list[tuple[float, str, SupervisorAction]] = []  # heap by ts
         self.callbacks: list[tuple[float, str]] = []  # heap: (from ts, customer_id)
         self.customer_of: dict[str, str] = {}  # call id -> the callback customer it now carries
+        self.to_review: dict[str, tuple[str, int]] = {}  # call id -> (supervisor, alert seq)
 
     def _rng(self, key: str) -> random.Random:
         return random.Random(f"callheat-history-{self.cfg.seed}-{key}")
@@ -235,20 +243,33 @@ class _Floor:
         at = alert.ts + rng.uniform(15, 60)  # the supervisor notices the tile
 
         def add(kind: str, after: float, **fields: object) -> None:
-            ts = datetime.fromtimestamp(at + after, UTC)
-            action = SupervisorAction(action=kind, action_id=f"h-{alert.call_id}-{alert.seq}-{kind}",
-                                      call_id=alert.call_id, supervisor_id=supervisor, ts=ts,
-                                      **fields)  # type: ignore[arg-type]
-            heapq.heappush(self.actions, (ts.timestamp(), action.action_id, action))
+            self._add(kind, alert.call_id, alert.seq, supervisor, at + after, **fields)
 
         if rng.random() < cfg.feedback_share:
-            hot = rng.random() < (0.9 if alert.risk >= 0.8 else 0.6)
-            add("feedback", rng.uniform(0, 30), label="hot" if hot else "not_hot")
+            self.to_review[alert.call_id] = (supervisor, alert.seq)  # labelled once it ended
         if rng.random() < cfg.whisper_share:
             text = state.whisper or "Acknowledge how they feel before solving."
             add("whisper", rng.uniform(0, 45), text=text, agent_id=state.agent_id)
         if rng.random() < cfg.barge_in_share:
             add("barge_in", rng.uniform(60, 240))
+
+    def on_ended(self, event: CallEnded) -> None:
+        """A supervisor who saw the call turn hot says whether it was, once it ended."""
+        review = self.to_review.pop(event.call_id, None)
+        if review is None:
+            return
+        supervisor, seq = review
+        rng = self._rng(f"review-{event.call_id}")
+        escalated = event.disposition == "escalated"
+        hot = escalated if rng.random() < FEEDBACK_RIGHT else not escalated
+        self._add("feedback", event.call_id, seq, supervisor, event.ts.timestamp() + rng.uniform(30, 600),
+                  label="hot" if hot else "not_hot")  # fmt: skip
+
+    def _add(self, kind: str, call_id: str, seq: int, supervisor: str, at: float, **fields: object) -> None:
+        ts = datetime.fromtimestamp(at, UTC)
+        action = SupervisorAction(action=kind, action_id=f"h-{call_id}-{seq}-{kind}", call_id=call_id,
+                                  supervisor_id=supervisor, ts=ts, **fields)  # type: ignore[arg-type]
+        heapq.heappush(self.actions, (ts.timestamp(), action.action_id, action))
 
     def on_commitment(self, call_id: str, ts: float, due_at: float, customer_id: str) -> None:
         """Decide whether this promised callback happens: on time, late or never."""
@@ -289,7 +310,8 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     def write(final: bool = False) -> None:
         nonlocal batch
         scorer.flush(batch)
-        batch.states.clear()  # history calls are never continued by a live scorer
+        batch.states.clear()  # history calls are never continued by a live scorer,
+        batch.ended_states.clear()  # nor learned from: the live model learns from real calls only
         if final:
             batch.meta["history"] = json.dumps({
                 "days": cfg.days, "calls_per_day": cfg.calls_per_day, "seed": cfg.seed,
@@ -313,6 +335,8 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
         for alert in batch.alerts[n_alerts:]:
             floor.on_alert(alert)
             result.alerts += 1
+        if isinstance(event, CallEnded):
+            floor.on_ended(event)
         for c in batch.commitments[n_commitments:]:
             floor.on_commitment(c.call_id, c.ts, c.due_at, c.customer_id)
             result.commitments += 1

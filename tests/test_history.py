@@ -71,6 +71,18 @@ def test_supervisors_act_on_hot_calls(filled):
     assert {a["label"] for a in actions if a["action"] == "feedback"} <= {"hot", "not_hot"}
 
 
+def test_feedback_follows_how_the_call_ended_not_the_alert(filled):
+    """Feedback that agreed with the alert whatever happened taught the model that all it
+    flags is hot: over 30 simulated days, 95% of calls ended up hot."""
+    store, _, _ = filled
+    rows = store.query("SELECT a.label, a.ts, c.disposition, c.ended_at FROM actions a "
+                       "JOIN calls c ON c.call_id = a.call_id WHERE a.action = 'feedback'")  # fmt: skip
+    assert len(rows) >= 10 and all(r["ts"] > r["ended_at"] for r in rows)  # given once it ended
+    right = sum((r["label"] == "hot") == (r["disposition"] == "escalated") for r in rows)
+    assert right / len(rows) >= 0.7
+    assert {r["label"] for r in rows} == {"hot", "not_hot"}  # supervisors say both
+
+
 def test_live_calls_are_left_alone(filled):
     store, _, live = filled
     assert store.get_call("live-now") == live

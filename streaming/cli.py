@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "history", "--history-days N writes N days of past calls (ending before today) straight into "
         "the store, scored by the scorer's code, without Kafka: a weekly and daily pattern, "
         "supervisors' whispers, barge-ins and feedback on hot calls, callbacks kept or not. "
-        "30 days at the default volume take 2.5-4 minutes on 2 cores. Uses --seed; the other options "
+        "30 days at the default volume take about 4 minutes on 2 cores. Uses --seed; the other options "
         "above are for live simulation.")
     history.add_argument("--history-days", type=_at_least_one, metavar="N",
                          help="days of history to fill (1-366)")
@@ -380,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
-                   "30 days of history (filled once under DATA_DIR/bench/, 2.5-4 minutes the first time)")
+                   "30 days of history (filled once under DATA_DIR/bench/, about 4 minutes the first time)")
     p.add_argument("--runs", type=_at_least_one, default=5, help="page runs to take the median of "
                    "(with --pages; default 5)")
     p.set_defaults(func=cmd_bench)

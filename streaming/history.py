@@ -312,6 +312,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
         scorer.flush(batch)
         batch.states.clear()  # history calls are never continued by a live scorer,
         batch.ended_states.clear()  # nor learned from: the live model learns from real calls only
+        batch.ended_states_before = None
         if final:
             batch.meta["history"] = json.dumps({
                 "days": cfg.days, "calls_per_day": cfg.calls_per_day, "seed": cfg.seed,

@@ -184,7 +184,6 @@ class SentimentModel:
                  adagrad_start: float = ADAGRAD_START) -> None:  # fmt: skip
         self.warmup = warmup
         self.max_weight = max_weight
-        self.learning_rate = learning_rate
         self.lexicon = LexiconSentiment()
         self.negative = _regression(learning_rate, adagrad_start)
         self.positive = _regression(learning_rate, adagrad_start)

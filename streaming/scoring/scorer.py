@@ -541,6 +541,9 @@ class Scorer:
                 if state.status == "live":
                     self._rescore(state, state.last_seq, ts, batch, False, corrected=True)
                     self._dirty.add(state.call_id)
+                elif state.call_id in self.ended_states and state.ended_at is not None:
+                    # the stored final state too, so a replica that adopts it sees the correction
+                    batch.ended_states[state.call_id] = (state.ended_at, state.to_json())
         self._learn_inline(out.examples)
         return out
 

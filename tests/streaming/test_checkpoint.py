@@ -64,3 +64,33 @@ def test_feedback_on_a_call_that_ended_before_a_restart_is_learned_from_the_stor
     assert out.examples[0].features == before.features(before.ended_states["ended-1"], last.timestamp())
     # replayed events of the ended call stay dropped
     assert after.apply(angry_call("ended-1", customer_id="k1").events[1], StoreBatch()).duplicate
+
+
+def test_a_correction_on_an_ended_call_reaches_the_stored_state(store):
+    """A sentiment correction sent after the call ended updates the state the store keeps, so
+    a replica that later adopts the call (for more feedback) learns from the corrected call."""
+    from streaming import events as ev
+    from streaming.consumer import adopt_stored
+
+    owner = Scorer()
+    events = angry_call("ended-2", customer_id="k2").events
+    for e in events:
+        batch = StoreBatch()
+        owner.apply(e, batch)
+        store.apply(batch)
+    first_customer = next(e for e in events if isinstance(e, ev.Utterance) and e.speaker == "customer")
+    last = events[-1].ts
+    fix = ev.SupervisorAction("feedback", "fix-1", "ended-2", "sup-1", last,
+                              utterance_seq=first_customer.seq, sentiment=1.0)  # fmt: skip
+    batch = StoreBatch()
+    owner.apply_action(fix, batch)
+    store.apply(batch)
+    corrected = owner.ended_states["ended-2"]
+
+    other = Scorer()  # the replica the call's partition moved to
+    late = ev.SupervisorAction("feedback", "late-2", "ended-2", "sup-1", last, label="hot")
+    adopt_stored(other, store, [late])
+    adopted = other.ended_states["ended-2"]
+    assert [t[3] for t in adopted.recent_turns if t[0] == first_customer.seq] == [1.0]
+    assert adopted.sentiment_ewm == corrected.sentiment_ewm
+    assert other.features(adopted, last.timestamp()) == owner.features(corrected, last.timestamp())

@@ -24,7 +24,8 @@ def _times(n: float) -> str:
     return "once" if n == 1 else f"{n} times"
 
 
-PHRASES: dict[str, Callable[[float, CallState], str]] = {
+# feature -> its plain words at this value (None: not worth saying at this value)
+PHRASES: dict[str, Callable[[float, CallState], str | None]] = {
     "manager": lambda v, s: "asked for a manager",
     "cancel": lambda v, s: "threatened to cancel",
     "complaint": lambda v, s: f"complaining (\"{s.quote('customer', 'complaint')}\")",
@@ -46,15 +47,20 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "dead_air": lambda v, s: f"dead air {_times(s.dead_air)}",
     "agent_pace": lambda v, s: f"agent pace {v:.0%} above their norm",
     "customer_talk_share": lambda v, s: "customer doing most of the talking",
-    "customer_speech": lambda v, s: f"customer has talked for {v:.0f} min" if v >= 1
-    else "customer talking at length",
-    "customer_questions": lambda v, s: f"customer asked {int(v)} questions",
+    "customer_speech": lambda v, s: _talked(s.customer_ms),
+    "customer_words": lambda v, s: _talked(s.customer_ms),  # the same talk, on a log scale
+    "customer_turns": lambda v, s: f"long back-and-forth ({int(v)} customer turns)" if v >= 4 else None,
+    "customer_questions": lambda v, s: (
+        "customer asked a question" if v < 2 else f"customer asked {int(v)} questions"),
+    "customer_exclaims": lambda v, s: f"customer exclaimed {_times(v)}",
+    "mean_negative": lambda v, s: f"customer negative on average ({-v:+.2f})",
+    "satisfaction_gap": lambda v, s: "customer not satisfied so far" if v >= 0.5 else None,
     "answer_disappoints": lambda v, s: "agent's last answer likely to disappoint",
     "holds": lambda v, s: f"on hold {_times(s.holds)}",
     "hold_minutes": lambda v, s: f"{v:.0f} min on hold" if v >= 1 else "time on hold",
     "transfers": lambda v, s: f"{ordinal(s.transfers)} transfer",
     "queue_wait": lambda v, s: f"waited {v:.0f} min in queue" if v >= 1 else "waited in queue",
-    "duration": lambda v, s: f"long call ({v * 10:.0f} min)",
+    "duration": lambda v, s: f"long call ({v * 10:.0f} min)" if v >= 0.1 else None,
     "venting": lambda v, s: "customer venting (long negative turns)",
     "agent_curt": lambda v, s: f"agent curt (\"{s.quote('agent', 'curt')}\")",
     "agent_jargon": lambda v, s: (
@@ -63,7 +69,17 @@ PHRASES: dict[str, Callable[[float, CallState], str]] = {
     "no_empathy": lambda v, s: "no empathy shown yet",
     "no_acknowledgement": lambda v, s: "complaint not acknowledged",
     "no_timeframe": lambda v, s: "asked \"when\", no timeframe given",
+    # the learned model's sparse inputs (RiskModel.sparse_contributions), not call-state features
+    "wording": lambda v, s: "customer's wording",
+    "queue": lambda v, s: f"{s.queue or 'this queue'} calls escalate often",
+    "agent": lambda v, s: "this agent's calls escalate often",
 }  # fmt: skip
+
+
+def _talked(ms: float) -> str | None:
+    minutes = ms / 60_000
+    return (f"customer has talked for {minutes:.0f} min" if minutes >= 1
+            else "customer talking at length" if minutes >= 0.5 else None)  # fmt: skip
 
 
 def describe(feature: str, value: float, state: CallState) -> str | None:
@@ -73,20 +89,44 @@ def describe(feature: str, value: float, state: CallState) -> str | None:
 
 
 # A feature that says the same as another one already given is left out.
-SAID_BY = {"worst_turn": "negative_sentiment", "hold_minutes": "holds"}
+SAID_BY = {"worst_turn": "negative_sentiment", "mean_negative": "negative_sentiment", "hold_minutes": "holds",
+           "customer_words": "customer_speech", "customer_speech": "customer_words"}  # fmt: skip
+
+# when nothing about the call itself explains its risk: the learned model puts even a call
+# with nothing wrong high, because many of this center's calls escalated (RiskModel.base_contribution)
+BASE_RATE_REASON = "many calls here escalate"
+
+
+def wording(words: list[str]) -> str:
+    """The reason for the customer's words, quoting those that raised the risk most.
+
+    >>> print(wording(["refund", "not working"]))
+    customer's words ("refund", "not working")
+    """
+    return "customer's words (" + ", ".join(f'"{w}"' for w in words) + ")" if words else "customer's wording"
 
 
 def top_reasons(
-    contributions: dict[str, float], x: dict[str, float], state: CallState, limit: int = 3
+    contributions: dict[str, float], x: dict[str, float], state: CallState, limit: int = 3,
+    quote_words: Callable[[], list[str]] | None = None,
 ) -> list[tuple[str, str]]:
-    """The ``limit`` features that raised the risk most: ``(feature, plain words)``."""
+    """The ``limit`` features that raised the risk most: ``(feature, plain words)``.
+
+    ``quote_words`` gives the customer's words that raised the risk most, asked for only
+    when the wording is among the reasons.
+    """
     out: list[tuple[str, str]] = []
     for feature, c in sorted(contributions.items(), key=lambda kv: kv[1], reverse=True):
         if c <= 0.05 or len(out) >= limit:
             break
-        if SAID_BY.get(feature) in {f for f, _ in out} or x.get(feature, 0.0) <= 0.0:
-            continue  # a feature at 0 is "nothing wrong": never a reason, whatever its weight
-        text = describe(feature, x.get(feature, 0.0), state)
+        # a feature at 0 is "nothing wrong": never a reason, whatever its weight (the learned
+        # model's wording, queue and agent are not features in x: their part counts as it is)
+        if SAID_BY.get(feature) in {f for f, _ in out} or x.get(feature, 1.0) <= 0.0:
+            continue
+        if feature == "wording" and quote_words is not None:
+            text: str | None = wording(quote_words())
+        else:
+            text = describe(feature, x.get(feature, 0.0), state)
         if text:
             out.append((feature, text))
     return out

@@ -221,6 +221,53 @@ class RiskModel:
                     out[k] = out.get(k, 0.0) + share_learned * weights.get(k, 0.0) * z
         return out
 
+    def sparse_contributions(self, words: dict[str, float]) -> dict[str, float]:
+        """How much the learned model's sparse inputs (``words`` as from :meth:`sparse_inputs`)
+        pushed the risk, in logit units, weighted by its share: ``wording`` (the customer's
+        words together), ``queue`` and ``agent`` (the calls of this queue or agent escalating
+        more or less often than the rest). With :meth:`contributions`, every part of the
+        learned risk but its intercept can be a reason.
+        """
+        share = self.shares()[1]
+        if share <= 0.0:
+            return {}
+        weights, out = self.classifier._weights, dict[str, float]()
+        for k, v in words.items():
+            group = "queue" if k.startswith("queue=") else "agent" if k.startswith("agent=") else "wording"
+            out[group] = out.get(group, 0.0) + share * weights.get(k, 0.0) * v
+        return out
+
+    def top_words(self, features: dict[str, float], n: int = 2) -> list[str]:
+        """The customer's words (``w:`` keys of ``CallState.word_features()``) that raised the
+        learned risk most, as the customer said them; words that lowered it are never given,
+        nor a word already quoted within a pair ("last" after "last person")."""
+        weights = self.classifier._weights
+        raised = sorted(((weights.get(hashed("w:", k[2:], RISK_WORD_BITS), 0.0) * v, k[2:])
+                         for k, v in features.items() if k.startswith("w:")), reverse=True)  # fmt: skip
+        out: list[str] = []
+        said: set[str] = set()
+        for c, token in raised:
+            if c <= 0 or len(out) >= n:
+                break
+            words = set(token.split("_"))
+            if words & said or not any(ch.isalpha() for ch in token):
+                continue
+            said |= words
+            out.append(token.replace("_", " "))
+        return out
+
+    def base_contribution(self) -> float:
+        """How far the learned model, weighted by its share, puts a call with nothing wrong
+        (every feature 0, no words) above the prior's, in logit units: the center's own rate
+        of escalation, where it is higher than the prior assumes."""
+        share = self.shares()[1]
+        if share <= 0.0:
+            return 0.0
+        weights = self.classifier._weights
+        nothing = self._inputs(dict.fromkeys(self.scaler.means, 0.0), None)
+        logit = self.classifier.intercept + sum(weights.get(k, 0.0) * v for k, v in nothing.items())
+        return share * (logit - INTERCEPT)
+
     def shares(self) -> tuple[float, float]:
         """(prior, learned) shares of the risk: the prior alone until a label is learned."""
         return self.blend.shares() if self.n_labels else (1.0, 0.0)

@@ -23,7 +23,7 @@ from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook
-from streaming.scoring.reasons import top_reasons
+from streaming.scoring.reasons import BASE_RATE_REASON, top_reasons
 from streaming.scoring.risk import RiskModel
 from streaming.scoring.sentiment import SentimentModel, TurnContext
 from streaming.scoring.state import CallState
@@ -383,7 +383,8 @@ class Scorer:
         # while the prior follows the agent's turns at once (a correction rereads the call)
         stands = not (customer_turn or corrected) and state.snapshots
         learned_x = state.snapshots[-1]["x"] if stands else None
-        learned = (self.risk.predict_proba_one(x, self._words(state), learned_x) if state.n_customer_turns
+        words = self._words(state) if state.n_customer_turns else None
+        learned = (self.risk.predict_proba_one(x, words, learned_x) if words is not None
                    else self.risk.prior_proba(x))  # fmt: skip
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
@@ -392,7 +393,11 @@ class Scorer:
             self._practice(state, key, "lapse", seq, ts, batch)
         reasons = list(rule_reasons)
         said = set()
-        for feature, text in top_reasons(self.risk.contributions(x), x, state, limit=4):
+        contributions = self.risk.contributions(x)
+        if words is not None:
+            contributions.update(self.risk.sparse_contributions(words))
+        quote_words = lambda: self.risk.top_words(state.word_features())  # noqa: E731
+        for feature, text in top_reasons(contributions, x, state, limit=4, quote_words=quote_words):
             said.add(feature)
             if text not in reasons:
                 reasons.append(text)
@@ -402,6 +407,8 @@ class Scorer:
             reason = cue.reason[:1].lower() + cue.reason[1:]  # reasons read as one list
             if SAME_AS_FEATURE.get(cue.key) not in said and reason not in reasons:
                 reasons.append(reason)
+        if not reasons and risk >= self.warm_threshold and self.risk.base_contribution() > 0.05:
+            reasons.append(BASE_RATE_REASON)  # nothing about the call: the center's own rate
         whispers = [c.whisper for c in lapses if c.whisper]
         state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
         state.whisper = whispers[0] if whispers else None

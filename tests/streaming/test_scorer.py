@@ -33,6 +33,60 @@ def test_calm_call_stays_calm_and_angry_call_turns_hot_with_reasons():
     assert hot and all(u.reasons for u in hot)
 
 
+def test_a_risk_the_learned_model_gives_for_the_agent_alone_says_so():
+    """A calm call of an agent whose calls all escalated turns hot from the learned model's
+    agent input, which no call-state feature accounts for: the tile still says why."""
+    scorer = Scorer()
+    for i in range(30):
+        start = calm_call().events[0].ts + timedelta(minutes=10 * i)
+        run(scorer, calm_call(f"bad{i}", ended=False, agent_id="a-bad", customer_id=f"x{i}",
+                              start=start).end("escalated"))  # fmt: skip
+        run(scorer, calm_call(f"good{i}", agent_id="a-good", customer_id=f"y{i}", start=start))
+    batch, updates = run(scorer, calm_call("probe", ended=False, agent_id="a-bad", customer_id="new",
+                                           start=start + timedelta(days=1)))  # fmt: skip
+    assert batch.calls["probe"].level == "hot"
+    assert "this agent's calls escalate often" in batch.calls["probe"].reasons
+    assert all(u.reasons for u in updates if u.level == "hot")
+    _, others = run(scorer, calm_call("probe-2", ended=False, agent_id="a-good", customer_id="new-2",
+                                      start=start + timedelta(days=1)))  # fmt: skip
+    assert all("this agent's calls escalate often" not in u.reasons for u in others)
+
+
+def test_a_risk_only_the_centers_own_outcomes_explain_still_says_why():
+    """Every call so far escalated, however calm: the learned model puts calm calls high.
+    The reasons then quote the customer's words it learned from, or, for words it has
+    never seen, say that many calls here escalate."""
+    scorer = Scorer()
+    start = calm_call().events[0].ts
+    for i in range(12):  # each with its own agent and queue, so neither explains it
+        run(scorer, calm_call(f"c{i}", ended=False, agent_id=f"a{i}", queue=f"q{i}", customer_id=f"x{i}",
+                              start=start + timedelta(minutes=10 * i)).end("escalated"))  # fmt: skip
+    same, _ = run(scorer, calm_call("same-words", ended=False, agent_id="new", queue="new",
+                                    customer_id="n1", start=start + timedelta(days=1)))  # fmt: skip
+    quoted = same.calls["same-words"].reasons[0]
+    assert quoted.startswith("customer's words (")
+    said = " ".join(t.text.lower() for t in same.turns if t.speaker == "customer")
+    assert all(w in said for w in quoted[len("customer's words ("):-1].replace('"', "").split(", "))
+    new_words = (CallScript("new-words", agent_id="new-2", queue="new-2", customer_id="n2",
+                            start=start + timedelta(days=2))
+                 .say("agent", "Hello, support desk speaking.")
+                 .say("customer", "Morning. Requesting delivery rescheduling tomorrow."))  # fmt: skip
+    batch, updates = run(scorer, new_words)
+    assert batch.calls["new-words"].risk >= scorer.warm_threshold
+    assert batch.calls["new-words"].reasons == ("many calls here escalate",)
+    assert all(u.reasons for u in updates if u.risk >= scorer.warm_threshold)
+
+
+def test_small_amounts_are_not_given_as_reasons():
+    from streaming.scoring.reasons import describe
+
+    s = CallState("c1", customer_ms=10_000)
+    assert describe("duration", 0.02, s) is None  # not a "long call (0 min)"
+    assert describe("customer_speech", 10_000 / 60_000, s) is None
+    assert describe("customer_questions", 1.0, s) == "customer asked a question"
+    assert describe("duration", 0.6, s) == "long call (6 min)"
+
+
 def test_risk_rises_before_the_manager_request():
     scorer = Scorer()
     batch, updates = run(scorer, angry_call())

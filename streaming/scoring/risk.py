@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from river import linear_model, optim, preprocessing
+from river import linear_model, optim, preprocessing, utils
 
 from streaming.scoring.hashing import RISK_WORD_BITS, hashed
 
@@ -231,11 +231,15 @@ class RiskModel:
         share = self.shares()[1]
         if share <= 0.0:
             return {}
-        weights, out = self.classifier._weights, dict[str, float]()
-        for k, v in words.items():
-            group = "queue" if k.startswith("queue=") else "agent" if k.startswith("agent=") else "wording"
-            out[group] = out.get(group, 0.0) + share * weights.get(k, 0.0) * v
-        return out
+        weights = self.classifier._weights
+        out = {"wording": weights @ utils.VectorDict(words)}  # all of them at once, then the two
+        for k in reversed(words):  # the queue and agent come last (CallState.word_features)
+            if k.startswith("w#"):
+                break
+            part = weights.get(k, 0.0) * words[k]
+            out["wording"] -= part
+            out["queue" if k.startswith("queue=") else "agent"] = part
+        return {k: share * v for k, v in out.items()}
 
     def top_words(self, features: dict[str, float], n: int = 2) -> list[str]:
         """The customer's words (``w:`` keys of ``CallState.word_features()``) that raised the

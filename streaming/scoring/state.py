@@ -222,7 +222,8 @@ class CallState:
 
     def word_features(self) -> dict[str, float]:
         """The risk model's sparse features: the customer's words (counts, L2-normalised), and
-        the queue and agent, whose own escalation rates the learned model can pick up."""
+        the queue and agent, whose own escalation rates the learned model can pick up (these
+        two last: ``RiskModel.sparse_contributions`` finds them there)."""
         norm = sum(v * v for v in self.words.values()) ** 0.5
         out = {f"w:{k}": v / norm for k, v in self.words.items()} if norm else {}
         out[f"queue={self.queue}"] = 1.0

@@ -3,7 +3,13 @@
 The live scorer, ``callheat evaluate`` and the tests all run this same code.
 """
 
-from streaming.scoring.examples import RiskExample, SentimentExample, TrainingExample, example_from_dict
+from streaming.scoring.examples import (
+    PaceExample,
+    RiskExample,
+    SentimentExample,
+    TrainingExample,
+    example_from_dict,
+)
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.risk import RiskModel
 from streaming.scoring.scorer import Scorer, ScoreUpdate
@@ -12,6 +18,7 @@ from streaming.scoring.sentiment import LexiconSentiment, SentimentModel
 __all__ = [
     "LexiconSentiment",
     "PhraseBook",
+    "PaceExample",
     "RiskExample",
     "RiskModel",
     "ScoreUpdate",

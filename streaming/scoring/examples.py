@@ -1,9 +1,10 @@
 """Training examples: what one replica learned from, published so every replica learns it.
 
 The replica that owns a call turns its labels (the call's outcome, a supervisor's
-hot / not-hot, a confirmed barge-in, a corrected turn sentiment) into examples and
-publishes them to ``training-examples``; every replica, the owner included, learns
-them from that topic in the same order, so all replicas hold the same models. Each
+hot / not-hot, a confirmed barge-in, a corrected turn sentiment) and, when it ends,
+its agent's speaking pace into examples and publishes them to ``training-examples``;
+every replica, the owner included, learns them from that topic in the same order, so
+all replicas hold the same models and agent pace norms. Each
 example has a key that a replayed batch reproduces, so an example published twice
 (the scorer crashed after publishing, before the batch was written) is learned once.
 
@@ -14,6 +15,8 @@ True
 >>> s = SentimentExample("c1", "still broken", -0.6, context, "c1/a7/sentiment")
 >>> example_from_dict(s.to_dict()) == s
 True
+>>> example_from_dict(PaceExample("c1", "ag-7", 162.5, "c1/pace").to_dict())
+PaceExample(call_id='c1', agent_id='ag-7', wpm=162.5, key='c1/pace')
 """
 
 from __future__ import annotations
@@ -57,7 +60,20 @@ class SentimentExample:
                 "sentiment": self.sentiment, "context": asdict(self.context), "key": self.key}  # fmt: skip
 
 
-TrainingExample = RiskExample | SentimentExample
+@dataclass(frozen=True, slots=True)
+class PaceExample:
+    """An agent's words per minute over one ended call, for that agent's pace norm."""
+
+    call_id: str
+    agent_id: str
+    wpm: float
+    key: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "pace", **asdict(self)}
+
+
+TrainingExample = RiskExample | SentimentExample | PaceExample
 
 
 def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
@@ -74,6 +90,9 @@ def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
         if obj["kind"] == "sentiment":
             return SentimentExample(str(obj["call_id"]), str(obj["text"]), float(obj["sentiment"]),
                                     TurnContext(**obj["context"]), str(obj.get("key", "")))  # fmt: skip
+        if obj["kind"] == "pace":
+            return PaceExample(str(obj["call_id"]), str(obj["agent_id"]), float(obj["wpm"]),
+                               str(obj.get("key", "")))  # fmt: skip
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidEvent(f"not a training example: {exc}") from exc
     raise InvalidEvent(f"unknown training example kind {obj.get('kind')!r}")

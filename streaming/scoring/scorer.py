@@ -18,7 +18,7 @@ from river import metrics
 
 from streaming import events as ev
 from streaming.scoring import practices
-from streaming.scoring.examples import RiskExample, SentimentExample, TrainingExample
+from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
@@ -442,10 +442,12 @@ class Scorer:
             state.status, state.disposition, state.csat = "ended", event.disposition, event.csat
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "ended", event.disposition))
             out.examples = self._outcome_examples(state, event.disposition == "escalated")
+            wpm = state.agent_wpm
+            if wpm and state.agent_id:  # the agent's pace norm, learned by every replica alike
+                out.examples.append(PaceExample(state.call_id, state.agent_id, wpm, f"{state.call_id}/pace"))
             self._learn_inline(out.examples)
             if state.n_agent_turns >= 2 and "recap_given" not in state.practices_seen:
                 self._practice(state, "no_recap", "lapse", seq, ts, batch)
-            self._remember_agent(state)
             kept = self._keep_ended(state)
         else:
             state.status = "abandoned"
@@ -485,12 +487,6 @@ class Scorer:
             batch.states[state.call_id] = TOMBSTONE
             self._forget(state.call_id)
         return len(idle)
-
-    def _remember_agent(self, state: CallState) -> None:
-        wpm = state.agent_wpm
-        if wpm and state.agent_id:
-            prev = self.agent_wpm.get(state.agent_id)
-            self.agent_wpm[state.agent_id] = wpm if prev is None else 0.8 * prev + 0.2 * wpm
 
     def _outcome_examples(self, state: CallState, label: bool) -> list[TrainingExample]:
         snaps = state.snapshots
@@ -571,8 +567,11 @@ class Scorer:
             _remember(self.learned_keys, example.key, None, KEEP_LEARNED_KEYS)
         if isinstance(example, RiskExample):
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
-        else:
+        elif isinstance(example, SentimentExample):
             self.sentiment.learn_one(example.text, example.sentiment, example.context)
+        else:
+            prev = self.agent_wpm.get(example.agent_id)
+            self.agent_wpm[example.agent_id] = example.wpm if prev is None else 0.8 * prev + 0.2 * example.wpm
 
     # --- rows and updates --------------------------------------------------------------
 

@@ -214,16 +214,19 @@ def test_a_crash_after_publishing_before_the_store_write_loses_nothing_and_learn
     published = training_examples(kafka_settings)
     keys = {json.loads(m.value)["key"] for m in published}
     assert published and len(keys) == len(published)  # the outcome's examples went out first
+    risk_keys = {json.loads(m.value)["key"] for m in published if json.loads(m.value)["kind"] == "risk"}
+    assert risk_keys and "angry-1/pace" in keys  # and the agent's pace over the call
 
     running = Running(kafka_settings)
     try:
         assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
                                 and c.status == "ended")  # fmt: skip
         scorer = running.service.scorer
-        assert running.wait_for(lambda: scorer.risk.n_labels >= len(keys))
+        assert running.wait_for(lambda: scorer.risk.n_labels >= len(risk_keys))
         assert len(training_examples(kafka_settings)) == 2 * len(published)  # published twice...
         assert running.wait_for(lambda: scorer.training_offset == 2 * len(published) - 1)
-        assert scorer.risk.n_labels == len(keys)  # ...learned once
+        assert scorer.risk.n_labels == len(risk_keys)  # ...learned once
+        assert list(scorer.agent_wpm) == ["a1"]
         assert running.store.counts()["turns"] == 6
     finally:
         running.close()

@@ -492,13 +492,6 @@ class Scorer:
         snaps = state.snapshots
         if not snaps:
             return []
-        # progressive validation: each risk predicted during the call against the outcome
-        for snap in snaps:
-            self.auc.update(label, float(snap["p"]))
-            self.log_loss.update(label, float(snap["p"]))
-            self.calibration.update(float(snap["p"]), label)
-        self.n_outcomes += 1
-        self.n_escalated += int(label)
         # later snapshots say more about how the call ended: the last weighs 1, the first little
         n = len(snaps)
         words = self._words(state)
@@ -531,7 +524,6 @@ class Scorer:
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words,
                                             f"{state.call_id}/{action.action_id}/risk"))  # fmt: skip
-            self.n_feedback += 1
         if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:
             seq = action.utterance_seq
             turn = next((t for t in state.recent_turns if t[0] == seq), None)
@@ -539,7 +531,6 @@ class Scorer:
                 context = self.context(state, str(turn[1]), before=seq)
                 out.examples.append(SentimentExample(state.call_id, str(turn[2]), action.sentiment, context,
                                                      f"{state.call_id}/{action.action_id}/sentiment"))
-                self.n_sentiment_corrections += 1
                 state.correct(seq, action.sentiment)
                 if state.status == "live":
                     self._rescore(state, state.last_seq, ts, batch, False, corrected=True)
@@ -566,12 +557,28 @@ class Scorer:
                 return
             _remember(self.learned_keys, example.key, None, KEEP_LEARNED_KEYS)
         if isinstance(example, RiskExample):
+            self._validate(example)
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
         elif isinstance(example, SentimentExample):
+            self.n_sentiment_corrections += 1
             self.sentiment.learn_one(example.text, example.sentiment, example.context)
         else:
             prev = self.agent_wpm.get(example.agent_id)
             self.agent_wpm[example.agent_id] = example.wpm if prev is None else 0.8 * prev + 0.2 * example.wpm
+
+    def _validate(self, example: RiskExample) -> None:
+        """Progressive validation, as examples are learned (so every replica counts every call):
+        each risk predicted during a call against its outcome, before the outcome is learned."""
+        if example.source != "outcome":
+            self.n_feedback += 1  # a supervisor's hot / not hot, or a confirmed barge-in
+            return
+        if example.predicted is not None:
+            self.auc.update(example.label, example.predicted)
+            self.log_loss.update(example.label, example.predicted)
+            self.calibration.update(example.predicted, example.label)
+        if example.key.endswith("/outcome/0"):  # the call's first snapshot: one outcome
+            self.n_outcomes += 1
+            self.n_escalated += int(example.label)
 
     # --- rows and updates --------------------------------------------------------------
 

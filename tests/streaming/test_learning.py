@@ -118,6 +118,8 @@ def test_two_replicas_learning_from_training_examples_make_the_same_predictions(
     assert a.risk.n_labels == b.risk.n_labels > 0
     # ... and the agents' pace norms too, though each call ended on one replica only
     assert a.agent_wpm == b.agent_wpm and len(a.agent_wpm) > 1
+    # ... and progressive validation over every call, not only the calls each one owned
+    assert a.validation() == b.validation() and a.validation()["outcomes"] > 0
     probes = [
         {"negative_sentiment": 0.6, "negative_streak": 3.0, "transfers": 1.0},
         {"empathy_shown": 1.0, "duration": 0.5},

@@ -100,8 +100,17 @@ def load_feedback(store: Store, since: float | None = None) -> pd.DataFrame:
     return pd.DataFrame(reads.feedback_counts(store, since=since), columns=["supervisor_id", "label", "n"])
 
 
-def alert_precision(feedback: pd.DataFrame) -> tuple[dict[str, float | int | None], pd.DataFrame]:
-    """Share of feedback on alerts that said "hot", overall and per supervisor.
+def load_feedback_outcomes(store: Store, since: float | None = None) -> pd.DataFrame:
+    """Per supervisor: feedback on calls that have ended, and how much agreed with how they ended."""
+    rows = reads.feedback_outcomes(store, since=since)
+    return pd.DataFrame(rows, columns=["supervisor_id", "judged", "agreed"])
+
+
+def alert_precision(feedback: pd.DataFrame, outcomes: pd.DataFrame | None = None,
+                    ) -> tuple[dict[str, float | int | None], pd.DataFrame]:  # fmt: skip
+    """Share of feedback on alerts that said "hot", overall and per supervisor; with
+    ``outcomes`` (:func:`load_feedback_outcomes`), also the share of feedback on ended calls
+    that agreed with how the call ended, which feedback that rubber-stamps alerts fails.
 
     >>> fb = pd.DataFrame({"supervisor_id": ["s1", "s1", "s2"], "label": ["hot", "not_hot", "hot"],
     ...                    "n": [3, 1, 2]})
@@ -110,15 +119,31 @@ def alert_precision(feedback: pd.DataFrame) -> tuple[dict[str, float | int | Non
     {'feedback': 6, 'hot': 5, 'precision': 0.8333333333333334}
     >>> per[["supervisor_id", "feedback", "precision"]].values.tolist()
     [['s1', 4, 0.75], ['s2', 2, 1.0]]
+    >>> ended = pd.DataFrame({"supervisor_id": ["s1"], "judged": [4], "agreed": [1]})
+    >>> overall, per = alert_precision(fb, ended)
+    >>> overall["agreement"], per["agrees_with_outcome"].tolist()
+    (0.25, [0.25, nan])
     """
     columns = ["supervisor_id", "feedback", "hot", "not_hot", "precision"]
+    if outcomes is not None:
+        columns += ["ended", "agrees_with_outcome"]
     if feedback.empty:
-        return {"feedback": 0, "hot": 0, "precision": None}, pd.DataFrame(columns=columns)
+        empty: dict[str, float | int | None] = {"feedback": 0, "hot": 0, "precision": None}
+        if outcomes is not None:
+            empty |= {"ended": 0, "agreement": None}
+        return empty, pd.DataFrame(columns=columns)
     t = feedback.pivot_table(index="supervisor_id", columns="label", values="n", aggfunc="sum",
                              fill_value=0).reindex(columns=["hot", "not_hot"], fill_value=0)  # fmt: skip
     t["feedback"] = t["hot"] + t["not_hot"]
     t["precision"] = t["hot"] / t["feedback"]
+    overall: dict[str, float | int | None] = {}
+    if outcomes is not None:
+        judged = outcomes.set_index("supervisor_id").reindex(t.index)
+        t["ended"] = judged["judged"].fillna(0).astype(int)
+        t["agrees_with_outcome"] = judged["agreed"] / judged["judged"]
+        n_ended, n_agreed = int(outcomes["judged"].sum()), int(outcomes["agreed"].sum())
+        overall = {"ended": n_ended, "agreement": n_agreed / n_ended if n_ended else None}
     per = t.reset_index()[columns].sort_values("supervisor_id").reset_index(drop=True)
     per.columns.name = None
     total, hot = int(t["feedback"].sum()), int(t["hot"].sum())
-    return {"feedback": total, "hot": hot, "precision": hot / total if total else None}, per
+    return {"feedback": total, "hot": hot, "precision": hot / total if total else None} | overall, per

@@ -69,6 +69,24 @@ def feedback_counts(store: Store, *, since: float | None = None,
     return [(r["supervisor_id"], r["label"], int(r["n"])) for r in rows]
 
 
+def feedback_outcomes(store: Store, *, since: float | None = None) -> list[tuple[str, int, int]]:
+    """Per supervisor, their hot / not-hot feedback on calls that have ended as
+    ``(supervisor_id, judged, agreed)``: how many, and how many agreed with how the call ended
+    (hot on an escalated call, not hot on any other). Feedback on live calls is not judged yet."""
+    conds = ["a.action = 'feedback'", "a.label IN ('hot', 'not_hot')", "c.disposition IS NOT NULL"]
+    params: tuple[float, ...] = ()
+    if since is not None:
+        conds.append("a.ts >= ?")
+        params = (since,)
+    rows = store.query(
+        "SELECT a.supervisor_id, COUNT(*) AS judged, SUM(CASE WHEN (a.label = 'hot') = "
+        "(c.disposition = 'escalated') THEN 1 ELSE 0 END) AS agreed FROM actions a "
+        f"JOIN calls c ON c.call_id = a.call_id WHERE {' AND '.join(conds)} GROUP BY a.supervisor_id",
+        params,
+    )  # fmt: skip
+    return [(r["supervisor_id"], int(r["judged"]), int(r["agreed"])) for r in rows]
+
+
 def feedback_precision(store: Store, supervisor_id: str) -> Precision:
     """How many calls ``supervisor_id`` labelled hot and not hot."""
     counts = {label: n for _, label, n in feedback_counts(store, supervisor_id=supervisor_id)}

@@ -27,6 +27,7 @@ def _load(since: float | None) -> dict[str, Any]:
         "validation": store.meta("validation"),
         "drifts": model_report.drift_frame(store.drifts(since)),
         "feedback": model_report.load_feedback(store, since),
+        "outcomes": model_report.load_feedback_outcomes(store, since),
     }
 
 
@@ -48,7 +49,7 @@ def main() -> None:
     days = PERIODS[period]
     d = _load(None if days is None else time.time() - days * 86_400)
     latest = model_report.latest_figures(d["points"], d["validation"])
-    precision, per_supervisor = model_report.alert_precision(d["feedback"])
+    precision, per_supervisor = model_report.alert_precision(d["feedback"], d["outcomes"])
 
     figures = [
         ("ROC AUC", _fmt(latest.get("roc_auc"), ".3f")),
@@ -112,8 +113,17 @@ def main() -> None:
     else:
         st.caption(f"{precision['hot']:,} of {precision['feedback']:,} alerts marked by supervisors were "
                    "confirmed hot.")  # fmt: skip
+        if precision["agreement"] is not None:
+            st.caption(f"Of the feedback on calls that have ended ({precision['ended']:,}), "
+                       f"{precision['agreement']:.0%} agrees with how the call ended (hot: escalated; not "
+                       "hot: any other outcome). The model learns from this feedback: a supervisor who "
+                       "confirms alerts whatever becomes of the call (low agreement) teaches it to flag "
+                       "more calls. A barge-in that saves a call also counts as disagreeing, so expect "
+                       "well under 100%.")  # fmt: skip
         st.dataframe(per_supervisor, hide_index=True, width="stretch",
-                     column_config={"precision": st.column_config.NumberColumn(format="percent")})
+                     column_config={"precision": st.column_config.NumberColumn(format="percent"),
+                                    "agrees_with_outcome": st.column_config.NumberColumn(
+                                        "agrees with outcome", format="percent")})  # fmt: skip
         _csv(per_supervisor, "alert-precision")
     st.caption(f"Read at {datetime.now(tz):%H:%M:%S %Z}.")
 

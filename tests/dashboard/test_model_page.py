@@ -117,6 +117,34 @@ def test_alert_precision_counts_hot_not_hot_feedback_per_supervisor(env):
     assert any(f"of {n['hot'] + n['not_hot']:,} alerts" in c.value for c in at.caption)
 
 
+def test_feedback_is_checked_against_how_the_calls_ended(env):
+    """Per supervisor, the share of their feedback on ended calls that agreed with the outcome
+    (hot: escalated), counted here in Python from the raw rows and compared with the page."""
+    store = open_store(env)
+    try:
+        ended = {r["call_id"]: r["disposition"] for r in store.query("SELECT call_id, disposition FROM calls")
+                 if r["disposition"] is not None}  # fmt: skip
+        feedback = store.query("SELECT supervisor_id, call_id, label FROM actions "
+                               "WHERE action = 'feedback' AND label IS NOT NULL")  # fmt: skip
+    finally:
+        store.close()
+    judged: dict[str, list[bool]] = {}
+    for r in feedback:
+        if r["call_id"] in ended:
+            agrees = (r["label"] == "hot") == (ended[r["call_id"]] == "escalated")
+            judged.setdefault(r["supervisor_id"], []).append(agrees)
+    assert len(judged) > 1 and "sup-zed" not in judged  # sup-zed's call never ended
+    at = model_page()
+    per = at.dataframe[-1].value.set_index("supervisor_id")
+    for sup, agrees in judged.items():
+        assert per.loc[sup, "ended"] == len(agrees)
+        assert per.loc[sup, "agrees_with_outcome"] == pytest.approx(sum(agrees) / len(agrees))
+    assert per.loc["sup-zed", "ended"] == 0 and pd.isna(per.loc["sup-zed", "agrees_with_outcome"])
+    overall = sum(map(sum, judged.values())) / sum(map(len, judged.values()))
+    assert 0.5 < overall < 1.0  # the history's supervisors mostly agree with the outcome
+    assert any(f"{overall:.0%} agrees with how the call ended" in c.value for c in at.caption)
+
+
 def test_an_empty_store_renders_without_figures(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLHEAT_STORE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     clear_streamlit_caches()

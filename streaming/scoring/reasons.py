@@ -88,9 +88,16 @@ def describe(feature: str, value: float, state: CallState) -> str | None:
     return phrase(value, state) if phrase else None
 
 
-# A feature that says the same as another one already given is left out.
-SAID_BY = {"worst_turn": "negative_sentiment", "mean_negative": "negative_sentiment", "hold_minutes": "holds",
-           "customer_words": "customer_speech", "customer_speech": "customer_words"}  # fmt: skip
+# A feature that says the same as another one already given is left out:
+# feature -> the features that, given already, say what it would.
+_MOOD = {"negative_sentiment", "mean_negative", "satisfaction_gap"}  # one of these says it
+SAID_BY: dict[str, set[str]] = {
+    **{f: _MOOD - {f} for f in _MOOD},
+    "worst_turn": {"negative_sentiment"},
+    "hold_minutes": {"holds"},
+    "customer_words": {"customer_speech"},
+    "customer_speech": {"customer_words"},
+}
 
 # when nothing about the call itself explains its risk: the learned model puts even a call
 # with nothing wrong high, because many of this center's calls escalated (RiskModel.base_contribution)
@@ -121,7 +128,7 @@ def top_reasons(
             break
         # a feature at 0 is "nothing wrong": never a reason, whatever its weight (the learned
         # model's wording, queue and agent are not features in x: their part counts as it is)
-        if SAID_BY.get(feature) in {f for f, _ in out} or x.get(feature, 1.0) <= 0.0:
+        if SAID_BY.get(feature, set()) & {f for f, _ in out} or x.get(feature, 1.0) <= 0.0:
             continue
         if feature == "wording" and quote_words is not None:
             text: str | None = wording(quote_words())

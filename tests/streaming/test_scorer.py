@@ -77,6 +77,20 @@ def test_a_risk_only_the_centers_own_outcomes_explain_still_says_why():
     assert all(u.reasons for u in updates if u.risk >= scorer.warm_threshold)
 
 
+def test_one_reason_says_the_customer_is_negative_not_three():
+    from streaming.scoring.reasons import top_reasons
+
+    s = CallState("c1", sentiment_ewm=-0.5, customer_ms=90_000)
+    x = {"mean_negative": 0.5, "satisfaction_gap": 1.0, "negative_sentiment": 0.5, "customer_speech": 1.5,
+         "customer_words": 2.3}  # fmt: skip
+    contributions = {"mean_negative": 1.2, "satisfaction_gap": 1.1, "negative_sentiment": 1.0,
+                     "customer_words": 0.9, "customer_speech": 0.8}  # fmt: skip
+    assert top_reasons(contributions, x, s, limit=4) == [
+        ("mean_negative", "customer negative on average (-0.50)"),
+        ("customer_words", "customer has talked for 2 min"),
+    ]
+
+
 def test_small_amounts_are_not_given_as_reasons():
     from streaming.scoring.reasons import describe
 

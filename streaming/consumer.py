@@ -279,7 +279,10 @@ class ScorerService:
                     window.add(stats)
                     if max_batches is not None and self.stats.batches >= max_batches:
                         break
-                self.learn_from_topic()
+                if self.learn_from_topic() and not records:
+                    # the figures count examples as they are learned: with no batch to carry
+                    # them (a quiet floor, the feedback the last thing to happen), write them
+                    self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
                 now = time.monotonic()
                 if now - self._last_checkpoint >= self.settings.checkpoint_every_s:
                     self.checkpoint()

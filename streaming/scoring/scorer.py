@@ -45,6 +45,11 @@ TOMBSTONE = "ended"
 NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
 SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
+# a call a supervisor marked not hot is not shown hot again until its risk rises this much
+# above where it was then, or a hard rule fires that had not: "not hot" is not a snooze
+# of the whole call, but one alert less to dismiss twice
+RISE_AFTER_NOT_HOT = 0.1
+NOT_HOT_REASON = "marked not hot by a supervisor"
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
 # ended calls whose final state is kept in memory so that a supervisor's feedback or turn
 # correction sent after the call ended is still learned; the store keeps it (ended_states)
@@ -410,12 +415,20 @@ class Scorer:
         if not reasons and risk >= self.warm_threshold and self.risk.base_contribution() > 0.05:
             reasons.append(BASE_RATE_REASON)  # nothing about the call: the center's own rate
         whispers = [c.whisper for c in lapses if c.whisper]
+        muted = (state.not_hot_at is not None and risk < state.not_hot_at + RISE_AFTER_NOT_HOT
+                 and set(rule_reasons) <= set(state.not_hot_rules))  # fmt: skip
+        if muted and risk >= self.hot_threshold:
+            reasons.insert(0, NOT_HOT_REASON)  # why a risk this high is not shown hot
+        elif not muted and state.not_hot_at is not None:
+            state.not_hot_at, state.not_hot_rules = None, []  # worse since: the call speaks again
         state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
         state.whisper = whispers[0] if whispers else None
         state.risk = risk
         state.peak_risk = max(state.peak_risk, risk)
         was_hot = state.level == "hot"
-        if risk >= self.hot_threshold or (was_hot and risk >= self.hot_threshold - 0.1):
+        if muted:
+            state.level = "warming" if risk >= self.warm_threshold else "calm"
+        elif risk >= self.hot_threshold or (was_hot and risk >= self.hot_threshold - 0.1):
             state.level = "hot"
         elif risk >= self.warm_threshold:
             state.level = "warming"
@@ -524,6 +537,15 @@ class Scorer:
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words,
                                             f"{state.call_id}/{action.action_id}/risk"))  # fmt: skip
+        if action.action == "feedback" and action.label is not None and state.status == "live":
+            # "not hot" quiets this call's tile until it gets worse; "hot" undoes that
+            if action.label == "not_hot":
+                fired = self.risk.rule_floor(self.features(state, ts))[1]
+                state.not_hot_at, state.not_hot_rules = state.risk, fired
+            else:
+                state.not_hot_at, state.not_hot_rules = None, []
+            self._rescore(state, state.last_seq, ts, batch, False)
+            self._dirty.add(state.call_id)
         if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:
             seq = action.utterance_seq
             turn = next((t for t in state.recent_turns if t[0] == seq), None)

@@ -83,6 +83,9 @@ class CallState:
     peak_risk: float = 0.0
     level: str = "calm"
     hot_since: float | None = None
+    # a supervisor marked the live call not hot: at this risk, with these hard rules fired
+    not_hot_at: float | None = None
+    not_hot_rules: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     whisper: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)

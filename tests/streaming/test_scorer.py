@@ -1,4 +1,5 @@
 from datetime import timedelta
+from types import SimpleNamespace
 
 from streaming.scoring import Scorer
 from streaming.scoring.state import CallState
@@ -99,6 +100,35 @@ def test_small_amounts_are_not_given_as_reasons():
     assert describe("customer_speech", 10_000 / 60_000, s) is None
     assert describe("customer_questions", 1.0, s) == "customer asked a question"
     assert describe("duration", 0.6, s) == "long call (6 min)"
+
+
+def test_not_hot_quiets_a_live_call_until_it_gets_worse():
+    from streaming import events as ev
+    from streaming.scoring.scorer import NOT_HOT_REASON
+
+    scorer = Scorer()
+    script = angry_call("loud-1", ended=False)  # ends asking for a manager, threatening to cancel
+    batch, _ = run(scorer, script)
+    assert batch.calls["loud-1"].level == "hot" and len(batch.alerts) == 1
+    mark = ev.SupervisorAction("feedback", "nh-1", "loud-1", "sup-1", script.events[-1].ts, label="not_hot")
+    batch = StoreBatch()
+    scorer.apply_action(mark, batch)
+    scorer.flush(batch)
+    row = batch.calls["loud-1"]
+    assert row.level == "warming" and row.risk >= scorer.hot_threshold and row.reasons[0] == NOT_HOT_REASON
+
+    script.say("customer", "I am still waiting and I am still not happy about any of this.", secs=5)
+    batch, _ = run(scorer, SimpleNamespace(events=script.events[-1:]))
+    assert batch.calls["loud-1"].level == "warming" and not batch.alerts  # no worse: still quiet
+
+    script.say("customer", "Fine, my lawyer will be hearing about this.", secs=4)
+    batch, _ = run(scorer, SimpleNamespace(events=script.events[-1:]))
+    assert batch.calls["loud-1"].level == "hot" and batch.alerts  # a legal threat: hot again
+    assert batch.alerts[0].reasons[0] == "legal threat"
+
+    undo = ev.SupervisorAction("feedback", "h-1", "loud-1", "sup-1", script.events[-1].ts, label="hot")
+    scorer.apply_action(undo, StoreBatch())
+    assert scorer.calls["loud-1"].not_hot_at is None
 
 
 def test_risk_rises_before_the_manager_request():

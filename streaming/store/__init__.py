@@ -1,6 +1,8 @@
-"""Persistence behind one interface, two engines chosen by URL.
+"""Persistence behind one interface, the engine chosen by URL.
 
-``sqlite:///path/to.db`` (embedded default, WAL) or ``postgresql://...`` (production).
+``sqlite:///path/to.db`` (the embedded default, WAL) is the one engine built; a
+``postgresql://...`` URL is refused with a clear error until a PostgreSQL engine
+implements :class:`~streaming.store.base.Store` (see ``docs/architecture.md``).
 """
 
 from streaming.store.base import (

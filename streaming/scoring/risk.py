@@ -90,6 +90,16 @@ BLEND_MEMORY = 0.995
 LEARNED_START_SHARE = 0.1
 
 
+# words a reason never quotes on their own (a pair with another word is quoted): they carry
+# weight in the learned model, but "customer's words ("that's", "a")" tells a supervisor nothing
+UNQUOTED = frozenset(
+    "? ! a an the i i'm i've me my we you you're your it it's its this that that's these those "
+    "is are was were be been am do does did have has had will would can could to of in on at for "
+    "from with about as by and or but so if then just what which who how when there here k ok "
+    "okay oh yes yeah no hi hello please thanks thank".split()
+)
+
+
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
@@ -244,7 +254,8 @@ class RiskModel:
     def top_words(self, features: dict[str, float], n: int = 2) -> list[str]:
         """The customer's words (``w:`` keys of ``CallState.word_features()``) that raised the
         learned risk most, as the customer said them; words that lowered it are never given,
-        nor a word already quoted within a pair ("last" after "last person")."""
+        nor a word already quoted within a pair ("last" after "last person"), nor words that
+        say nothing on their own (:data:`UNQUOTED`: "the", "that's", "?")."""
         weights = self.classifier._weights
         raised = sorted(((weights.get(hashed("w:", k[2:], RISK_WORD_BITS), 0.0) * v, k[2:])
                          for k, v in features.items() if k.startswith("w:")), reverse=True)  # fmt: skip
@@ -254,7 +265,7 @@ class RiskModel:
             if c <= 0 or len(out) >= n:
                 break
             words = set(token.split("_"))
-            if words & said or not any(ch.isalpha() for ch in token):
+            if words & said or words <= UNQUOTED:
                 continue
             said |= words
             out.append(token.replace("_", " "))

@@ -21,6 +21,7 @@ PaceExample(call_id='c1', agent_id='ag-7', wpm=162.5, key='c1/pace')
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -76,22 +77,66 @@ class PaceExample:
 TrainingExample = RiskExample | SentimentExample | PaceExample
 
 
+def _num(value: Any, what: str, low: float = -math.inf, high: float = math.inf) -> float:
+    """A finite number in [low, high]: one NaN learned would poison a model on every replica."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"{what} must be a finite number in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def _nums(values: Any, what: str) -> dict[str, float]:
+    if not isinstance(values, dict):
+        raise ValueError(f"{what} must be an object, got {type(values).__name__}")
+    return {str(k): _num(v, f"{what}[{k!r}]") for k, v in values.items()}
+
+
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false, got {value!r}")
+    return value
+
+
+def _context(obj: Any) -> TurnContext:
+    if not isinstance(obj, dict):
+        raise ValueError(f"context must be an object, got {type(obj).__name__}")
+    reply_to, mood, previous = obj.get("reply_to"), obj.get("mood"), obj.get("previous")
+    return TurnContext(
+        reply_to=None if reply_to is None else str(reply_to), queue=str(obj.get("queue", "")),
+        position=int(_num(obj.get("position", 0), "context position", 0)),
+        previous=None if previous is None else _num(previous, "context previous"),
+        speaker=str(obj.get("speaker", "customer")),
+        mood=None if mood is None else _num(mood, "context mood"),
+    )  # fmt: skip
+
+
 def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
-    """Parse a ``training-examples`` message; InvalidEvent with the reason if it is not one."""
+    """Parse a ``training-examples`` message; InvalidEvent with the reason if it is not one.
+
+    Every number must be finite and in range, as the events' are:
+
+    >>> example_from_dict({"kind": "pace", "call_id": "c1", "agent_id": "a", "wpm": float("nan")})
+    Traceback (most recent call last):
+    ...
+    streaming.errors.InvalidEvent: not a training example: wpm must be a finite number in [0, inf], got nan
+    """
     try:
         if obj["kind"] == "risk":
             return RiskExample(
-                str(obj["call_id"]), {str(k): float(v) for k, v in obj["features"].items()},
-                bool(obj["label"]), float(obj["weight"]), str(obj["source"]),
-                None if obj.get("predicted") is None else float(obj["predicted"]),
-                None if obj.get("words") is None else {str(k): float(v) for k, v in obj["words"].items()},
+                str(obj["call_id"]), _nums(obj["features"], "features"), _flag(obj["label"], "label"),
+                _num(obj["weight"], "weight", 0), str(obj["source"]),
+                None if obj.get("predicted") is None else _num(obj["predicted"], "predicted", 0, 1),
+                None if obj.get("words") is None else _nums(obj["words"], "words"),
                 str(obj.get("key", "")),
             )  # fmt: skip
         if obj["kind"] == "sentiment":
-            return SentimentExample(str(obj["call_id"]), str(obj["text"]), float(obj["sentiment"]),
-                                    TurnContext(**obj["context"]), str(obj.get("key", "")))  # fmt: skip
+            return SentimentExample(
+                str(obj["call_id"]), str(obj["text"]), _num(obj["sentiment"], "sentiment", -1, 1),
+                _context(obj["context"]), str(obj.get("key", "")),
+            )  # fmt: skip
         if obj["kind"] == "pace":
-            return PaceExample(str(obj["call_id"]), str(obj["agent_id"]), float(obj["wpm"]),
+            return PaceExample(str(obj["call_id"]), str(obj["agent_id"]), _num(obj["wpm"], "wpm", 0),
                                str(obj.get("key", "")))  # fmt: skip
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidEvent(f"not a training example: {exc}") from exc

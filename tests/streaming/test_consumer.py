@@ -265,3 +265,25 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
     dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]
     assert len(dlq) == 1 and "feedback needs" in dlq[0]["reason"]
     assert dlq[0]["topic"] == kafka_settings.topics.supervisor_actions
+
+
+def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka_settings):
+    """Anyone who can write to training-examples could send a NaN: it must not reach a model."""
+    bad = {"kind": "pace", "call_id": "x1", "agent_id": "ag-bad", "wpm": float("nan"), "key": "x1/pace"}
+    good = {"kind": "pace", "call_id": "x2", "agent_id": "ag-good", "wpm": 150.0, "key": "x2/pace"}
+    producer = make_producer(kafka_settings)
+    for example in (bad, good):
+        producer.send(kafka_settings.topics.training_examples, key=example["call_id"].encode(),
+                      value=json.dumps(example).encode())  # NaN: Python's JSON writes it  # fmt: skip
+    producer.flush()
+    producer.close()
+    running = Running(kafka_settings)
+    try:
+        scorer = running.service.scorer
+        assert running.wait_for(lambda: "ag-good" in scorer.agent_wpm)
+        assert scorer.agent_wpm == {"ag-good": 150.0}
+    finally:
+        running.close()
+    dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]
+    assert len(dlq) == 1 and dlq[0]["topic"] == kafka_settings.topics.training_examples
+    assert "wpm must be a finite number" in dlq[0]["reason"]

@@ -157,7 +157,6 @@ class RiskModel:
     """Prior + online logistic regression, blended by :class:`Blend`; predicting never learns."""
 
     def __init__(self, learning_rate: float = LEARNING_RATE, blend_memory: float = BLEND_MEMORY) -> None:
-        self.learning_rate = learning_rate
         self.scaler = preprocessing.StandardScaler()
         self.classifier = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
         self.blend = Blend(blend_memory)

@@ -272,6 +272,11 @@ class ScorerService:
                     timeout_ms=self.settings.poll_timeout_ms,
                     max_records=self.settings.batch_max_records,
                 )
+                # Learn first: the figures count examples as they are learned, and the
+                # batch written next carries them. With no batch (a quiet floor, the
+                # feedback the last thing to happen) they are written on their own.
+                # Learned after a batch, they would wait for the next event to be stored.
+                learned = self.learn_from_topic()
                 if records:
                     stats = self.process(records)  # published, then written
                     self.consumer.commit()
@@ -279,9 +284,7 @@ class ScorerService:
                     window.add(stats)
                     if max_batches is not None and self.stats.batches >= max_batches:
                         break
-                if self.learn_from_topic() and not records:
-                    # the figures count examples as they are learned: with no batch to carry
-                    # them (a quiet floor, the feedback the last thing to happen), write them
+                elif learned:
                     self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
                 now = time.monotonic()
                 if now - self._last_checkpoint >= self.settings.checkpoint_every_s:

@@ -260,6 +260,20 @@ class ScorerService:
                 log.warning("store write failed (attempt %d/%d): %s", attempt, attempts, exc)
                 time.sleep(0.2 * 2**attempt)
 
+    def _commit(self) -> None:
+        """Commit the batch's offsets, which the store already holds.
+
+        A failed commit is safe to go on from: a batch that outlasted the poll interval
+        (a busy machine) puts this consumer out of its group, its partitions go to a
+        replica (or back to this one when it rejoins at the next poll), and that owner
+        replays from the last commit, where the stored events are duplicates.
+        """
+        try:
+            self.consumer.commit()
+        except KafkaError as exc:
+            log.warning("offset commit failed, the batch is stored and its replay will be "
+                        "skipped as duplicates: %s", exc)  # fmt: skip
+
     # --- the loop -------------------------------------------------------------------
 
     def run(self, stop: threading.Event | None = None, max_batches: int | None = None) -> Stats:
@@ -279,7 +293,7 @@ class ScorerService:
                 learned = self.learn_from_topic()
                 if records:
                     stats = self.process(records)  # published, then written
-                    self.consumer.commit()
+                    self._commit()
                     self.stats.add(stats)
                     window.add(stats)
                     if max_batches is not None and self.stats.batches >= max_batches:

@@ -329,3 +329,42 @@ def test_the_stored_model_figures_catch_up_with_what_the_scorer_learned(kafka_se
         thread.join(30)
         service.close()
         store.close()
+
+
+def test_a_batch_slower_than_the_poll_interval_costs_the_partitions_not_the_scorer(kafka_settings):
+    """A batch that outlasts max_poll_interval_ms (a busy machine) gets the consumer put
+    out of its group, and the commit after the batch fails. The batch is already
+    stored: the scorer goes on, rejoins, and the replayed events are duplicates."""
+    settings = kafka_settings.model_copy(update={"max_poll_interval_ms": 1_000})
+    publish(settings, events_of(angry_call()))
+    store = open_store(settings.store_url)
+    service = ScorerService(settings, store)
+    process, slowed = service.process, []
+
+    def slow_first_batch(records: dict) -> object:
+        stats = process(records)
+        if not slowed:
+            slowed.append(sum(map(len, records.values())))
+            time.sleep(4)  # well past the poll interval: the group moves on without us
+        return stats
+
+    service.process = slow_first_batch  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: service.stats.duplicates >= slowed[0] if slowed else False, 60)
+        assert thread.is_alive()
+        call = store.get_call("angry-1")
+        assert call is not None and call.status == "ended"
+        assert store.counts()["turns"] == 6
+        assert service.stats.events == slowed[0]  # every event scored once, the replay skipped
+        assert wait_for(lambda: service.scorer.risk.n_labels > 0)
+        learned = service.scorer.risk.n_labels
+        time.sleep(1)
+        assert service.scorer.risk.n_labels == learned  # the outcome learned once
+    finally:
+        stop.set()
+        thread.join(30)
+        service.close()
+        store.close()

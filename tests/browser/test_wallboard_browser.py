@@ -38,6 +38,9 @@ if not Path(CHROMIUM).exists():  # `make test` installs it as root; say so when 
                 allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
+# Playwright's 5 s default for expectations is short on a loaded 2-core CI machine,
+# where a rerun of the page can take longer; a real failure still fails, later.
+sync_api.expect.set_options(timeout=30_000)
 
 
 @pytest.fixture

@@ -80,16 +80,20 @@ def sim_events(calls: int, seed: int) -> list[tuple[str, bytes]]:
 @pytest.mark.broker
 def test_two_replicas_learning_from_training_examples_make_the_same_predictions(kafka_settings):
     items = sim_events(120, seed=11)
-    stores = [open_store(kafka_settings.store_url) for _ in range(2)]
-    services = [ScorerService(kafka_settings, s) for s in stores]
+    # batches short next to the test's 3 s poll interval even on a loaded machine: a
+    # slower batch costs a replica its partitions (handled, see test_consumer), and
+    # rebalance after rebalance can outlast the deadline below
+    settings = kafka_settings.model_copy(update={"batch_max_records": 250})
+    stores = [open_store(settings.store_url) for _ in range(2)]
+    services = [ScorerService(settings, s) for s in stores]
     stop = threading.Event()
     threads = [threading.Thread(target=s.run, args=(stop,), daemon=True) for s in services]
     try:
         for t in threads:
             t.start()
-        producer = make_producer(kafka_settings)
+        producer = make_producer(settings)
         for key, value in items:
-            producer.send(kafka_settings.topics.call_events, key=key.encode(), value=value)
+            producer.send(settings.topics.call_events, key=key.encode(), value=value)
         producer.flush()
         producer.close()
 

@@ -50,6 +50,7 @@ SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls 
 # of the whole call, but one alert less to dismiss twice
 RISE_AFTER_NOT_HOT = 0.1
 NOT_HOT_REASON = "marked not hot by a supervisor"
+MARKED_HOT_REASON = "marked hot by a supervisor"
 MODEL_POINT_EVERY_S = 300.0  # event time between two points of the model-metrics history
 # ended calls whose final state is kept in memory so that a supervisor's feedback or turn
 # correction sent after the call ended is still learned; the store keeps it (ended_states)
@@ -419,6 +420,8 @@ class Scorer:
                  and set(rule_reasons) <= set(state.not_hot_rules))  # fmt: skip
         if muted and risk >= self.hot_threshold:
             reasons.insert(0, NOT_HOT_REASON)  # why a risk this high is not shown hot
+        elif state.marked_hot and risk < self.hot_threshold:
+            reasons.insert(0, MARKED_HOT_REASON)  # why a risk this low is shown hot
         elif not muted and state.not_hot_at is not None:
             state.not_hot_at, state.not_hot_rules = None, []  # worse since: the call speaks again
         state.reasons = reasons[:5] if risk >= self.warm_threshold or rule_reasons else reasons[:2]
@@ -430,13 +433,16 @@ class Scorer:
             state.level = "warming" if risk >= self.warm_threshold else "calm"
         elif risk >= self.hot_threshold or (was_hot and risk >= self.hot_threshold - 0.1):
             state.level = "hot"
+        elif state.marked_hot:
+            state.level = "hot"
         elif risk >= self.warm_threshold:
             state.level = "warming"
         else:
             state.level = "calm"
         if state.level == "hot" and not was_hot:
             state.hot_since = ts
-            batch.alerts.append(AlertRow(state.call_id, seq, ts, risk, tuple(state.reasons)))
+            if risk >= self.hot_threshold:  # an alert is the scorer's; a supervisor's mark is not
+                batch.alerts.append(AlertRow(state.call_id, seq, ts, risk, tuple(state.reasons)))
         elif state.level != "hot":
             state.hot_since = None
         if customer_turn:
@@ -537,13 +543,17 @@ class Scorer:
             out.examples.append(RiskExample(state.call_id, x, action.label == "hot", 1.0, source,
                                             self.risk.predict_proba_one(x, words), words,
                                             f"{state.call_id}/{action.action_id}/risk"))  # fmt: skip
-        if action.action == "feedback" and action.label is not None and state.status == "live":
-            # "not hot" quiets this call's tile until it gets worse; "hot" undoes that
+        verdict = (action.action == "feedback" and action.label is not None) or confirmed_barge_in
+        if verdict and state.status == "live":
+            # "not hot" quiets this call's tile until it gets worse; "hot" (or a barge-in
+            # confirmed hot) shows it hot whatever the risk; each undoes the other
             if action.label == "not_hot":
                 fired = self.risk.rule_floor(self.features(state, ts))[1]
                 state.not_hot_at, state.not_hot_rules = state.risk, fired
+                state.marked_hot = False
             else:
                 state.not_hot_at, state.not_hot_rules = None, []
+                state.marked_hot = True
             self._rescore(state, state.last_seq, ts, batch, False)
             self._dirty.add(state.call_id)
         if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:

@@ -86,6 +86,9 @@ class CallState:
     # a supervisor marked the live call not hot: at this risk, with these hard rules fired
     not_hot_at: float | None = None
     not_hot_rules: list[str] = field(default_factory=list)
+    # a supervisor marked the live call hot (or barged in and confirmed it): shown hot
+    # whatever the risk, until marked not hot or it ends
+    marked_hot: bool = False
     reasons: list[str] = field(default_factory=list)
     whisper: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)

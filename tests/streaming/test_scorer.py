@@ -131,6 +131,39 @@ def test_not_hot_quiets_a_live_call_until_it_gets_worse():
     assert scorer.calls["loud-1"].not_hot_at is None
 
 
+def test_marked_hot_shows_a_calm_call_hot_until_marked_not_hot():
+    """The supervisor heard something the scorer did not: the tile goes red at once,
+    says who made it so, and is not counted as one of the scorer's alerts."""
+    from streaming import events as ev
+    from streaming.scoring.scorer import MARKED_HOT_REASON
+
+    scorer = Scorer()
+    script = calm_call("quiet-1", ended=False)
+    batch, _ = run(scorer, script)
+    assert batch.calls["quiet-1"].level == "calm"
+    at = script.events[-1].ts
+    mark = ev.SupervisorAction("feedback", "h-1", "quiet-1", "sup-1", at, label="hot")
+    batch = StoreBatch()
+    scorer.apply_action(mark, batch)
+    scorer.flush(batch)
+    row = batch.calls["quiet-1"]
+    assert row.level == "hot" and row.risk < scorer.hot_threshold
+    assert row.reasons[0] == MARKED_HOT_REASON and not batch.alerts
+
+    script.say("agent", "Is there anything else I can help with?")
+    script.say("customer", "No, thank you, that was all.", secs=3)
+    batch, _ = run(scorer, SimpleNamespace(events=script.events[-2:]))
+    assert batch.calls["quiet-1"].level == "hot" and not batch.alerts  # still hot as the call goes on
+
+    undo = ev.SupervisorAction("feedback", "nh-1", "quiet-1", "sup-1", at, label="not_hot")
+    batch = StoreBatch()
+    scorer.apply_action(undo, batch)
+    scorer.flush(batch)
+    assert batch.calls["quiet-1"].level == "calm" and MARKED_HOT_REASON not in batch.calls["quiet-1"].reasons
+    restored = CallState.from_json(scorer.calls["quiet-1"].to_json())
+    assert restored.marked_hot is False and restored.not_hot_at is not None
+
+
 def test_risk_rises_before_the_manager_request():
     scorer = Scorer()
     batch, updates = run(scorer, angry_call())

@@ -16,6 +16,11 @@ A crash before 6 replays the batch, which publishes it again (at least once: sco
 readers dedupe by call and sequence, replicas learn each example key once); a crash
 after 6 replays events the store already holds, which are skipped as duplicates, and
 what they produced is already out.
+
+A broker or store that fails on a batch (5 or 6) does not end the scorer: it forgets
+the calls the batch changed, polls the batch again after a pause (2 s, doubling to
+30 s while the failure lasts), and takes those calls over from the store as a
+restarted scorer would. A failed commit (7) is logged and passed over.
 """
 
 from __future__ import annotations
@@ -225,29 +230,41 @@ class ScorerService:
         self.scorer.flush(batch)
         batch.meta["validation"] = self.scorer.validation_json()
         batch.meta["event_time"] = repr(self.scorer.clock)
+        stats.examples, stats.updates = len(examples), len(updates)
         # Publish, then write. Once the store holds the batch, its events are duplicates
         # to a restarted scorer and what they produced would never be published again;
         # published first, a crash before the write replays the batch and publishes it
         # again instead (call-scores readers dedupe by (call_id, seq), replicas learn an
         # example's key once).
-        for u in updates:
-            send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
-        for example in examples:
-            send_json(self.producer, self.topics.training_examples, example.call_id, example.to_dict())
-        stats.examples = len(examples)
-        for record in dlq:
-            key = record["key"] or ""
-            send_json(self.producer, self.topics.dlq, key, record)
-            log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
-                        record["offset"], record["reason"])  # fmt: skip
-        stats.updates = len(updates)
         try:
+            for u in updates:
+                send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
+            for example in examples:
+                send_json(self.producer, self.topics.training_examples, example.call_id,
+                          example.to_dict())  # fmt: skip
+            for record in dlq:
+                send_json(self.producer, self.topics.dlq, record["key"] or "", record)
+                log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
+                            record["offset"], record["reason"])  # fmt: skip
             self.producer.flush(timeout=30)
-        except KafkaError as exc:  # nothing written, nothing committed: the batch is replayed
-            log.error("publishing failed, not writing the batch: %s", exc)
+            self._write(batch)
+        except (KafkaError, StoreError):
+            self._forget(batch)
             raise
-        self._write(batch)
         return stats
+
+    def _forget(self, batch: StoreBatch) -> None:
+        """After a batch that was not stored: the scorer forgets the calls it changed, so
+        that its replay takes them over from the store as it was, not as the lost batch
+        left them in memory (where its events would look like duplicates)."""
+        self.scorer.forget_calls(batch.call_ids())
+
+    def _rewind(self, records: dict[Any, list[Any]]) -> None:
+        """Poll a batch that was not stored again, from its first offset per partition."""
+        assigned = self.consumer.assignment()
+        for tp, messages in records.items():
+            if messages and tp in assigned:
+                self.consumer.seek(tp, messages[0].offset)
 
     def _write(self, batch: StoreBatch, attempts: int = 5) -> None:
         for attempt in range(1, attempts + 1):
@@ -280,30 +297,43 @@ class ScorerService:
         """Consume until ``stop`` is set (or ``max_batches`` non-empty batches are done)."""
         stop = stop or threading.Event()
         last_log, window = time.monotonic(), Stats()
+        failures = 0
         try:
             while not stop.is_set():
-                records = self.consumer.poll(
-                    timeout_ms=self.settings.poll_timeout_ms,
-                    max_records=self.settings.batch_max_records,
-                )
-                # Learn first: the figures count examples as they are learned, and the
-                # batch written next carries them. With no batch (a quiet floor, the
-                # feedback the last thing to happen) they are written on their own.
-                # Learned after a batch, they would wait for the next event to be stored.
-                learned = self.learn_from_topic()
-                if records:
-                    stats = self.process(records)  # published, then written
-                    self._commit()
-                    self.stats.add(stats)
-                    window.add(stats)
-                    if max_batches is not None and self.stats.batches >= max_batches:
-                        break
-                elif learned:
-                    self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
+                records: dict[Any, list[Any]] = {}
+                try:
+                    records = self.consumer.poll(
+                        timeout_ms=self.settings.poll_timeout_ms,
+                        max_records=self.settings.batch_max_records,
+                    )
+                    # Learn first: the figures count examples as they are learned, and the
+                    # batch written next carries them. With no batch (a quiet floor, the
+                    # feedback the last thing to happen) they are written on their own.
+                    # Learned after a batch, they would wait for the next event to be stored.
+                    learned = self.learn_from_topic()
+                    if records:
+                        stats = self.process(records)  # published, then written
+                        self._commit()
+                        self.stats.add(stats)
+                        window.add(stats)
+                        if max_batches is not None and self.stats.batches >= max_batches:
+                            break
+                    elif learned:
+                        self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
+                    if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_every_s:
+                        self.checkpoint()
+                        self.close_idle_calls()
+                    failures = 0
+                except (KafkaError, StoreError) as exc:
+                    # the broker or the store is failing: keep the process, replay the batch
+                    # once they are back (its calls start again from the store's state)
+                    failures += 1
+                    delay = min(30.0, 2.0**failures)
+                    log.error("batch not stored, retrying in %.0f s: %s", delay, exc)
+                    self._rewind(records)
+                    stop.wait(delay)
+                    continue
                 now = time.monotonic()
-                if now - self._last_checkpoint >= self.settings.checkpoint_every_s:
-                    self.checkpoint()
-                    self.close_idle_calls()
                 if now - last_log >= 10:
                     self.report(window, now - last_log)
                     last_log, window = now, Stats()
@@ -341,14 +371,21 @@ class ScorerService:
         batch = StoreBatch()
         closed = self.scorer.evict_idle(batch, self.scorer.clock - self.settings.idle_call_s)
         if closed:
-            self._write(batch)
+            try:
+                self._write(batch)
+            except StoreError:
+                self._forget(batch)
+                raise
             log.warning("closed %d calls with no event for %.0f s as interrupted", closed,
                         self.settings.idle_call_s)  # fmt: skip
         return closed
 
     def checkpoint(self) -> None:
-        checkpoint.save(self.scorer, self.settings.checkpoint_path)
         self._last_checkpoint = time.monotonic()
+        try:
+            checkpoint.save(self.scorer, self.settings.checkpoint_path)
+        except OSError as exc:  # a full disk: what was learned is still in memory
+            log.error("model checkpoint not saved to %s: %s", self.settings.checkpoint_path, exc)
 
     def close(self) -> None:
         # kafka-python 3.0's IO thread can log a spurious "Error receiving network data"

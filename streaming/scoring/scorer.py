@@ -185,6 +185,15 @@ class Scorer:
         self._word_cache.clear()
         self._dirty.clear()
 
+    def forget_calls(self, call_ids: set[str]) -> None:
+        """Drop these calls entirely, live or ended, as a restarted scorer would not know
+        them: a batch that changed them was not stored, and its replay must start from
+        the store's state, not from what the lost batch left in memory."""
+        for call_id in call_ids:
+            self._forget(call_id)
+            self.ended.pop(call_id, None)
+            self.ended_states.pop(call_id, None)
+
     def _words(self, state: CallState) -> dict[str, float]:
         """The risk model's sparse inputs from ``state.word_features()``, rebuilt only when the
         customer spoke or the call moved (live calls; an ended call's are not cached)."""

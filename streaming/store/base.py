@@ -170,6 +170,10 @@ class StoreBatch:
     def __len__(self) -> int:
         return len(self.calls) + len(self.turns) + len(self.markers) + len(self.actions)
 
+    def call_ids(self) -> set[str]:
+        """Every call whose state this batch changes."""
+        return set(self.calls) | set(self.states) | set(self.ended_states)
+
 
 class Store(Protocol):
     """What the scorer writes and the wallboard reads. Every write is idempotent."""

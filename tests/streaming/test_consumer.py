@@ -15,7 +15,7 @@ from streaming.errors import StoreError
 from streaming.events import encode
 from streaming.kafka_io import make_consumer, make_producer
 from streaming.settings import Settings
-from streaming.store import open_store
+from streaming.store import StoreBatch, open_store
 from tests.factories import angry_call, calm_call
 
 pytestmark = pytest.mark.broker
@@ -363,6 +363,65 @@ def test_a_batch_slower_than_the_poll_interval_costs_the_partitions_not_the_scor
         learned = service.scorer.risk.n_labels
         time.sleep(1)
         assert service.scorer.risk.n_labels == learned  # the outcome learned once
+    finally:
+        stop.set()
+        thread.join(30)
+        service.close()
+        store.close()
+
+
+@pytest.mark.parametrize("failing", ["store", "broker"])
+def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
+    kafka_settings, monkeypatch, failing
+):
+    """The store (a locked or full disk) or the broker (a flush timing out) fails on a
+    batch: the scorer keeps running, forgets what that batch did, polls it again, and
+    once they are back every event is stored once and every outcome learned once.
+
+    The failures are injected at the boundary, with the errors the real parts raise: a
+    locked SQLite file waits out its 30 s busy timeout on each of 5 attempts, and the
+    shared test broker cannot be taken down for one test."""
+    from kafka.errors import KafkaTimeoutError
+
+    items = events_of(angry_call(), calm_call())
+    publish(kafka_settings, items)
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    failures = []
+    if failing == "store":
+        apply = store.apply
+
+        def refuse_first_batch(batch: StoreBatch) -> None:
+            if not failures and batch.turns:
+                failures.append(batch)
+                raise StoreError("store write failed: database or disk is full")
+            apply(batch)
+
+        monkeypatch.setattr(service, "_write", refuse_first_batch)
+    else:
+        flush = service.producer.flush
+
+        def time_out_first_flush(timeout: float | None = None) -> None:
+            if not failures:
+                failures.append(timeout)
+                raise KafkaTimeoutError("Timeout waiting for future")
+            flush(timeout=timeout)
+
+        monkeypatch.setattr(service.producer, "flush", time_out_first_flush)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    scorer = service.scorer
+    try:
+        ended = lambda: all((c := store.get_call(i)) is not None and c.status == "ended"  # noqa: E731
+                            for i in ("angry-1", "calm-1"))  # fmt: skip
+        assert wait_for(ended, 60) and failures and thread.is_alive()
+        assert store.counts()["turns"] == 12
+        assert service.stats.events == len(items) and not service.stats.duplicates  # scored once
+        keys = {json.loads(m.value)["key"] for m in training_examples(kafka_settings)
+                if json.loads(m.value)["kind"] == "risk"}  # fmt: skip
+        assert wait_for(lambda: scorer.risk.n_labels == len(keys) > 0)
+        assert sorted(a.call_id for a in store.alerts(0)) == ["angry-1"]
     finally:
         stop.set()
         thread.join(30)

@@ -166,20 +166,26 @@ class ScorerService:
         """Learn the training examples published since the last call (by any replica)."""
         learned = 0
         records = self.trainer.poll(timeout_ms=timeout_ms, max_records=self.settings.batch_max_records)
-        for tp, messages in records.items():
-            for m in messages:
-                self.scorer.training_offset = m.offset
-                try:
-                    example = example_from_dict(json.loads(m.value))
-                except (InvalidEvent, ValueError, TypeError) as exc:
-                    reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
-                    record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
-                    send_json(self.producer, self.topics.dlq, record["key"] or "", record)
-                    log.warning("DLQ %s@%s: %s", tp.topic, m.offset, reason)
-                    continue
-                self.scorer.learn(example)
-                learned += 1
-        self.stats.learned += learned
+        try:
+            for tp, messages in records.items():
+                for m in messages:
+                    try:
+                        example = example_from_dict(json.loads(m.value))
+                    except (InvalidEvent, ValueError, TypeError) as exc:
+                        reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
+                        record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
+                        send_json(self.producer, self.topics.dlq, record["key"] or "", record)
+                        log.warning("DLQ %s@%s: %s", tp.topic, m.offset, reason)
+                    else:
+                        self.scorer.learn(example)
+                        learned += 1
+                    self.scorer.training_offset = m.offset
+        except KafkaError:  # the DLQ could not be reached: read on from the example it was for
+            tp = TopicPartition(self.topics.training_examples, 0)
+            self.trainer.seek(tp, self.scorer.training_offset + 1)
+            raise
+        finally:
+            self.stats.learned += learned
         return learned
 
     # --- one batch ------------------------------------------------------------------
@@ -300,9 +306,9 @@ class ScorerService:
         failures = 0
         try:
             while not stop.is_set():
-                records: dict[Any, list[Any]] = {}
+                unstored: dict[Any, list[Any]] = {}  # a polled batch until it is stored
                 try:
-                    records = self.consumer.poll(
+                    records = unstored = self.consumer.poll(
                         timeout_ms=self.settings.poll_timeout_ms,
                         max_records=self.settings.batch_max_records,
                     )
@@ -313,6 +319,7 @@ class ScorerService:
                     learned = self.learn_from_topic()
                     if records:
                         stats = self.process(records)  # published, then written
+                        unstored = {}
                         self._commit()
                         self.stats.add(stats)
                         window.add(stats)
@@ -329,8 +336,8 @@ class ScorerService:
                     # once they are back (its calls start again from the store's state)
                     failures += 1
                     delay = min(30.0, 2.0**failures)
-                    log.error("batch not stored, retrying in %.0f s: %s", delay, exc)
-                    self._rewind(records)
+                    log.error("broker or store failing, retrying in %.0f s: %s", delay, exc)
+                    self._rewind(unstored)
                     stop.wait(delay)
                     continue
                 now = time.monotonic()

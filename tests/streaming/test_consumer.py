@@ -427,3 +427,42 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
         thread.join(30)
         service.close()
         store.close()
+
+
+def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, monkeypatch):
+    """A malformed example must reach the DLQ and the good ones after it be learned,
+    even when the DLQ send fails once (injected: the shared broker stays up)."""
+    from kafka.errors import KafkaTimeoutError
+
+    bad = {"kind": "pace", "call_id": "x1", "agent_id": "ag-bad", "wpm": -5.0, "key": "x1/pace"}
+    good = {"kind": "pace", "call_id": "x2", "agent_id": "ag-good", "wpm": 150.0, "key": "x2/pace"}
+    producer = make_producer(kafka_settings)
+    for example in (bad, good):
+        producer.send(kafka_settings.topics.training_examples, key=example["call_id"].encode(),
+                      value=json.dumps(example).encode())  # fmt: skip
+    producer.flush()
+    producer.close()
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    send, refused = service.producer.send, []
+
+    def refuse_first_dlq_send(topic: str, **kw: object) -> object:
+        if topic == kafka_settings.topics.dlq and not refused:
+            refused.append(kw)
+            raise KafkaTimeoutError("Failed to update metadata after 60.0 secs.")
+        return send(topic, **kw)
+
+    monkeypatch.setattr(service.producer, "send", refuse_first_dlq_send)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: "ag-good" in service.scorer.agent_wpm, 60) and refused
+        assert service.scorer.agent_wpm == {"ag-good": 150.0} and service.stats.learned == 1
+    finally:
+        stop.set()
+        thread.join(30)
+        service.close()
+        store.close()
+    dlq = read_topic(kafka_settings, kafka_settings.topics.dlq, 2, timeout_s=5)
+    assert len(dlq) == 1 and "wpm" in json.loads(dlq[0].value)["reason"]

@@ -69,7 +69,11 @@ class EmbeddedBroker:
                "--storage-engine", "memory://tansu/"]  # fmt: skip
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            # its own session: a Ctrl-C in the terminal reaches CallHeat, which stops its
+            # clients first and the broker last (stop()), instead of the broker dying
+            # under a scorer still committing its last offsets
+            self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)  # fmt: skip
         except OSError as exc:
             raise BrokerError(f"cannot start Tansu ({cmd[0]}): {exc}") from exc
         finally:

@@ -66,14 +66,15 @@ def _positive_float(text: str) -> float:
 
 
 def stop_on_signals() -> threading.Event:
-    """An event set by SIGINT / SIGTERM, so loops stop cleanly and commit."""
+    """An event set by SIGINT / SIGTERM / SIGHUP (the terminal closed), so loops stop
+    cleanly and commit, and ``callheat run`` stops what it started."""
     stop = threading.Event()
 
     def handler(signum: int, frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
     return stop
 
 

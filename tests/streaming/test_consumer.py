@@ -466,3 +466,17 @@ def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, 
         store.close()
     dlq = read_topic(kafka_settings, kafka_settings.topics.dlq, 2, timeout_s=5)
     assert len(dlq) == 1 and "wpm" in json.loads(dlq[0].value)["reason"]
+
+
+def test_a_checkpoint_that_cannot_be_saved_is_logged_and_scoring_goes_on(kafka_settings, caplog):
+    """A real failure: a directory where the checkpoint file should go."""
+    kafka_settings.checkpoint_path.mkdir(parents=True)
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    try:
+        service.checkpoint()  # does not raise
+        assert "model checkpoint not saved" in caplog.text
+        assert kafka_settings.checkpoint_path.is_dir()
+    finally:
+        service.close()
+        store.close()

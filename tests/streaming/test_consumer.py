@@ -61,9 +61,11 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 45) -> bool:
 class Running:
     """A scorer service on a thread; stops cleanly (final commit + checkpoint)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.store = open_store(settings.store_url)
-        self.service = ScorerService(settings, self.store)
+    def __init__(self, settings: Settings, service: ScorerService | None = None) -> None:
+        """Run ``service``, or one over the settings' store (a test that changes a part of
+        the service builds it first)."""
+        self.service = service or ScorerService(settings, open_store(settings.store_url))
+        self.store = self.service.store
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.service.run, args=(self.stop,), daemon=True)
         self.thread.start()
@@ -310,9 +312,7 @@ def test_the_stored_model_figures_catch_up_with_what_the_scorer_learned(kafka_se
         return stats
 
     service.process = slow_process  # type: ignore[method-assign]
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
+    running = Running(kafka_settings, service)
     scorer = service.scorer
 
     def stored() -> dict:
@@ -325,10 +325,7 @@ def test_the_stored_model_figures_catch_up_with_what_the_scorer_learned(kafka_se
         assert wait_for(lambda: stored().get("outcomes") == 1, timeout_s=10)
         assert stored() == json.loads(scorer.validation_json())
     finally:
-        stop.set()
-        thread.join(30)
-        service.close()
-        store.close()
+        running.close()
 
 
 def test_a_batch_slower_than_the_poll_interval_costs_the_partitions_not_the_scorer(kafka_settings):
@@ -349,12 +346,10 @@ def test_a_batch_slower_than_the_poll_interval_costs_the_partitions_not_the_scor
         return stats
 
     service.process = slow_first_batch  # type: ignore[method-assign]
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
+    running = Running(settings, service)
     try:
         assert wait_for(lambda: service.stats.duplicates >= slowed[0] if slowed else False, 60)
-        assert thread.is_alive()
+        assert running.thread.is_alive()
         call = store.get_call("angry-1")
         assert call is not None and call.status == "ended"
         assert store.counts()["turns"] == 6
@@ -364,10 +359,7 @@ def test_a_batch_slower_than_the_poll_interval_costs_the_partitions_not_the_scor
         time.sleep(1)
         assert service.scorer.risk.n_labels == learned  # the outcome learned once
     finally:
-        stop.set()
-        thread.join(30)
-        service.close()
-        store.close()
+        running.close()
 
 
 @pytest.mark.parametrize("failing", ["store", "broker"])
@@ -408,14 +400,12 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
             flush(timeout=timeout)
 
         monkeypatch.setattr(service.producer, "flush", time_out_first_flush)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
+    running = Running(kafka_settings, service)
     scorer = service.scorer
     try:
         ended = lambda: all((c := store.get_call(i)) is not None and c.status == "ended"  # noqa: E731
                             for i in ("angry-1", "calm-1"))  # fmt: skip
-        assert wait_for(ended, 60) and failures and thread.is_alive()
+        assert wait_for(ended, 60) and failures and running.thread.is_alive()
         assert store.counts()["turns"] == 12
         assert service.stats.events == len(items) and not service.stats.duplicates  # scored once
         keys = {json.loads(m.value)["key"] for m in training_examples(kafka_settings)
@@ -423,10 +413,7 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
         assert wait_for(lambda: scorer.risk.n_labels == len(keys) > 0)
         assert sorted(a.call_id for a in store.alerts(0)) == ["angry-1"]
     finally:
-        stop.set()
-        thread.join(30)
-        service.close()
-        store.close()
+        running.close()
 
 
 def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, monkeypatch):
@@ -453,17 +440,12 @@ def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, 
         return send(topic, **kw)
 
     monkeypatch.setattr(service.producer, "send", refuse_first_dlq_send)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
+    running = Running(kafka_settings, service)
     try:
         assert wait_for(lambda: "ag-good" in service.scorer.agent_wpm, 60) and refused
         assert service.scorer.agent_wpm == {"ag-good": 150.0} and service.stats.learned == 1
     finally:
-        stop.set()
-        thread.join(30)
-        service.close()
-        store.close()
+        running.close()
     dlq = read_topic(kafka_settings, kafka_settings.topics.dlq, 2, timeout_s=5)
     assert len(dlq) == 1 and "wpm" in json.loads(dlq[0].value)["reason"]
 

@@ -234,8 +234,21 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.evaluate import evaluate, format_report
 
     report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold,
-                      shuffle=args.shuffle, limit=args.limit)  # fmt: skip
+                      shuffle=args.shuffle, limit=args.limit,
+                      train=None if args.train is None else Path(args.train))  # fmt: skip
     print(json.dumps(report, indent=2) if args.json else format_report(report), flush=True)
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.train import train
+
+    done = train(settings, [Path(p) for p in args.data])
+    print(f"learned {done['dialogues']} dialogues ({done['escalated']} escalated) "
+          f"{'on top of the model checkpoint' if done['from_checkpoint'] else 'from a cold start'}; "
+          f"published {done['examples']} training examples ({done['sentiment_labels']} turn sentiment "
+          f"labels, {done['risk_examples']} risk examples) to {done['topic']}: every scorer replica "
+          f"learns them from there", flush=True)  # fmt: skip
     return 0
 
 
@@ -361,7 +374,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_at_least_one, metavar="N",
                    help="replay only the first N dialogues (after --shuffle): how the scorer does "
                    "with fewer labels to learn from, as in a smaller center's first weeks")  # fmt: skip
+    p.add_argument("--train", metavar="FILE.jsonl",
+                   help="first learn this file's dialogues, as 'callheat train' teaches the live "
+                   "scorers, then measure: how a center starts with its own labelled calls "
+                   "imported (the lexicon baseline stays as it is)")  # fmt: skip
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "train", help="teach the running scorers from labelled conversations",
+        description="Replays labelled dialogues (the format 'callheat evaluate' reads) through the "
+        "scorer, starting from its model checkpoint where there is one, and publishes what that "
+        "taught it (turn sentiment labels as supervisor corrections, outcomes as call outcomes) to "
+        "training-examples, where every scorer replica learns it while it goes on scoring. Import "
+        "your own center's reviewed calls: another center's conversations can make the risk worse "
+        "(docs/quality.md). Each run teaches again: importing a file twice learns it twice.",
+    )  # fmt: skip
+    _kafka_args(p)
+    p.add_argument("--group-id", help="the scorers' consumer group, whose model checkpoint the "
+                   "replay starts from (default callheat-scorer)")  # fmt: skip
+    p.add_argument("--data", required=True, action="append", metavar="FILE.jsonl",
+                   help="labelled dialogues, one per line (repeat for more files)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
         "backtest", help="alert rate and precision per threshold on a recorded event stream",

@@ -165,7 +165,7 @@ class ScorerService:
     def learn_from_topic(self, timeout_ms: int = 0) -> int:
         """Learn the training examples published since the last call (by any replica)."""
         learned = 0
-        records = self.trainer.poll(timeout_ms=timeout_ms, max_records=self.settings.batch_max_records)
+        records = self.trainer.poll(timeout_ms=timeout_ms, max_records=self.settings.learn_max_records)
         try:
             for tp, messages in records.items():
                 for m in messages:

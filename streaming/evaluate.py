@@ -27,6 +27,7 @@ from streaming import quality
 from streaming.errors import ConfigError
 from streaming.scoring import Scorer
 from streaming.scoring.baseline import LexiconScorer
+from streaming.scoring.examples import TrainingExample
 from streaming.scoring.sentiment import sentiment_class
 from streaming.store import StoreBatch
 
@@ -111,14 +112,15 @@ def _dialogue(obj: dict[str, Any]) -> Dialogue:
 # --- the dialogue as call events ---------------------------------------------------------
 
 
-def call_events(dialogue: Dialogue, index: int) -> Iterator[tuple[int, ev.CallEvent]]:
-    """The dialogue as one call: (turn index or -1, event). Times: 150 wpm, 0.6 s between turns."""
-    call_id = f"eval-{index}"
+def call_events(dialogue: Dialogue, index: int, prefix: str = "eval") -> Iterator[tuple[int, ev.CallEvent]]:
+    """The dialogue as one call, ``{prefix}-{index}``: (turn index or -1, event).
+    Times: 150 wpm, 0.6 s between turns."""
+    call_id = f"{prefix}-{index}"
     start = EPOCH + timedelta(minutes=30 * index)
     queue = dialogue.source or "evaluation"
     yield -1, ev.CallStarted(call_id, start, 0, queue=queue, agent_id="eval-agent",
                              agent_name="Evaluation", team="evaluation",
-                             customer_id=f"eval-customer-{index}", channel="chat",
+                             customer_id=f"{prefix}-customer-{index}", channel="chat",
                              language="en", wait_s=0.0)  # fmt: skip
     ms = 0
     for i, turn in enumerate(dialogue.turns):
@@ -133,18 +135,26 @@ def call_events(dialogue: Dialogue, index: int) -> Iterator[tuple[int, ev.CallEv
 
 
 class CallHeatDialogues:
-    """The product's scorer, cold, learning every label right after predicting it."""
+    """The product's scorer, cold, learning every label right after predicting it.
+
+    ``last_examples`` holds the training examples the last dialogue produced (learned
+    at once unless the scorer's ``learn_inline`` is off: ``streaming.train`` publishes them).
+    """
 
     name = "callheat"
 
-    def __init__(self, scorer: Scorer | None = None) -> None:
+    def __init__(self, scorer: Scorer | None = None, prefix: str = "eval") -> None:
         self.scorer = scorer or Scorer()
+        self.prefix = prefix
+        self.last_examples: list[TrainingExample] = []
 
     def run(self, dialogue: Dialogue, index: int) -> Trace:
         trace = Trace()
-        for turn_index, event in call_events(dialogue, index):
+        self.last_examples = []
+        for turn_index, event in call_events(dialogue, index, self.prefix):
             batch = StoreBatch()  # rows are not kept: the figures come from the scorer's answers
             applied = self.scorer.apply(event, batch)
+            self.last_examples += applied.examples
             if turn_index < 0:
                 continue
             state = self.scorer.calls[event.call_id]
@@ -155,11 +165,11 @@ class CallHeatDialogues:
                 if predicted is not None:
                     trace.sentiments.append((predicted, turn))
                 # the label, learned right after the prediction, as a supervisor's correction
-                self.scorer.apply_action(ev.SupervisorAction(
+                self.last_examples += self.scorer.apply_action(ev.SupervisorAction(
                     action="feedback", action_id=f"{event.call_id}-s{event.seq}",
                     call_id=event.call_id, supervisor_id="evaluate", ts=event.ts,
                     utterance_seq=event.seq, sentiment=max(-1.0, min(1.0, turn.sentiment)),
-                ), batch)  # fmt: skip
+                ), batch).examples  # fmt: skip
         return trace
 
 
@@ -242,20 +252,28 @@ def replay(dialogues: Iterable[Dialogue], scorer: DialogueScorer) -> list[Trace]
 
 def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
              scorer: Scorer | None = None, shuffle: int | None = None,
-             limit: int | None = None) -> dict[str, Any]:  # fmt: skip
+             limit: int | None = None, train: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``.
 
     The figures are progressive, so they depend on the order labels arrive in:
     ``shuffle`` replays the dialogues in a random order drawn from that seed
     instead of the file's. ``limit`` replays only the first ``limit`` dialogues (of
     that order): a smaller center's first weeks, with fewer labels to learn from.
+    ``train``: the scorer first learns that file's dialogues, as ``callheat train``
+    teaches the live scorers, and is measured warm (the baseline, which does not learn,
+    is not).
     """
     dialogues = load_dialogues(path)
+    warm_up = load_dialogues(train) if train is not None else []
     if shuffle is not None:
         random.Random(shuffle).shuffle(dialogues)
     if limit is not None:
         dialogues = dialogues[:limit]
     ours = CallHeatDialogues(scorer)
+    if warm_up:
+        from streaming.train import learn_dialogues  # train builds on this module
+
+        learn_dialogues(ours.scorer, warm_up, "evaluate")
     report: dict[str, Any] = {
         "dataset": path.name,
         "dialogues": len(dialogues),
@@ -268,6 +286,8 @@ def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
     report["order"] = "file" if shuffle is None else f"shuffled, seed {shuffle}"
     if limit is not None:
         report["order"] += f", first {len(dialogues)}"
+    if train is not None:
+        report["trained_on"] = {"dataset": train.name, "dialogues": len(warm_up)}
     report["escalated"] = sum(d.escalated for d in dialogues)
     report["validation"] = ours.scorer.validation()
     return report
@@ -290,7 +310,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"{report['dataset']}: {report['dialogues']} dialogues, {report['escalated']} escalated; "
         f"alert threshold {report['threshold']:g}"
-        + ("" if report.get("order", "file") == "file" else f"; order {report['order']}"),
+        + ("" if report.get("order", "file") == "file" else f"; order {report['order']}")
+        + (f"; CallHeat trained first on {t['dataset']} ({t['dialogues']} dialogues)"
+           if (t := report.get("trained_on")) else ""),
         "",
         f"{'figure':<62} {'callheat':>9}" + (f" {'lexicon':>9}" if base else ""),
     ]

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     poll_timeout_ms: int = Field(default=200, ge=1)
     batch_max_records: int = Field(default=2_000, ge=1)
+    # training examples learned per turn of the scorer's loop, at most: an import of
+    # thousands (callheat train) is learned between batches of live events, not before them
+    # (a sentiment example takes about 0.45 ms to learn: 500 hold a batch 0.2 s)
+    learn_max_records: int = Field(default=500, ge=1)
 
     # Storage
     data_dir: Path = Path(".callheat")

@@ -37,7 +37,7 @@ class RiskExample:
     features: dict[str, float]
     label: bool
     weight: float
-    source: str  # outcome | feedback | barge_in
+    source: str  # outcome | feedback | barge_in | import (callheat train)
     predicted: float | None = None
     words: dict[str, float] | None = None  # the customer's words, for the risk model's text part
     key: str = ""  # the same for a replayed batch's copy: every replica learns one of them

@@ -610,6 +610,8 @@ class Scorer:
     def _validate(self, example: RiskExample) -> None:
         """Progressive validation, as examples are learned (so every replica counts every call):
         each risk predicted during a call against its outcome, before the outcome is learned."""
+        if example.source == "import":  # a labelled conversation imported (callheat train)
+            return
         if example.source != "outcome":
             self.n_feedback += 1  # a supervisor's hot / not hot, or a confirmed barge-in
             return

@@ -1,0 +1,125 @@
+"""callheat train: labelled conversations taught to the running scorers, through the real broker.
+
+The dialogues are written here (tests.streaming.test_evaluate), never ../shared/data texts.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kafka import KafkaConsumer, TopicPartition
+
+from streaming import checkpoint
+from streaming.cli import main
+from streaming.evaluate import evaluate, load_dialogues
+from streaming.scoring import Scorer
+from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample
+from streaming.train import learn_dialogues, train
+from tests.streaming.test_consumer import Running
+from tests.streaming.test_evaluate import write
+
+DIALOGUES = 24  # 3 labelled customer turns each, 1 in 4 escalated
+
+
+def probe(scorer: Scorer) -> list[float]:
+    """What ``scorer`` predicts for a few turns and call states: equal lists, equal models."""
+    words = scorer.risk.sparse_inputs({"w:refund": 1.0, "w:useless": 1.0})
+    states = [dict.fromkeys(("negative_sentiment", "customer_turns", "manager"), v) for v in (0.0, 0.5, 1.0)]
+    return ([scorer.sentiment.predict_one(t) for t in ("this is useless", "thanks, that is great")]
+            + [scorer.risk.predict_proba_one(x, words) for x in states])  # fmt: skip
+
+
+def test_the_import_learns_every_label_once_and_a_replica_learning_its_examples_ends_the_same(tmp_path):
+    dialogues = load_dialogues(write(tmp_path / "d.jsonl", DIALOGUES, labelled=True))
+    importer = Scorer()
+    examples = learn_dialogues(importer, dialogues, "run1")
+    sentiment = [e for e in examples if isinstance(e, SentimentExample)]
+    risk = [e for e in examples if isinstance(e, RiskExample)]
+    assert len(sentiment) == 3 * DIALOGUES and importer.sentiment.n_labels == len(sentiment)
+    # one outcome per customer turn snapshot, every one an import; no made-up agent pace
+    assert len(risk) == 3 * DIALOGUES and importer.risk.n_labels == len(risk)
+    assert {e.source for e in risk} == {"import"} and not any(isinstance(e, PaceExample) for e in examples)
+    assert sum(e.label for e in risk) == 3 * sum(d.escalated for d in dialogues)
+    # the model page's progressive validation stays about live calls
+    validation = importer.validation()
+    assert validation["outcomes"] == 0 and validation["feedback_labels"] == 0
+    assert validation["risk_labels"] == len(risk)
+    # a replica that learns the published examples, in order, holds the importer's models
+    replica = Scorer()
+    for example in examples:
+        replica.learn(example)
+    assert probe(replica) == probe(importer) != probe(Scorer())
+    # a second import of the same file is new examples, not a replay of the first's
+    again = learn_dialogues(Scorer(), dialogues, "run2")
+    assert not {e.key for e in again} & {e.key for e in examples}
+    assert all(e.key.startswith("import-run1-") for e in examples)
+
+
+def test_evaluate_can_start_warm_from_a_file_the_baseline_stays_cold(tmp_path, capsys):
+    data = write(tmp_path / "d.jsonl", DIALOGUES, labelled=True)
+    cold = evaluate(data, baseline="lexicon")
+    warm = evaluate(data, baseline="lexicon", train=data)
+    assert warm["trained_on"] == {"dataset": "d.jsonl", "dialogues": DIALOGUES} and "trained_on" not in cold
+    assert warm["baseline"] == cold["baseline"]
+    assert warm["validation"]["risk_labels"] == cold["validation"]["risk_labels"] + 3 * DIALOGUES
+    assert warm["callheat"] != cold["callheat"]
+    assert main(["evaluate", "--data", str(data), "--train", str(data)]) == 0
+    assert "CallHeat trained first on d.jsonl (24 dialogues)" in capsys.readouterr().out
+    assert main(["evaluate", "--data", str(data), "--train", str(tmp_path / "missing.jsonl")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.jsonl" in err[0]
+
+
+def published(settings) -> list[dict]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, consumer_timeout_ms=3000)
+    try:
+        tp = TopicPartition(settings.topics.training_examples, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        return [json.loads(m.value) for m in consumer]
+    finally:
+        consumer.close()
+
+
+def test_a_running_scorer_learns_an_import_and_goes_on_scoring(kafka_settings, tmp_path):
+    data = write(tmp_path / "d.jsonl", DIALOGUES, labelled=True)
+    running = Running(kafka_settings)
+    try:
+        scorer = running.service.scorer
+        done = train(kafka_settings, [data], run_id="t")
+        assert done["dialogues"] == DIALOGUES and done["from_checkpoint"] is False
+        assert done["examples"] == done["sentiment_labels"] + done["risk_examples"] == 6 * DIALOGUES
+        assert running.wait_for(lambda: scorer.risk.n_labels == done["risk_examples"]
+                                and scorer.sentiment.n_labels == done["sentiment_labels"])  # fmt: skip
+        assert probe(scorer) == probe(learned_as_imported(data))
+        assert scorer.validation()["outcomes"] == 0  # imports are not the center's live calls
+    finally:
+        running.close()
+    assert len(published(kafka_settings)) == done["examples"]
+
+
+def learned_as_imported(data) -> Scorer:
+    scorer = Scorer()
+    learn_dialogues(scorer, load_dialogues(data), "t")
+    return scorer
+
+
+def test_train_reads_the_checkpoint_and_a_bad_file_sends_nothing(
+    kafka_settings, tmp_path, capsys, monkeypatch
+):
+    data = write(tmp_path / "d.jsonl", 4, labelled=True)
+    checkpoint.save(learned_as_imported(data), kafka_settings.checkpoint_path)
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(kafka_settings.data_dir))
+    kafka = ["--bootstrap-servers", kafka_settings.bootstrap_servers, "--topic-prefix",
+             kafka_settings.topic_prefix, "--group-id", kafka_settings.group_id]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": []}\nnot json\n', encoding="utf-8")
+    assert main(["train", *kafka, "--data", str(data), "--data", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.jsonl:2" in err[0]
+    assert published(kafka_settings) == []  # every file is read before anything is sent
+    assert main(["train", *kafka, "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "learned 4 dialogues (1 escalated) on top of the model checkpoint" in out
+    assert "published 24 training examples (12 turn sentiment labels, 12 risk examples)" in out
+    assert len(published(kafka_settings)) == 24

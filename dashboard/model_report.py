@@ -21,9 +21,9 @@ SERIES = ("roc_auc", "log_loss", "outcomes", "escalated", "risk_labels", "sentim
 LABELS = {  # figure key -> what the label count means
     "outcomes": "call outcomes learned",
     "escalated": "of which escalated",
-    "risk_labels": "risk model labels (outcome snapshots + feedback)",
+    "risk_labels": "risk model labels (outcome snapshots, feedback, imports)",
     "feedback_labels": "supervisor hot / not-hot feedback",
-    "sentiment_labels": "sentiment corrections",
+    "sentiment_labels": "sentiment labels (corrections, imports)",
 }
 
 

@@ -317,6 +317,7 @@ class ScorerService:
                     # feedback the last thing to happen) they are written on their own.
                     # Learned after a batch, they would wait for the next event to be stored.
                     learned = self.learn_from_topic()
+                    window.learned += learned
                     if records:
                         stats = self.process(records)  # published, then written
                         unstored = {}
@@ -365,13 +366,13 @@ class ScorerService:
         figures = {
             "at": time.time(), "events_per_s": round(window.events / seconds, 1),
             "events": window.events, "actions": window.actions, "dlq": window.dlq,
-            "duplicates": window.duplicates, "calls_in_memory": len(self.scorer.calls),
-            "lag": lag, "group_id": self.settings.group_id,
+            "duplicates": window.duplicates, "learned": window.learned,
+            "calls_in_memory": len(self.scorer.calls), "lag": lag, "group_id": self.settings.group_id,
         }  # fmt: skip
         log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
-                 "%d calls in memory, lag %s", window.events, figures["events_per_s"],
-                 window.actions, window.dlq, window.duplicates, len(self.scorer.calls),
-                 "unknown" if lag is None else lag)  # fmt: skip
+                 "learned %d examples, %d calls in memory, lag %s", window.events,
+                 figures["events_per_s"], window.actions, window.dlq, window.duplicates,
+                 window.learned, len(self.scorer.calls), "unknown" if lag is None else lag)  # fmt: skip
         self._write(StoreBatch(meta={"scorer": json.dumps(figures)}))
 
     def close_idle_calls(self) -> int:

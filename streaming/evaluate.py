@@ -273,7 +273,8 @@ def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
     if warm_up:
         from streaming.train import learn_dialogues  # train builds on this module
 
-        learn_dialogues(ours.scorer, warm_up, "evaluate")
+        for _learned in learn_dialogues(ours.scorer, warm_up, "evaluate"):
+            pass
     report: dict[str, Any] = {
         "dataset": path.name,
         "dialogues": len(dialogues),

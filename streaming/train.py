@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,11 @@ def imported(example: TrainingExample) -> TrainingExample:
     return example
 
 
-def learn_dialogues(scorer: Scorer, dialogues: Sequence[Dialogue], run_id: str) -> list[TrainingExample]:
-    """Replay ``dialogues`` through ``scorer``, learning each one's examples as it ends, as a
-    replica learns them back from ``training-examples``; returns them, in that order.
+def learn_dialogues(
+    scorer: Scorer, dialogues: Sequence[Dialogue], run_id: str
+) -> Iterator[list[TrainingExample]]:
+    """Replay ``dialogues`` through ``scorer``, one at a time; yields each one's examples
+    once ``scorer`` has learned them, as a replica learns them back from ``training-examples``.
 
     The calls are ``import-{run_id}-{index}``, so no example of one import passes for a
     replay of another's. The synthetic agent's speaking pace is not an example: its times
@@ -51,52 +54,47 @@ def learn_dialogues(scorer: Scorer, dialogues: Sequence[Dialogue], run_id: str) 
     """
     learn_inline, scorer.learn_inline = scorer.learn_inline, False
     replayer = CallHeatDialogues(scorer, prefix=f"import-{run_id}")
-    out: list[TrainingExample] = []
     try:
         for index, dialogue in enumerate(dialogues):
             replayer.run(dialogue, index)
             examples = [imported(e) for e in replayer.last_examples if not isinstance(e, PaceExample)]
             for example in examples:
                 scorer.learn(example)
-            out += examples
+            yield examples
     finally:
         scorer.learn_inline = learn_inline
-    return out
 
 
-def publish(settings: Settings, examples: Sequence[TrainingExample]) -> None:
-    """Send ``examples`` to ``training-examples``, all of them acknowledged, or BrokerError."""
-    producer = make_producer(settings)
+def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) -> dict[str, Any]:
+    """Learn the dialogues in ``paths``, publishing what was learned as it goes; a summary.
+
+    Every file is read before anything is sent: a bad line stops the import whole. The
+    replay starts from the scorers' model checkpoint where there is one, so the examples'
+    features (the sentiment the calls are read with) are those of the live models. All
+    examples are acknowledged by the broker on return, or BrokerError.
+    """
+    dialogues = [d for path in paths for d in load_dialogues(path)]
+    scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
+    warm = checkpoint.restore(scorer, settings.checkpoint_path)
+    sent: Counter[str] = Counter()
+    producer = make_producer(settings)  # a broker that is down fails here, before the replay
     try:
-        for example in examples:
-            send_json(producer, settings.topics.training_examples, example.call_id, example.to_dict())
+        for examples in learn_dialogues(scorer, dialogues, run_id or uuid.uuid4().hex[:8]):
+            for example in examples:
+                send_json(producer, settings.topics.training_examples, example.call_id, example.to_dict())
+                sent[type(example).__name__] += 1
         producer.flush()
     except KafkaError as exc:
         raise BrokerError(f"training examples not all published to {settings.bootstrap_servers}: "
                           f"{exc}") from exc  # fmt: skip
     finally:
         producer.close()
-
-
-def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) -> dict[str, Any]:
-    """Learn the dialogues in ``paths`` and publish what was learned; a summary of it.
-
-    Every file is read before anything is sent: a bad line stops the import whole. The
-    replay starts from the scorers' model checkpoint where there is one, so the examples'
-    features (the sentiment the calls are read with) are those of the live models.
-    """
-    dialogues = [d for path in paths for d in load_dialogues(path)]
-    scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
-    warm = checkpoint.restore(scorer, settings.checkpoint_path)
-    examples = learn_dialogues(scorer, dialogues, run_id or uuid.uuid4().hex[:8])
-    publish(settings, examples)
-    risk = [e for e in examples if isinstance(e, RiskExample)]
     return {
         "dialogues": len(dialogues),
         "escalated": sum(d.escalated for d in dialogues),
-        "sentiment_labels": sum(isinstance(e, SentimentExample) for e in examples),
-        "risk_examples": len(risk),
-        "examples": len(examples),
+        "sentiment_labels": sent[SentimentExample.__name__],
+        "risk_examples": sent[RiskExample.__name__],
+        "examples": sum(sent.values()),
         "topic": settings.topics.training_examples,
         "from_checkpoint": warm,
     }

@@ -21,6 +21,11 @@ from tests.streaming.test_evaluate import write
 DIALOGUES = 24  # 3 labelled customer turns each, 1 in 4 escalated
 
 
+def learned(scorer: Scorer, dialogues, run_id: str) -> list:
+    """Every example ``learn_dialogues`` yields, in order (once the scorer learned them)."""
+    return [e for examples in learn_dialogues(scorer, dialogues, run_id) for e in examples]
+
+
 def probe(scorer: Scorer) -> list[float]:
     """What ``scorer`` predicts for a few turns and call states: equal lists, equal models."""
     words = scorer.risk.sparse_inputs({"w:refund": 1.0, "w:useless": 1.0})
@@ -32,7 +37,7 @@ def probe(scorer: Scorer) -> list[float]:
 def test_the_import_learns_every_label_once_and_a_replica_learning_its_examples_ends_the_same(tmp_path):
     dialogues = load_dialogues(write(tmp_path / "d.jsonl", DIALOGUES, labelled=True))
     importer = Scorer()
-    examples = learn_dialogues(importer, dialogues, "run1")
+    examples = learned(importer, dialogues, "run1")
     sentiment = [e for e in examples if isinstance(e, SentimentExample)]
     risk = [e for e in examples if isinstance(e, RiskExample)]
     assert len(sentiment) == 3 * DIALOGUES and importer.sentiment.n_labels == len(sentiment)
@@ -50,7 +55,7 @@ def test_the_import_learns_every_label_once_and_a_replica_learning_its_examples_
         replica.learn(example)
     assert probe(replica) == probe(importer) != probe(Scorer())
     # a second import of the same file is new examples, not a replay of the first's
-    again = learn_dialogues(Scorer(), dialogues, "run2")
+    again = learned(Scorer(), dialogues, "run2")
     assert not {e.key for e in again} & {e.key for e in examples}
     assert all(e.key.startswith("import-run1-") for e in examples)
 
@@ -100,7 +105,7 @@ def test_a_running_scorer_learns_an_import_and_goes_on_scoring(kafka_settings, t
 
 def learned_as_imported(data) -> Scorer:
     scorer = Scorer()
-    learn_dialogues(scorer, load_dialogues(data), "t")
+    learned(scorer, load_dialogues(data), "t")
     return scorer
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -10,6 +11,27 @@ from kafka.errors import KafkaError
 from streaming.errors import BrokerError
 from streaming.events import encode
 from streaming.settings import Settings
+
+
+def require_broker(settings: Settings, timeout_s: float = 5.0) -> None:
+    """BrokerError in one line unless a bootstrap server accepts a connection.
+
+    For one-shot commands (``train``, ``replay``, ``record``): kafka-python alone retries a
+    dead address for 30 s, logging each attempt, before it gives up. The scorer and the
+    simulator do not check: started beside a broker, they wait for it as kafka-python does.
+    """
+    errors = []
+    for server in settings.bootstrap_servers.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not port.isdigit():
+            errors.append(f"{server.strip()}: not host:port")
+            continue
+        try:
+            socket.create_connection((host.strip("[]") or "localhost", int(port)), timeout=timeout_s).close()
+            return
+        except OSError as exc:
+            errors.append(f"{server.strip()}: {exc.strerror or exc}")
+    raise BrokerError(f"no broker reachable at {'; '.join(errors)}")
 
 
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:

@@ -21,7 +21,7 @@ from kafka import TopicPartition
 
 from streaming.errors import ConfigError
 from streaming.events import encode, format_ts
-from streaming.kafka_io import make_consumer, make_producer
+from streaming.kafka_io import make_consumer, make_producer, require_broker
 from streaming.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,
     Reads every partition directly (no consumer group, so recording never takes
     partitions away from the scorers). Returns how many events were written.
     """
+    require_broker(settings)
     consumer = make_consumer(settings, group_id=None)
     topic = settings.topics.call_events
     partitions = consumer.partitions_for_topic(topic)
@@ -120,6 +121,7 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     for _ in read_lines(path):  # check the whole file first: all of it is sent, or none
         pass
     stop = stop or threading.Event()
+    require_broker(settings)
     producer = make_producer(settings)
     sent, first, wall0 = 0, None, time.monotonic()
     now0 = datetime.now(UTC)

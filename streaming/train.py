@@ -27,7 +27,7 @@ from kafka.errors import KafkaError
 from streaming import checkpoint
 from streaming.errors import BrokerError
 from streaming.evaluate import CallHeatDialogues, Dialogue, load_dialogues
-from streaming.kafka_io import make_producer, send_json
+from streaming.kafka_io import make_producer, require_broker, send_json
 from streaming.scoring import Scorer
 from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.settings import Settings
@@ -77,7 +77,8 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
     scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
     warm = checkpoint.restore(scorer, settings.checkpoint_path)
     sent: Counter[str] = Counter()
-    producer = make_producer(settings)  # a broker that is down fails here, before the replay
+    require_broker(settings)  # a broker that is down fails here, before the replay
+    producer = make_producer(settings)
     try:
         for examples in learn_dialogues(scorer, dialogues, run_id or uuid.uuid4().hex[:8]):
             for example in examples:

@@ -97,3 +97,21 @@ def test_stopping_callheat_dashboard_stops_streamlit_too(tmp_path):
         assert not port_open("127.0.0.1", port), "Streamlit outlived callheat dashboard"
     finally:
         proc.kill()
+
+
+@pytest.mark.parametrize(
+    "command", [["replay", "{file}"], ["record", "--out", "{out}"], ["train", "--data", "{data}"]]
+)
+def test_a_broker_nobody_listens_on_is_one_line_at_once(command, capsys, tmp_path, monkeypatch):
+    """kafka-python alone would retry for 30 s, logging each attempt, before giving up."""
+    from streaming.broker import free_port
+    from tests.streaming.test_evaluate import write
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"type": "call_started", "call_id": "c1"}\n', encoding="utf-8")
+    paths = {"file": events, "out": tmp_path / "out.jsonl", "data": write(tmp_path / "d.jsonl", 2, True)}
+    argv = [part.format(**paths) for part in command]
+    assert main([*argv, "--bootstrap-servers", f"127.0.0.1:{free_port()}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no broker reachable at 127.0.0.1:" in err

@@ -101,6 +101,8 @@ def _dialogue(obj: dict[str, Any]) -> Dialogue:
             raise ValueError(f"speaker {t['speaker']!r} is not customer or agent")
         sentiment = t.get("sentiment")
         rating = t.get("sentiment_label")
+        if sentiment is None and rating is not None:  # a majority rating alone: 1 -> -1, 3 -> 0, 5 -> 1
+            sentiment = (int(rating) - 3) / 2
         turns.append(Turn(t["speaker"], str(t["text"]),
                           None if sentiment is None else float(sentiment),
                           None if rating is None else int(rating)))  # fmt: skip

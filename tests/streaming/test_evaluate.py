@@ -142,3 +142,13 @@ def test_limit_replays_the_first_dialogues_of_the_order(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["evaluate", "--data", str(path), "--limit", "0"])
     assert exc.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
+
+
+def test_a_turn_with_a_rating_and_no_mean_is_labelled_by_its_rating(tmp_path):
+    rated = {"dialogue_id": "r", "escalated": False, "turns": [
+        {"speaker": "customer", "text": "fine", "sentiment_label": 1},
+        {"speaker": "customer", "text": "ok", "sentiment": 0.25, "sentiment_label": 3}]}  # fmt: skip
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(rated) + "\n", encoding="utf-8")
+    turns = evaluation.load_dialogues(path)[0].turns
+    assert [(t.sentiment, t.rating) for t in turns] == [(-1.0, 1), (0.25, 3)]

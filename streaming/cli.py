@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "evaluate", help="replay labelled dialogues through the scorer and report its quality",
-        description="Replays a labelled JSONL data set (format: shared/data/README.md) through the "
+        description="Replays a labelled JSONL data set (format: docs/labelled-calls.md) through the "
         "scorer, cold, in progressive-validation order (each label learned right after it was "
         "predicted), and reports escalation ROC AUC and average precision, early warning, false "
         "alarms, and turn-sentiment macro-F1 and Spearman.",
@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "train", help="teach the running scorers from labelled conversations",
-        description="Replays labelled dialogues (the format 'callheat evaluate' reads) through the "
+        description="Replays labelled dialogues (format: docs/labelled-calls.md) through the "
         "scorer, starting from its model checkpoint where there is one, and publishes what that "
         "taught it (turn sentiment labels as supervisor corrections, outcomes as call outcomes) to "
         "training-examples, where every scorer replica learns it while it goes on scoring. Import "

@@ -9,7 +9,8 @@ supervisor's correction of that turn, the dialogue's outcome as ``call_ended``'s
 disposition. ``--baseline lexicon`` runs :class:`~streaming.scoring.baseline.LexiconScorer`
 on the same dialogues in the same run.
 
-The input format is described in ``../shared/data/README.md`` (one dialogue per line).
+The input format is described in ``docs/labelled-calls.md`` (one dialogue per line), the
+one of the public data sets in ``../shared/data``.
 """
 
 from __future__ import annotations
@@ -99,16 +100,25 @@ def _dialogue(obj: dict[str, Any]) -> Dialogue:
     for t in obj["turns"]:
         if t["speaker"] not in ev.SPEAKERS:
             raise ValueError(f"speaker {t['speaker']!r} is not customer or agent")
-        sentiment = t.get("sentiment")
-        rating = t.get("sentiment_label")
+        if not isinstance(t["text"], str):
+            raise ValueError(f"text must be a string, got {t['text']!r}")
+        sentiment, rating = t.get("sentiment"), t.get("sentiment_label")
+        if rating is not None and (isinstance(rating, bool) or rating not in (1, 2, 3, 4, 5)):
+            raise ValueError(f"sentiment_label must be a rating 1-5, got {rating!r}")
         if sentiment is None and rating is not None:  # a majority rating alone: 1 -> -1, 3 -> 0, 5 -> 1
             sentiment = (int(rating) - 3) / 2
-        turns.append(Turn(t["speaker"], str(t["text"]),
-                          None if sentiment is None else float(sentiment),
+        if sentiment is not None and (isinstance(sentiment, bool) or not isinstance(sentiment, int | float)
+                                      or not -1.0 <= sentiment <= 1.0):  # NaN fails this too
+            raise ValueError(f"sentiment must be a number in [-1, 1], got {sentiment!r}")
+        turns.append(Turn(t["speaker"], t["text"], None if sentiment is None else float(sentiment),
                           None if rating is None else int(rating)))  # fmt: skip
+    if not isinstance(obj["escalated"], bool):
+        raise ValueError(f"escalated must be true or false, got {obj['escalated']!r}")
     fdt = obj.get("first_dissatisfied_turn")
-    return Dialogue(str(obj["dialogue_id"]), str(obj.get("source", "")), bool(obj["escalated"]),
-                    None if fdt is None else int(fdt), tuple(turns))  # fmt: skip
+    if fdt is not None and (isinstance(fdt, bool) or not isinstance(fdt, int) or fdt < 0):
+        raise ValueError(f"first_dissatisfied_turn must be a turn index or null, got {fdt!r}")
+    return Dialogue(str(obj["dialogue_id"]), str(obj.get("source", "")), obj["escalated"], fdt,
+                    tuple(turns))  # fmt: skip
 
 
 # --- the dialogue as call events ---------------------------------------------------------

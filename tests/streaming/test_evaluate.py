@@ -11,6 +11,7 @@ import pytest
 from streaming import evaluate as evaluation
 from streaming.backtest import backtest
 from streaming.cli import main
+from streaming.errors import ConfigError
 from streaming.events import event_to_dict
 from streaming.simulator import SimConfig, generate
 from tests.streaming.test_learning import START
@@ -152,3 +153,25 @@ def test_a_turn_with_a_rating_and_no_mean_is_labelled_by_its_rating(tmp_path):
     path.write_text(json.dumps(rated) + "\n", encoding="utf-8")
     turns = evaluation.load_dialogues(path)[0].turns
     assert [(t.sentiment, t.rating) for t in turns] == [(-1.0, 1), (0.25, 3)]
+
+
+def turn(**fields) -> dict:
+    return {"speaker": "customer", "text": "hi", **fields}
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"escalated": "no"}, "escalated must be true or false"),
+    ({"first_dissatisfied_turn": -1}, "first_dissatisfied_turn must be a turn index"),
+    ({"turns": [turn(sentiment=1.5)]}, "sentiment must be a number in [-1, 1]"),
+    ({"turns": [turn(sentiment=float("nan"))]}, "got nan"),
+    ({"turns": [turn(sentiment_label=6)]}, "sentiment_label must be a rating 1-5"),
+    ({"turns": [turn(text=None)]}, "text must be a string"),
+])  # fmt: skip
+def test_a_label_out_of_range_is_refused_with_its_line(change, words, tmp_path):
+    """What evaluate measures against, and callheat train teaches every replica, must be a label."""
+    good = {"dialogue_id": "g", "escalated": False, "turns": [turn()]}
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, **change}) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"d\.jsonl:2: not a labelled dialogue") as info:
+        evaluation.load_dialogues(path)
+    assert words in str(info.value)

@@ -361,8 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate", help="replay labelled dialogues through the scorer and report its quality",
         description="Replays a labelled JSONL data set (format: docs/labelled-calls.md) through the "
-        "scorer, cold, in progressive-validation order (each label learned right after it was "
-        "predicted), and reports escalation ROC AUC and average precision, early warning, false "
+        "scorer, cold (unless --train), in progressive-validation order (each label learned right "
+        "after it was predicted), and reports escalation ROC AUC and average precision, early warning, false "
         "alarms, and turn-sentiment macro-F1 and Spearman.",
     )  # fmt: skip
     p.add_argument("--data", required=True, metavar="FILE.jsonl", help="labelled dialogues, one per line")

@@ -180,7 +180,7 @@ class CallHeatDialogues:
                 self.last_examples += self.scorer.apply_action(ev.SupervisorAction(
                     action="feedback", action_id=f"{event.call_id}-s{event.seq}",
                     call_id=event.call_id, supervisor_id="evaluate", ts=event.ts,
-                    utterance_seq=event.seq, sentiment=max(-1.0, min(1.0, turn.sentiment)),
+                    utterance_seq=event.seq, sentiment=turn.sentiment,
                 ), batch).examples  # fmt: skip
         return trace
 

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 from dateutil import tz as dateutil_tz
 
+from streaming.scoring.reasons import reason_kind
 from streaming.store import Store
 
 INTERVENTIONS = ("whisper", "barge_in")
@@ -217,16 +218,18 @@ def rates(calls: pd.DataFrame, hot_threshold: float, freq: str, tz: tzinfo | Non
 
 def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10) -> pd.DataFrame:
     """Reasons given when calls turned hot: alerts naming each, and the share of hot calls.
+    Reasons count by kind, without their figures and quotes (``reason_kind``).
 
-    >>> top_reasons([("a", ["asked for a manager", "no empathy"]), ("b", ["no empathy"])])
+    >>> top_reasons([("a", ["asked for a manager", 'agent curt ("as i said")']),
+    ...              ("b", ['agent curt ("you need to listen")'])])
                     reason  alerts  hot_calls  share_of_hot_calls
-    0           no empathy       2          2                 1.0
+    0           agent curt       2          2                 1.0
     1  asked for a manager       1          1                 0.5
     """
     counts: Counter[str] = Counter()
     calls: dict[str, set[str]] = {}
     for call_id, reasons in alerts:
-        for reason in dict.fromkeys(reasons):
+        for reason in dict.fromkeys(reason_kind(r) for r in reasons):
             counts[reason] += 1
             calls.setdefault(reason, set()).add(call_id)
     n_calls = len({call_id for call_id, _ in alerts})

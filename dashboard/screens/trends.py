@@ -210,6 +210,8 @@ def main() -> None:
         if reasons.empty:
             st.caption("No call turned hot in this period.")
         else:
+            st.caption("Counted by kind: \"repeat contact\" whatever the customer said, "
+                       "\"transfers\" whether 2nd or 5th. The call pages give each in full.")
             st.plotly_chart(trend_charts.reasons_chart(reasons), key="chart-reasons")
             _table(reasons, "top-reasons", period, share_of_hot_calls=PCT)
         stamp = "YYYY-MM-DD HH:mm" if freq == "h" else "YYYY-MM-DD"

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from streaming.scoring.state import CallState
@@ -137,3 +138,33 @@ def top_reasons(
         if text:
             out.append((feature, text))
     return out
+
+
+# a reason's words without its figures and quotes, for counting reasons across calls:
+# (pattern on the reason with its brackets dropped, the kind it counts as)
+_KINDS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
+    (r"^\d+(st|nd|rd|th) transfer$", "transfers"),
+    (r"^customer sentiment falling( for \d+ turns)?$", "customer sentiment falling"),
+    (r"^customer sentiment [-+\u2212]?[\d.]+$", "customer sentiment negative"),
+    (r"^(\d+ negative customer turns in a row|a negative customer turn)$", "negative customer turns"),
+    (r"^waited( \d+ min)? in queue$", "waited in queue"),
+    (r"^(customer has talked for \d+ min|customer talking at length)$", "customer talking at length"),
+    (r"^agent pace \d+% above their norm$", "agent pace above their norm"),
+    (r"^customer asked (a question|\d+ questions)$", "customer asked questions"),
+    (r"^(\d+ min on hold|time on hold)$", "time on hold"),
+    (r"^(.*) (once|\d+ times)$", r"\1"),  # talked over, dead air, on hold, exclaimed
+]]  # fmt: skip
+
+
+def reason_kind(reason: str) -> str:
+    """What ``reason`` says without its figures or quotes: the same kind of reason counts as
+    one when reasons are counted across calls (the trends page).
+
+    >>> [reason_kind(r) for r in ['repeat contact ("third time")', "3rd transfer", "on hold 2 times"]]
+    ['repeat contact', 'transfers', 'on hold']
+    """
+    text = re.sub(r"\s*\([^)]*\)", "", reason).strip()
+    for pattern, kind in _KINDS:
+        if found := pattern.fullmatch(text):
+            return found.expand(kind)
+    return text

@@ -92,6 +92,27 @@ def test_one_reason_says_the_customer_is_negative_not_three():
     ]
 
 
+def test_every_reason_counts_as_one_kind_whatever_its_figures_and_quotes():
+    """The trends page counts reasons by kind: "3rd transfer" and "5th transfer" are one, and
+    "agent curt" whatever the agent said."""
+    from streaming.scoring.reasons import PHRASES, describe, reason_kind
+
+    def state(n: int, quote: str) -> CallState:
+        s = CallState("c1", transfers=n, holds=n, talk_over=n, dead_air=n, negative_streak=n,
+                      customer_ms=60_000 * n, queue="billing", repeat_caller=False)  # fmt: skip
+        quoted = ("customer.complaint", "customer.profanity", "customer.repeat", "agent.curt", "agent.jargon")
+        for key in quoted:
+            s.quotes[key], s.phrases[key] = quote, 1
+        return s
+
+    for feature in PHRASES:
+        texts = {t for n, v, q in [(1, 0.15, "third time"), (2, 0.6, "as i said"), (5, 4.5, "x")]
+                 if (t := describe(feature, v, state(n, q))) is not None}  # fmt: skip
+        kinds = {reason_kind(t) for t in texts}
+        assert len(kinds) <= 1, (feature, texts, kinds)
+        assert not any(c.isdigit() for k in kinds for c in k), (feature, kinds)
+
+
 def test_small_amounts_are_not_given_as_reasons():
     from streaming.scoring.reasons import describe
 

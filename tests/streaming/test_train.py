@@ -15,7 +15,8 @@ from streaming.evaluate import evaluate, load_dialogues
 from streaming.scoring import Scorer
 from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample
 from streaming.train import learn_dialogues, train
-from tests.streaming.test_consumer import Running
+from tests.factories import angry_call
+from tests.streaming.test_consumer import Running, events_of, publish
 from tests.streaming.test_evaluate import write
 
 DIALOGUES = 24  # 3 labelled customer turns each, 1 in 4 escalated
@@ -98,9 +99,13 @@ def test_a_running_scorer_learns_an_import_and_goes_on_scoring(kafka_settings, t
                                 and scorer.sentiment.n_labels == done["sentiment_labels"])  # fmt: skip
         assert probe(scorer) == probe(learned_as_imported(data))
         assert scorer.validation()["outcomes"] == 0  # imports are not the center's live calls
+        publish(kafka_settings, events_of(angry_call()))  # and it goes on scoring the floor
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 6)
+        assert running.store.get_call("angry-1").peak_risk >= 0.7
+        assert running.wait_for(lambda: scorer.validation()["outcomes"] == 1)
     finally:
         running.close()
-    assert len(published(kafka_settings)) == done["examples"]
+    assert sum(e["call_id"].startswith("import-t-") for e in published(kafka_settings)) == done["examples"]
 
 
 def learned_as_imported(data) -> Scorer:

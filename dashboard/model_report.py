@@ -17,13 +17,14 @@ from dashboard import reads
 from streaming.store import DriftRow, Store
 
 SERIES = ("roc_auc", "log_loss", "outcomes", "escalated", "risk_labels", "sentiment_labels",
-          "feedback_labels")  # fmt: skip
+          "feedback_labels", "imported_labels")  # fmt: skip
 LABELS = {  # figure key -> what the label count means
     "outcomes": "call outcomes learned",
     "escalated": "of which escalated",
     "risk_labels": "risk model labels (outcome snapshots, feedback, imports)",
     "feedback_labels": "supervisor hot / not-hot feedback",
     "sentiment_labels": "sentiment labels (corrections, imports)",
+    "imported_labels": "of these labels, imported from labelled calls (callheat train)",
 }
 
 

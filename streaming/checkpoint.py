@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
-           "calibration", "drift", "learned_keys")  # fmt: skip
+           "calibration", "drift", "learned_keys", "n_imported")  # fmt: skip
+# added to LEARNED since FORMAT 6: a checkpoint without them keeps the scorer's starting value
+ADDED = frozenset({"n_imported"})
 FORMAT = 6
 
 
@@ -47,6 +49,11 @@ def restore(scorer: Scorer, path: Path) -> bool:
     if payload.get("format") != FORMAT:
         log.warning("ignoring model checkpoint %s of another format", path)
         return False
+    missing = set(LEARNED) - payload.keys() - ADDED
+    if missing:
+        log.warning("ignoring model checkpoint %s without %s", path, ", ".join(sorted(missing)))
+        return False
     for name in LEARNED:
-        setattr(scorer, name, payload[name])
+        if name in payload:
+            setattr(scorer, name, payload[name])
     return True

@@ -8,9 +8,9 @@ disposition. The training examples that produces are published to
 ``training-examples``, where every scorer replica learns them, in the same order, as it
 learns live corrections and outcomes: no restart, and the replicas still agree.
 
-Outcome examples go out marked ``import``: the replicas learn them, but the model page's
-progressive validation (outcomes, ROC AUC, log loss, calibration) stays about the
-center's live calls.
+The examples go out marked ``import``: the replicas learn them, count them apart on the
+model page, and leave them out of progressive validation (outcomes, ROC AUC, log loss,
+calibration), which stays about the center's live calls.
 """
 
 from __future__ import annotations
@@ -35,11 +35,9 @@ from streaming.settings import Settings
 IMPORT_SOURCE = "import"
 
 
-def imported(example: TrainingExample) -> TrainingExample:
-    """``example`` as an import: an outcome is marked so, the rest go as they are."""
-    if isinstance(example, RiskExample) and example.source == "outcome":
-        return dataclasses.replace(example, source=IMPORT_SOURCE)
-    return example
+def imported(example: RiskExample | SentimentExample) -> RiskExample | SentimentExample:
+    """``example`` marked as an import."""
+    return dataclasses.replace(example, source=IMPORT_SOURCE)
 
 
 def learn_dialogues(
@@ -57,7 +55,8 @@ def learn_dialogues(
     try:
         for index, dialogue in enumerate(dialogues):
             replayer.run(dialogue, index)
-            examples = [imported(e) for e in replayer.last_examples if not isinstance(e, PaceExample)]
+            examples: list[TrainingExample] = [
+                imported(e) for e in replayer.last_examples if not isinstance(e, PaceExample)]
             for example in examples:
                 scorer.learn(example)
             yield examples

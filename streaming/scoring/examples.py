@@ -55,10 +55,12 @@ class SentimentExample:
     sentiment: float
     context: TurnContext
     key: str = ""
+    source: str = "correction"  # correction (a supervisor's) | import (callheat train)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "sentiment", "call_id": self.call_id, "text": self.text,
-                "sentiment": self.sentiment, "context": asdict(self.context), "key": self.key}  # fmt: skip
+                "sentiment": self.sentiment, "context": asdict(self.context), "key": self.key,
+                "source": self.source}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +135,7 @@ def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
         if obj["kind"] == "sentiment":
             return SentimentExample(
                 str(obj["call_id"]), str(obj["text"]), _num(obj["sentiment"], "sentiment", -1, 1),
-                _context(obj["context"]), str(obj.get("key", "")),
+                _context(obj["context"]), str(obj.get("key", "")), str(obj.get("source", "correction")),
             )  # fmt: skip
         if obj["kind"] == "pace":
             return PaceExample(str(obj["call_id"]), str(obj["agent_id"]), _num(obj["wpm"], "wpm", 0),

@@ -136,6 +136,7 @@ class Scorer:
         self.n_outcomes = 0
         self.n_escalated = 0
         self.n_sentiment_corrections = 0
+        self.n_imported = 0  # labels imported from labelled conversations (callheat train)
         self.n_feedback = 0
         # False when the consumer publishes examples and every replica learns them from
         # the training-examples topic; True (evaluate, backtest, history) learns at once.
@@ -601,7 +602,10 @@ class Scorer:
             self._validate(example)
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
         elif isinstance(example, SentimentExample):
-            self.n_sentiment_corrections += 1
+            if example.source == "import":
+                self.n_imported += 1
+            else:
+                self.n_sentiment_corrections += 1
             self.sentiment.learn_one(example.text, example.sentiment, example.context)
         else:
             prev = self.agent_wpm.get(example.agent_id)
@@ -611,6 +615,7 @@ class Scorer:
         """Progressive validation, as examples are learned (so every replica counts every call):
         each risk predicted during a call against its outcome, before the outcome is learned."""
         if example.source == "import":  # a labelled conversation imported (callheat train)
+            self.n_imported += 1
             return
         if example.source != "outcome":
             self.n_feedback += 1  # a supervisor's hot / not hot, or a confirmed barge-in
@@ -661,6 +666,7 @@ class Scorer:
             "feedback_labels": self.n_feedback,
             "calibration": self.calibration.table(),
             "sentiment_corrections": self.n_sentiment_corrections,
+            "imported_labels": self.n_imported,
         }
 
     def validation_json(self) -> str:

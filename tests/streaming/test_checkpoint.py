@@ -35,6 +35,27 @@ def test_a_missing_or_broken_checkpoint_is_a_cold_start(tmp_path):
     assert not checkpoint.restore(Scorer(), broken)
 
 
+def test_a_checkpoint_from_before_a_counter_was_added_still_loads(tmp_path):
+    """Upgrading must not mean a cold start: a counter added to the checkpoint since (the
+    imported labels) starts at 0; a checkpoint missing anything else is refused, not half-read."""
+    import pickle
+
+    trained = Scorer()
+    for e in angry_call("a1").events:
+        trained.apply(e, StoreBatch())
+    path = tmp_path / "scorer.pkl"
+    checkpoint.save(trained, path)
+    payload = pickle.loads(path.read_bytes())
+    del payload["n_imported"]
+    path.write_bytes(pickle.dumps(payload))
+    restored = Scorer()
+    assert checkpoint.restore(restored, path)
+    assert restored.validation() == trained.validation() and restored.n_imported == 0
+    del payload["risk"]
+    path.write_bytes(pickle.dumps(payload))
+    assert not checkpoint.restore(Scorer(), path)
+
+
 def test_feedback_on_a_call_that_ended_before_a_restart_is_learned_from_the_store(tmp_path, store):
     """The call ended on one scorer; the feedback reaches another (a restart, or the replica
     its partition moved to) that never saw it: the call's final state comes from the store."""

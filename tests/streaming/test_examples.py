@@ -22,6 +22,12 @@ def test_good_examples_round_trip():
         assert example_from_dict(good).to_dict() == good
 
 
+def test_a_sentiment_example_from_an_older_replica_is_a_correction():
+    older = {k: v for k, v in SENTIMENT.items() if k != "source"}
+    assert example_from_dict(older).source == "correction"
+    assert example_from_dict({**SENTIMENT, "source": "import"}).source == "import"
+
+
 @pytest.mark.parametrize(("good", "change", "reason"), [
     (RISK, {"features": {"manager": math.nan}}, "features['manager'] must be a finite number"),
     (RISK, {"features": {"manager": "1"}}, "features['manager'] must be a number, got str"),

@@ -48,8 +48,9 @@ def test_the_import_learns_every_label_once_and_a_replica_learning_its_examples_
     assert sum(e.label for e in risk) == 3 * sum(d.escalated for d in dialogues)
     # the model page's progressive validation stays about live calls
     validation = importer.validation()
-    assert validation["outcomes"] == 0 and validation["feedback_labels"] == 0
-    assert validation["risk_labels"] == len(risk)
+    assert validation["outcomes"] == validation["feedback_labels"] == validation["sentiment_corrections"] == 0
+    assert validation["risk_labels"] == len(risk) and validation["imported_labels"] == len(examples)
+    assert {e.source for e in sentiment} == {"import"}
     # a replica that learns the published examples, in order, holds the importer's models
     replica = Scorer()
     for example in examples:
@@ -98,7 +99,9 @@ def test_a_running_scorer_learns_an_import_and_goes_on_scoring(kafka_settings, t
         assert running.wait_for(lambda: scorer.risk.n_labels == done["risk_examples"]
                                 and scorer.sentiment.n_labels == done["sentiment_labels"])  # fmt: skip
         assert probe(scorer) == probe(learned_as_imported(data))
-        assert scorer.validation()["outcomes"] == 0  # imports are not the center's live calls
+        validation = scorer.validation()
+        assert validation["outcomes"] == 0  # imports are not the center's live calls
+        assert validation["imported_labels"] == done["examples"]
         publish(kafka_settings, events_of(angry_call()))  # and it goes on scoring the floor
         assert running.wait_for(lambda: running.store.counts()["turns"] == 6)
         assert running.store.get_call("angry-1").peak_risk >= 0.7

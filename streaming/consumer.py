@@ -304,12 +304,13 @@ class ScorerService:
         stop = stop or threading.Event()
         last_log, window = time.monotonic(), Stats()
         failures = 0
+        behind = False  # more training examples wait than a turn learns: do not idle on events
         try:
             while not stop.is_set():
                 unstored: dict[Any, list[Any]] = {}  # a polled batch until it is stored
                 try:
                     records = unstored = self.consumer.poll(
-                        timeout_ms=self.settings.poll_timeout_ms,
+                        timeout_ms=0 if behind else self.settings.poll_timeout_ms,
                         max_records=self.settings.batch_max_records,
                     )
                     # Learn first: the figures count examples as they are learned, and the
@@ -318,6 +319,7 @@ class ScorerService:
                     # Learned after a batch, they would wait for the next event to be stored.
                     learned = self.learn_from_topic()
                     window.learned += learned
+                    behind = learned >= self.settings.learn_max_records
                     if records:
                         stats = self.process(records)  # published, then written
                         unstored = {}

@@ -29,15 +29,13 @@ from streaming.errors import BrokerError
 from streaming.evaluate import CallHeatDialogues, Dialogue, load_dialogues
 from streaming.kafka_io import make_producer, require_broker, send_json
 from streaming.scoring import Scorer
-from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample, TrainingExample
+from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.settings import Settings
-
-IMPORT_SOURCE = "import"
 
 
 def imported(example: RiskExample | SentimentExample) -> RiskExample | SentimentExample:
     """``example`` marked as an import."""
-    return dataclasses.replace(example, source=IMPORT_SOURCE)
+    return dataclasses.replace(example, source=IMPORTED)
 
 
 def learn_dialogues(

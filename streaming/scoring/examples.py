@@ -28,6 +28,10 @@ from typing import Any
 from streaming.errors import InvalidEvent
 from streaming.scoring.sentiment import TurnContext
 
+# the source of an example learned from an imported labelled conversation (callheat train):
+# every replica learns it, counts it apart, and leaves it out of progressive validation
+IMPORTED = "import"
+
 
 @dataclass(frozen=True, slots=True)
 class RiskExample:

@@ -18,7 +18,7 @@ from river import metrics
 
 from streaming import events as ev
 from streaming.scoring import practices
-from streaming.scoring.examples import PaceExample, RiskExample, SentimentExample, TrainingExample
+from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
@@ -602,7 +602,7 @@ class Scorer:
             self._validate(example)
             self.risk.learn_one(example.features, example.label, w=example.weight, words=example.words)
         elif isinstance(example, SentimentExample):
-            if example.source == "import":
+            if example.source == IMPORTED:
                 self.n_imported += 1
             else:
                 self.n_sentiment_corrections += 1
@@ -614,7 +614,7 @@ class Scorer:
     def _validate(self, example: RiskExample) -> None:
         """Progressive validation, as examples are learned (so every replica counts every call):
         each risk predicted during a call against its outcome, before the outcome is learned."""
-        if example.source == "import":  # a labelled conversation imported (callheat train)
+        if example.source == IMPORTED:  # a labelled conversation imported (callheat train)
             self.n_imported += 1
             return
         if example.source != "outcome":

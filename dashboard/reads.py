@@ -100,7 +100,8 @@ def playbook() -> Playbook:
 
 
 def playbook_cues(store: Store, call_id: str) -> list[Cue]:
-    """The playbook lapses the scorer saw on the call, most urgent first (the detectors' order)."""
-    keys = {p.practice for p in store.practices(call_id) if p.kind == "lapse"}
+    """The playbook cues the scorer recorded on the call (lapses and the situations the agent
+    met), most urgent first (the detectors' order)."""
+    keys = {p.practice for p in store.practices(call_id) if p.kind != "good"}
     rank = {key: i for i, key in enumerate(DETECTORS)}
     return [playbook().cue(k) for k in sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))]

@@ -24,6 +24,7 @@ from streaming.scoring.reasons import reason_kind
 from streaming.store import Store
 
 INTERVENTIONS = ("whisper", "barge_in")
+KIND_ORDER = {"good": 0, "lapse": 1, "situation": 2}  # playbook columns per agent, in this order
 WINDOW_S = 300.0  # customer sentiment this long before vs after an intervention
 
 
@@ -315,8 +316,8 @@ def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFr
     """Per agent: calls handled, then for each practice the share of their calls showing it.
 
     ``practices`` is :func:`load_practices`' per-agent counts. Good practices
-    (``kind == "good"``) come first, then lapses, each column named by the practice
-    key; rates are per call (a practice counts once per call).
+    (``kind == "good"``) come first, then lapses, then situations the agent met, each
+    column named by the practice key; rates are per call (a practice counts once per call).
     """
     if calls.empty:
         return pd.DataFrame(columns=["agent", "agent_id", "team", "calls"])
@@ -326,15 +327,26 @@ def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFr
         return handled.reset_index()[["agent", "agent_id", "team", "calls"]]
     seen = practices.pivot_table(index="agent_id", columns="practice", values="calls", aggfunc="sum",
                                  fill_value=0)  # fmt: skip
-    kinds = practices.drop_duplicates("practice").set_index("practice")["kind"]
-    order = sorted(seen.columns, key=lambda k: (kinds.get(k) != "good", k))
+    kinds = practice_kinds(practices)
+    order = sorted(seen.columns, key=lambda k: (KIND_ORDER.get(str(kinds.get(k)), len(KIND_ORDER)), k))
     share = seen[order].div(handled["calls"], axis=0).reindex(handled.index)
     out = handled.join(share).reset_index()
     return out[["agent", "agent_id", "team", "calls", *order]].sort_values("agent").reset_index(drop=True)
 
 
 def practice_kinds(practices: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(practices["practice"], practices["kind"], strict=True)) if len(practices) else {}
+    """Each practice's kind. A store written before repeat callers, venting and abuse were
+    recorded as situations has them as lapses too: the later kind wins.
+
+    >>> practice_kinds(pd.DataFrame({"practice": ["venting", "venting", "recap_given"],
+    ...                              "kind": ["situation", "lapse", "good"]}))
+    {'venting': 'situation', 'recap_given': 'good'}
+    """
+    out: dict[str, str] = {}
+    for practice, kind in zip(practices["practice"], practices["kind"], strict=True):
+        if KIND_ORDER.get(kind, -1) > KIND_ORDER.get(out.get(practice, ""), -1):
+            out[practice] = kind
+    return out
 
 
 def review_table(review: pd.DataFrame, tz: tzinfo | None) -> pd.DataFrame:

@@ -23,6 +23,7 @@ REVIEW_LINKS = 15
 REVIEW_ROWS = 500  # shown; the CSV has them all
 PCT = st.column_config.NumberColumn(format="percent")
 SENT = st.column_config.NumberColumn(format="%+.2f")
+MARKS = {"good": "✓", "lapse": "✗", "situation": "·"}  # playbook columns: practice kind -> mark
 
 
 # --- cached reads (keyed by plain values) ---------------------------------------------------
@@ -237,14 +238,15 @@ def main() -> None:
             _table(by_agent, "callbacks-by-agent", period, kept_rate=PCT)
             _table(d["callbacks_by_team"], "callbacks-by-team", period, kept_rate=PCT)
     with playbook:
-        st.caption("Share of each agent's calls in which a practice was seen: good practices first, "
-                   "then lapses.")
+        st.caption("Share of each agent's calls in which a practice was seen: good practices (✓), "
+                   "then lapses (✗: a complaint not reflected back, no empathy or no timeframe "
+                   "count once the agent has answered without it), then what the customer "
+                   "brought (·: repeat caller, venting, abuse), which is not the agent's lapse.")
         kinds = d["kinds"]
         if not kinds:
             st.info("No playbook practice recorded in this period.")
         config: dict[str, Any] = {
-            k: st.column_config.NumberColumn(f"{'✓' if v == 'good' else '✗'} {k.replace('_', ' ')}",
-                                             format="percent")
+            k: st.column_config.NumberColumn(f"{MARKS.get(v, '✗')} {k.replace('_', ' ')}", format="percent")
             for k, v in kinds.items()
         }  # fmt: skip
         _table(d["playbook"], "playbook-by-agent", period, **config)

@@ -43,6 +43,29 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
 }
 
 
+# Cues on what the agent has yet to say (a complaint reflected back, empathy, a timeframe
+# when asked "when"). The wallboard shows them at once, so a whisper can come before the
+# agent's answer; they count against the agent only once the agent has spoken since without
+# saying it.
+AWAITING_AGENT = frozenset({"no_ack", "no_empathy", "no_timeframe"})
+# Cues on what the customer brings, not on how the agent handles it: recorded for the
+# agent's trends as situations met (kind ``situation``), never as the agent's lapses.
+SITUATIONS = frozenset({"repeat_caller", "venting", "abuse"})
+
+
+def to_record(keys: list[str], *, agent_spoke: bool) -> list[tuple[str, str]]:
+    """Which of the cues ``keys`` (present now) to record for the agent's trends, with their
+    kind (``lapse`` or ``situation``), after an event where the agent spoke or not.
+
+    >>> to_record(["venting", "no_ack", "jargon"], agent_spoke=False)
+    [('venting', 'situation'), ('jargon', 'lapse')]
+    >>> to_record(["no_ack"], agent_spoke=True)
+    [('no_ack', 'lapse')]
+    """
+    return [(k, "situation" if k in SITUATIONS else "lapse") for k in keys
+            if agent_spoke or k not in AWAITING_AGENT]
+
+
 # The risk feature that already says what a playbook cue would (so a tile doesn't say it twice).
 SAME_AS_FEATURE = {
     "abuse": "abuse",

@@ -72,9 +72,10 @@ def new_practices(state: CallState, found: dict[str, str]) -> list[str]:
     return out
 
 
-def new_lapses(state: CallState, keys: list[str]) -> list[str]:
-    out = [k for k in keys if k not in state.practices_seen]
-    state.practices_seen.extend(out)
+def new_lapses(state: CallState, cues: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The ``(key, kind)`` cues not yet recorded for this call (marked as recorded)."""
+    out = [(k, kind) for k, kind in cues if k not in state.practices_seen]
+    state.practices_seen.extend(k for k, _ in out)
     return out
 
 

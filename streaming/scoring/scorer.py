@@ -22,7 +22,7 @@ from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, Senti
 from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
-from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook
+from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook, to_record
 from streaming.scoring.reasons import BASE_RATE_REASON, top_reasons
 from streaming.scoring.risk import RiskModel
 from streaming.scoring.sentiment import SentimentModel, TurnContext
@@ -273,8 +273,9 @@ class Scorer:
             return self._finished(state, event, seq, ts, batch)
 
         if state.status == "live":
-            self._rescore(state, seq, ts, batch, customer_turn=isinstance(event, ev.Utterance)
-                          and event.speaker == "customer")
+            spoke = event.speaker if isinstance(event, ev.Utterance) else None
+            self._rescore(state, seq, ts, batch, customer_turn=spoke == "customer",
+                          agent_turn=spoke == "agent")
         if isinstance(event, ev.Utterance) and sentiment is not None:
             batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
                                        event.start_ms, event.end_ms, sentiment, state.risk))
@@ -390,7 +391,8 @@ class Scorer:
         )  # fmt: skip
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
-                 customer_turn: bool, corrected: bool = False) -> None:  # fmt: skip
+                 customer_turn: bool, corrected: bool = False,
+                 agent_turn: bool = False) -> None:  # fmt: skip
         x = self.features(state, ts)
         # the learned model is trained on calls the customer has spoken in; before that
         # (ringing, the greeting) it would extrapolate, so the prior alone speaks
@@ -405,8 +407,9 @@ class Scorer:
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
-        for key in practices.new_lapses(state, [c.key for c in lapses]):
-            self._practice(state, key, "lapse", seq, ts, batch)
+        recorded = to_record([c.key for c in lapses], agent_spoke=agent_turn)
+        for key, kind in practices.new_lapses(state, recorded):
+            self._practice(state, key, kind, seq, ts, batch)
         reasons = list(rule_reasons)
         said = set()
         contributions = self.risk.contributions(x)

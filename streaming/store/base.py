@@ -102,10 +102,13 @@ class ActionRow:
 
 @dataclass(frozen=True, slots=True)
 class PracticeRow:
-    """A playbook practice seen on a call, first time only: a good practice or a lapse.
+    """A playbook practice seen on a call, first time only: a good practice, a lapse, or a
+    situation the agent met.
 
     ``kind`` is ``good`` (empathy shown, options offered, recap given, callback with a
-    timeframe, ...) or ``lapse`` (the wallboard cue keys of ``streaming.scoring.playbook``).
+    timeframe, ...), ``lapse`` (the wallboard cue keys of ``streaming.scoring.playbook``
+    the agent missed) or ``situation`` (the cues on what the customer brought: repeat
+    caller, venting, abuse).
     """
 
     call_id: str

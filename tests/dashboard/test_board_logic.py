@@ -14,7 +14,7 @@ import pytest
 from dashboard import actions, alerts, charts, prefs, queues, reads, sound, views, widgets
 from dashboard.queues import QueueCall
 from streaming.events import action_to_dict, encode, parse_action
-from streaming.scoring.playbook import DETECTORS, Playbook
+from streaming.scoring.playbook import DETECTORS, SITUATIONS, Playbook
 from streaming.store import ActionRow, CallRow, CommitmentRow, PracticeRow, StoreBatch, TurnRow
 
 NOW = 1_800_000_000.0
@@ -196,11 +196,12 @@ def test_reads_bound_by_window_and_by_live_calls(store):
         ("sup-ana", "hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
 
 
-def test_playbook_cues_come_from_lapses_most_urgent_first_with_the_centers_wording(store):
+def test_playbook_cues_come_from_lapses_and_situations_most_urgent_first_in_the_centers_wording(store):
     keys = list(DETECTORS)[:3]
+    assert keys[0] in SITUATIONS and keys[1] not in SITUATIONS
     store.apply(StoreBatch(practices=[
         PracticeRow("c1", keys[1], "lapse", 4, NOW),
-        PracticeRow("c1", keys[0], "lapse", 9, NOW),
+        PracticeRow("c1", keys[0], "situation", 9, NOW),
         PracticeRow("c1", "empathy", "good", 5, NOW),  # a good practice is not a cue
         PracticeRow("c2", keys[2], "lapse", 2, NOW),
     ]))  # fmt: skip

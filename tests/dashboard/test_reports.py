@@ -70,6 +70,7 @@ def store(tmp_path):
     b.practices = [PracticeRow("c1", "empathy_shown", "good", 3, T0 + 180, "a1", "Blue", "billing"),
                    PracticeRow("c1", "interrupting", "lapse", 2, T0 + 150, "a1", "Blue", "billing"),
                    PracticeRow("c2", "interrupting", "lapse", 1, T0 + 650, "a1", "Blue", "billing"),
+                   PracticeRow("c2", "venting", "situation", 1, T0 + 650, "a1", "Blue", "billing"),
                    PracticeRow("c3", "recap_given", "good", 1, T0 + 1300, "a2", "Red",
                                "billing")]  # fmt: skip
     b.commitments = [
@@ -169,12 +170,24 @@ def test_callbacks_kept_late_missed_and_pending(store):
 def test_playbook_rates_are_per_call_of_each_agent(store):
     calls = reports.load_calls(store, WEEK)
     table = reports.playbook_by_agent(calls, reports.load_practices(store, WEEK)).set_index("agent_id")
-    assert list(table.columns[3:]) == ["empathy_shown", "recap_given", "interrupting"]  # good first
+    # good first, then lapses, then what the customer brought
+    assert list(table.columns[3:]) == ["empathy_shown", "recap_given", "interrupting", "venting"]
     ana = table.loc["a1"]  # c1, c2, c5, c5-back, k-amy-back
     assert ana["calls"] == 5
     assert ana["empathy_shown"] == pytest.approx(1 / 5) and ana["interrupting"] == pytest.approx(2 / 5)
+    assert ana["venting"] == pytest.approx(1 / 5)
     assert table.loc["a2", "recap_given"] == pytest.approx(1 / 2)
-    assert reports.practice_kinds(reports.load_practices(store, WEEK))["interrupting"] == "lapse"
+    kinds = reports.practice_kinds(reports.load_practices(store, WEEK))
+    assert kinds["interrupting"] == "lapse" and kinds["venting"] == "situation"
+
+
+def test_venting_recorded_as_a_lapse_by_an_older_scorer_counts_with_the_situations(store):
+    store.apply(StoreBatch(practices=[PracticeRow("c1", "venting", "lapse", 1, T0 + 120, "a1", "Blue",
+                                                  "billing")]))  # fmt: skip
+    practices = reports.load_practices(store, WEEK)
+    assert reports.practice_kinds(practices)["venting"] == "situation"
+    table = reports.playbook_by_agent(reports.load_calls(store, WEEK), practices).set_index("agent_id")
+    assert list(table.columns[3:])[-1] == "venting" and table.loc["a1", "venting"] == pytest.approx(2 / 5)
 
 
 def test_review_list_holds_hot_calls_that_ended_newest_first(store):

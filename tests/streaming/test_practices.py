@@ -8,6 +8,7 @@ import pytest
 
 from streaming import events as ev
 from streaming.scoring import Scorer
+from streaming.scoring.scorer import ScoreUpdate
 from streaming.scoring.practices import due_in_s
 from streaming.store import StoreBatch
 
@@ -18,16 +19,20 @@ def at(s: float) -> datetime:
     return T0 + timedelta(seconds=s)
 
 
-def run(lines: list[tuple[str, str]], disposition: str = "resolved") -> tuple[Scorer, StoreBatch]:
+def run(lines: list[tuple[str, str]], disposition: str = "resolved",
+        updates: list[ScoreUpdate] | None = None) -> tuple[Scorer, StoreBatch]:  # fmt: skip
     scorer, batch = Scorer(), StoreBatch()
     scorer.apply(ev.CallStarted("c1", T0, 0, queue="billing", agent_id="a1", agent_name="Ana",
                                 team="Blue", customer_id="k1", channel="voice", language="en",
                                 wait_s=12.0), batch)  # fmt: skip
     ms = 0
     for i, (speaker, text) in enumerate(lines, start=1):
-        scorer.apply(ev.Utterance("c1", at(10 * i), i, speaker=speaker, text=text, start_ms=ms + 500,
-                                  end_ms=ms + 4000), batch)  # fmt: skip
-        ms += 4000
+        spoken = max(3500, 400 * len(text.split()))  # 150 words a minute
+        out = scorer.apply(ev.Utterance("c1", at(10 * i), i, speaker=speaker, text=text, start_ms=ms + 500,
+                                        end_ms=ms + 500 + spoken), batch)  # fmt: skip
+        if updates is not None:
+            updates.extend(out.updates)
+        ms += 500 + spoken
     scorer.apply(ev.CallEnded("c1", at(10 * len(lines) + 10), len(lines) + 1, disposition=disposition), batch)
     return scorer, batch
 
@@ -61,8 +66,44 @@ def test_lapses_are_recorded_once_and_a_call_ending_without_recap_is_one():
     ], disposition="escalated")  # fmt: skip
     lapses = [p.practice for p in batch.practices if p.kind == "lapse"]
     assert len(lapses) == len(set(lapses))  # first time only
-    assert {"repeat_caller", "no_recap"} <= set(lapses)
+    assert {"pace_tone", "no_recap"} <= set(lapses)
+    # what the customer brought is recorded, but not as the agent's lapse
+    assert [p.practice for p in batch.practices if p.kind == "situation"] == ["repeat_caller"]
     assert batch.calls["c1"].summary is not None and "escalated" in batch.calls["c1"].summary
+
+
+def test_a_cue_the_agent_answers_on_their_next_turn_is_shown_at_once_but_is_no_lapse():
+    updates: list[ScoreUpdate] = []
+    scorer, batch = run([
+        ("customer", "Hi, it's about my bill."),
+        ("agent", "Sure, let me look."),
+        ("customer", "I was charged twice and this is ridiculous, I am furious"),
+        ("agent", "I'm so sorry, I understand how frustrating that is. So what you're saying is "
+                  "you were charged twice?"),
+        ("customer", "Yes. When will I get my money back?"),
+        ("agent", "You will have it back within 48 hours. To recap, the refund is on its way."),
+    ], updates=updates)  # fmt: skip
+    recorded = {p.practice for p in batch.practices if p.kind != "good"}
+    assert not recorded & {"no_ack", "no_empathy", "no_timeframe"}, recorded
+    # each cue was on the board, with its whisper, while the customer waited for the answer
+    whisper = {u.seq: u.whisper for u in updates}
+    book = scorer.playbook
+    assert whisper[3] in {book.cue("no_empathy").whisper, book.cue("no_ack").whisper}
+    assert whisper[5] == book.cue("no_timeframe").whisper and whisper[6] is None
+
+
+def test_a_cue_the_agent_talks_past_is_their_lapse_from_that_turn():
+    _, batch = run([
+        ("agent", "Thanks for calling, how can I help?"),
+        ("customer", "I was charged twice and this is ridiculous, I am furious, absolutely furious"),
+        ("agent", "Please hold the line while I pull up the account details."),
+        ("customer", "This is a disgrace. When will I get my money back?"),
+        ("agent", "Refunds are handled by another department."),
+    ])  # fmt: skip
+    lapses = {p.practice: p.seq for p in batch.practices if p.kind == "lapse"}
+    # each from the agent's turn that passed it by, not from the customer's turn before
+    assert lapses["no_ack"] == 3 and lapses["no_empathy"] == 5 and lapses["no_timeframe"] == 5
+    assert all(p.agent_id == "a1" for p in batch.practices)
 
 
 @pytest.mark.parametrize(("text", "hours"), [

@@ -36,3 +36,20 @@ def test_the_same_words_about_something_else_do_not(text: str, category: str) ->
 
 def test_insults_about_others_still_count_as_profanity() -> None:
     assert "profanity" in BOOK.match("customer", "Some idiots keep parking in front of my garage.")
+
+
+@pytest.mark.parametrize("text", [
+    "It'll be with you tomorrow between 7 and 11.",
+    "It can take up to 24 hours to settle.",
+    "You'll see the credit on your next bill.",
+    "It comes off next month's bill.",
+    "The refund follows in five days.",
+    "The engineer comes on Thursday morning.",
+    "You'll get a text with a one-hour window.",
+])  # fmt: skip
+def test_an_agent_giving_a_timeframe_is_heard_as_one(text: str) -> None:
+    assert "timeframe" in BOOK.match("agent", text)
+
+
+def test_a_greeting_that_says_today_gives_no_timeframe() -> None:
+    assert "timeframe" not in BOOK.match("agent", "Thanks for calling, how can I help you today?")

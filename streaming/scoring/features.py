@@ -53,7 +53,7 @@ def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None)
         "agent_curt": float(min(state.phrase("agent", "curt"), 3)),
         "agent_jargon": float(min(state.phrase("agent", "jargon") + state.long_agent_turns, 3)),
         "no_empathy": float(negative and state.phrase("agent", "empathy") == 0),
-        "no_acknowledgement": float(state.awaiting_ack),
+        "no_acknowledgement": float(state.ack_missed),
         "no_timeframe": float(state.awaiting_timeframe),
         "empathy_shown": float(min(state.phrase("agent", "empathy"), 2)),
         "options_offered": float(min(state.phrase("agent", "options"), 2)),

@@ -351,6 +351,7 @@ class Scorer:
         else:
             if "reflect" in found or "empathy" in found:
                 state.awaiting_ack = False
+            state.ack_missed = state.awaiting_ack
             if "timeframe" in found:
                 state.awaiting_timeframe = False
         return sentiment

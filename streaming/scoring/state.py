@@ -72,6 +72,7 @@ class CallState:
     phrases: dict[str, int] = field(default_factory=dict)  # "customer.manager" -> count
     quotes: dict[str, str] = field(default_factory=dict)  # "customer.manager" -> words last said
     awaiting_ack: bool = False  # a complaint not yet reflected back by the agent
+    ack_missed: bool = False  # ... and the agent has answered since without reflecting it
     awaiting_timeframe: bool = False  # the customer asked "when" and got no timeframe
     # holds and transfers
     holds: int = 0

@@ -8,8 +8,8 @@ import pytest
 
 from streaming import events as ev
 from streaming.scoring import Scorer
-from streaming.scoring.scorer import ScoreUpdate
 from streaming.scoring.practices import due_in_s
+from streaming.scoring.scorer import ScoreUpdate
 from streaming.store import StoreBatch
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -132,3 +132,25 @@ def test_venting_is_a_cue_while_it_is_recent_not_for_the_rest_of_the_call():
         s.add_turn(2 + i, "customer", "fine, thanks", 0, 2_000)
         s.add_customer_sentiment(0.4, 2_000)
     assert not s.venting_now and s.venting_turns == 1
+
+
+def test_a_complaint_counts_as_not_acknowledged_for_the_risk_only_once_the_agent_answered_without_it():
+    scorer, batch = Scorer(), StoreBatch()
+    scorer.apply(ev.CallStarted("c1", T0, 0, queue="billing", agent_id="a1", agent_name="Ana",
+                                team="Blue", customer_id="k1", channel="voice", language="en",
+                                wait_s=5.0), batch)  # fmt: skip
+    lines = [
+        ("agent", "Thanks for calling, how can I help?"),
+        ("customer", "This is ridiculous, I was charged twice."),
+        ("agent", "Let me pull up the account."),
+        ("customer", "Fine."),
+        ("agent", "I'm sorry, so what you're saying is you were charged twice?"),
+    ]
+    seen = []
+    for i, (speaker, text) in enumerate(lines, start=1):
+        scorer.apply(ev.Utterance("c1", at(10 * i), i, speaker=speaker, text=text, start_ms=i * 4000,
+                                  end_ms=i * 4000 + 3000), batch)  # fmt: skip
+        seen.append(scorer.features(scorer.calls["c1"], (T0 + timedelta(seconds=10 * i)).timestamp())
+                    ["no_acknowledgement"])  # fmt: skip
+    # not when the customer has just complained, but once the agent talked past it, until they reflect it
+    assert seen == [0.0, 0.0, 1.0, 1.0, 0.0]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from streaming import events as ev
-from streaming import quality
+from streaming import jsonl, quality
 from streaming.errors import ConfigError
 from streaming.scoring import Scorer
 from streaming.scoring.baseline import LexiconScorer
@@ -76,23 +76,24 @@ class DialogueScorer(Protocol):
 # --- input ------------------------------------------------------------------------------
 
 
-def load_dialogues(path: Path) -> list[Dialogue]:
-    """Read a labelled JSONL file; a bad line is a ConfigError naming the line."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+def iter_dialogues(path: Path) -> Iterator[Dialogue]:
+    """A labelled JSONL file's dialogues, read one at a time; a bad line is a ConfigError
+    naming the line, raised when the reading reaches it."""
+    found = False
+    for number, line in jsonl.lines(path):
         try:
-            out.append(_dialogue(json.loads(line)))
+            dialogue = _dialogue(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}:{number}: not a labelled dialogue ({exc})") from exc
-    if not out:
+        found = True
+        yield dialogue
+    if not found:
         raise ConfigError(f"{path} holds no dialogues")
-    return out
+
+
+def load_dialogues(path: Path) -> list[Dialogue]:
+    """Every dialogue of a labelled JSONL file; a bad line is a ConfigError naming the line."""
+    return list(iter_dialogues(path))
 
 
 def _dialogue(obj: dict[str, Any]) -> Dialogue:

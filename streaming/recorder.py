@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from kafka import TopicPartition
 
+from streaming import jsonl
 from streaming.errors import ConfigError
 from streaming.events import encode, format_ts
 from streaming.kafka_io import make_consumer, make_producer, require_broker
@@ -84,24 +85,21 @@ class ReplayLine:
 
 def read_lines(path: Path) -> Iterator[ReplayLine]:
     """The file's events; a line that is not a JSON object is an error naming its number."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+    for number, line in jsonl.lines(path):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{path}:{number}: expected a JSON object per line")
+        ts = None
+        if isinstance(obj.get("ts"), str):
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path}:{number}: expected a JSON object per line")
-            ts = None
-            if isinstance(obj.get("ts"), str):
-                try:
-                    ts = datetime.fromisoformat(obj["ts"])
-                    ts = ts if ts.tzinfo else None
-                except ValueError:
-                    ts = None
-            yield ReplayLine(number, obj, ts)
+                ts = datetime.fromisoformat(obj["ts"])
+                ts = ts if ts.tzinfo else None
+            except ValueError:
+                ts = None
+        yield ReplayLine(number, obj, ts)
 
 
 def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool = False,

@@ -39,6 +39,25 @@ def test_replay_of_a_missing_file_is_a_clear_error(capsys, tmp_path):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["replay"], ["backtest", "--events"], ["evaluate", "--data"],
+                                     ["train", "--data"]])  # fmt: skip
+@pytest.mark.parametrize(("content", "words"), [
+    (b'{"type": "call_started", "call_id": "caf\xe9"}\n', "x.jsonl:1: not UTF-8 text"),
+    (None, "cannot read"),  # a directory
+])  # fmt: skip
+def test_an_unreadable_input_file_is_one_line(command, content, words, capsys, tmp_path):
+    path = tmp_path / "x.jsonl"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    # the file is read before any broker is needed: none is given
+    assert main([*command, str(path), *(["--bootstrap-servers", "127.0.0.1:9"]
+                                        if command[0] in ("replay", "train") else [])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and err.startswith("callheat: error:")
+
+
 def test_unreachable_store_url_scheme_is_one_line(capsys):
     assert main(["score", "--store-url", "mysql://x"]) == 1
     err = capsys.readouterr().err

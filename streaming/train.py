@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from kafka.errors import KafkaError
 
 from streaming import checkpoint
 from streaming.errors import BrokerError
-from streaming.evaluate import CallHeatDialogues, Dialogue, load_dialogues
+from streaming.evaluate import CallHeatDialogues, Dialogue, iter_dialogues
 from streaming.kafka_io import make_producer, require_broker, send_json
 from streaming.scoring import Scorer
 from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
@@ -39,7 +39,7 @@ def imported(example: RiskExample | SentimentExample) -> RiskExample | Sentiment
 
 
 def learn_dialogues(
-    scorer: Scorer, dialogues: Sequence[Dialogue], run_id: str
+    scorer: Scorer, dialogues: Iterable[Dialogue], run_id: str
 ) -> Iterator[list[TrainingExample]]:
     """Replay ``dialogues`` through ``scorer``, one at a time; yields each one's examples
     once ``scorer`` has learned them, as a replica learns them back from ``training-examples``.
@@ -65,19 +65,32 @@ def learn_dialogues(
 def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) -> dict[str, Any]:
     """Learn the dialogues in ``paths``, publishing what was learned as it goes; a summary.
 
-    Every file is read before anything is sent: a bad line stops the import whole. The
-    replay starts from the scorers' model checkpoint where there is one, so the examples'
+    Every file is read through before anything is sent: a bad line stops the import
+    whole. The replay then reads the files again, one dialogue at a time, so an import
+    of any size holds one dialogue in memory (the files must not change meanwhile). It
+    starts from the scorers' model checkpoint where there is one, so the examples'
     features (the sentiment the calls are read with) are those of the live models. All
     examples are acknowledged by the broker on return, or BrokerError.
     """
-    dialogues = [d for path in paths for d in load_dialogues(path)]
+    for path in paths:  # every line checked, nothing kept
+        for _ in iter_dialogues(path):
+            pass
+    read: Counter[str] = Counter()
+
+    def dialogues() -> Iterator[Dialogue]:
+        for path in paths:
+            for dialogue in iter_dialogues(path):
+                read["dialogues"] += 1
+                read["escalated"] += dialogue.escalated
+                yield dialogue
+
     scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
     warm = checkpoint.restore(scorer, settings.checkpoint_path)
     sent: Counter[str] = Counter()
     require_broker(settings)  # a broker that is down fails here, before the replay
     producer = make_producer(settings)
     try:
-        for examples in learn_dialogues(scorer, dialogues, run_id or uuid.uuid4().hex[:8]):
+        for examples in learn_dialogues(scorer, dialogues(), run_id or uuid.uuid4().hex[:8]):
             for example in examples:
                 send_json(producer, settings.topics.training_examples, example.call_id, example.to_dict())
                 sent[type(example).__name__] += 1
@@ -88,8 +101,8 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
     finally:
         producer.close()
     return {
-        "dialogues": len(dialogues),
-        "escalated": sum(d.escalated for d in dialogues),
+        "dialogues": read["dialogues"],
+        "escalated": read["escalated"],
         "sentiment_labels": sent[SentimentExample.__name__],
         "risk_examples": sent[RiskExample.__name__],
         "examples": sum(sent.values()),

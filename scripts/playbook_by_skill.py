@@ -18,25 +18,12 @@ import statistics
 import sys
 from collections import Counter, defaultdict
 
+from streaming.quality import spearman
 from streaming.simulator.floor import build_floor
 
 MIN_CALLS = 30  # agents with fewer ended calls are left out of the correlation
 PUT_RIGHT_BY = {"no_ack": ("issue_reflected", "empathy_shown"), "no_empathy": ("empathy_shown",),
                 "no_timeframe": ("timeframe_given",)}  # fmt: skip
-
-
-def ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    out = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            out[order[k]] = (i + j) / 2
-        i = j + 1
-    return out
 
 
 def main(path: str) -> None:
@@ -61,9 +48,10 @@ def main(path: str) -> None:
         good[call_id][practice] = seq
     for practice in sorted(per, key=lambda p: (kinds[p], p)):
         shares = [per[practice][a] / calls[a] for a in agents]
-        rho = statistics.correlation(ranks([skill[a] for a in agents]), ranks(shares))
+        rho = spearman([skill[a] for a in agents], shares)
         line = (f"{kinds[practice]:9} {practice:18} rows {sum(per[practice].values()):6,}  "
-                f"mean share {statistics.fmean(shares):.3f}  rank correlation with skill {rho:+.2f}")
+                f"mean share {statistics.fmean(shares):.3f}  rank correlation with skill "
+                + ("-" if rho is None else f"{rho:+.2f}"))
         if practice in PUT_RIGHT_BY:
             rows = db.execute("SELECT call_id, seq FROM practices WHERE practice = ?", (practice,)).fetchall()
             right = 0

@@ -46,6 +46,9 @@ from streaming.settings import Settings
 from streaming.store import Store, StoreBatch
 
 log = logging.getLogger(__name__)
+# of a message sent to the DLQ, the bytes kept: its record (the text and base64) stays well
+# under Kafka's 1 MB message limit, which a larger one would exceed and stall the scorer
+DLQ_KEEP_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -66,20 +69,25 @@ class Stats:
 
 def dlq_record(reason: str, topic: str, partition: int, offset: int, key: bytes | None,
                value: bytes | None) -> dict[str, Any]:  # fmt: skip
-    """What goes to the DLQ: the reason, where it came from, and the original bytes."""
-    raw = value or b""
+    """What goes to the DLQ: the reason, where it came from, and the original bytes (the
+    first ``DLQ_KEEP_BYTES`` of them, so that a record never outgrows a Kafka message:
+    ``value_bytes`` says how long the original was)."""
+    whole = value or b""
+    raw = whole[:DLQ_KEEP_BYTES]
     try:
         text: str | None = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
+    except UnicodeDecodeError as exc:  # not UTF-8, or cut inside a character
+        cut = len(raw) < len(whole) and exc.start >= len(raw) - 3
+        text = raw[: exc.start].decode("utf-8") if cut else None
     return {
         "reason": reason,
         "topic": topic,
         "partition": partition,
         "offset": offset,
-        "key": None if key is None else key.decode("utf-8", "replace"),
+        "key": None if key is None else key[:DLQ_KEEP_BYTES].decode("utf-8", "replace"),
         "value": text,
         "value_b64": base64.b64encode(raw).decode("ascii"),
+        "value_bytes": len(whole),
         "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
@@ -171,7 +179,7 @@ class ScorerService:
                 for m in messages:
                     try:
                         example = example_from_dict(json.loads(m.value))
-                    except (InvalidEvent, ValueError, TypeError) as exc:
+                    except (InvalidEvent, ValueError, TypeError, RecursionError) as exc:
                         reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
                         record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
                         send_json(self.producer, self.topics.dlq, record["key"] or "", record)
@@ -193,6 +201,10 @@ class ScorerService:
     def _parse(self, records: dict[Any, list[Any]], stats: Stats, dlq: list[dict[str, Any]]
                ) -> list[tuple[Any, int, int]]:  # fmt: skip
         parsed: list[tuple[CallEvent | SupervisorAction, int, int]] = []
+        # the scorer's clock follows the events (replays and time-compressed runs run ahead
+        # of the wall clock), but one event dated far ahead would age every live call past
+        # idle_call_s at once: an event more than that ahead of both clocks is refused
+        latest = max(self.scorer.clock, time.time()) + self.settings.idle_call_s
         for tp, messages in records.items():
             is_action = tp.topic == self.topics.supervisor_actions
             for m in messages:
@@ -203,6 +215,10 @@ class ScorerService:
                     key = None if m.key is None else m.key.decode("utf-8", "replace")
                     if key is not None and key != item.call_id:
                         raise InvalidEvent(f"message key {key!r} does not match call_id {item.call_id!r}")
+                    if not is_action and item.ts.timestamp() > latest:
+                        raise InvalidEvent(
+                            f"ts {item.ts.isoformat()} is more than {self.settings.idle_call_s:g} s ahead "
+                            "of both the wall clock and the latest event: a clock error")  # fmt: skip
                 except InvalidEvent as exc:
                     dlq.append(dlq_record(exc.reason, tp.topic, tp.partition, m.offset, m.key, m.value))
                     stats.dlq += 1

@@ -31,6 +31,8 @@ ACTIONS = ("whisper", "barge_in", "monitor", "acknowledge", "feedback")
 FEEDBACK_LABELS = ("hot", "not_hot")
 MAX_ID_LEN = 128
 MAX_TEXT_LEN = 10_000
+MAX_INT = 2**53  # whole-number fields (seq, times in ms): exact in any JSON reader, fits SQLite
+MAX_WAIT_S = 7 * 86_400.0  # a queue wait longer than a week is a broken clock, not a wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,8 @@ def _number(obj: dict[str, Any], name: str, *, optional: bool = False, integer: 
         if isinstance(value, float) and not value.is_integer():
             raise InvalidEvent(f"field {name!r} must be a whole number")
         value = int(value)
+        if abs(value) > MAX_INT:  # beyond what the store's integer columns and JSON readers hold
+            raise InvalidEvent(f"field {name!r} must be at most {MAX_INT}, got {value:.3g}")
     if low is not None and value < low:
         raise InvalidEvent(f"field {name!r} must be >= {low:g}, got {value}")
     if high is not None and value > high:
@@ -199,7 +203,10 @@ def _timestamp(obj: dict[str, Any], name: str = "ts") -> datetime:
         raise InvalidEvent(f"field {name!r} is not an ISO-8601 time: {raw!r}") from exc
     if value.tzinfo is None:
         raise InvalidEvent(f"field {name!r} has no timezone; send UTC like 2026-01-05T09:00:00Z")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise InvalidEvent(f"field {name!r} is out of range: {raw!r}") from exc
 
 
 def _flag(obj: dict[str, Any], name: str, default: bool) -> bool:
@@ -214,7 +221,7 @@ def _flag(obj: dict[str, Any], name: str, default: bool) -> bool:
 def _decode(raw: bytes | str) -> dict[str, Any]:
     try:
         obj = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad bytes or syntax, a 4,300-digit number, deep nesting
         raise InvalidEvent(f"not valid JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(obj).__name__}")
@@ -252,7 +259,7 @@ def event_from_dict(obj: dict[str, Any]) -> CallEvent:
             customer_id=_text(obj, "customer_id"),
             channel=_text(obj, "channel"),
             language=_text(obj, "language"),
-            wait_s=float(_number(obj, "wait_s", low=0)),
+            wait_s=float(_number(obj, "wait_s", low=0, high=MAX_WAIT_S)),
             consent=_flag(obj, "consent", True),
         )
     if cls is Utterance:

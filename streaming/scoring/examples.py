@@ -144,6 +144,6 @@ def example_from_dict(obj: dict[str, Any]) -> TrainingExample:
         if obj["kind"] == "pace":
             return PaceExample(str(obj["call_id"]), str(obj["agent_id"]), _num(obj["wpm"], "wpm", 0),
                                str(obj.get("key", "")))  # fmt: skip
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise InvalidEvent(f"not a training example: {exc}") from exc
     raise InvalidEvent(f"unknown training example kind {obj.get('kind')!r}")

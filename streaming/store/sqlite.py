@@ -94,6 +94,10 @@ class SQLiteStore:
                 if self._db.in_transaction:  # BEGIN itself may have failed (locked)
                     self._db.execute("ROLLBACK")
                 raise StoreError(f"store write failed: {exc}") from exc
+            except BaseException:  # a value sqlite3 cannot bind: no half-written batch left open
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         return changed
 
     def apply(self, batch: StoreBatch) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from kafka import TopicPartition
 
-from streaming.consumer import ScorerService
+from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
 from streaming.errors import StoreError
 from streaming.events import encode
 from streaming.kafka_io import make_consumer, make_producer
@@ -128,6 +130,45 @@ def test_malformed_events_go_to_the_dlq_and_the_consumer_goes_on(kafka_settings)
     assert "does not match call_id" in reasons
     broken = next(d for d in dlq if "not valid JSON" in d["reason"])
     assert broken["value"] == "{broken json" and broken["topic"] == kafka_settings.topics.call_events
+
+
+def test_events_that_once_stopped_the_scorer_go_to_the_dlq_and_scoring_goes_on(kafka_settings):
+    # found by a QA pass: the first crashed the scorer at every restart, the second (a DLQ
+    # record over Kafka's 1 MB limit) stalled it for good, the third aged every live call
+    # past idle_call_s and closed it; the last crashed the trainer
+    good = angry_call()
+    started = next(d for d in good.dicts() if d["type"] == "call_started")
+    huge = {**next(d for d in good.dicts() if d["type"] == "utterance"), "call_id": "huge",
+            "text": "word " * 120_000}  # fmt: skip
+    bad = [
+        ("old", encode({**started, "call_id": "old", "ts": "0001-01-01T00:00:00+01:00"})),
+        ("huge", encode(huge)),
+        ("future", encode({**started, "call_id": "future", "ts": "9999-12-31T00:00:00Z"})),
+        ("big-seq", encode({**started, "call_id": "big-seq", "seq": 2**70})),
+    ]
+    items = events_of(good)
+    publish(kafka_settings, items[:2] + bad + items[2:])
+    producer = make_producer(kafka_settings)
+    producer.send(kafka_settings.topics.training_examples, key=b"x", value=b"[" * 100_000 + b"]" * 100_000)
+    producer.flush()
+    producer.close()
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
+                                and c.status == "ended" and c.disposition == "escalated")  # fmt: skip
+        assert running.store.counts()["turns"] == 6
+        assert running.service.scorer.clock < datetime(2100, 1, 1, tzinfo=UTC).timestamp()
+    finally:
+        running.close()
+    dlq = {d["key"]: d for d in (json.loads(m.value) for m in
+                                 read_topic(kafka_settings, kafka_settings.topics.dlq, 5))}  # fmt: skip
+    assert set(dlq) == {"old", "huge", "future", "big-seq", "x"}
+    assert "out of range" in dlq["old"]["reason"] and "ahead of both" in dlq["future"]["reason"]
+    assert "longer than" in dlq["huge"]["reason"] and "at most" in dlq["big-seq"]["reason"]
+    assert "not JSON" in dlq["x"]["reason"]
+    kept = dlq["huge"]
+    assert kept["value_bytes"] == len(encode(huge)) and len(kept["value"].encode()) <= DLQ_KEEP_BYTES
+    assert base64.b64decode(kept["value_b64"]) == encode(huge)[:DLQ_KEEP_BYTES]
 
 
 def test_a_restarted_scorer_resumes_from_committed_offsets_without_duplicates(kafka_settings):

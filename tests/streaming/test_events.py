@@ -57,11 +57,31 @@ def test_call_started_consent_defaults_to_true():
     (raw(text=5), "must be a string"),
     (raw(confidence=1.5), "must be <= 1"),
     (b'\xff\xfe', "not valid JSON"),
+    # found by a QA pass: each of these crashed the scorer instead of going to the DLQ
+    (raw(ts="0001-01-01T00:00:00+01:00"), "field 'ts' is out of range"),
+    (raw(end_ms=...)[:-1] + b', "end_ms": ' + b"9" * 5000 + b"}", "not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+    (raw(seq=2**70), "must be at most"),
+    (raw(end_ms=10**20), "must be at most"),
 ])
 def test_invalid_events_say_why(payload, reason):
     with pytest.raises(InvalidEvent) as info:
         parse_event(payload)
     assert reason in info.value.reason
+
+
+def test_a_queue_wait_beyond_a_week_is_refused():
+    base = {"type": "call_started", "call_id": "c", "ts": "2026-01-05T09:00:00Z", "queue": "q",
+            "agent_id": "a", "agent_name": "A", "team": "t", "customer_id": "k", "channel": "voice",
+            "language": "en"}  # fmt: skip
+    with pytest.raises(InvalidEvent, match="wait_s"):
+        parse_event(json.dumps({**base, "wait_s": 1e308}))
+
+
+def test_an_action_dated_out_of_range_is_refused():
+    with pytest.raises(InvalidEvent, match="out of range"):
+        parse_action(json.dumps({"action_id": "x1", "call_id": "c", "supervisor_id": "s", "action": "monitor",
+                                 "ts": "0001-01-01T00:00:00+01:00"}))  # fmt: skip
 
 
 def test_call_ended_checks_disposition_and_csat():

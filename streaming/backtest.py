@@ -66,6 +66,8 @@ def replay_file(path: Path, scorer: Scorer | None = None) -> Replayed:
             trace.ended, trace.escalated = ts, event.disposition == "escalated"
         elif isinstance(event, ev.CallAbandoned):
             trace.ended = ts
+    if not out.events:
+        raise ConfigError(f"{path} holds no valid call event ({out.invalid} invalid)")
     return out
 
 

@@ -83,7 +83,9 @@ def iter_dialogues(path: Path) -> Iterator[Dialogue]:
     for number, line in jsonl.lines(path):
         try:
             dialogue = _dialogue(json.loads(line))
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise ConfigError(f"{path}:{number}: not a labelled dialogue (no field {exc})") from exc
+        except (ValueError, TypeError, RecursionError) as exc:
             raise ConfigError(f"{path}:{number}: not a labelled dialogue ({exc})") from exc
         found = True
         yield dialogue

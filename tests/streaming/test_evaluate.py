@@ -175,3 +175,22 @@ def test_a_label_out_of_range_is_refused_with_its_line(change, words, tmp_path):
     with pytest.raises(ConfigError, match=r"d\.jsonl:2: not a labelled dialogue") as info:
         evaluation.load_dialogues(path)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ('{"dialogue_id": "d", "escalated": true}', "no field 'turns'"),
+    ("[" * 100_000 + "]" * 100_000, "not a labelled dialogue"),  # deep nesting: a RecursionError
+])  # fmt: skip
+def test_a_line_that_is_no_dialogue_is_one_line(line, words, tmp_path, capsys):
+    path = tmp_path / "d.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    assert main(["evaluate", "--data", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "d.jsonl:1: not a labelled dialogue" in err and words in err
+
+
+def test_backtest_of_a_file_without_a_valid_event_is_an_error(tmp_path, capsys):
+    path = tmp_path / "e.jsonl"
+    path.write_text('{"type": "call_exploded", "call_id": "c"}\n', encoding="utf-8")
+    assert main(["backtest", "--events", str(path)]) == 1
+    assert "holds no valid call event (1 invalid)" in capsys.readouterr().err

@@ -43,9 +43,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_open(host: str, port: int) -> bool:
+    """Whether something accepts connections on ``host:port``; BrokerError if ``host`` is no address."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
+        try:
+            return s.connect_ex((host, port)) == 0
+        except (socket.gaierror, UnicodeError) as exc:  # a name that does not resolve
+            raise BrokerError(f"host {host!r} is not an address this machine can resolve "
+                              f"({getattr(exc, 'strerror', None) or exc})") from None  # fmt: skip
 
 
 @dataclass
@@ -67,7 +72,10 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         cmd = [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
                "--storage-engine", "memory://tansu/"]  # fmt: skip
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        except OSError as exc:
+            raise BrokerError(f"cannot write the broker log {self.log_path}: {exc.strerror or exc}") from None
         try:
             # its own session: a Ctrl-C in the terminal reaches CallHeat, which stops its
             # clients first and the broker last (stop()), instead of the broker dying

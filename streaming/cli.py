@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from streaming.errors import CallHeatError
+from streaming.errors import CallHeatError, ConfigError
 from streaming.settings import Settings
 
 log = logging.getLogger("callheat")
@@ -45,6 +45,33 @@ def _at_least_one(text: str) -> int:
     value = _positive_int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high``: absurd sizes fail at once instead of hanging."""
+
+    def parse(text: str) -> int:
+        value = _positive_int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low:,}-{high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+# the bounds of the sizes the commands take (said in --help)
+MAX_CONCURRENCY = 10_000
+MAX_CALLS_PER_DAY = 1_000_000
+MAX_BENCH_EVENTS = 10_000_000
+MAX_BENCH_RUNS = 1_000
+MIN_SPEED, MAX_SPEED = 0.001, 1_000_000.0
+
+
+def _speed(text: str) -> float:
+    value = _positive_float(text)
+    if not MIN_SPEED <= value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"must be {MIN_SPEED:g}-{MAX_SPEED:,.0f}, got {text}")
     return value
 
 
@@ -96,12 +123,31 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 # --- subcommands ------------------------------------------------------------------------
 
 
+def make_data_dir(settings: Settings) -> Path:
+    """``settings.data_dir``, created if need be; a ConfigError naming it if it cannot be."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"data directory {path} (CALLHEAT_DATA_DIR) is a file") from None
+    except OSError as exc:
+        raise ConfigError(f"data directory {path} (CALLHEAT_DATA_DIR) cannot be created: "
+                          f"{exc.strerror or exc}") from None  # fmt: skip
+    return path
+
+
+def check_store(settings: Settings) -> None:
+    """A StoreError or ConfigError now if the store URL does not open, before starting anything."""
+    from streaming.store import open_store
+
+    open_store(settings.store_url).close()
+
+
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.broker import EmbeddedBroker, create_callheat_topics
 
+    log_path = make_data_dir(settings) / "broker.log"
     stop = stop_on_signals()
-    log_path = settings.data_dir / "broker.log"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     with EmbeddedBroker(settings.broker_host, settings.broker_port, log_path=log_path) as broker:
         created = create_callheat_topics(broker.bootstrap_servers, settings.topics, settings.partitions)
         print(f"broker listening on {broker.bootstrap_servers}; topics created: "
@@ -173,6 +219,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    # the wallboard would start, and show the error in its page: say it here instead
+    check_store(settings)
     cmd = dashboard_command(settings)
     print(f"wallboard: http://{settings.dashboard_host}:{settings.dashboard_port}", flush=True)
     stop = stop_on_signals()
@@ -189,10 +237,17 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.recorder import record
 
+    try:
+        out = open(args.out, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise ConfigError(f"--out {args.out!r}: cannot write to it: {exc.strerror or exc}") from None
     stop = stop_on_signals()
-    with open(args.out, "a", encoding="utf-8") as out:
-        n = record(settings, out, from_beginning=args.from_beginning, stop=stop,
-                   max_events=args.max_events, idle_timeout_s=args.idle_timeout)  # fmt: skip
+    try:
+        with out:
+            n = record(settings, out, from_beginning=args.from_beginning, stop=stop,
+                       max_events=args.max_events, idle_timeout_s=args.idle_timeout)  # fmt: skip
+    except OSError as exc:  # a full disk, say: kafka-python's own errors are KafkaErrors
+        raise CallHeatError(f"--out {args.out!r}: cannot write to it: {exc.strerror or exc}") from None
     print(f"recorded {n} events to {args.out}", flush=True)
     return 0
 
@@ -265,6 +320,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.run import run_all
 
+    make_data_dir(settings)
+    check_store(settings)
     return run_all(settings, seed=args.seed, calls=args.calls, concurrency=args.concurrency,
                    speed=args.speed)  # fmt: skip
 
@@ -278,12 +335,14 @@ def _kafka_args(p: argparse.ArgumentParser) -> None:
 
 
 def _sim_args(p: argparse.ArgumentParser, speed: float, concurrency: int) -> None:
+    """The simulator's arguments, checked here: ``run`` passes them on to ``simulate``."""
     p.add_argument("--seed", type=_positive_int, default=7, help="random seed (default 7)")
     p.add_argument("--calls", type=_positive_int, default=0, help="calls to simulate; 0 = endless")
-    p.add_argument("--concurrency", type=_positive_int, default=concurrency,
-                   help=f"calls in the system at once (default {concurrency})")
-    p.add_argument("--speed", type=_positive_float, default=speed,
-                   help=f"time compression, 2 = twice real time (default {speed:g})")
+    p.add_argument("--concurrency", type=_bounded(1, MAX_CONCURRENCY), default=concurrency,
+                   help=f"calls in the system at once, 1-{MAX_CONCURRENCY:,} (default {concurrency})")
+    p.add_argument("--speed", type=_speed, default=speed,
+                   help=f"time compression, 2 = twice real time; {MIN_SPEED:g}-{MAX_SPEED:,.0f} "
+                   f"(default {speed:g})")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="publish a simulated contact-center floor to call-events")
     _kafka_args(p)
     _sim_args(p, speed=1.0, concurrency=30)
-    p.add_argument("--max-events", type=_positive_int, help="stop after this many events")
+    p.add_argument("--max-events", type=_at_least_one, help="stop after this many events (1 or more)")
     history = p.add_argument_group(
         "history", "--history-days N writes N days of past calls (ending before today) straight into "
         "the store, scored by the scorer's code, without Kafka: a weekly and daily pattern, "
@@ -323,9 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
         "above are for live simulation.")
     history.add_argument("--history-days", type=_at_least_one, metavar="N",
                          help="days of history to fill (1-366)")
-    history.add_argument("--calls-per-day", type=_at_least_one, default=1_000, metavar="N",
-                         help="average calls a day over the week, abandoned included (default 1000: "
-                         "a mid-size floor of about 13 agents on two shifts)")
+    history.add_argument("--calls-per-day", type=_bounded(1, MAX_CALLS_PER_DAY), default=1_000,
+                         metavar="N", help="average calls a day over the week, abandoned included, "
+                         f"1-{MAX_CALLS_PER_DAY:,} (default 1000: a mid-size floor of about 13 agents "
+                         "on two shifts)")  # fmt: skip
     history.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
     p.set_defaults(func=cmd_simulate)
 
@@ -346,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     _kafka_args(p)
     p.add_argument("--out", required=True, help="file to append to")
     p.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
-    p.add_argument("--max-events", type=_positive_int, help="stop after this many events")
+    p.add_argument("--max-events", type=_at_least_one, help="stop after this many events (1 or more)")
     p.add_argument("--idle-timeout", type=_positive_float, help="stop after this many idle seconds")
     p.set_defaults(func=cmd_record)
 
@@ -407,7 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
-    p.add_argument("--events", type=_at_least_one, default=50_000, help="events (default 50000)")
+    p.add_argument("--events", type=_bounded(1, MAX_BENCH_EVENTS), default=50_000,
+                   help=f"events, 1-{MAX_BENCH_EVENTS:,} (default 50000)")
     p.add_argument("--batch-size", type=_at_least_one, default=2_000, help="events per batch")
     p.add_argument("--broker", action="store_true",
                    help="also measure end to end through a fresh embedded broker")
@@ -415,8 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
                    "30 days of history (filled once under DATA_DIR/bench/, about 4 minutes the first time)")
-    p.add_argument("--runs", type=_at_least_one, default=5, help="page runs to take the median of "
-                   "(with --pages; default 5)")
+    p.add_argument("--runs", type=_bounded(1, MAX_BENCH_RUNS), default=5,
+                   help=f"page runs to take the median of, 1-{MAX_BENCH_RUNS:,} (with --pages; default 5)")
     p.set_defaults(func=cmd_bench)
     return parser
 
@@ -433,6 +494,30 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
+def _setting_error(exc: ValidationError, args: argparse.Namespace) -> str:
+    """The first invalid setting in one line, named as it was given: argument or environment."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    msg = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+    if where in SETTING_ARGS and getattr(args, where, None) is not None:
+        return f"--{where.replace('_', '-')}: {msg}"
+    env = f"CALLHEAT_{where.upper()}"
+    if any(name.upper() == env for name in os.environ):
+        return f"setting {where} ({env}): {msg}"
+    return f"setting {where}: {msg}"
+
+
+def _stdout_closed() -> int:
+    """What a closed stdout (``callheat backtest | head``) ends with: quietly, no traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit must not fail again
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind sys.stdout: nothing to flush at exit
+        pass
+    return 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -443,11 +528,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:
         settings = settings_from_args(args)
-        return func(settings, args)
+        code = func(settings, args)
+        sys.stdout.flush()  # here, where a closed stdout is caught, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        print(f"callheat: error: setting {where}: {first['msg']}", file=sys.stderr)
+        print(f"callheat: error: {_setting_error(exc, args)}", file=sys.stderr)
         return 2
     except CallHeatError as exc:
         print(f"callheat: error: {exc}", file=sys.stderr)

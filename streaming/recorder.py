@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +28,42 @@ from streaming.kafka_io import make_consumer, make_producer, require_broker
 from streaming.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def parse_object(text: str | bytes | None) -> dict[str, Any]:
+    """The JSON object in ``text``, or ValueError saying in a few words why there is none.
+
+    Besides malformed JSON, that is JSON nested too deeply for the parser, a number too long
+    to convert and JSON that is not an object: what a recorded line must never be.
+
+    >>> parse_object('{"a": 1}')
+    {'a': 1}
+    >>> for text in ('{"a": ', "[" * 100_000 + "]" * 100_000, "9" * 5_000, "[1, 2]"):
+    ...     try:
+    ...         parse_object(text)
+    ...     except ValueError as exc:
+    ...         print(exc)
+    Expecting value
+    nested too deeply
+    a number of more than 4300 digits
+    a JSON array, not an object
+    """
+    if text is None:
+        raise ValueError("no value")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(exc.msg) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+    except ValueError as exc:  # an integer longer than int() converts
+        raise ValueError(f"a number of more than {sys.get_int_max_str_digits()} digits") from exc
+    if not isinstance(obj, dict):
+        kinds = {list: "a JSON array", str: "a JSON string", bool: "true or false", type(None): "null"}
+        raise ValueError(f"{kinds.get(type(obj), 'a number')}, not an object")
+    return obj
 
 
 def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,
@@ -49,7 +87,7 @@ def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,
         consumer.seek_to_beginning(*tps)
     else:
         consumer.seek_to_end(*tps)
-    written, last_seen = 0, time.monotonic()
+    written, skipped, last_seen = 0, 0, time.monotonic()
     stop = stop or threading.Event()
     try:
         while not stop.is_set():
@@ -57,11 +95,13 @@ def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,
             for messages in polled.values():
                 for m in messages:
                     try:
-                        obj = json.loads(m.value)
-                    except (UnicodeDecodeError, json.JSONDecodeError):
-                        log.warning("skipping a message that is not JSON at %s@%s", m.partition, m.offset)
+                        line = _line(m.value)
+                    except ValueError as exc:
+                        skipped += 1
+                        log.warning("skipping a message that is not a JSON object at %s@%s: %s",
+                                    m.partition, m.offset, exc)  # fmt: skip
                         continue
-                    out.write(json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n")
+                    out.write(line)
                     written += 1
                     if max_events is not None and written >= max_events:
                         return written
@@ -73,7 +113,22 @@ def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,
     finally:
         out.flush()
         consumer.close(autocommit=False)
+        if skipped:
+            log.warning("skipped %d messages that were not JSON objects (%d recorded)", skipped, written)
     return written
+
+
+def _line(value: bytes | None) -> str:
+    """A message's JSON object as one line of the record, or ValueError if replay would refuse it."""
+    obj = parse_object(value)
+    try:
+        line = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate escape ("\\ud800"): not sendable text
+        raise ValueError(f"a string that is not valid Unicode ({exc.reason})") from exc
+    except (RecursionError, ValueError) as exc:
+        raise ValueError(f"cannot be written back as JSON ({exc.__class__.__name__})") from exc
+    return line + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +142,11 @@ def read_lines(path: Path) -> Iterator[ReplayLine]:
     """The file's events; a line that is not a JSON object is an error naming its number."""
     for number, line in jsonl.lines(path):
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not a JSON line ({exc.msg})") from exc
-        if not isinstance(obj, dict):
-            raise ConfigError(f"{path}:{number}: expected a JSON object per line")
+            obj = parse_object(line)
+        except ValueError as exc:
+            if exc.__cause__ is not None:  # not JSON at all, not just JSON of another kind
+                raise ConfigError(f"{path}:{number}: not a JSON line ({exc})") from exc
+            raise ConfigError(f"{path}:{number}: expected a JSON object per line ({exc})") from exc
         ts = None
         if isinstance(obj.get("ts"), str):
             try:
@@ -109,20 +164,33 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     Unless ``keep_ts``, event times are shifted (and compressed by ``speed``) so the
     first event is "now" and the wallboard shows the calls as live. Lines are sent
     as they are otherwise: an invalid event reaches the scorer, which sends it to
-    the DLQ. A line that is not a JSON object stops the replay before anything is
-    sent. Returns how many events were published.
+    the DLQ. A line that is not a JSON object, that cannot be sent as UTF-8, or whose
+    time cannot be waited for or shifted, stops the replay before anything is sent.
+    Returns how many events were published.
     """
-    if speed <= 0:
+    if not (speed > 0 and math.isfinite(speed)):
         raise ConfigError("--speed must be greater than 0")
     if not path.exists():
         raise ConfigError(f"no such file: {path}")
-    for _ in read_lines(path):  # check the whole file first: all of it is sent, or none
-        pass
+    # check the whole file first: all of it is sent, or none
+    first: datetime | None = None
+    checked = datetime.now(UTC)
+    for line in read_lines(path):
+        try:
+            encode(line.obj)
+        except UnicodeEncodeError as exc:  # a lone surrogate escape such as "\\ud800"
+            raise ConfigError(f"{path}:{line.number}: a string in it is not valid Unicode "
+                              f"({exc.reason})") from None  # fmt: skip
+        if line.ts is not None:
+            first = first or line.ts
+            # sending starts a moment after this check: its "now" is checked a day either side
+            for now0 in (checked - timedelta(days=1), checked + timedelta(days=1)):
+                _timing(path, line, first, speed, None if keep_ts else now0)
     stop = stop or threading.Event()
     require_broker(settings)
     producer = make_producer(settings)
     sent, first, wall0 = 0, None, time.monotonic()
-    now0 = datetime.now(UTC)
+    now = datetime.now(UTC)
     try:
         for line in read_lines(path):
             if stop.is_set():
@@ -130,12 +198,12 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
             obj = line.obj
             if line.ts is not None:
                 first = first or line.ts
-                offset_s = (line.ts - first).total_seconds() / speed
+                offset_s, shifted = _timing(path, line, first, speed, None if keep_ts else now)
                 delay = wall0 + offset_s - time.monotonic()
                 if delay > 0 and stop.wait(delay):
                     break
-                if not keep_ts:
-                    obj = {**obj, "ts": format_ts(now0 + timedelta(seconds=offset_s))}
+                if shifted is not None:
+                    obj = {**obj, "ts": shifted}
             call_id = obj.get("call_id")
             key = call_id.encode("utf-8") if isinstance(call_id, str) else None
             producer.send(settings.topics.call_events, key=key, value=encode(obj))
@@ -144,3 +212,21 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     finally:
         producer.close(timeout=10)
     return sent
+
+
+def _timing(path: Path, line: ReplayLine, first: datetime, speed: float,
+            now0: datetime | None) -> tuple[float, str | None]:  # fmt: skip
+    """When to send ``line`` (seconds after the first event) and, given the "now" the first
+    event is shifted to, its shifted ts; a ConfigError if either is out of range."""
+    assert line.ts is not None
+    offset_s = (line.ts - first).total_seconds() / speed
+    if not offset_s <= threading.TIMEOUT_MAX:
+        raise ConfigError(f"{path}:{line.number}: at --speed {speed:g} this event would be sent "
+                          f"{offset_s:.3g} s after the first, longer than replay can wait")  # fmt: skip
+    if now0 is None:
+        return offset_s, None
+    try:
+        return offset_s, format_ts(now0 + timedelta(seconds=offset_s))
+    except (OverflowError, ValueError):
+        raise ConfigError(f"{path}:{line.number}: its ts {line.obj['ts']!r}, shifted to now at --speed "
+                          f"{speed:g}, is out of the years 1-9999 (--keep-ts sends it as it is)") from None

@@ -6,11 +6,44 @@ then the default here. Nothing else in the code reads the environment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Kafka's rule for a topic name: these characters, at most 249 of them
+TOPIC_CHARS = re.compile(r"[a-zA-Z0-9._-]*")
+MAX_TOPIC_LEN = 249
+BOOTSTRAP_SYNTAX = "expected host:port[,host:port...]"
+
+
+def check_bootstrap_servers(value: str) -> str:
+    """``host:port[,host:port...]`` with ports 1-65535, or ValueError naming the bad part.
+
+    >>> check_bootstrap_servers("kafka-1:9092, [::1]:9093")
+    'kafka-1:9092, [::1]:9093'
+    >>> check_bootstrap_servers("127.0.0.1:99999")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected host:port[,host:port...], got '127.0.0.1:99999' (a port is 1-65535)
+    """
+    for server in value.split(","):
+        host, colon, port = server.strip().rpartition(":")
+        problem = None
+        if not colon:
+            problem = "no :port"
+        elif not host or any(c.isspace() for c in host):
+            problem = "no host"
+        elif not (port.isascii() and port.isdigit()):
+            problem = f"port {port!r} is not a number" if port else "no port"
+        elif not 1 <= int(port) <= 65535:
+            problem = "a port is 1-65535"
+        if problem:
+            where = "" if server.strip() == value.strip() else f"{server.strip()!r}: "
+            raise ValueError(f"{BOOTSTRAP_SYNTAX}, got {value!r} ({where}{problem})")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +67,26 @@ class Topics:
             training_examples=f"{prefix}training-examples",
             dlq=f"{prefix}call-events-dlq",
         )
+
+    @staticmethod
+    def check_prefix(prefix: str) -> str:
+        """``prefix`` if every topic named with it is a legal Kafka topic name, else ValueError.
+
+        >>> Topics.check_prefix("tenant-1.")
+        'tenant-1.'
+        >>> Topics.check_prefix("bad prefix/")
+        Traceback (most recent call last):
+        ...
+        ValueError: only letters, digits, '.', '_' and '-' can be in a Kafka topic name, got 'bad prefix/'
+        """
+        if not TOPIC_CHARS.fullmatch(prefix):
+            raise ValueError(f"only letters, digits, '.', '_' and '-' can be in a Kafka topic name, "
+                             f"got {prefix!r}")  # fmt: skip
+        longest = max(len(t) for t in Topics.with_prefix("").all())
+        if len(prefix) + longest > MAX_TOPIC_LEN:
+            raise ValueError(f"at most {MAX_TOPIC_LEN - longest} characters (a Kafka topic name is at "
+                             f"most {MAX_TOPIC_LEN}), got {len(prefix)}")  # fmt: skip
+        return prefix
 
     def all(self) -> tuple[str, ...]:
         return (
@@ -90,6 +143,16 @@ class Settings(BaseSettings):
     service_level_s: float = Field(default=20.0, gt=0.0)
     # at most this many calls shown hot at once (the hottest win); 0 = no cap
     alert_budget: int = Field(default=0, ge=0)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _bootstrap_servers(cls, value: str) -> str:
+        return check_bootstrap_servers(value)
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        return Topics.check_prefix(value)
 
     @property
     def topics(self) -> Topics:

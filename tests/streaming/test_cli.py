@@ -18,6 +18,19 @@ from streaming.cli import main
     (["replay"], "the following arguments are required: file"),
     (["frobnicate"], "invalid choice"),
     ([], "the following arguments are required: command"),
+    # 0 events has no meaning: it used to record (or send) one, or none
+    (["record", "--out", "/dev/null", "--max-events", "0"], "--max-events: must be 1 or more"),
+    (["simulate", "--max-events", "0"], "--max-events: must be 1 or more"),
+    # absurd sizes fail at once instead of hanging
+    (["simulate", "--concurrency", "99999999999999999999"], "--concurrency: must be 1-10,000"),
+    (["simulate", "--history-days", "1", "--calls-per-day", "99999999999999999999"],
+     "--calls-per-day: must be 1-1,000,000"),
+    (["simulate", "--speed", "1e-300"], "--speed: must be 0.001-1,000,000"),
+    (["bench", "--events", "99999999999999999999"], "--events: must be 1-10,000,000"),
+    (["bench", "--pages", "--runs", "99999999999999999999"], "--runs: must be 1-1,000"),
+    # run checks the simulator's arguments before it starts anything
+    (["run", "--concurrency", "0"], "--concurrency: must be 1-10,000, got 0"),
+    (["run", "--speed", "1e9"], "--speed: must be 0.001-1,000,000"),
 ])
 def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
     with pytest.raises(SystemExit) as info:
@@ -134,3 +147,206 @@ def test_a_broker_nobody_listens_on_is_one_line_at_once(command, capsys, tmp_pat
     assert main([*argv, "--bootstrap-servers", f"127.0.0.1:{free_port()}"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no broker reachable at 127.0.0.1:" in err
+
+
+def one_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("callheat: error: ") and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture
+def signal_handlers():
+    """Commands that get as far as stop_on_signals() take SIGINT from pytest: give it back."""
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_the_bounds_are_in_the_help(capsys):
+    for command, words in (("simulate", ["1-10,000", "1-1,000,000", "0.001-1,000,000"]),
+                           ("run", ["1-10,000"]), ("bench", ["1-10,000,000", "1-1,000"])):  # fmt: skip
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert all(w in out for w in words), (command, out)
+
+
+@pytest.mark.parametrize("out", ["", "/proc/x", "{tmp}/missing/x.jsonl", "{tmp}"])
+def test_record_to_a_file_that_cannot_be_opened_is_one_line(out, capsys, tmp_path):
+    out = out.format(tmp=tmp_path)
+    # the file is opened before any broker is needed: none is given
+    assert main(["record", "--out", out, "--bootstrap-servers", "127.0.0.1:9"]) == 1
+    assert f"--out {out!r}: cannot write to it" in one_line(capsys)
+
+
+@pytest.mark.parametrize("command", [["replay"], ["backtest", "--events"]])
+@pytest.mark.parametrize(("content", "words"), [
+    ("[" * 100_000 + "]" * 100_000, "x.jsonl:2: not a JSON line (nested too deeply)"),
+    ('{"n": ' + "9" * 5_000 + "}", "x.jsonl:2: not a JSON line (a number of more than 4300 digits)"),
+    ("[1, 2]", "x.jsonl:2: expected a JSON object per line (a JSON array, not an object)"),
+    ("null", "x.jsonl:2: expected a JSON object per line (null, not an object)"),
+])  # fmt: skip
+def test_a_line_json_cannot_hold_is_one_line(command, content, words, capsys, tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"type": "call_started", "call_id": "c1"}\n' + content + "\n", encoding="utf-8")
+    extra = ["--bootstrap-servers", "127.0.0.1:9"] if command == ["replay"] else []
+    assert main([*command, str(path), *extra]) == 1
+    assert words in one_line(capsys)
+
+
+def _events(path, *stamps: str):
+    path.write_text("".join(f'{{"type": "call_started", "call_id": "c1", "ts": "{ts}"}}\n'
+                            for ts in stamps), encoding="utf-8")  # fmt: skip
+    return str(path)
+
+
+@pytest.mark.parametrize(("stamps", "args", "words"), [
+    # a second's gap at 1e-10 is a wait longer than threading can wait for
+    (("2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z"), ["--speed", "1e-10"],
+     "x.jsonl:2: at --speed 1e-10 this event would be sent 1e+10 s after the first"),
+    # shifted so that the first is now, the second would be about 10,000 years ago
+    (("9999-01-01T00:00:00Z", "0001-01-01T00:00:01Z"), [], "x.jsonl:2: its ts '0001-01-01T00:00:01Z', "
+     "shifted to now at --speed 1, is out of the years 1-9999"),
+    (("2024-01-01T00:00:00Z", "9999-12-31T00:00:00Z"), ["--speed", "1e-6"], "x.jsonl:2: at --speed"),
+    # events out of order are sent at once, but shifted 2 x 2023 years before now
+    (("2024-01-01T00:00:00Z", "0001-06-01T00:00:00Z"), ["--speed", "0.5"], "x.jsonl:2: its ts"),
+])  # fmt: skip
+def test_replay_timing_out_of_range_is_one_line_before_anything_is_sent(stamps, args, words, capsys,
+                                                                         tmp_path):  # fmt: skip
+    # checked before the broker is: none listens on port 9, so nothing could have been sent
+    assert main(["replay", _events(tmp_path / "x.jsonl", *stamps), *args,
+                 "--bootstrap-servers", "127.0.0.1:9"]) == 1  # fmt: skip
+    assert words in one_line(capsys)
+
+
+def test_replay_keep_ts_needs_no_shift_in_range(capsys, tmp_path):
+    path = _events(tmp_path / "x.jsonl", "9999-01-01T00:00:00Z", "0001-01-01T00:00:01Z")
+    assert main(["replay", path, "--keep-ts", "--bootstrap-servers", "127.0.0.1:9"]) == 1
+    assert "no broker reachable" in one_line(capsys)  # past the timing check
+
+
+def test_replay_of_a_lone_surrogate_is_one_line(capsys, tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"type": "call_started", "call_id": "\\ud800"}\n', encoding="utf-8")
+    assert main(["replay", str(path), "--bootstrap-servers", "127.0.0.1:9"]) == 1
+    assert "x.jsonl:1: a string in it is not valid Unicode" in one_line(capsys)
+
+
+def test_a_broker_host_that_does_not_resolve_is_one_line(capsys, tmp_path, monkeypatch, signal_handlers):
+    from streaming.broker import free_port
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CALLHEAT_BROKER_HOST", "nonsense.invalid")
+    assert main(["broker", "--port", str(free_port())]) == 1
+    assert "host 'nonsense.invalid' is not an address" in one_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["broker", "run"])
+@pytest.mark.parametrize(("data_dir", "words"), [
+    ("/proc/x", "data directory /proc/x (CALLHEAT_DATA_DIR) cannot be created"),
+    ("{tmp}/a-file", "data directory {tmp}/a-file (CALLHEAT_DATA_DIR) is a file"),
+    ("{tmp}/a-file/data", "data directory {tmp}/a-file/data (CALLHEAT_DATA_DIR) cannot be created"),
+])  # fmt: skip
+def test_a_data_dir_that_cannot_be_made_is_one_line(command, data_dir, words, capsys, tmp_path,
+                                                    monkeypatch, signal_handlers):  # fmt: skip
+    from streaming.broker import free_port, port_open
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", data_dir.format(tmp=tmp_path))
+    monkeypatch.setenv("CALLHEAT_STORE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    port = free_port()
+    ports = ["--port", str(port)] if command == "broker" else ["--port", str(free_port()),
+                                                               "--broker-port", str(port)]  # fmt: skip
+    assert main([command, *ports]) == 1
+    assert words.format(tmp=tmp_path) in one_line(capsys)
+    assert not port_open("127.0.0.1", port)  # no broker was started
+
+
+@pytest.mark.parametrize("command", ["dashboard", "run"])
+@pytest.mark.parametrize(("url", "words"), [
+    ("mysql://x", "unsupported store URL 'mysql://x'"),
+    ("sqlite:///{tmp}/a-file/y.db", "cannot open SQLite store at {tmp}/a-file/y.db"),
+])  # fmt: skip
+def test_a_store_url_that_does_not_open_is_one_line_before_anything_starts(command, url, words, capsys,
+                                                                            tmp_path, monkeypatch):
+    from streaming.broker import free_port, port_open
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "data"))
+    port, broker_port = free_port(), free_port()
+    extra = ["--broker-port", str(broker_port)] if command == "run" else []
+    assert main([command, "--store-url", url.format(tmp=tmp_path), "--port", str(port), *extra]) == 1
+    assert words.format(tmp=tmp_path) in one_line(capsys)
+    assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", broker_port)
+
+
+KAFKA_COMMANDS = [["simulate"], ["score"], ["dashboard"], ["record", "--out", "{tmp}/o.jsonl"],
+                  ["replay", "{tmp}/x.jsonl"], ["train", "--data", "{tmp}/x.jsonl"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", KAFKA_COMMANDS)
+@pytest.mark.parametrize(("value", "why"), [
+    ("nonsense", "no :port"), ("host:notaport", "port 'notaport' is not a number"),
+    ("127.0.0.1:99999", "a port is 1-65535"), (":29092", "no host"),
+    ("127.0.0.1:9092,", "'': no :port"), ("", "no :port"),
+])  # fmt: skip
+def test_bootstrap_servers_that_are_not_host_port_are_one_line_at_once(command, value, why, capsys,
+                                                                        tmp_path):  # fmt: skip
+    argv = [part.format(tmp=tmp_path) for part in command]
+    assert main([*argv, "--bootstrap-servers", value]) == 2
+    err = one_line(capsys)
+    assert f"--bootstrap-servers: expected host:port[,host:port...], got {value!r} ({why})" in err
+
+
+@pytest.mark.parametrize("command", KAFKA_COMMANDS)
+@pytest.mark.parametrize(("prefix", "words"), [
+    ("bad prefix!/", "only letters, digits, '.', '_' and '-' can be in a Kafka topic name"),
+    ("a" * 300, "at most 231 characters (a Kafka topic name is at most 249), got 300"),
+])  # fmt: skip
+def test_a_topic_prefix_kafka_cannot_name_topics_with_is_one_line(command, prefix, words, capsys,
+                                                                   tmp_path):  # fmt: skip
+    argv = [part.format(tmp=tmp_path) for part in command]
+    assert main([*argv, "--topic-prefix", prefix]) == 2
+    assert f"--topic-prefix: {words}" in one_line(capsys)
+
+
+def test_the_longest_topic_name_a_prefix_allows_is_legal():
+    from streaming.settings import MAX_TOPIC_LEN, Settings
+
+    longest = max(len(t) for t in Settings().topics.all())
+    topics = Settings(topic_prefix="p" * (MAX_TOPIC_LEN - longest)).topics.all()
+    assert max(len(t) for t in topics) == MAX_TOPIC_LEN
+    with pytest.raises(ValueError, match="topic_prefix"):
+        Settings(topic_prefix="p" * (MAX_TOPIC_LEN - longest + 1))
+
+
+def test_bad_kafka_setting_from_the_environment_names_the_variable(monkeypatch, capsys):
+    monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVERS", "nonsense")
+    assert main(["score"]) == 2
+    assert "setting bootstrap_servers (CALLHEAT_BOOTSTRAP_SERVERS): expected host:port" in one_line(capsys)
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path):
+    import json
+    import os
+
+    from streaming.events import event_to_dict
+    from streaming.simulator import SimConfig, generate
+    from tests.streaming.test_learning import START
+
+    path = tmp_path / "rec.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for _, event in generate(SimConfig(seed=4, calls=20, concurrency=5, start=START)):
+            f.write(json.dumps(event_to_dict(event)) + "\n")
+    read, write = os.pipe()
+    os.close(read)  # what `| head -2` leaves once it has its lines
+    try:
+        proc = subprocess.run([sys.executable, "-m", "streaming.cli", "backtest", "--events", str(path)],
+                              stdout=write, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""

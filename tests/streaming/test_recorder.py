@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from datetime import datetime
 
@@ -48,3 +50,37 @@ def test_replay_rejects_a_file_that_is_not_json_lines(kafka_settings, tmp_path):
     path.write_text('{"type": "call_abandoned"}\nnot json\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="bad.jsonl:2: not a JSON line"):
         replay(kafka_settings, path, speed=100, stop=threading.Event())
+
+
+def test_record_skips_messages_its_readers_would_refuse(kafka_settings, tmp_path, caplog):
+    good = b'{"type":"call_started","call_id":"c1"}'
+    refused = [b"[" * 100_000 + b"]" * 100_000, b'{"n":' + b"9" * 5_000 + b"}", b"[1,2]", b"null",
+               b"not json", b'{"call_id":"\\ud800"}', None]  # fmt: skip
+    # one key, one partition: the good event is read after every refused one
+    publish(kafka_settings, [("c1", value) for value in [*refused, good]])  # type: ignore[misc]
+    path = tmp_path / "rec.jsonl"
+    with caplog.at_level("WARNING", logger="streaming.recorder"), open(path, "w", encoding="utf-8") as out:
+        assert record(kafka_settings, out, from_beginning=True, max_events=1, idle_timeout_s=20) == 1
+    assert [line.obj for line in read_lines(path)] == [json.loads(good)]
+    assert f"skipped {len(refused)} messages that were not JSON objects" in caplog.text
+    for reason in ("nested too deeply", "a number of more than 4300 digits", "a JSON array, not an object",
+                   "null, not an object", "not valid Unicode", "no value"):  # fmt: skip
+        assert reason in caplog.text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_record_to_a_full_disk_is_one_line(kafka_settings, capsys):
+    from streaming.cli import main
+
+    publish(kafka_settings, [("c1", b'{"type":"call_started","call_id":"c1"}')])
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        code = main(["record", "--out", "/dev/full", "--from-beginning", "--max-events", "1",
+                     "--idle-timeout", "20", "--bootstrap-servers", kafka_settings.bootstrap_servers,
+                     "--topic-prefix", kafka_settings.topic_prefix])  # fmt: skip
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == "callheat: error: --out '/dev/full': cannot write to it: No space left on device\n"

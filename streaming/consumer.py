@@ -40,6 +40,7 @@ from kafka.errors import KafkaError
 from streaming import checkpoint
 from streaming.errors import InvalidEvent, StoreError
 from streaming.events import CallEvent, CallStarted, SupervisorAction, parse_action, parse_event
+from streaming.jsonl import parse_object
 from streaming.kafka_io import make_consumer, make_producer, send_json
 from streaming.scoring import Scorer, TrainingExample, example_from_dict
 from streaming.settings import Settings
@@ -178,8 +179,8 @@ class ScorerService:
             for tp, messages in records.items():
                 for m in messages:
                     try:
-                        example = example_from_dict(json.loads(m.value))
-                    except (InvalidEvent, ValueError, TypeError, RecursionError) as exc:
+                        example = example_from_dict(parse_object(m.value))
+                    except (InvalidEvent, ValueError) as exc:
                         reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
                         record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
                         send_json(self.producer, self.topics.dlq, record["key"] or "", record)

@@ -15,7 +15,6 @@ one of the public data sets in ``../shared/data``.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,10 +81,10 @@ def iter_dialogues(path: Path) -> Iterator[Dialogue]:
     found = False
     for number, line in jsonl.lines(path):
         try:
-            dialogue = _dialogue(json.loads(line))
+            dialogue = _dialogue(jsonl.parse_object(line))
         except KeyError as exc:
             raise ConfigError(f"{path}:{number}: not a labelled dialogue (no field {exc})") from exc
-        except (ValueError, TypeError, RecursionError) as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"{path}:{number}: not a labelled dialogue ({exc})") from exc
         found = True
         yield dialogue

@@ -1,4 +1,5 @@
-"""Reading JSON-lines files given on the command line (recorded events, labelled dialogues).
+"""Reading JSON-lines files given on the command line (recorded events, labelled dialogues),
+and the JSON objects in them and in messages.
 
 A file that cannot be read, or a line that is not UTF-8 text, is a :class:`ConfigError`
 naming it, so the command says so in one line instead of a traceback.
@@ -19,8 +20,11 @@ FILE:3: not UTF-8 text (invalid continuation byte at byte 10)
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from streaming.errors import ConfigError
 
@@ -40,3 +44,39 @@ def lines(path: Path) -> Iterator[tuple[int, str]]:
                                   f"{exc.start})") from exc  # fmt: skip
             if text.strip():
                 yield number, text
+
+
+def parse_object(text: str | bytes | None) -> dict[str, Any]:
+    """The JSON object in ``text``, or ValueError saying in a few words why there is none.
+
+    Besides malformed JSON, that is JSON nested too deeply for the parser, a number too long
+    to convert and JSON that is not an object: what a recorded line must never be.
+
+    >>> parse_object('{"a": 1}')
+    {'a': 1}
+    >>> for text in ('{"a": ', "[" * 100_000 + "]" * 100_000, "9" * 5_000, "[1, 2]"):
+    ...     try:
+    ...         parse_object(text)
+    ...     except ValueError as exc:
+    ...         print(exc)
+    Expecting value
+    nested too deeply
+    a number of more than 4300 digits
+    a JSON array, not an object
+    """
+    if text is None:
+        raise ValueError("no value")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(exc.msg) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+    except ValueError as exc:  # an integer longer than int() converts
+        raise ValueError(f"a number of more than {sys.get_int_max_str_digits()} digits") from exc
+    if not isinstance(obj, dict):
+        kinds = {list: "a JSON array", str: "a JSON string", bool: "true or false", type(None): "null"}
+        raise ValueError(f"{kinds.get(type(obj), 'a number')}, not an object")
+    return obj

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,46 +23,11 @@ from kafka import TopicPartition
 from streaming import jsonl
 from streaming.errors import ConfigError
 from streaming.events import encode, format_ts
+from streaming.jsonl import parse_object
 from streaming.kafka_io import make_consumer, make_producer, require_broker
 from streaming.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def parse_object(text: str | bytes | None) -> dict[str, Any]:
-    """The JSON object in ``text``, or ValueError saying in a few words why there is none.
-
-    Besides malformed JSON, that is JSON nested too deeply for the parser, a number too long
-    to convert and JSON that is not an object: what a recorded line must never be.
-
-    >>> parse_object('{"a": 1}')
-    {'a': 1}
-    >>> for text in ('{"a": ', "[" * 100_000 + "]" * 100_000, "9" * 5_000, "[1, 2]"):
-    ...     try:
-    ...         parse_object(text)
-    ...     except ValueError as exc:
-    ...         print(exc)
-    Expecting value
-    nested too deeply
-    a number of more than 4300 digits
-    a JSON array, not an object
-    """
-    if text is None:
-        raise ValueError("no value")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(exc.msg) from exc
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    except RecursionError as exc:
-        raise ValueError("nested too deeply") from exc
-    except ValueError as exc:  # an integer longer than int() converts
-        raise ValueError(f"a number of more than {sys.get_int_max_str_digits()} digits") from exc
-    if not isinstance(obj, dict):
-        kinds = {list: "a JSON array", str: "a JSON string", bool: "true or false", type(None): "null"}
-        raise ValueError(f"{kinds.get(type(obj), 'a number')}, not an object")
-    return obj
 
 
 def record(settings: Settings, out: IO[str], *, from_beginning: bool = False,

@@ -273,9 +273,8 @@ class Scorer:
             return self._finished(state, event, seq, ts, batch)
 
         if state.status == "live":
-            spoke = event.speaker if isinstance(event, ev.Utterance) else None
-            self._rescore(state, seq, ts, batch, customer_turn=spoke == "customer",
-                          agent_turn=spoke == "agent")
+            self._rescore(state, seq, ts, batch,
+                          speaker=event.speaker if isinstance(event, ev.Utterance) else None)
         if isinstance(event, ev.Utterance) and sentiment is not None:
             batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
                                        event.start_ms, event.end_ms, sentiment, state.risk))
@@ -392,15 +391,14 @@ class Scorer:
         )  # fmt: skip
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
-                 customer_turn: bool, corrected: bool = False,
-                 agent_turn: bool = False) -> None:  # fmt: skip
+                 speaker: str | None = None, corrected: bool = False) -> None:  # fmt: skip
         x = self.features(state, ts)
         # the learned model is trained on calls the customer has spoken in; before that
         # (ringing, the greeting) it would extrapolate, so the prior alone speaks
         # it learns from the call as it stood after each customer turn (the snapshots), and
         # reads it the same way: between two customer turns its part of the risk stands
         # while the prior follows the agent's turns at once (a correction rereads the call)
-        stands = not (customer_turn or corrected) and state.snapshots
+        stands = not (speaker == "customer" or corrected) and state.snapshots
         learned_x = state.snapshots[-1]["x"] if stands else None
         words = self._words(state) if state.n_customer_turns else None
         learned = (self.risk.predict_proba_one(x, words, learned_x) if words is not None
@@ -408,7 +406,7 @@ class Scorer:
         floor, rule_reasons = self.risk.rule_floor(x)
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
-        recorded = to_record([c.key for c in lapses], agent_spoke=agent_turn)
+        recorded = to_record([c.key for c in lapses], agent_spoke=speaker == "agent")
         for key, kind in practices.new_lapses(state, recorded):
             self._practice(state, key, kind, seq, ts, batch)
         reasons = list(rule_reasons)
@@ -459,7 +457,7 @@ class Scorer:
                 batch.alerts.append(AlertRow(state.call_id, seq, ts, risk, tuple(state.reasons)))
         elif state.level != "hot":
             state.hot_since = None
-        if customer_turn:
+        if speaker == "customer":
             state.add_snapshot(x, learned)
 
     def features(self, state: CallState, now: float) -> dict[str, float]:
@@ -568,7 +566,7 @@ class Scorer:
             else:
                 state.not_hot_at, state.not_hot_rules = None, []
                 state.marked_hot = True
-            self._rescore(state, state.last_seq, ts, batch, False)
+            self._rescore(state, state.last_seq, ts, batch)
             self._dirty.add(state.call_id)
         if action.action == "feedback" and action.utterance_seq is not None and action.sentiment is not None:
             seq = action.utterance_seq
@@ -579,7 +577,7 @@ class Scorer:
                                                      f"{state.call_id}/{action.action_id}/sentiment"))
                 state.correct(seq, action.sentiment)
                 if state.status == "live":
-                    self._rescore(state, state.last_seq, ts, batch, False, corrected=True)
+                    self._rescore(state, state.last_seq, ts, batch, corrected=True)
                     self._dirty.add(state.call_id)
                 elif state.call_id in self.ended_states and state.ended_at is not None:
                     # the stored final state too, so a replica that adopts it sees the correction

@@ -38,6 +38,7 @@ class Replayed:
     calls: dict[str, CallTrace] = field(default_factory=dict)
     events: int = 0
     invalid: int = 0
+    skipped: int = 0  # valid events the scorer skipped: repeated, out of order, after the end
 
 
 def replay_file(path: Path, scorer: Scorer | None = None) -> Replayed:
@@ -54,6 +55,9 @@ def replay_file(path: Path, scorer: Scorer | None = None) -> Replayed:
             continue
         out.events += 1
         applied = scorer.apply(event, StoreBatch())  # rows are not kept
+        if applied.duplicate or applied.refused:  # a second call_ended must not change the outcome
+            out.skipped += 1
+            continue
         trace = out.calls.setdefault(event.call_id, CallTrace())
         ts = event.ts.timestamp()
         if isinstance(event, ev.CallStarted):
@@ -99,6 +103,7 @@ def backtest(path: Path, thresholds: Iterable[float] = THRESHOLDS) -> dict[str, 
         "file": path.name,
         "events": replayed.events,
         "invalid_lines": replayed.invalid,
+        "skipped_events": replayed.skipped,
         "calls": len(calls),
         "escalated": sum(1 for c in calls if c.escalated),
         "thresholds": table(replayed, tuple(thresholds)),
@@ -109,7 +114,9 @@ def format_backtest(report: dict[str, Any]) -> str:
     lines = [
         f"{report['file']}: {report['events']} events, {report['calls']} answered calls with an "
         f"outcome, {report['escalated']} escalated"
-        + (f"; {report['invalid_lines']} invalid lines skipped" if report["invalid_lines"] else ""),
+        + (f"; {report['invalid_lines']} invalid lines skipped" if report["invalid_lines"] else "")
+        + (f"; {n} event{'s' * (n != 1)} skipped as repeated, out of order or after "
+           f"{'its' if n == 1 else 'their'} call's end" if (n := report.get("skipped_events")) else ""),
         "",
         f"{'threshold':>9} {'alerts':>7} {'per h per 100 calls':>20} {'precision':>10} {'recall':>7}",
     ]

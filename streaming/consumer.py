@@ -5,7 +5,8 @@ Order per batch, so a crash anywhere loses nothing and duplicates nothing in the
 1. poll up to ``batch_max_records`` from ``call-events`` and ``supervisor-actions``;
 2. parse each message once; invalid ones go to ``call-events-dlq`` with the reason;
 3. load state for calls this replica has not seen (restart / rebalance) from the store;
-4. score every event into one :class:`StoreBatch`;
+4. score every event into one :class:`StoreBatch` (an event that comes after the call's
+   later events or after its end is refused, and goes to the DLQ with the reason);
 5. publish score updates to ``call-scores``, training examples to
    ``training-examples`` and DLQ records, and flush;
 6. write the batch in one transaction (idempotent: rows keyed by call and sequence,
@@ -200,8 +201,9 @@ class ScorerService:
     # --- one batch ------------------------------------------------------------------
 
     def _parse(self, records: dict[Any, list[Any]], stats: Stats, dlq: list[dict[str, Any]]
-               ) -> list[tuple[Any, int, int]]:  # fmt: skip
-        parsed: list[tuple[CallEvent | SupervisorAction, int, int]] = []
+               ) -> list[tuple[Any, Any, Any]]:  # fmt: skip
+        """(event or action, topic-partition, message) of each valid message."""
+        parsed: list[tuple[CallEvent | SupervisorAction, Any, Any]] = []
         # the scorer's clock follows the events (replays and time-compressed runs run ahead
         # of the wall clock), but one event dated far ahead would age every live call past
         # idle_call_s at once: an event more than that ahead of both clocks is refused
@@ -224,7 +226,7 @@ class ScorerService:
                     dlq.append(dlq_record(exc.reason, tp.topic, tp.partition, m.offset, m.key, m.value))
                     stats.dlq += 1
                     continue
-                parsed.append((item, tp.partition, m.offset))
+                parsed.append((item, tp, m))
         return parsed
 
     def process(self, records: dict[Any, list[Any]]) -> Stats:
@@ -238,14 +240,18 @@ class ScorerService:
         batch = StoreBatch()
         updates = []
         examples: list[TrainingExample] = []
-        for item, partition, offset in parsed:
+        for item, tp, m in parsed:
             if isinstance(item, SupervisorAction):
                 examples.extend(self.scorer.apply_action(item, batch).examples)
                 stats.actions += 1
                 continue
-            applied = self.scorer.apply(item, batch, partition, offset)
+            applied = self.scorer.apply(item, batch, tp.partition, m.offset)
             if applied.duplicate:
                 stats.duplicates += 1
+                continue
+            if applied.refused:
+                dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key, m.value))
+                stats.dlq += 1
                 continue
             stats.events += 1
             updates.extend(applied.updates)

@@ -18,6 +18,7 @@ from river import metrics
 
 from streaming import events as ev
 from streaming.scoring import practices
+from streaming.scoring.delivery import Ended, ended_from_json, ended_to_json, note_offset, record, verdict
 from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
@@ -40,7 +41,7 @@ from streaming.store.base import (
 
 REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat caller
 MAX_CUSTOMERS = 200_000  # customers remembered for repeat detection
-TOMBSTONE = "ended"
+TOMBSTONE = "ended"  # an ended call's stored state before its delivery was kept with it
 # A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
 NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
@@ -103,6 +104,9 @@ class Applied:
     updates: list[ScoreUpdate] = field(default_factory=list)
     examples: list[TrainingExample] = field(default_factory=list)
     duplicate: bool = False
+    # why the event was refused: it came after the call's later events or after its end
+    # (see streaming.scoring.delivery); the consumer sends it to the DLQ with this reason
+    refused: str | None = None
 
 
 class Scorer:
@@ -125,7 +129,8 @@ class Scorer:
         self.phrases = phrases or PhraseBook.default()
         self.playbook = playbook or Playbook.default()
         self.calls: dict[str, CallState] = {}
-        self.ended: OrderedDict[str, None] = OrderedDict()  # recently ended, to drop replays
+        # recently ended calls, to tell their replayed events from late ones (None: not known)
+        self.ended: OrderedDict[str, Ended | None] = OrderedDict()
         self.ended_states: OrderedDict[str, CallState] = OrderedDict()  # for late feedback
         self.learned_keys: OrderedDict[str, None] = OrderedDict()  # recent examples' keys
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
@@ -158,7 +163,9 @@ class Scorer:
     def adopt(self, call_id: str, state_json: str) -> None:
         """Take over a call's persisted state (after a restart or a rebalance)."""
         if state_json == TOMBSTONE:
-            self._forget(call_id)
+            self._forget(call_id, None)
+        elif state_json.startswith('{"ended"'):
+            self._forget(call_id, ended_from_json(state_json))
         else:
             self.calls[call_id] = CallState.from_json(state_json)
 
@@ -191,7 +198,7 @@ class Scorer:
         them: a batch that changed them was not stored, and its replay must start from
         the store's state, not from what the lost batch left in memory."""
         for call_id in call_ids:
-            self._forget(call_id)
+            self._forget(call_id, None)
             self.ended.pop(call_id, None)
             self.ended_states.pop(call_id, None)
 
@@ -206,11 +213,11 @@ class Scorer:
             cached = self._word_cache[state.call_id] = (key, self.risk.sparse_inputs(state.word_features()))
         return cached[1]
 
-    def _forget(self, call_id: str) -> None:
+    def _forget(self, call_id: str, ended: Ended | None) -> None:
         self._word_cache.pop(call_id, None)
         self.calls.pop(call_id, None)
         self._dirty.discard(call_id)
-        _remember(self.ended, call_id, None, KEEP_ENDED_IDS)
+        _remember(self.ended, call_id, ended, KEEP_ENDED_IDS)
 
     # --- events --------------------------------------------------------------------
 
@@ -218,20 +225,25 @@ class Scorer:
         self, event: ev.CallEvent, batch: StoreBatch, partition: int | None = None,
         offset: int | None = None,
     ) -> Applied:  # fmt: skip
-        """Apply one call event; rows go into ``batch``. Replays are detected and skipped."""
+        """Apply one call event; rows go into ``batch``.
+
+        Replays are detected and skipped (``duplicate``); an event that comes after the
+        call's later events or after its end is refused (``refused``, with the reason).
+        """
         if event.call_id in self.ended:
-            return Applied(duplicate=True)
+            return self._after_end(event, batch, partition, offset)
         state = self.calls.get(event.call_id)
         if state is None:
             state = self.calls[event.call_id] = CallState(event.call_id)
-        if event.seq is not None and event.seq <= state.last_seq:
-            return Applied(duplicate=True)
-        if partition is not None and offset is not None:
-            if offset <= state.offsets.get(str(partition), -1):
+        match verdict(state, event.seq, partition, offset):
+            case "duplicate":
                 return Applied(duplicate=True)
-            state.offsets[str(partition)] = offset
-        seq = event.seq if event.seq is not None else state.last_seq + 1
-        state.last_seq = seq
+            case "late":
+                note_offset(state, partition, offset)  # its replay is a duplicate
+                self._dirty.add(state.call_id)
+                return Applied(refused=f"seq {event.seq} came after seq {state.last_seq} of the same "
+                                       "call: an event out of order is not scored")  # fmt: skip
+        seq = record(state, event.seq, partition, offset)
         ts = event.ts.timestamp()
         state.updated_at = ts
         self.clock = max(self.clock, ts)
@@ -487,13 +499,30 @@ class Scorer:
             _remember(self.customers, state.customer_id, ts, MAX_CUSTOMERS)
         state.updated_at = ts
         batch.calls[state.call_id] = self._row(state)
-        batch.states[state.call_id] = TOMBSTONE
         if kept:
             batch.ended_states[state.call_id] = (ts, state.to_json())
             batch.ended_states_before = ts - KEEP_ENDED_STATE_S
         out.updates.append(self._update(state, seq, ts, None))
-        self._forget(state.call_id)
+        self._end(state, batch)
         return out
+
+    def _end(self, state: CallState, batch: StoreBatch) -> None:
+        """The call leaves memory; its delivery is kept (and stored) to judge later events."""
+        ended = Ended.of(state.status, state)
+        batch.states[state.call_id] = ended_to_json(ended)
+        self._forget(state.call_id, ended)
+
+    def _after_end(self, event: ev.CallEvent, batch: StoreBatch, partition: int | None,
+                   offset: int | None) -> Applied:  # fmt: skip
+        ended = self.ended[event.call_id]
+        if ended is None or verdict(ended, event.seq, partition, offset) == "duplicate":
+            return Applied(duplicate=True)
+        note_offset(ended, partition, offset)
+        batch.states[event.call_id] = ended_to_json(ended)  # its replay is a duplicate
+        how = ("closed as interrupted (no event for too long)" if ended.status == "interrupted"
+               else ended.status)  # fmt: skip
+        return Applied(refused=f"the call was {how} at seq {ended.last_seq}: an event after "
+                               "a call's end is not scored")  # fmt: skip
 
     def _keep_ended(self, state: CallState) -> bool:
         """Keep an ended call's final state, without its snapshots (already learned from);
@@ -515,8 +544,7 @@ class Scorer:
             state.status = "interrupted"
             state.ended_at = state.updated_at
             batch.calls[state.call_id] = self._row(state)
-            batch.states[state.call_id] = TOMBSTONE
-            self._forget(state.call_id)
+            self._end(state, batch)
         return len(idle)
 
     def _outcome_examples(self, state: CallState, label: bool) -> list[TrainingExample]:

@@ -42,8 +42,11 @@ class CallState:
     csat: int | None = None
     repeat_caller: bool = False
     updated_at: float = 0.0
-    # delivery bookkeeping: the last event applied, by sequence and by Kafka offset
+    # delivery bookkeeping: the events applied, by sequence and by Kafka offset
+    # (see streaming.scoring.delivery: a replayed event from a late one)
+    first_seq: int = -1  # -1: none yet, or a state stored before it was kept
     last_seq: int = -1  # seq may start at 0
+    seq_gaps: list[list[int]] = field(default_factory=list)  # seqs below last_seq never seen
     offsets: dict[str, int] = field(default_factory=dict)
     # speech
     n_customer_turns: int = 0

@@ -171,6 +171,37 @@ def test_events_that_once_stopped_the_scorer_go_to_the_dlq_and_scoring_goes_on(k
     assert base64.b64decode(kept["value_b64"]) == encode(huge)[:DLQ_KEEP_BYTES]
 
 
+def test_an_event_out_of_order_or_after_the_end_goes_to_the_dlq_once_with_its_reason(kafka_settings):
+    script = angry_call()  # seq 1-2 queued and started, 3-8 the turns, 9 call_ended (escalated)
+    script.say("customer", "Hello? One more thing.").end("resolved")  # 10 and 11: after the end
+    items = events_of(script)
+    held = items[4]  # seq 5, a customer turn, sent after the turns that followed it
+    publish(kafka_settings, items[:4] + items[5:8] + [held] + items[8:])
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: running.service.stats.dlq == 3)
+        assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
+                                and c.status == "ended")  # fmt: skip
+        assert [t.seq for t in running.store.turns("angry-1")] == [3, 4, 6, 7, 8]
+        assert running.store.get_call("angry-1").disposition == "escalated"  # not the second end
+        assert running.service.stats.events == 8 and not running.service.stats.duplicates
+    finally:
+        running.close()
+    dlq = sorted((json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 3)),
+                 key=lambda d: d["offset"])  # fmt: skip
+    assert [json.loads(d["value"])["seq"] for d in dlq] == [5, 10, 11]
+    assert dlq[0]["reason"] == "seq 5 came after seq 8 of the same call: an event out of order is not scored"
+    assert all(d["reason"].startswith("the call was ended at seq 9") for d in dlq[1:])
+    # every event read again (a new group over the same store): all duplicates, no DLQ record again
+    again = Running(kafka_settings.model_copy(update={"group_id": kafka_settings.group_id + "-again"}))
+    try:
+        assert again.wait_for(lambda: again.service.stats.duplicates == len(items))
+        time.sleep(1)
+        assert again.service.stats.dlq == 0 and again.service.stats.events == 0
+    finally:
+        again.close()
+
+
 def test_a_restarted_scorer_resumes_from_committed_offsets_without_duplicates(kafka_settings):
     first_half, second_half = angry_call(), calm_call(customer_id="other")
     publish(kafka_settings, events_of(first_half))

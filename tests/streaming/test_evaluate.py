@@ -96,12 +96,17 @@ def test_cli_json_and_one_line_errors(tmp_path, capsys):
 
 def test_backtest_reports_alert_rate_and_precision_per_threshold(tmp_path, capsys):
     path = tmp_path / "rec.jsonl"
+    config = SimConfig(seed=4, calls=150, concurrency=20, start=START)
+    events = [event_to_dict(e) for _, e in generate(config)]
+    escalated = sum(1 for e in events if e["type"] == "call_ended" and e["disposition"] == "escalated")
+    end = next(e for e in events if e["type"] == "call_ended" and e["disposition"] == "escalated")
     with open(path, "w", encoding="utf-8") as f:
-        for _, event in generate(SimConfig(seed=4, calls=150, concurrency=20, start=START)):
-            f.write(json.dumps(event_to_dict(event)) + "\n")
+        for e in events + [{**end, "seq": end["seq"] + 1, "disposition": "resolved"}]:  # a second end
+            f.write(json.dumps(e) + "\n")
         f.write('{"type": "utterance", "call_id": "x"}\n')  # invalid: skipped and counted
     report = backtest(path)
-    assert report["invalid_lines"] == 1 and report["calls"] > 100 and report["escalated"] > 0
+    assert report["invalid_lines"] == 1 and report["calls"] > 100 and report["escalated"] == escalated > 0
+    assert report["skipped_events"] == 1  # refused by the scorer: it does not change the outcome
     rows = report["thresholds"]
     alerts = [r["alerts"] for r in rows]
     assert alerts == sorted(alerts, reverse=True) and alerts[0] > alerts[-1]
@@ -111,7 +116,8 @@ def test_backtest_reports_alert_rate_and_precision_per_threshold(tmp_path, capsy
     # a higher threshold buys precision with recall
     assert rows[0]["recall"] >= rows[-1]["recall"]
     assert main(["backtest", "--events", str(path)]) == 0
-    assert "precision" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "precision" in out and "1 event skipped as repeated, out of order or after its call's end" in out
 
 
 def test_shuffle_replays_the_same_dialogues_in_another_order(tmp_path, capsys):

@@ -1,7 +1,10 @@
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
 from streaming.scoring import Scorer
+from streaming.scoring.delivery import ended_from_json
+from streaming.scoring.scorer import TOMBSTONE
 from streaming.scoring.state import CallState
 from streaming.store import StoreBatch
 from tests.factories import CallScript, angry_call, calm_call
@@ -259,8 +262,8 @@ def test_repeat_caller_is_recognised():
     scorer = Scorer()
     run(scorer, calm_call("first", customer_id="same"))
     batch, _ = run(scorer, calm_call("second", customer_id="same"))
-    states = [s for s in batch.states.values() if s != "ended"]
-    assert not states  # ended calls leave memory
+    states = [s for s in batch.states.values() if ended_from_json(s) is None]
+    assert not states  # ended calls leave memory (their delivery record stays)
     assert "second" not in scorer.calls
     assert CallState.from_json(CallState("x", repeat_caller=True).to_json()).repeat_caller
 
@@ -272,9 +275,65 @@ def test_calls_that_go_silent_are_closed_as_interrupted():
     later = calm_call("later", customer_id="k9", start=lost.t + timedelta(hours=3))
     batch, _ = run(scorer, later)
     assert scorer.evict_idle(batch, scorer.clock - 2 * 3600) == 1
-    assert batch.calls["lost"].status == "interrupted" and batch.states["lost"] == "ended"
+    assert batch.calls["lost"].status == "interrupted"
+    assert ended_from_json(batch.states["lost"]) == scorer.ended["lost"]
     assert "lost" not in scorer.calls
     assert scorer.apply(lost.events[-1], StoreBatch()).duplicate  # a late replay is dropped
+    more = lost.say("customer", "Hello? Are you still there?").events[-1]
+    assert "closed as interrupted" in (scorer.apply(more, StoreBatch()).refused or "")
+
+
+def test_an_event_out_of_order_or_after_the_end_is_refused_with_its_reason_not_skipped():
+    from dataclasses import replace
+
+    script = angry_call("late")
+    events = list(script.events)  # seq 1 .. n, the last call_ended
+    scorer, batch = Scorer(), StoreBatch()
+    held_back = events[4]
+    for e in events[:4] + events[5:-1]:
+        assert not scorer.apply(e, batch, partition=0, offset=e.seq).duplicate
+    late = scorer.apply(held_back, batch, partition=0, offset=99)
+    assert late.refused == (f"seq 5 came after seq {events[-2].seq} of the same call: "
+                            "an event out of order is not scored")
+    assert not late.updates and held_back.seq not in [t.seq for t in batch.turns]
+    # what was applied is still a duplicate, by seq (a producer's retry) or by offset (a replay)
+    assert scorer.apply(events[2], StoreBatch(), partition=0, offset=100).duplicate
+    assert scorer.apply(held_back, StoreBatch(), partition=0, offset=99).duplicate  # the refused one's replay
+    assert scorer.apply(events[-1], batch, partition=0, offset=101).updates  # call_ended
+    ended = StoreBatch()
+    after = [
+        replace(events[-1], disposition="resolved", seq=events[-1].seq + 1),  # a second call_ended
+        script.say("customer", "One more thing.").events[-1],
+        replace(held_back, seq=None),  # no seq: a new offset is a new event
+    ]
+    refused = [scorer.apply(e, ended, partition=0, offset=102 + i).refused for i, e in enumerate(after)]
+    assert all(r and f"the call was ended at seq {events[-1].seq}" in r for r in refused)
+    assert not ended.turns and not ended.markers and not ended.calls
+    assert scorer.apply(events[3], StoreBatch(), partition=0, offset=3).duplicate
+
+    # a restarted scorer reads the same from the store: the ended call's stored record
+    restarted = Scorer()
+    restarted.adopt("late", ended.states["late"])
+    assert restarted.apply(after[1], StoreBatch(), partition=0, offset=103).duplicate  # refused before
+    assert restarted.apply(after[1], StoreBatch(), partition=0, offset=200).refused
+    assert restarted.apply(events[0], StoreBatch()).duplicate
+    legacy = Scorer()  # a store written before the record was kept: everything is a replay, as then
+    legacy.adopt("late", TOMBSTONE)
+    assert legacy.apply(after[1], StoreBatch(), partition=0, offset=200).duplicate
+
+
+def test_a_call_state_stored_before_seqs_were_kept_goes_on_as_it_did():
+    script = calm_call("old", ended=False)
+    scorer, batch = Scorer(), StoreBatch()
+    for e in script.events:
+        scorer.apply(e, batch)
+    scorer.flush(batch)
+    stored = json.loads(batch.states["old"])
+    del stored["first_seq"], stored["seq_gaps"]
+    restarted = Scorer()
+    restarted.adopt("old", json.dumps(stored))
+    assert restarted.apply(script.events[1], StoreBatch()).duplicate
+    assert not restarted.apply(script.say("customer", "Thanks!").events[-1], StoreBatch()).duplicate
 
 
 def test_a_polite_manager_request_is_not_scored_as_positive():

@@ -1,0 +1,108 @@
+"""Which of a call's events have been applied: a replayed event from a late or a lost one.
+
+Kafka delivers a call's events in order (one key, one partition), but at least once: a
+restarted scorer replays from its last commit, and a producer that retries may send an
+event twice. Both are duplicates and are skipped. An event that arrives after the
+call's later events (a producer that sends out of order), or after the call ended, is
+not a duplicate: skipping it silently would lose it. The scorer cannot score the past
+again, so it refuses such an event, and the consumer sends it to the DLQ with the reason.
+
+What tells them apart, per call: the Kafka offsets applied (a replay's offset is not
+new), and the sequence numbers applied, kept as the first and last ``seq`` and the
+ranges in between that never came (:data:`MAX_GAPS` of them; a call whose producer
+skips numbers more often than that has its oldest gaps forgotten, and their late events
+count as duplicates, as they all did before this was kept).
+
+>>> d = Ended("ended")
+>>> [record(d, s, 0, o) for s, o in ((1, 10), (2, 11), (5, 12))]
+[1, 2, 5]
+>>> d.seq_gaps
+[[3, 4]]
+>>> verdict(d, 2, 0, 13), verdict(d, 4, 0, 13), verdict(d, 6, 0, 13), verdict(d, 5, 0, 12)
+('duplicate', 'late', 'new', 'duplicate')
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Protocol
+
+MAX_GAPS = 32
+
+Verdict = Literal["new", "duplicate", "late"]
+
+
+class Delivered(Protocol):
+    """What is kept of a call's delivery: a live call's state, or an ended call's record."""
+
+    first_seq: int  # -1: nothing applied yet, or not known (a state stored before it was kept)
+    last_seq: int
+    seq_gaps: list[list[int]]  # [first, last] ranges of seqs below last_seq never applied
+    offsets: dict[str, int]  # partition -> the last offset applied
+
+
+@dataclass(slots=True)
+class Ended:
+    """An ended call's delivery, kept so that its replayed events are told from new ones."""
+
+    status: str  # ended, abandoned or interrupted
+    first_seq: int = -1
+    last_seq: int = -1
+    seq_gaps: list[list[int]] = field(default_factory=list)
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, status: str, d: Delivered) -> Ended:
+        return cls(status, d.first_seq, d.last_seq, [list(g) for g in d.seq_gaps], dict(d.offsets))
+
+
+def ended_to_json(ended: Ended) -> str:
+    """An ended call's stored state: ``{"ended": status, ...}`` (what ``Scorer.adopt`` reads)."""
+    data = asdict(ended)
+    return json.dumps({"ended": data.pop("status"), **data}, separators=(",", ":"))
+
+
+def ended_from_json(text: str) -> Ended | None:
+    """The record :func:`ended_to_json` wrote; None where it cannot be read."""
+    try:
+        data = json.loads(text)
+        return Ended(str(data["ended"]), int(data["first_seq"]), int(data["last_seq"]),
+                     [[int(a), int(b)] for a, b in data["seq_gaps"]],
+                     {str(k): int(v) for k, v in data["offsets"].items()})  # fmt: skip
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def verdict(d: Delivered, seq: int | None, partition: int | None, offset: int | None) -> Verdict:
+    """``new`` (apply it), ``duplicate`` (applied before: skip it) or ``late`` (never applied,
+    but the call has moved past it: refuse it)."""
+    if partition is not None and offset is not None and offset <= d.offsets.get(str(partition), -1):
+        return "duplicate"  # a replay: this very message was applied
+    if seq is None or seq > d.last_seq:
+        return "new"
+    if d.first_seq < 0:  # a state kept before the seqs applied were: as it was then
+        return "duplicate"
+    if seq < d.first_seq or any(a <= seq <= b for a, b in d.seq_gaps):
+        return "late"
+    return "duplicate"
+
+
+def record(d: Delivered, seq: int | None, partition: int | None, offset: int | None) -> int:
+    """Note a new event as applied; the seq it is applied as (the next one if it has none)."""
+    if partition is not None and offset is not None:
+        d.offsets[str(partition)] = offset
+    seq = d.last_seq + 1 if seq is None else seq
+    if d.last_seq < 0 and d.first_seq < 0:
+        d.first_seq = seq
+    elif seq > d.last_seq + 1 and d.first_seq >= 0:
+        d.seq_gaps.append([d.last_seq + 1, seq - 1])
+        del d.seq_gaps[:-MAX_GAPS]
+    d.last_seq = max(d.last_seq, seq)
+    return seq
+
+
+def note_offset(d: Delivered, partition: int | None, offset: int | None) -> None:
+    """Note a refused or duplicate message's offset, so that its replay is a duplicate."""
+    if partition is not None and offset is not None:
+        d.offsets[str(partition)] = max(offset, d.offsets.get(str(partition), -1))

@@ -11,7 +11,8 @@ the second is the best any predictor of the customer's reaction could do), and t
 customer's word count. For the next-turn oracle it also prints the best early
 warning it allows at no more than 10 false alarms per 100 calm dialogues.
 ``--scorers`` also replays CallHeat and the lexicon baseline (as ``callheat
-evaluate`` does) and prints their escalation ROC AUC with and without the window.
+evaluate`` does) and prints their escalation ROC AUC with and without the window,
+and of their risk as the window ends, with where in the window their peak falls.
 Prints figures only, no dialogue text.
 """
 
@@ -57,13 +58,23 @@ def best_early_warning(scores: list[float], labels: list[bool]) -> tuple[float, 
 
 
 def scorer_figures(dialogues: list[Dialogue], labels: list[bool]) -> None:
+    """Each scorer's escalation ROC AUC in the window and over the whole dialogue; then of
+    its risk as the window ends (after the last turn before the first dissatisfied one),
+    where in the window its peak falls, and its mean risk after the 1st and 8th turns."""
     for scorer in (CallHeatDialogues(), LexiconDialogues()):
         traces = replay(dialogues, scorer)
-        pairs = zip(dialogues, traces, strict=True)
-        windowed = [max(t.risks[: warn_window(d)], default=0.0) for d, t in pairs]
+        windows = [t.risks[: warn_window(d)] for d, t in zip(dialogues, traces, strict=True)]
+        windowed = [max(w, default=0.0) for w in windows]
         whole = [max(t.risks, default=0.0) for t in traces]
         print(f"  ROC AUC, {scorer.name}: {roc_auc(windowed, labels):.3f} in the window, "
               f"{roc_auc(whole, labels):.3f} over the whole dialogue")  # fmt: skip
+        last = [w[-1] if w else 0.0 for w in windows]
+        early_peak = [w.index(max(w)) < 2 for w in windows if len(w) > 2]
+        after = {k: [w[k - 1] for w in windows if len(w) >= k] for k in (1, 8)}
+        mean = {k: f"{sum(v) / len(v):.3f}" if v else "- (no window that long)" for k, v in after.items()}
+        print(f"    its risk as the window ends: {roc_auc(last, labels):.3f}; windows of 3+ turns "
+              f"whose peak is in their first 2 turns: {sum(early_peak) / len(early_peak):.0%}; mean risk "
+              f"after turn 1: {mean[1]}, after turn 8: {mean[8]}")  # fmt: skip
 
 
 def main(paths: list[str], scorers: bool = False) -> None:

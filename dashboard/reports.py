@@ -132,7 +132,8 @@ def load_interventions(store: Store, f: Filters, window_s: float = WINDOW_S) -> 
         "LEFT JOIN turns t ON t.call_id = a.call_id AND t.speaker = 'customer' "
         "AND t.ts >= a.ts - ? AND t.ts < a.ts + ? "
         f"WHERE a.action IN ('whisper', 'barge_in') AND {cond} "
-        "GROUP BY a.action_id ORDER BY a.ts", (window_s, window_s, *params))  # fmt: skip
+        # both keys: PostgreSQL takes the call's columns only when grouped by the call's key
+        "GROUP BY a.action_id, c.call_id ORDER BY a.ts", (window_s, window_s, *params))  # fmt: skip
     return _frame(rows, INTERVENTION_COLUMNS)
 
 

@@ -2,7 +2,7 @@
 # Create .venv and install CallHeat into it; install Debian packages first when they
 # are missing and we are root. Idempotent: a second run only checks.
 #   scripts/bootstrap.sh          runtime install
-#   scripts/bootstrap.sh test     runtime + test extras (+ Debian chromium for browser tests)
+#   scripts/bootstrap.sh test     runtime + test extras (+ Debian chromium and postgresql for tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-run}
@@ -54,5 +54,9 @@ if [ "$want" = test ]; then
   # Browser tests drive Debian's Chromium (Playwright's own download cannot work here).
   if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium || echo "bootstrap: no /usr/bin/chromium; browser tests will be skipped" >&2
+  fi
+  # The PostgreSQL store's tests start a throwaway server from Debian's binaries.
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! command -v initdb >/dev/null; then
+    apt_install postgresql || echo "bootstrap: no PostgreSQL server; its tests will be skipped" >&2
   fi
 fi

@@ -3,7 +3,8 @@
 Stages, each on the same simulated events (so runs are comparable):
 
 - ``score``: the :class:`~streaming.scoring.Scorer` alone (models, state, reasons);
-- ``score+store``: plus one SQLite transaction per batch, as the live loop does;
+- ``score+store``: plus one store transaction per batch, as the live loop does (a new
+  SQLite file, or the empty store ``--store-url`` names, e.g. a PostgreSQL database);
 - ``end-to-end`` (``--broker``): publish to a fresh embedded broker, then the real
   :class:`~streaming.consumer.ScorerService` consumes, scores, writes, publishes
   ``call-scores`` and commits, until every event is done;
@@ -27,11 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from streaming.errors import ConfigError
 from streaming.events import CallEvent, encode, event_to_dict
 from streaming.scoring import Scorer
 from streaming.settings import Settings
 from streaming.simulator import SimConfig, generate
-from streaming.store import StoreBatch, open_store
+from streaming.store import StoreBatch, open_store, redacted
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +73,10 @@ def bench_score(events: list[CallEvent]) -> StageResult:
     return StageResult("score", len(events), dt, len(events) / dt)
 
 
-def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path) -> StageResult:
+def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path,
+                      store_url: str | None = None) -> StageResult:  # fmt: skip
     scorer = Scorer()
-    store = open_store(f"sqlite:///{workdir / 'bench.db'}")
+    store = open_store(store_url or f"sqlite:///{workdir / 'bench.db'}")
     latencies = []
     t0 = time.perf_counter()
     for start in range(0, len(events), batch_size):
@@ -194,8 +197,16 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageR
                        _percentile(latencies_ms, 50), _percentile(latencies_ms, 99))  # fmt: skip
 
 
-def run_bench(n_events: int, batch_size: int, broker: bool,
+def run_bench(n_events: int, batch_size: int, broker: bool, store_url: str | None = None,
               progress: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
+    if store_url:  # checked before anything is measured
+        store = open_store(store_url)
+        try:
+            if store.counts()["calls"]:
+                raise ConfigError(f"{redacted(store_url)} already holds calls: bench writes its own, "
+                                  "so give it an empty store made for the benchmark")  # fmt: skip
+        finally:
+            store.close()
     progress(f"generating {n_events} simulated events ...")
     events = simulated_events(n_events)
     results = []
@@ -203,7 +214,7 @@ def run_bench(n_events: int, batch_size: int, broker: bool,
         workdir = Path(tmp)
         results.append(bench_score(events))
         progress(_line(results[-1]))
-        results.append(bench_score_store(events, batch_size, workdir))
+        results.append(bench_score_store(events, batch_size, workdir, store_url))
         progress(_line(results[-1]))
         if broker:
             results.append(bench_end_to_end(events, workdir, batch_size))
@@ -213,6 +224,7 @@ def run_bench(n_events: int, batch_size: int, broker: bool,
             progress(_line(results[-1]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"events": len(events), "batch_size": batch_size, "peak_rss_mb": round(peak_mb, 1),
+            "store": (store_url or "sqlite").split(":", 1)[0],  # the score+store stage's engine
             "stages": [asdict(r) for r in results]}  # fmt: skip
 
 

@@ -182,13 +182,13 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.consumer import ScorerService
-    from streaming.store import open_store
+    from streaming.store import open_store, redacted
 
     stop = stop_on_signals()
     store = open_store(settings.store_url)
     service = ScorerService(settings, store)
     log.info("scoring %s (group %s) into %s", settings.topics.call_events, settings.group_id,
-             settings.store_url)  # fmt: skip
+             redacted(settings.store_url))  # fmt: skip
     try:
         stats = service.run(stop)
     finally:
@@ -274,7 +274,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(pages, indent=2))
         return 0
-    report = run_bench(args.events, args.batch_size, args.broker,
+    report = run_bench(args.events, args.batch_size, args.broker, store_url=args.bench_store_url,
                        progress=(lambda _: None) if args.json else print)  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wallboard port (default 8501)")
     p.add_argument("--broker-port", type=_port, metavar="PORT",
                    help="embedded broker port (default 9092)")
-    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("broker", help="start the embedded Kafka-compatible broker and create topics")
@@ -386,20 +386,20 @@ def build_parser() -> argparse.ArgumentParser:
                          metavar="N", help="average calls a day over the week, abandoned included, "
                          f"1-{MAX_CALLS_PER_DAY:,} (default 1000: a mid-size floor of about 13 agents "
                          "on two shifts)")  # fmt: skip
-    history.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    history.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("score", help="consume call-events, score, store and publish call-scores")
     _kafka_args(p)
     p.add_argument("--group-id", help="consumer group (default callheat-scorer)")
-    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("dashboard", help="serve the Streamlit wallboard")
     _kafka_args(p)
     p.add_argument("--port", type=_port, dest="dashboard_port", metavar="PORT",
                    help="port (default 8501)")
-    p.add_argument("--store-url", help="store URL (default sqlite:///.callheat/callheat.db)")
+    p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_dashboard)
 
     p = sub.add_parser("record", help="write what arrives on call-events to a JSON-lines file")
@@ -473,6 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", action="store_true",
                    help="also measure end to end through a fresh embedded broker")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--store-url", dest="bench_store_url", metavar="STORE_URL",
+                   help="time the score+store stage on this store instead of a new SQLite file, "
+                   "e.g. an empty PostgreSQL database made for the benchmark (refused if it holds calls)")
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
                    "30 days of history (filled once under DATA_DIR/bench/, about 4 minutes the first time)")
@@ -482,6 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+STORE_URL_HELP = ("store URL: sqlite:///PATH (default sqlite:///.callheat/callheat.db) or "
+                  "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
 SETTING_ARGS = ("bootstrap_servers", "topic_prefix", "store_url", "group_id", "dashboard_port",
                 "broker_port", "partitions")  # fmt: skip
 

@@ -364,13 +364,13 @@ def run_history(store_url: str, cfg: HistoryConfig, *, hot_threshold: float = 0.
                 warm_threshold: float = 0.4,
                 progress: Callable[[str], None] = print) -> HistoryResult:  # fmt: skip
     """What ``callheat simulate --history-days N`` runs: open the store, fill it, close it."""
-    from streaming.store import open_store
+    from streaming.store import open_store, redacted
 
     store = open_store(store_url)
     try:
         first = plan(cfg)
         span = f"{first[0].start:%Y-%m-%d}" if first else "nothing"
-        progress(f"filling {store_url} with {cfg.days} days of past calls from {span} "
+        progress(f"filling {redacted(store_url)} with {cfg.days} days of past calls from {span} "
                  f"(about {cfg.calls_per_day:,} a day, seed {cfg.seed}) ...")  # fmt: skip
         scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold)
         return fill_history(store, cfg, scorer=scorer, progress=progress)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Tansu broker on a free port, fresh topics per test, temp stores."""
+"""Shared fixtures: a real Tansu broker on a free port, fresh topics per test, temp stores,
+and a real PostgreSQL server for the tests of that engine."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from streaming.broker import EmbeddedBroker, create_callheat_topics, free_port
 from streaming.settings import Settings
 from streaming.store import Store, open_store
+from tests.pg_server import PostgresServer
 
 
 @pytest.fixture(scope="session")
@@ -62,5 +64,29 @@ def kafka_settings(new_kafka_settings: Callable[[], Settings]) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
     s = open_store(settings.store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's) for the session; the tests that need it are
+    skipped, saying why, on a machine without one (``make test`` installs it as root)."""
+    try:
+        server = PostgresServer()
+    except RuntimeError as exc:
+        pytest.skip(f"PostgreSQL: {exc}")
+    with server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
+    """A new, empty store of each engine: a test using it runs once per engine."""
+    if request.param == "sqlite":
+        url = settings.store_url
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    s = open_store(url)
     yield s
     s.close()

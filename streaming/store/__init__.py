@@ -1,8 +1,8 @@
 """Persistence behind one interface, the engine chosen by URL.
 
-``sqlite:///path/to.db`` (the embedded default, WAL) is the one engine built; a
-``postgresql://...`` URL is refused with a clear error until a PostgreSQL engine
-implements :class:`~streaming.store.base.Store` (see ``docs/architecture.md``).
+``sqlite:///path/to.db``: the embedded default, one SQLite file (WAL), for one machine.
+``postgresql://user:password@host:port/database``: PostgreSQL, for scorer replicas on
+several machines. Both run the same SQL (:mod:`streaming.store.sql`).
 """
 
 from streaming.store.base import (
@@ -17,7 +17,7 @@ from streaming.store.base import (
     StoreBatch,
     TurnRow,
 )
-from streaming.store.open import open_store
+from streaming.store.open import open_store, redacted
 
 __all__ = [
     "ActionRow",
@@ -31,4 +31,5 @@ __all__ = [
     "StoreBatch",
     "TurnRow",
     "open_store",
+    "redacted",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from streaming.errors import ConfigError
 from streaming.store.base import Store
 
@@ -13,5 +15,20 @@ def open_store(url: str) -> Store:
 
         return SQLiteStore(url.removeprefix("sqlite:///"))
     if url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("the PostgreSQL engine is not built yet; use a sqlite:/// store URL")
-    raise ConfigError(f"unsupported store URL {url!r}: use sqlite:///PATH or postgresql://...")
+        from streaming.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ConfigError(f"unsupported store URL {redacted(url)!r}: use sqlite:///PATH or postgresql://...")
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs.
+
+    >>> redacted("postgresql://callheat:secret@db:5432/callheat")
+    'postgresql://callheat:***@db:5432/callheat'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,4 +1,9 @@
-"""Tables shared by the engines (portable SQL: SQLite 3.24+ and PostgreSQL 12+)."""
+"""Tables shared by the engines (portable SQL: SQLite 3.24+ and PostgreSQL 12+).
+
+Sequence numbers and times in ms are BIGINT: whole numbers up to 2^53 are valid in
+events, and PostgreSQL's INTEGER holds 32 bits (SQLite stores either as its 64-bit
+INTEGER, so files made before are read the same).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ DDL = (
         hot_since DOUBLE PRECISION,
         n_turns INTEGER NOT NULL DEFAULT 0, holds INTEGER NOT NULL DEFAULT 0,
         transfers INTEGER NOT NULL DEFAULT 0, on_hold INTEGER NOT NULL DEFAULT 0,
-        last_seq INTEGER NOT NULL DEFAULT 0,
+        last_seq BIGINT NOT NULL DEFAULT 0,
         updated_at DOUBLE PRECISION NOT NULL,
         summary TEXT
     )""",
@@ -27,19 +32,19 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS calls_status ON calls (status, risk)",
     "CREATE INDEX IF NOT EXISTS calls_updated ON calls (updated_at)",
     """CREATE TABLE IF NOT EXISTS turns (
-        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
-        speaker TEXT NOT NULL, text TEXT NOT NULL, start_ms INTEGER NOT NULL,
-        end_ms INTEGER NOT NULL, sentiment DOUBLE PRECISION NOT NULL,
+        call_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        speaker TEXT NOT NULL, text TEXT NOT NULL, start_ms BIGINT NOT NULL,
+        end_ms BIGINT NOT NULL, sentiment DOUBLE PRECISION NOT NULL,
         risk DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (call_id, seq)
     )""",
     """CREATE TABLE IF NOT EXISTS markers (
-        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        call_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
         kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (call_id, seq)
     )""",
     """CREATE TABLE IF NOT EXISTS alerts (
-        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        call_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
         risk DOUBLE PRECISION NOT NULL, reasons TEXT NOT NULL,
         PRIMARY KEY (call_id, seq)
     )""",
@@ -47,18 +52,18 @@ DDL = (
     """CREATE TABLE IF NOT EXISTS actions (
         action_id TEXT PRIMARY KEY, call_id TEXT NOT NULL, action TEXT NOT NULL,
         supervisor_id TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL, agent_id TEXT, text TEXT,
-        label TEXT, utterance_seq INTEGER, sentiment DOUBLE PRECISION
+        label TEXT, utterance_seq BIGINT, sentiment DOUBLE PRECISION
     )""",
     "CREATE INDEX IF NOT EXISTS actions_call ON actions (call_id, ts)",
     "CREATE INDEX IF NOT EXISTS actions_ts ON actions (ts)",
     """CREATE TABLE IF NOT EXISTS practices (
-        call_id TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
+        call_id TEXT NOT NULL, practice TEXT NOT NULL, kind TEXT NOT NULL, seq BIGINT NOT NULL,
         ts DOUBLE PRECISION NOT NULL, agent_id TEXT, team TEXT, queue TEXT,
         PRIMARY KEY (call_id, practice)
     )""",
     "CREATE INDEX IF NOT EXISTS practices_ts ON practices (ts)",
     """CREATE TABLE IF NOT EXISTS commitments (
-        call_id TEXT NOT NULL, seq INTEGER NOT NULL, ts DOUBLE PRECISION NOT NULL,
+        call_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
         due_at DOUBLE PRECISION NOT NULL, text TEXT NOT NULL, customer_id TEXT NOT NULL,
         agent_id TEXT, team TEXT, queue TEXT,
         PRIMARY KEY (call_id, seq)

@@ -6,56 +6,18 @@ can share it across sessions. WAL lets the wallboard read while the scorer write
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from streaming.errors import StoreError
 from streaming.store import schema
-from streaming.store.base import (
-    ActionRow,
-    AlertRow,
-    CallRow,
-    CommitmentRow,
-    DriftRow,
-    MarkerRow,
-    PracticeRow,
-    StoreBatch,
-    TurnRow,
-)
+from streaming.store.sql import Row, SQLStore
 
 
-def _call_params(row: CallRow) -> tuple[Any, ...]:
-    values = []
-    for name in schema.CALL_COLUMNS:
-        value = getattr(row, name)
-        if name in ("sentiment_trend", "reasons"):
-            value = json.dumps(list(value))
-        elif isinstance(value, bool):
-            value = int(value)
-        values.append(value)
-    return tuple(values)
-
-
-def _call_row(r: sqlite3.Row) -> CallRow:
-    d = dict(r)
-    d["sentiment_trend"] = tuple(json.loads(d["sentiment_trend"]))
-    d["reasons"] = tuple(json.loads(d["reasons"]))
-    d["consent"] = bool(d["consent"])
-    d["on_hold"] = bool(d["on_hold"])
-    return CallRow(**d)
-
-
-def _action_params(a: ActionRow) -> tuple[Any, ...]:
-    return (a.action_id, a.call_id, a.action, a.supervisor_id, a.ts, a.agent_id, a.text,
-            a.label, a.utterance_seq, a.sentiment)  # fmt: skip
-
-
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """SQLite engine of :class:`streaming.store.Store`."""
 
     def __init__(self, path: str | Path) -> None:
@@ -100,160 +62,15 @@ class SQLiteStore:
                 raise
         return changed
 
-    def apply(self, batch: StoreBatch) -> None:
-        """Write one scorer batch atomically; replays of the same batch change nothing."""
-        self._write(
-            [
-                (schema.UPSERT_CALL, [_call_params(c) for c in batch.calls.values()]),
-                (schema.INSERT_TURN, [
-                    (t.call_id, t.seq, t.ts, t.speaker, t.text, t.start_ms, t.end_ms,
-                     t.sentiment, t.risk) for t in batch.turns]),
-                (schema.INSERT_MARKER, [
-                    (m.call_id, m.seq, m.ts, m.kind, m.detail) for m in batch.markers]),
-                (schema.INSERT_ALERT, [
-                    (a.call_id, a.seq, a.ts, a.risk, json.dumps(list(a.reasons)))
-                    for a in batch.alerts]),
-                (schema.INSERT_ACTION, [_action_params(a) for a in batch.actions]),
-                (schema.INSERT_PRACTICE, [
-                    (p.call_id, p.practice, p.kind, p.seq, p.ts, p.agent_id, p.team, p.queue)
-                    for p in batch.practices]),
-                (schema.INSERT_COMMITMENT, [
-                    (c.call_id, c.seq, c.ts, c.due_at, c.text, c.customer_id, c.agent_id, c.team,
-                     c.queue) for c in batch.commitments]),
-                (schema.INSERT_DRIFT, [
-                    (d.queue, d.ts, d.mean_before, d.mean_after) for d in batch.drifts]),
-                (schema.UPSERT_MODEL_POINT, list(batch.model_points.items())),
-                (schema.UPSERT_STATE, list(batch.states.items())),
-                (schema.UPSERT_ENDED_STATE, [(c, t, s) for c, (t, s) in batch.ended_states.items()]),
-                ("DELETE FROM ended_states WHERE ended_at < ?",
-                 [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
-                (schema.UPSERT_META, [*batch.meta.items(), ("last_update", repr(time.time()))]),
-            ]
-        )  # fmt: skip
-
-    def close_interrupted(self, ts: float) -> int:
-        """Mark calls still queued or live as interrupted (their events can no longer come)."""
-        closed = self._write([(
-            "UPDATE calls SET status = 'interrupted', ended_at = ?, updated_at = ? "
-            "WHERE status IN ('live', 'queued')", [(ts, ts)])])  # fmt: skip
-        self._write([("DELETE FROM scorer_state", [()])])
-        return closed
-
-    def record_action(self, action: ActionRow) -> None:
-        self._write([(schema.INSERT_ACTION, [_action_params(action)])])
-
     # --- reads ---------------------------------------------------------------------
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"store read failed: {exc}") from exc
 
-    def load_states(self, call_ids: list[str]) -> dict[str, str]:
-        return self._states("scorer_state", call_ids)
-
-    def load_ended_states(self, call_ids: list[str]) -> dict[str, str]:
-        return self._states("ended_states", call_ids)
-
-    def last_calls_ended(self, customer_ids: list[str], before: float) -> dict[str, float]:
-        """When each customer's last call ended, of the calls that ended before ``before``."""
-        out: dict[str, float] = {}
-        for chunk, marks in _chunks(customer_ids):
-            rows = self._rows(
-                f"SELECT customer_id, MAX(ended_at) AS t FROM calls WHERE customer_id IN ({marks}) "
-                "AND ended_at < ? GROUP BY customer_id", (*chunk, before))  # fmt: skip
-            out.update({r["customer_id"]: float(r["t"]) for r in rows})
-        return out
-
-    def _states(self, table: str, call_ids: list[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for chunk, marks in _chunks(call_ids):
-            rows = self._rows(f"SELECT call_id, state FROM {table} WHERE call_id IN ({marks})", tuple(chunk))
-            out.update({r["call_id"]: r["state"] for r in rows})
-        return out
-
-    def live_calls(self) -> list[CallRow]:
-        return [_call_row(r) for r in self._rows(
-            "SELECT * FROM calls WHERE status = 'live' ORDER BY risk DESC, started_at")]
-
-    def queued_calls(self) -> list[CallRow]:
-        return [_call_row(r) for r in self._rows(
-            "SELECT * FROM calls WHERE status = 'queued' ORDER BY queued_at")]
-
-    def get_call(self, call_id: str) -> CallRow | None:
-        rows = self._rows("SELECT * FROM calls WHERE call_id = ?", (call_id,))
-        return _call_row(rows[0]) if rows else None
-
-    def turns(self, call_id: str) -> list[TurnRow]:
-        rows = self._rows("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [TurnRow(**dict(r)) for r in rows]
-
-    def markers(self, call_id: str) -> list[MarkerRow]:
-        rows = self._rows("SELECT * FROM markers WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [MarkerRow(**dict(r)) for r in rows]
-
-    def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]:
-        sql, params = "SELECT * FROM actions WHERE 1 = 1", list[Any]()
-        if call_id is not None:
-            sql, params = sql + " AND call_id = ?", [*params, call_id]
-        if since is not None:
-            sql, params = sql + " AND ts >= ?", [*params, since]
-        return [ActionRow(**dict(r)) for r in self._rows(sql + " ORDER BY ts", tuple(params))]
-
-    def alerts(self, since: float) -> list[AlertRow]:
-        rows = self._rows("SELECT * FROM alerts WHERE ts >= ? ORDER BY ts", (since,))
-        return [AlertRow(call_id=r["call_id"], seq=r["seq"], ts=r["ts"], risk=r["risk"],
-                         reasons=tuple(json.loads(r["reasons"]))) for r in rows]
-
-    def meta(self, key: str) -> str | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
-        return str(rows[0]["value"]) if rows else None
-
-    def practices(self, call_id: str) -> list[PracticeRow]:
-        rows = self._rows("SELECT * FROM practices WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [PracticeRow(**dict(r)) for r in rows]
-
-    def commitments(self, call_id: str) -> list[CommitmentRow]:
-        rows = self._rows("SELECT * FROM commitments WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [CommitmentRow(**dict(r)) for r in rows]
-
-    def model_history(self, since: float | None = None) -> list[tuple[float, str]]:
-        rows = self._rows("SELECT ts, figures FROM model_metrics WHERE ts >= ? ORDER BY ts",
-                          (since if since is not None else float("-inf"),))  # fmt: skip
-        return [(float(r["ts"]), str(r["figures"])) for r in rows]
-
-    def drifts(self, since: float | None = None) -> list[DriftRow]:
-        rows = self._rows("SELECT * FROM drifts WHERE ts >= ? ORDER BY ts",
-                          (since if since is not None else float("-inf"),))  # fmt: skip
-        return [DriftRow(**dict(r)) for r in rows]
-
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Read-only SQL for reports; anything but a SELECT / WITH is refused."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            raise StoreError("store.query runs read-only SELECT statements only")
-        return [dict(r) for r in self._rows(sql, params)]
-
-    def last_update(self) -> float | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")
-        return float(rows[0]["value"]) if rows else None
-
-    def counts(self) -> dict[str, int]:
-        out = {}
-        for table in ("calls", "turns", "markers", "alerts", "actions", "practices", "commitments",
-                      "drifts", "model_metrics", "scorer_state", "ended_states"):
-            out[table] = self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]
-        return out
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _chunks(ids: list[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
-    """``ids`` in chunks of at most ``size``, each with its ``?, ?, ...`` placeholders
-    (SQLite caps the parameters of one statement)."""
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        yield chunk, ", ".join("?" * len(chunk))

@@ -162,12 +162,13 @@ def test_prefs_ignore_what_they_cannot_read():
 # --- reads on a real store -------------------------------------------------------------------
 
 
-def test_reads_bound_by_window_and_by_live_calls(store):
+def test_reads_bound_by_window_and_by_live_calls(engine_store):
+    store = engine_store  # SQLite and PostgreSQL
     calls = {
         "l1": live("l1", "hot", 0.9, team="Team Blue", queued_at=NOW - 320, wait_s=20),
         "q1": CallRow("q1", "queued", "tech", "c", NOW, queued_at=NOW - 40),
         "e1": CallRow("e1", "ended", "billing", "c", NOW, team="Team Green", queued_at=NOW - 900,
-                      started_at=NOW - 880, wait_s=20, ended_at=NOW - 60),
+                      started_at=NOW - 880, wait_s=20, ended_at=NOW - 60, disposition="resolved"),
         "e-old": CallRow("e-old", "ended", "billing", "c", NOW, queued_at=NOW - 9 * HOUR,
                          started_at=NOW - 9 * HOUR, ended_at=NOW - 8 * HOUR),
     }  # fmt: skip
@@ -194,6 +195,8 @@ def test_reads_bound_by_window_and_by_live_calls(store):
     # the model page's count: every supervisor, only since the period's start
     assert sorted(reads.feedback_counts(store, since=NOW - 9.5)) == [
         ("sup-ana", "hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
+    # agreement with how the call ended: only feedback on ended calls, hot only on escalated ones
+    assert sorted(reads.feedback_outcomes(store)) == [("sup-ana", 2, 1), ("sup-lee", 1, 1)]
 
 
 def test_playbook_cues_come_from_lapses_and_situations_most_urgent_first_in_the_centers_wording(store):

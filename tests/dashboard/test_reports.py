@@ -1,4 +1,4 @@
-"""Trend figures from hand-made rows in a real SQLite store, each figure checkable by hand."""
+"""Trend figures from hand-made rows in a real store (SQLite and PostgreSQL), each checkable by hand."""
 
 from __future__ import annotations
 
@@ -41,9 +41,13 @@ def turn(call_id: str, seq: int, ts: float, sentiment: float, speaker: str = "cu
     return TurnRow(call_id, seq, ts, speaker, "words", 0, 1000, sentiment, 0.5)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = open_store(f"sqlite:///{tmp_path / 'reports.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The rows below in a real store of each engine: every figure is checked on both."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'reports.db'}")
+    else:
+        s = open_store(request.getfixturevalue("postgres").new_database())
     b = StoreBatch()
     rows = [
         call("c1", T0, peak=0.9, disposition="escalated", csat=1, customer="k-amy"),

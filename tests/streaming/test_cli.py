@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from streaming.cli import main
+from streaming.store import open_store
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -102,6 +103,21 @@ def test_bench_reports_each_stage_as_json(capsys):
     assert report["events"] == 400 and report["peak_rss_mb"] > 0
     assert [s["stage"] for s in report["stages"]] == ["score", "score+store"]
     assert all(s["events"] == 400 and s["events_per_s"] > 0 for s in report["stages"])
+    assert report["store"] == "sqlite"
+
+
+def test_bench_times_the_store_on_an_empty_postgresql_database_and_refuses_one_with_calls(postgres, capsys):
+    import json
+
+    url = postgres.new_database()
+    assert main(["bench", "--events", "300", "--batch-size", "100", "--json", "--store-url", url]) == 0
+    assert json.loads(capsys.readouterr().out)["store"] == "postgresql"
+    store = open_store(url)
+    assert store.counts()["calls"] > 0  # the benchmark's calls went to PostgreSQL
+    store.close()
+    assert main(["bench", "--events", "300", "--store-url", url]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds calls" in err
 
 
 def test_stopping_callheat_dashboard_stops_streamlit_too(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
@@ -78,12 +79,17 @@ def sim_events(calls: int, seed: int) -> list[tuple[str, bytes]]:
 
 
 @pytest.mark.broker
-def test_two_replicas_learning_from_training_examples_make_the_same_predictions(kafka_settings):
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_two_replicas_learning_from_training_examples_make_the_same_predictions(kafka_settings, engine,
+                                                                                request):  # fmt: skip
     items = sim_events(120, seed=11)
     # batches short next to the test's 3 s poll interval even on a loaded machine: a
     # slower batch costs a replica its partitions (handled, see test_consumer), and
     # rebalance after rebalance can outlast the deadline below
     settings = kafka_settings.model_copy(update={"batch_max_records": 250})
+    if engine == "postgresql":  # the production shape: replicas share one PostgreSQL database
+        url = request.getfixturevalue("postgres").new_database()
+        settings = settings.model_copy(update={"store_url": url})
     stores = [open_store(settings.store_url) for _ in range(2)]
     services = [ScorerService(settings, s) for s in stores]
     stop = threading.Event()
@@ -115,6 +121,9 @@ def test_two_replicas_learning_from_training_examples_make_the_same_predictions(
             s.close()
         for st in stores:
             st.close()
+    ended = sum(1 for _, value in items if b'"call_ended"' in value)
+    with closing(open_store(settings.store_url)) as store:  # every call each replica ended is stored
+        assert store.query("SELECT COUNT(*) AS n FROM calls WHERE status = 'ended'")[0]["n"] == ended > 0
     a, b = (s.scorer for s in services)
     # both replicas owned calls (the group split the partitions) ...
     assert all(s.stats.examples > 0 for s in services)

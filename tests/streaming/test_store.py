@@ -1,39 +1,85 @@
-"""The SQLite store: idempotent writes, newer rows win, interrupted calls."""
+"""Both store engines, SQLite and a real PostgreSQL: idempotent writes, newer rows win,
+interrupted calls, late-feedback states pruned by age."""
 
-from streaming.store import ActionRow, CallRow, StoreBatch, TurnRow
+import psycopg
+import pytest
+
+from streaming.broker import free_port
+from streaming.errors import StoreError
+from streaming.store import ActionRow, CallRow, StoreBatch, TurnRow, open_store
 
 
 def call(seq: int, status: str = "live", risk: float = 0.1) -> CallRow:
     return CallRow("c1", status, "billing", "k1", updated_at=float(seq), last_seq=seq, risk=risk)
 
 
-def test_writes_are_idempotent_and_an_older_row_never_wins(store):
+def test_writes_are_idempotent_and_an_older_row_never_wins(engine_store):
     turn = TurnRow("c1", 3, 3.0, "customer", "hello", 0, 900, 0.2, 0.1)
     batch = StoreBatch(calls={"c1": call(5, risk=0.8)}, turns=[turn], states={"c1": "{}"})
-    store.apply(batch)
-    store.apply(batch)  # a replay
-    store.apply(StoreBatch(calls={"c1": call(3, risk=0.2)}))  # an older version, late
-    assert store.counts()["turns"] == 1
-    assert store.get_call("c1").risk == 0.8 and store.get_call("c1").last_seq == 5
-    store.record_action(ActionRow("a1", "c1", "barge_in", "s1", 4.0))
-    store.record_action(ActionRow("a1", "c1", "barge_in", "s1", 4.0))
-    assert len(store.actions("c1")) == 1
+    engine_store.apply(batch)
+    engine_store.apply(batch)  # a replay
+    engine_store.apply(StoreBatch(calls={"c1": call(3, risk=0.2)}))  # an older version, late
+    assert engine_store.counts()["turns"] == 1
+    assert engine_store.get_call("c1").risk == 0.8 and engine_store.get_call("c1").last_seq == 5
+    engine_store.record_action(ActionRow("a1", "c1", "barge_in", "s1", 4.0))
+    engine_store.record_action(ActionRow("a1", "c1", "barge_in", "s1", 4.0))
+    assert len(engine_store.actions("c1")) == 1
 
 
-def test_calls_left_open_are_closed_as_interrupted(store):
-    store.apply(StoreBatch(calls={"c1": call(2)}, states={"c1": "{}"}))
-    assert store.close_interrupted(99.0) == 1
-    assert store.get_call("c1").status == "interrupted" and store.get_call("c1").ended_at == 99.0
-    assert store.load_states(["c1"]) == {}
-    assert store.close_interrupted(100.0) == 0
+def test_calls_left_open_are_closed_as_interrupted(engine_store):
+    engine_store.apply(StoreBatch(calls={"c1": call(2)}, states={"c1": "{}"}))
+    assert engine_store.close_interrupted(99.0) == 1
+    closed = engine_store.get_call("c1")
+    assert closed.status == "interrupted" and closed.ended_at == 99.0
+    assert engine_store.load_states(["c1"]) == {}
+    assert engine_store.close_interrupted(100.0) == 0
 
 
-def test_ended_states_are_kept_for_late_feedback_then_pruned_by_age(store):
-    store.apply(StoreBatch(ended_states={"c1": (100.0, '{"a": 1}'), "c2": (200.0, '{"b": 2}')},
+def test_ended_states_are_kept_for_late_feedback_then_pruned_by_age(engine_store):
+    engine_store.apply(StoreBatch(ended_states={"c1": (100.0, '{"a": 1}'), "c2": (200.0, '{"b": 2}')},
                            ended_states_before=50.0))  # fmt: skip
-    assert store.load_ended_states(["c1", "c2", "c3"]) == {"c1": '{"a": 1}', "c2": '{"b": 2}'}
-    assert store.close_interrupted(300.0) == 0 and len(store.load_ended_states(["c1"])) == 1
+    assert engine_store.load_ended_states(["c1", "c2", "c3"]) == {"c1": '{"a": 1}', "c2": '{"b": 2}'}
+    assert engine_store.close_interrupted(300.0) == 0 and len(engine_store.load_ended_states(["c1"])) == 1
     # a later batch moves the horizon past c1
-    store.apply(StoreBatch(ended_states={"c3": (400.0, "{}")}, ended_states_before=150.0))
-    assert sorted(store.load_ended_states(["c1", "c2", "c3"])) == ["c2", "c3"]
-    assert store.counts()["ended_states"] == 2
+    engine_store.apply(StoreBatch(ended_states={"c3": (400.0, "{}")}, ended_states_before=150.0))
+    assert sorted(engine_store.load_ended_states(["c1", "c2", "c3"])) == ["c2", "c3"]
+    assert engine_store.counts()["ended_states"] == 2
+
+
+def test_whole_numbers_up_to_2_to_the_53_are_kept_exactly(engine_store):
+    big = 2**53
+    turn = TurnRow("c1", big, 3.0, "customer", "hello", big - 1, big, 0.2, 0.1)
+    engine_store.apply(StoreBatch(calls={"c1": call(big)}, turns=[turn]))
+    assert engine_store.get_call("c1").last_seq == big
+    assert engine_store.turns("c1") == [turn]
+
+
+def test_a_postgresql_store_that_cannot_be_reached_is_one_clear_error():
+    url = f"postgresql://postgres:s3cret@127.0.0.1:{free_port()}/postgres"  # nothing listens there
+    with pytest.raises(StoreError) as exc:
+        open_store(url)
+    message = str(exc.value)
+    assert message.startswith("cannot open PostgreSQL store at postgresql://postgres:***@127.0.0.1:")
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_a_postgresql_store_opens_its_connection_again_after_losing_it(postgres):
+    store = open_store(postgres.new_database())
+    store.apply(StoreBatch(calls={"c1": call(1)}))
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:  # the server drops the scorer
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE pid <> pg_backend_pid() AND datname <> 'postgres'")  # fmt: skip
+    with pytest.raises(StoreError, match="store write failed"):
+        store.apply(StoreBatch(calls={"c1": call(2)}))  # the batch the scorer will retry
+    store.apply(StoreBatch(calls={"c1": call(2)}))
+    assert store.get_call("c1").last_seq == 2
+    store.close()
+
+
+def test_report_queries_cannot_write(engine_store):
+    engine_store.apply(StoreBatch(calls={"c1": call(1)}))
+    with pytest.raises(StoreError):
+        engine_store.query("DELETE FROM calls")
+    with pytest.raises(StoreError):  # PostgreSQL: a WITH holding a DELETE; SQLite: no such WITH
+        engine_store.query("WITH gone AS (DELETE FROM calls RETURNING call_id) SELECT * FROM gone")
+    assert engine_store.get_call("c1") is not None

@@ -1,0 +1,119 @@
+"""The production store: PostgreSQL, shared by scorer replicas on several machines.
+
+The same tables and SQL as the SQLite engine (:mod:`streaming.store.sql`), through
+psycopg 3. One connection per store object, guarded by a lock (a Streamlit cached
+resource shares it across sessions); a connection the server or the network dropped
+is opened again at the next read or write, so a scorer that retries a failed batch
+goes on once PostgreSQL is back. Each replica writes only the calls of its own
+partitions, so replicas do not contend for rows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from streaming.errors import StoreError
+from streaming.store import schema
+from streaming.store.open import redacted
+from streaming.store.sql import Row, SQLStore
+
+CONNECT_TIMEOUT_S = 10
+# schema changes by several replicas starting at once wait for each other
+SCHEMA_LOCK = 0x43616C6C48656174  # "CallHeat"
+
+
+@lru_cache(maxsize=256)
+def to_pyformat(sql: str) -> str:
+    """The shared SQL's ``?`` placeholders as psycopg's ``%s`` (and a literal ``%`` as ``%%``),
+    leaving quoted strings alone.
+
+    >>> to_pyformat("SELECT * FROM t WHERE a = ? AND b LIKE 'x%?' AND c IN (?, ?)")
+    "SELECT * FROM t WHERE a = %s AND b LIKE 'x%%?' AND c IN (%s, %s)"
+    """
+    parts = re.split(r"('(?:[^']|'')*')", sql)
+    return "".join(p.replace("%", "%%") if i % 2 else p.replace("%", "%%").replace("?", "%s")
+                   for i, p in enumerate(parts))  # fmt: skip
+
+
+class PostgresStore(SQLStore):
+    """PostgreSQL engine of :class:`streaming.store.Store` (``postgresql://...`` URLs)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        try:
+            conn = self._connection()
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                for stmt in schema.DDL:
+                    conn.execute(stmt)
+                for table, column, kind in schema.ADDED_COLUMNS:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        except psycopg.Error as exc:
+            self.close()
+            raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: {_message(exc)}") from exc
+
+    def _connection(self) -> psycopg.Connection[dict[str, Any]]:
+        """The open connection, or a new one where the last was closed or broken."""
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row,
+                                         connect_timeout=CONNECT_TIMEOUT_S)  # fmt: skip
+        return self._conn
+
+    # --- writes --------------------------------------------------------------------
+
+    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> int:
+        """Run the statements in one transaction; returns the rows they changed."""
+        changed = 0
+        with self._lock:
+            try:
+                conn = self._connection()
+                with conn.transaction(), conn.cursor() as cur:
+                    for sql, rows in statements:
+                        if rows:
+                            cur.executemany(to_pyformat(sql), rows)
+                            changed += max(0, cur.rowcount)
+            except psycopg.Error as exc:
+                raise StoreError(f"store write failed: {_message(exc)}") from exc
+        return changed
+
+    # --- reads ---------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        with self._lock:
+            try:
+                return list[Row](self._connection().execute(to_pyformat(sql), params).fetchall())
+            except psycopg.Error as exc:
+                raise StoreError(f"store read failed: {_message(exc)}") from exc
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Read-only SQL for reports, in a READ ONLY transaction (PostgreSQL's ``WITH`` can
+        hold an ``UPDATE``, which the check for SELECT / WITH alone would let through)."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise StoreError("store.query runs read-only SELECT statements only")
+        with self._lock:
+            try:
+                conn = self._connection()
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION READ ONLY")
+                    return list(conn.execute(to_pyformat(sql), params).fetchall())
+            except psycopg.Error as exc:
+                raise StoreError(f"store read failed: {_message(exc)}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+
+
+def _message(exc: psycopg.Error) -> str:
+    """The first line of a psycopg error (the rest repeats the statement)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -163,6 +163,8 @@ def _text(obj: dict[str, Any], name: str, *, optional: bool = False, limit: int 
         raise InvalidEvent(f"field {name!r} must not be empty")
     if len(value) > limit:
         raise InvalidEvent(f"field {name!r} is longer than {limit} characters")
+    if "\x00" in value:  # PostgreSQL's text refuses it: the store write would fail at every retry
+        raise InvalidEvent(f"field {name!r} holds a NUL character")
     if not value.isascii():
         try:  # JSON can carry a lone surrogate ("\ud800") that no UTF-8 store or topic takes
             value.encode("utf-8")

@@ -84,15 +84,20 @@ def clear_streamlit_caches() -> None:
     st.cache_data.clear()
 
 
-@pytest.fixture
-def app_env(filled_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app's environment: the filled store, no reachable broker, fresh caches."""
+def point_app_at(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's environment: only this store, no reachable broker, fresh caches."""
     for name in list(os.environ):
         if name.startswith("CALLHEAT_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("CALLHEAT_STORE_URL", filled_store_url)
+    monkeypatch.setenv("CALLHEAT_STORE_URL", store_url)
     monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
     clear_streamlit_caches()
+
+
+@pytest.fixture
+def app_env(filled_store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's environment: the filled store, no reachable broker, fresh caches."""
+    point_app_at(filled_store_url, monkeypatch)
     yield filled_store_url
     clear_streamlit_caches()
 

@@ -4,7 +4,6 @@ store with plain SQL. The other page tests run on SQLite; both engines share the
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,10 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import nav
-from streaming.broker import free_port
 from streaming.history import HistoryConfig, fill_history
 from streaming.store import open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches, fill_store
+from tests.dashboard.conftest import APP, clear_streamlit_caches, fill_store, point_app_at
 from tests.dashboard.test_trends_page import local_range
 
 
@@ -29,12 +27,7 @@ def pg_env(postgres, monkeypatch):
     finally:
         store.close()
     fill_store(url, time.time())
-    for name in list(os.environ):
-        if name.startswith("CALLHEAT_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CALLHEAT_STORE_URL", url)
-    monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
-    clear_streamlit_caches()
+    point_app_at(url, monkeypatch)
     yield url, end
     clear_streamlit_caches()
 

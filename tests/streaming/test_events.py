@@ -64,6 +64,7 @@ def test_call_started_consent_defaults_to_true():
     (raw(seq=2**70), "must be at most"),
     (raw(end_ms=10**20), "must be at most"),
     (raw(text="hi \ud800 there"), "not valid Unicode"),  # a lone surrogate: the store refused it
+    (raw(text="hi \x00 there"), "holds a NUL character"),  # PostgreSQL's text refuses it
 ])
 def test_invalid_events_say_why(payload, reason):
     with pytest.raises(InvalidEvent) as info:

@@ -4,7 +4,9 @@ The same tables and SQL as the SQLite engine (:mod:`streaming.store.sql`), throu
 psycopg 3. One connection per store object, guarded by a lock (a Streamlit cached
 resource shares it across sessions); a connection the server or the network dropped
 is opened again at the next read or write, so a scorer that retries a failed batch
-goes on once PostgreSQL is back. Each replica writes only the calls of its own
+goes on once PostgreSQL is back. A statement waits at most a minute and a silent
+network is noticed within about a minute (:data:`CONNECTION_DEFAULTS`, which the
+store URL's own parameters override). Each replica writes only the calls of its own
 partitions, so replicas do not contend for rows.
 """
 
@@ -17,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
 from streaming.errors import StoreError
@@ -24,7 +27,15 @@ from streaming.store import schema
 from streaming.store.open import redacted
 from streaming.store.sql import Row, SQLStore
 
-CONNECT_TIMEOUT_S = 10
+# libpq settings a store URL does not give itself: no read or write waits for ever on a
+# server that stopped answering (a lock held elsewhere, a network that dropped), so a
+# scorer's batch fails, is retried after a pause, and the scorer goes on once it is back
+CONNECTION_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
+    "tcp_user_timeout": "60000",  # ms
+    "options": "-c statement_timeout=60000",  # ms
+}  # fmt: skip
 # schema changes by several replicas starting at once wait for each other
 SCHEMA_LOCK = 0x43616C6C48656174  # "CallHeat"
 
@@ -64,8 +75,10 @@ class PostgresStore(SQLStore):
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         """The open connection, or a new one where the last was closed or broken."""
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row,
-                                         connect_timeout=CONNECT_TIMEOUT_S)  # fmt: skip
+            given = conninfo_to_dict(self.url)
+            defaults = {k: v for k, v in CONNECTION_DEFAULTS.items() if k not in given}
+            self._conn = psycopg.connect(make_conninfo(self.url, **defaults), autocommit=True,
+                                         row_factory=dict_row)  # fmt: skip
         return self._conn
 
     # --- writes --------------------------------------------------------------------

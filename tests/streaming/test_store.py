@@ -83,3 +83,18 @@ def test_report_queries_cannot_write(engine_store):
     with pytest.raises(StoreError):  # PostgreSQL: a WITH holding a DELETE; SQLite: no such WITH
         engine_store.query("WITH gone AS (DELETE FROM calls RETURNING call_id) SELECT * FROM gone")
     assert engine_store.get_call("c1") is not None
+
+
+def test_a_postgresql_write_waits_a_bounded_time_on_a_lock_held_elsewhere(postgres):
+    url = postgres.new_database()
+    store = open_store(url)
+    assert store.query("SELECT current_setting('statement_timeout') AS t")[0]["t"] == "1min"  # default
+    store.close()
+    quick = open_store(url + "?options=-c%20statement_timeout%3D300")  # the URL's own setting wins
+    with psycopg.connect(url) as other:  # another client holds the table in an open transaction
+        other.execute("LOCK TABLE calls IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StoreError, match="statement timeout"):
+            quick.apply(StoreBatch(calls={"c1": call(1)}))
+    quick.apply(StoreBatch(calls={"c1": call(1)}))  # the lock gone, the retried batch goes in
+    assert quick.get_call("c1") is not None
+    quick.close()

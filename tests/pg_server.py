@@ -58,7 +58,12 @@ class PostgresServer:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        # run from the server's own folder: the postgres user may not read the checkout's
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.folder)
+        if done.returncode:
+            log = self.folder / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
 
     def __enter__(self) -> PostgresServer:
         if self.user:

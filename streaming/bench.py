@@ -3,13 +3,16 @@
 Stages, each on the same simulated events (so runs are comparable):
 
 - ``score``: the :class:`~streaming.scoring.Scorer` alone (models, state, reasons);
-- ``score+store``: plus one store transaction per batch, as the live loop does (a new
-  SQLite file, or the empty store ``--store-url`` names, e.g. a PostgreSQL database);
+- ``score+store``: plus one store transaction per batch, as the live loop does;
 - ``end-to-end`` (``--broker``): publish to a fresh embedded broker, then the real
   :class:`~streaming.consumer.ScorerService` consumes, scores, writes, publishes
   ``call-scores`` and commits, until every event is done;
 - ``latency@300/s`` (``--broker``): 3,000 events sent at a live rate while the
   service consumes; per event, the time from its send to the store commit.
+
+Each stage that writes a store gets a new one: a SQLite file in a temporary folder, or,
+with ``--store-url postgresql://...``, a schema of its own in that database, dropped
+afterwards (nothing of the database's own is read or written).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from streaming.errors import ConfigError
 from streaming.events import CallEvent, encode, event_to_dict
@@ -73,10 +77,36 @@ def bench_score(events: list[CallEvent]) -> StageResult:
     return StageResult("score", len(events), dt, len(events) / dt)
 
 
-def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path,
-                      store_url: str | None = None) -> StageResult:  # fmt: skip
+@contextmanager
+def _stage_store(workdir: Path, name: str, database: str | None) -> Iterator[str]:
+    """A new, empty store's URL for one stage: a SQLite file in ``workdir``, or a new schema in
+    the PostgreSQL ``database`` (``database`` URL + ``search_path``), dropped afterwards."""
+    if database is None:
+        yield f"sqlite:///{workdir / f'{name}.db'}"
+        return
+    import psycopg
+
+    schema = f"callheat_bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(database)
+    query = dict(parse_qsl(parts.query))
+    query["options"] = f"{query.get('options', '')} -c search_path={schema}".strip()
+    url = urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+    try:
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except psycopg.Error as exc:
+        raise ConfigError(f"cannot make a schema for the benchmark in {redacted(database)}: "
+                          f"{str(exc).strip().splitlines()[0]}") from exc  # fmt: skip
+    try:
+        yield url
+    finally:
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def bench_score_store(events: list[CallEvent], batch_size: int, store_url: str) -> StageResult:
     scorer = Scorer()
-    store = open_store(store_url or f"sqlite:///{workdir / 'bench.db'}")
+    store = open_store(store_url)
     latencies = []
     t0 = time.perf_counter()
     for start in range(0, len(events), batch_size):
@@ -94,25 +124,27 @@ def bench_score_store(events: list[CallEvent], batch_size: int, workdir: Path,
 
 
 @contextmanager
-def _fresh_broker(workdir: Path, name: str, **overrides: Any) -> Iterator[Settings]:
+def _fresh_broker(workdir: Path, name: str, database: str | None, **overrides: Any) -> Iterator[Settings]:
     """Settings on a new embedded broker with its topics, a store and a group of their own."""
     from streaming.broker import EmbeddedBroker, create_callheat_topics, free_port
 
-    with EmbeddedBroker(port=free_port(), log_path=workdir / f"broker-{name}.log") as broker:
+    with (EmbeddedBroker(port=free_port(), log_path=workdir / f"broker-{name}.log") as broker,
+          _stage_store(workdir, name, database) as store_url):  # fmt: skip
         prefix = f"{name}{uuid.uuid4().hex[:6]}-"
         settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
                             group_id=f"{prefix}scorer", data_dir=workdir,
-                            store_url=f"sqlite:///{workdir / f'{name}.db'}",
+                            store_url=store_url,
                             max_poll_interval_ms=3000, **overrides)  # fmt: skip
         create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
         yield settings
 
 
-def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) -> StageResult:
+def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int,
+                     database: str | None = None) -> StageResult:  # fmt: skip
     from streaming.consumer import ScorerService
     from streaming.kafka_io import make_producer
 
-    with _fresh_broker(workdir, "e2e", batch_max_records=batch_size) as settings:
+    with _fresh_broker(workdir, "e2e", database, batch_max_records=batch_size) as settings:
         producer = make_producer(settings, linger_ms=20, batch_size=256 * 1024)
         for e in events:
             producer.send(settings.topics.call_events, key=e.call_id.encode(),
@@ -140,7 +172,8 @@ def bench_end_to_end(events: list[CallEvent], workdir: Path, batch_size: int) ->
     return StageResult("end-to-end", done, dt, done / dt if dt else 0.0)
 
 
-def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageResult:
+def bench_latency(events: list[CallEvent], workdir: Path, rate: float,
+                  database: str | None = None) -> StageResult:  # fmt: skip
     """Event-to-store latency at a live rate: sent at ``rate``/s, timed until written.
 
     Consumption runs alongside the paced producer, as in production; each event's
@@ -149,7 +182,7 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageR
     from streaming.consumer import ScorerService
     from streaming.kafka_io import make_producer
 
-    with _fresh_broker(workdir, "latency", poll_timeout_ms=50) as settings:
+    with _fresh_broker(workdir, "latency", database, poll_timeout_ms=50) as settings:
         store = open_store(settings.store_url)
         service = ScorerService(settings, store)
         while not service.consumer.assignment():  # join the group before the clock starts
@@ -197,16 +230,12 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float) -> StageR
                        _percentile(latencies_ms, 50), _percentile(latencies_ms, 99))  # fmt: skip
 
 
-def run_bench(n_events: int, batch_size: int, broker: bool, store_url: str | None = None,
+def run_bench(n_events: int, batch_size: int, broker: bool, database: str | None = None,
               progress: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
-    if store_url:  # checked before anything is measured
-        store = open_store(store_url)
-        try:
-            if store.counts()["calls"]:
-                raise ConfigError(f"{redacted(store_url)} already holds calls: bench writes its own, "
-                                  "so give it an empty store made for the benchmark")  # fmt: skip
-        finally:
-            store.close()
+    """The stages' figures; the stores are new SQLite files, or new schemas in the PostgreSQL
+    ``database`` (a ``postgresql://`` URL)."""
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("bench --store-url takes a postgresql:// URL (SQLite stages use new files)")
     progress(f"generating {n_events} simulated events ...")
     events = simulated_events(n_events)
     results = []
@@ -214,17 +243,18 @@ def run_bench(n_events: int, batch_size: int, broker: bool, store_url: str | Non
         workdir = Path(tmp)
         results.append(bench_score(events))
         progress(_line(results[-1]))
-        results.append(bench_score_store(events, batch_size, workdir, store_url))
+        with _stage_store(workdir, "store", database) as url:
+            results.append(bench_score_store(events, batch_size, url))
         progress(_line(results[-1]))
         if broker:
-            results.append(bench_end_to_end(events, workdir, batch_size))
+            results.append(bench_end_to_end(events, workdir, batch_size, database))
             progress(_line(results[-1]))
             live = events[: min(len(events), 3_000)]
-            results.append(bench_latency(live, workdir, rate=300.0))
+            results.append(bench_latency(live, workdir, rate=300.0, database=database))
             progress(_line(results[-1]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"events": len(events), "batch_size": batch_size, "peak_rss_mb": round(peak_mb, 1),
-            "store": (store_url or "sqlite").split(":", 1)[0],  # the score+store stage's engine
+            "store": "postgresql" if database else "sqlite",  # the stages' store engine
             "stages": [asdict(r) for r in results]}  # fmt: skip
 
 

@@ -274,7 +274,7 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(pages, indent=2))
         return 0
-    report = run_bench(args.events, args.batch_size, args.broker, store_url=args.bench_store_url,
+    report = run_bench(args.events, args.batch_size, args.broker, database=args.bench_database,
                        progress=(lambda _: None) if args.json else print)  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
@@ -473,9 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--broker", action="store_true",
                    help="also measure end to end through a fresh embedded broker")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    p.add_argument("--store-url", dest="bench_store_url", metavar="STORE_URL",
-                   help="time the score+store stage on this store instead of a new SQLite file, "
-                   "e.g. an empty PostgreSQL database made for the benchmark (refused if it holds calls)")
+    p.add_argument("--store-url", dest="bench_database", metavar="POSTGRESQL_URL",
+                   help="time the stores on this PostgreSQL database instead of new SQLite files: each "
+                   "stage writes a new schema of its own, dropped afterwards (needs CREATE on the database)")
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
                    "30 days of history (filled once under DATA_DIR/bench/, about 4 minutes the first time)")

@@ -86,6 +86,8 @@ def _stage_store(workdir: Path, name: str, database: str | None) -> Iterator[str
         return
     import psycopg
 
+    from streaming.store.postgres import first_line
+
     schema = f"callheat_bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
     parts = urlsplit(database)
     query = dict(parse_qsl(parts.query))
@@ -96,7 +98,7 @@ def _stage_store(workdir: Path, name: str, database: str | None) -> Iterator[str
             conn.execute(f"CREATE SCHEMA {schema}")
     except psycopg.Error as exc:
         raise ConfigError(f"cannot make a schema for the benchmark in {redacted(database)}: "
-                          f"{str(exc).strip().splitlines()[0]}") from exc  # fmt: skip
+                          f"{first_line(exc)}") from exc  # fmt: skip
     try:
         yield url
     finally:

@@ -70,7 +70,7 @@ class PostgresStore(SQLStore):
                     conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except psycopg.Error as exc:
             self.close()
-            raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: {_message(exc)}") from exc
+            raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: {first_line(exc)}") from exc
 
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         """The open connection, or a new one where the last was closed or broken."""
@@ -95,31 +95,27 @@ class PostgresStore(SQLStore):
                             cur.executemany(to_pyformat(sql), rows)
                             changed += max(0, cur.rowcount)
             except psycopg.Error as exc:
-                raise StoreError(f"store write failed: {_message(exc)}") from exc
+                raise StoreError(f"store write failed: {first_line(exc)}") from exc
         return changed
 
     # --- reads ---------------------------------------------------------------------
 
-    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
-        with self._lock:
-            try:
-                return list[Row](self._connection().execute(to_pyformat(sql), params).fetchall())
-            except psycopg.Error as exc:
-                raise StoreError(f"store read failed: {_message(exc)}") from exc
-
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Read-only SQL for reports, in a READ ONLY transaction (PostgreSQL's ``WITH`` can
-        hold an ``UPDATE``, which the check for SELECT / WITH alone would let through)."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            raise StoreError("store.query runs read-only SELECT statements only")
+    def _rows(self, sql: str, params: tuple[Any, ...] = (), read_only: bool = False) -> list[Row]:
         with self._lock:
             try:
                 conn = self._connection()
+                if not read_only:
+                    return list[Row](conn.execute(to_pyformat(sql), params).fetchall())
                 with conn.transaction():
                     conn.execute("SET TRANSACTION READ ONLY")
-                    return list(conn.execute(to_pyformat(sql), params).fetchall())
+                    return list[Row](conn.execute(to_pyformat(sql), params).fetchall())
             except psycopg.Error as exc:
-                raise StoreError(f"store read failed: {_message(exc)}") from exc
+                raise StoreError(f"store read failed: {first_line(exc)}") from exc
+
+    def _report_rows(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """In a READ ONLY transaction: PostgreSQL's ``WITH`` can hold an ``UPDATE``, which the
+        check for SELECT / WITH alone would let through."""
+        return self._rows(sql, params, read_only=True)
 
     def close(self) -> None:
         with self._lock:
@@ -127,6 +123,6 @@ class PostgresStore(SQLStore):
                 self._conn.close()
 
 
-def _message(exc: psycopg.Error) -> str:
+def first_line(exc: psycopg.Error) -> str:
     """The first line of a psycopg error (the rest repeats the statement)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

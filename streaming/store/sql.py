@@ -196,7 +196,11 @@ class SQLStore(ABC):
         """Read-only SQL for reports; anything but a SELECT / WITH is refused."""
         if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             raise StoreError("store.query runs read-only SELECT statements only")
-        return [dict(r) for r in self._rows(sql, params)]
+        return [dict(r) for r in self._report_rows(sql, params)]
+
+    def _report_rows(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """A report query's rows; an engine whose ``WITH`` can hold a write runs it read-only."""
+        return self._rows(sql, params)
 
     def last_update(self) -> float | None:
         rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")

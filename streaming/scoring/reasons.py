@@ -33,7 +33,7 @@ PHRASES: dict[str, Callable[[float, CallState], str | None]] = {
     "legal": lambda v, s: "legal threat",
     "regulator": lambda v, s: "threatened regulator or social media",
     "abuse": lambda v, s: "abusive language",
-    "profanity": lambda v, s: f"swearing (\"{s.quote('customer', 'profanity')}\")",
+    "profanity": lambda v, s: f"harsh words (\"{s.quote('customer', 'profanity')}\")",
     "negative_sentiment": lambda v, s: f"customer sentiment {-v:+.2f}",
     "falling_sentiment": lambda v, s: (
         f"customer sentiment falling for {s.negative_streak} turns"
@@ -61,7 +61,8 @@ PHRASES: dict[str, Callable[[float, CallState], str | None]] = {
     "hold_minutes": lambda v, s: f"{v:.0f} min on hold" if v >= 1 else "time on hold",
     "transfers": lambda v, s: f"{ordinal(s.transfers)} transfer",
     "queue_wait": lambda v, s: f"waited {v:.0f} min in queue" if v >= 1 else "waited in queue",
-    "duration": lambda v, s: f"long call ({v * 10:.0f} min)" if v >= 0.1 else None,
+    # from 10 minutes: a call of a few minutes is an ordinary call, whatever its weight says
+    "duration": lambda v, s: f"long call ({v * 10:.0f} min)" if v >= 1.0 else None,
     "venting": lambda v, s: "customer venting (long negative turns)",
     "agent_curt": lambda v, s: f"agent curt (\"{s.quote('agent', 'curt')}\")",
     "agent_jargon": lambda v, s: (

@@ -363,7 +363,7 @@ class Scorer:
             if "reflect" in found or "empathy" in found:
                 state.awaiting_ack = False
             state.ack_missed = state.awaiting_ack
-            if "timeframe" in found:
+            if found.keys() & {"timeframe", "time"}:  # a clock time or date answers "when" too
                 state.awaiting_timeframe = False
         return sentiment
 

@@ -14,7 +14,11 @@ from typing import Any
 from streaming.scoring.sentiment import tokens
 
 NEGATIVE = -0.25  # a customer turn below this counts as negative
-LONG_TURN_MS = 15_000  # a turn longer than this is "long" (venting / lecturing)
+LONG_TURN_MS = 15_000  # a customer turn longer than this is "long" (venting)
+# an agent turn longer than this is a long explanation (playbook 6): some 75 words at a
+# speaking pace; a plain answer with a step or two often takes 15-25 s, and counting it
+# put "long explanations" on a third of calm written exchanges
+LONG_AGENT_TURN_MS = 30_000
 DEAD_AIR_MS = 8_000  # silence longer than this between turns is dead air
 EWM_ALPHA = 0.4  # weight of the newest customer turn in the smoothed sentiment
 KEEP_TURNS = 20  # recent turns kept for corrections and slope
@@ -151,7 +155,7 @@ class CallState:
             self.n_agent_turns += 1
             self.agent_ms += duration
             self.agent_words += len(text.split())
-            if duration > LONG_TURN_MS:
+            if duration > LONG_AGENT_TURN_MS:
                 self.long_agent_turns += 1
         self.last_end_ms = max(self.last_end_ms, end_ms)
         self.last_speaker = speaker

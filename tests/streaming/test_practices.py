@@ -154,3 +154,14 @@ def test_a_complaint_counts_as_not_acknowledged_for_the_risk_only_once_the_agent
                     ["no_acknowledgement"])  # fmt: skip
     # not when the customer has just complained, but once the agent talked past it, until they reflect it
     assert seen == [0.0, 0.0, 1.0, 1.0, 0.0]
+
+
+def test_a_clock_time_answers_when_but_is_not_credited_as_a_timeframe_given():
+    _, batch = run([
+        ("customer", "What time is check in at the hotel?"),
+        ("agent", "Check in is any time after 3pm."),
+        ("customer", "Great, thanks."),
+        ("agent", "To recap, you are booked for two nights."),
+    ])  # fmt: skip
+    practices = {p.practice for p in batch.practices}
+    assert "no_timeframe" not in practices and "timeframe_given" not in practices, practices

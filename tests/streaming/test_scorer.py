@@ -123,7 +123,8 @@ def test_small_amounts_are_not_given_as_reasons():
     assert describe("duration", 0.02, s) is None  # not a "long call (0 min)"
     assert describe("customer_speech", 10_000 / 60_000, s) is None
     assert describe("customer_questions", 1.0, s) == "customer asked a question"
-    assert describe("duration", 0.6, s) == "long call (6 min)"
+    assert describe("duration", 0.6, s) is None  # a 6-minute call is an ordinary one
+    assert describe("duration", 1.2, s) == "long call (12 min)"
 
 
 def test_not_hot_quiets_a_live_call_until_it_gets_worse():

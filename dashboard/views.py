@@ -132,10 +132,20 @@ def sentiment_word(value: float | None) -> str:
 
 
 def sort_calls(calls: Iterable[CallRow]) -> list[CallRow]:
-    """Hot first, then warming, then calm; within a level by risk, highest first."""
-    return sorted(
-        calls, key=lambda c: (level_rank(c.level), -c.risk, c.started_at or 0.0, c.call_id)
-    )
+    """Hot first, then warming, then calm; within a level in a steady order.
+
+    Hot calls longest hot first (the ones waiting longest for someone to step in), then
+    the others longest running first; among the warming, hot calls over the alert budget
+    lead. Not by risk: risks move every turn, and a board that reorders itself at every
+    refresh moves a tile from under the supervisor's pointer. A tile moves only when its
+    call changes level or a call ahead of it leaves.
+    """
+
+    def since(c: CallRow) -> float:
+        started = c.started_at if c.started_at is not None else c.queued_at
+        return (c.hot_since if c.hot_since is not None else started) or 0.0
+
+    return sorted(calls, key=lambda c: (level_rank(c.level), c.hot_since is None, since(c), c.call_id))
 
 
 def filter_teams(calls: Iterable[CallRow], teams: Sequence[str]) -> list[CallRow]:

@@ -65,8 +65,8 @@ div[class*="st-key-metric-alert"] [data-testid="stMetricValue"] { color: #dc2626
 div[class*="st-key-metric-alert"] { background: #fde8e8; border-radius: 10px; }
 .ch-tile { line-height: 1.3; }
 .ch-row { display: flex; justify-content: space-between; align-items: center; gap: .5rem; }
-.ch-name { font-size: 1.45rem; font-weight: 700; overflow: hidden; text-overflow: ellipsis;
-           white-space: nowrap; }
+.ch-name { font-size: 1.45rem; font-weight: 700; min-width: 0; overflow-wrap: anywhere; }
+.ch-row .ch-risk { flex-shrink: 0; }
 .ch-risk { font-size: 2.1rem; font-weight: 800; line-height: 1; }
 .ch-meta { font-size: 1.0rem; opacity: .8; }
 .ch-dur { font-size: 1.2rem; font-weight: 700; font-variant-numeric: tabular-nums; }
@@ -74,6 +74,7 @@ div[class*="st-key-metric-alert"] { background: #fde8e8; border-radius: 10px; }
            letter-spacing: .05em; text-transform: uppercase; color: white; margin-right: .3rem;
            white-space: nowrap; }
 .ch-pill-hold { background: #64748b; }
+.ch-pill-ended { background: #64748b; }
 .ch-sent { display: flex; align-items: center; gap: .6rem; margin-top: .3rem;
            font-size: 1.05rem; }
 .ch-sent b { font-variant-numeric: tabular-nums; }
@@ -150,9 +151,10 @@ def _sentiment_span(value: float | None) -> str:
 
 
 def _pills(level: str, hot_for: str | None, on_hold: bool, new: bool = False,
-           over_budget: bool = False) -> str:  # fmt: skip
-    text = level + (f" {hot_for}" if hot_for else "")
-    pills = [f'<span class="ch-pill ch-pill-{level}">{escape(text)}</span>']
+           over_budget: bool = False, ended: bool = False) -> str:  # fmt: skip
+    text = ("was " if ended else "") + level + (f" {hot_for}" if hot_for else "")
+    css = "ch-pill-ended" if ended else f"ch-pill-{level}"
+    pills = [f'<span class="ch-pill {css}">{escape(text)}</span>']
     if new:
         pills.append('<span class="ch-pill ch-pill-new">new</span>')
     if over_budget:
@@ -214,11 +216,15 @@ def turn_html(line: TranscriptLine) -> str:
 
 
 def banner_html(call: CallRow, now: float) -> str:
-    """The call page's header: who, where, how long, how risky."""
+    """The call page's header: who, where, how long, how risky.
+
+    An ended call's clocks stop at its end, and its level is what it was ("was hot 01:16").
+    """
     who = escape(call.agent_name or call.agent_id or "(no agent yet)")
+    ended = call.ended_at is not None
     hot_for = None
     if call.level == "hot" and call.hot_since is not None:
-        hot_for = views.fmt_duration(now - call.hot_since)
+        hot_for = views.fmt_duration((call.ended_at if ended else now) - call.hot_since)
     duration = views.fmt_duration(views.call_duration_s(call, now))
     waited = "" if call.wait_s is None else f" · waited {views.fmt_duration(call.wait_s)}"
     return (
@@ -228,7 +234,7 @@ def banner_html(call: CallRow, now: float) -> str:
         f'<div class="ch-row"><span class="ch-banner-sub">{escape(call.team or "—")} · '
         f"{escape(call.queue)} · {escape(call.status)} · "
         f'<span class="ch-dur">{duration}</span>{waited}</span>'
-        f"{_pills(call.level, hot_for, call.on_hold)}</div></div>"
+        f"{_pills(call.level, hot_for, call.on_hold and not ended, ended=ended)}</div></div>"
     )
 
 
@@ -302,6 +308,15 @@ def show_freshness(f: Freshness) -> None:
 OnAck = Callable[[str], None]
 
 
+def ack_help(supervisor: str, mine: bool) -> str:
+    """What "I'm on it" does, or why it cannot be pressed."""
+    if not supervisor:
+        return "Enter your supervisor id in the sidebar (>) first: the board shows who is on each call"
+    if mine:
+        return "You are on this call: the board shows it"
+    return "Acknowledge: the board shows you are on this call"
+
+
 def show_tile(t: Tile, call_page: str, link_params: Mapping[str, str] | None = None,
               on_ack: OnAck | None = None, supervisor: str = "", compact: bool = False) -> None:  # fmt: skip
     """Draw one tile with an Open link to the call's page (and "I'm on it" on hot calls).
@@ -318,7 +333,7 @@ def show_tile(t: Tile, call_page: str, link_params: Mapping[str, str] | None = N
             mine = any(name.split(" (")[0] == supervisor for name in t.on_it)
             st.button("I'm on it", key=f"ack-{t.call_id}", on_click=on_ack, args=(t.call_id,),
                       width="stretch", disabled=mine or not supervisor,
-                      help="Acknowledge: the board shows you are on this call")  # fmt: skip
+                      help=ack_help(supervisor, mine))  # fmt: skip
 
 
 def show_grid(tiles: Sequence[Tile], per_row: int, call_page: str,

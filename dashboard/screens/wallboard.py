@@ -108,7 +108,7 @@ def main() -> None:
         scope = ", ".join([*view.teams, *view.queues]) or "all teams"
         with title, st.container(key="ch-title"):
             st.markdown(f"### CallHeat wallboard · {scope}")
-            who = view.supervisor or "no supervisor id"
+            who = view.supervisor or "no supervisor id: enter yours in the sidebar to use \"I'm on it\""
             precision = data.precision(view.supervisor).text() if view.supervisor else "—"
             cap = f"alert budget {budget}" if budget else "no alert budget"
             st.caption(f"{who} · your alert precision: {precision} · {cap}")

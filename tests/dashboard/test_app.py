@@ -75,8 +75,8 @@ def test_every_live_call_has_a_tile_and_hot_ones_come_before_calm_ones(store):
     assert max(map(position, hot)) < min(map(position, warming + calm))
     if warming:
         assert max(map(position, warming)) < min(map(position, calm))
-    for tile, call in zip(tiles, sorted(hot, key=lambda c: -c.risk), strict=False):
-        assert html.escape(call.agent_name or "") in tile  # hottest first
+    for tile, call in zip(tiles, sorted(hot, key=lambda c: c.hot_since or 0.0), strict=False):
+        assert html.escape(call.agent_name or "") in tile  # longest hot first
 
 
 def test_hot_tiles_show_their_top_reasons(store):

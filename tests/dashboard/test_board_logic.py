@@ -101,6 +101,18 @@ def test_alert_budget_keeps_the_hottest_and_shows_the_rest_as_warming():
     assert (header.hot, header.over_budget) == (2, 1)
 
 
+def test_tiles_keep_their_places_while_risks_move_within_a_level():
+    calls = [live("h-new", "hot", 0.95, hot_since=NOW - 10), live("h-old", "hot", 0.72, hot_since=NOW - 90),
+             live("w-late", "warming", 0.6, started_at=NOW - 60), live("w-early", "warming", 0.45),
+             live("c1", "calm", 0.2)]  # fmt: skip
+    order = [t.call_id for t in views.tiles(calls, NOW)]
+    assert order == ["h-old", "h-new", "w-early", "w-late", "c1"]  # longest hot / running first
+    moved = [replace(c, risk=1.0 - c.risk) if c.level != "calm" else c for c in calls]
+    assert [t.call_id for t in views.tiles(moved, NOW)] == order  # new risks, same places
+    cooled = [replace(c, level="warming", hot_since=None) if c.call_id == "h-old" else c for c in calls]
+    assert [t.call_id for t in views.tiles(cooled, NOW)] == ["h-new", "h-old", "w-early", "w-late", "c1"]
+
+
 def test_a_call_that_just_turned_hot_is_marked_new():
     fresh = live("f", "hot", 0.9, hot_since=NOW - 10)
     old = live("o", "hot", 0.9, hot_since=NOW - 120)
@@ -278,3 +290,20 @@ def test_beep_is_a_short_playable_wav():
         seconds = w.getnframes() / w.getframerate()
         assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
     assert 0.1 < seconds < 1.0
+
+
+def test_an_ended_calls_banner_stops_its_clocks_at_the_end():
+    ended = live("e", "hot", 0.8, status="ended", started_at=NOW - 600, hot_since=NOW - 400,
+                 ended_at=NOW - 300)  # fmt: skip
+    html_now, html_later = widgets.banner_html(ended, NOW), widgets.banner_html(ended, NOW + 3600)
+    assert html_now == html_later  # nothing counts on after the end
+    assert "was hot 01:40" in html_now and "05:00" in html_now and "ch-pill-hot" not in html_now
+    live_hot = live("h", "hot", 0.8, hot_since=NOW - 100)
+    banner = widgets.banner_html(live_hot, NOW)
+    assert "hot 01:40" in banner and "was hot" not in banner
+
+
+def test_im_on_it_says_why_it_cannot_be_pressed():
+    assert "supervisor id" in widgets.ack_help("", mine=False)
+    assert widgets.ack_help("sup-ana", mine=True).startswith("You are on this call")
+    assert widgets.ack_help("sup-ana", mine=False).startswith("Acknowledge")

@@ -150,9 +150,18 @@ _KINDS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"^(\d+ negative customer turns in a row|a negative customer turn)$", "negative customer turns"),
     (r"^waited( \d+ min)? in queue$", "waited in queue"),
     (r"^(customer has talked for \d+ min|customer talking at length)$", "customer talking at length"),
-    (r"^agent pace \d+% above their norm$", "agent pace above their norm"),
     (r"^customer asked (a question|\d+ questions)$", "customer asked questions"),
     (r"^(\d+ min on hold|time on hold)$", "time on hold"),
+    # a playbook cue (data/playbook.json's wording) and the risk feature for the same lapse
+    (r"^(complaint not acknowledged|no acknowledgement yet)$", "complaint not acknowledged"),
+    (r"^no empathy shown( yet)?$", "no empathy shown"),
+    (r"^(agent talked over the customer( once| \d+ times)?|agent interrupting)$",
+     "agent talked over the customer"),
+    (r"^(agent jargon|agent's long explanations|jargon / long explanations)$",
+     "agent jargon / long explanations"),
+    (r"^(agent curt|agent pace / tone|agent pace \d+% above their norm)$", "agent pace / tone"),
+    (r'^(asked "when", no timeframe given|no timeframe given)$', "no timeframe given"),
+    (r"^(?!this agent's ).+ calls escalate often$", "this queue's calls escalate often"),
     (r"^(.*) (once|\d+ times)$", r"\1"),  # talked over, dead air, on hold, exclaimed
 ]]  # fmt: skip
 

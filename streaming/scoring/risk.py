@@ -71,6 +71,11 @@ RULE_FLOORS: dict[str, tuple[float, str]] = {
     "regulator": (0.72, "threatened regulator or social media"),
     "cancel": (0.7, "threatened to cancel"),
 }
+# the floors hold until the customer has been calm for this many turns in a row since
+# the last such phrase (not negative, no escalation phrase): a customer who asked for a
+# manager and then says "Right, thank you, that works" no longer needs a red tile; the
+# phrase still counts in the learned risk, and says so in the reasons if it raises it
+RULE_HOLD_CALM_TURNS = 2
 
 
 # escalations, being rare, weigh more in learning (square-root balance), but at most this
@@ -302,9 +307,12 @@ class RiskModel:
         self.classifier.learn_one(self._inputs(x, words), bool(y), w=w)
 
     @staticmethod
-    def rule_floor(x: dict[str, float]) -> tuple[float, list[str]]:
-        """The highest floor among the hard rules that fire, and their reasons."""
+    def rule_floor(x: dict[str, float], calm_turns_since: int = 0) -> tuple[float, list[str]]:
+        """The highest floor among the hard rules that fire, and their reasons; none once the
+        customer has had ``RULE_HOLD_CALM_TURNS`` calm turns in a row since the phrase."""
         floor, reasons = 0.0, []
+        if calm_turns_since >= RULE_HOLD_CALM_TURNS:
+            return floor, reasons
         for feature, (minimum, reason) in RULE_FLOORS.items():
             if x.get(feature, 0.0) > 0:
                 floor = max(floor, minimum)

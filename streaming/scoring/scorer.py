@@ -25,9 +25,9 @@ from streaming.scoring.monitoring import Calibration, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook, to_record
 from streaming.scoring.reasons import BASE_RATE_REASON, top_reasons
-from streaming.scoring.risk import RiskModel
+from streaming.scoring.risk import RULE_FLOORS, RiskModel
 from streaming.scoring.sentiment import SentimentModel, TurnContext
-from streaming.scoring.state import CallState
+from streaming.scoring.state import NEGATIVE, CallState
 from streaming.store.base import (
     ActionRow,
     AlertRow,
@@ -359,6 +359,12 @@ class Scorer:
                 state.awaiting_ack = True
             if "when" in found:
                 state.awaiting_timeframe = True
+            if found.keys() & RULE_FLOORS.keys():
+                state.calm_turns_since_rule = 0
+            elif sentiment >= NEGATIVE and not found.keys() & NEGATIVE_PHRASES:
+                state.calm_turns_since_rule += 1
+            else:
+                state.calm_turns_since_rule = 0  # calm in a row, or it does not count
         else:
             if "reflect" in found or "empathy" in found:
                 state.awaiting_ack = False
@@ -415,7 +421,7 @@ class Scorer:
         words = self._words(state) if state.n_customer_turns else None
         learned = (self.risk.predict_proba_one(x, words, learned_x) if words is not None
                    else self.risk.prior_proba(x))  # fmt: skip
-        floor, rule_reasons = self.risk.rule_floor(x)
+        floor, rule_reasons = self.risk.rule_floor(x, state.calm_turns_since_rule)
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
         recorded = to_record([c.key for c in lapses], agent_spoke=speaker == "agent")
@@ -588,7 +594,7 @@ class Scorer:
             # "not hot" quiets this call's tile until it gets worse; "hot" (or a barge-in
             # confirmed hot) shows it hot whatever the risk; each undoes the other
             if action.label == "not_hot":
-                fired = self.risk.rule_floor(self.features(state, ts))[1]
+                fired = self.risk.rule_floor(self.features(state, ts), state.calm_turns_since_rule)[1]
                 state.not_hot_at, state.not_hot_rules = state.risk, fired
                 state.marked_hot = False
             else:

@@ -97,6 +97,9 @@ class CallState:
     # a supervisor marked the live call hot (or barged in and confirmed it): shown hot
     # whatever the risk, until marked not hot or it ends
     marked_hot: bool = False
+    # customer turns in a row, since the last hard-rule phrase, that were calm (the rule's
+    # floor lifts after RULE_HOLD_CALM_TURNS of them)
+    calm_turns_since_rule: int = 0
     reasons: list[str] = field(default_factory=list)
     whisper: str | None = None
     snapshots: list[dict[str, Any]] = field(default_factory=list)

@@ -116,6 +116,24 @@ def test_every_reason_counts_as_one_kind_whatever_its_figures_and_quotes():
         assert not any(c.isdigit() for k in kinds for c in k), (feature, kinds)
 
 
+def test_a_playbook_cue_and_the_risk_feature_for_the_same_lapse_count_as_one_kind():
+    """A call can show "no acknowledgement yet" (the playbook's cue) or "complaint not
+    acknowledged" (the risk feature, once the agent answered): one problem on the trends page."""
+    from streaming.scoring.playbook import SAME_AS_FEATURE, Playbook
+    from streaming.scoring.reasons import PHRASES, describe, reason_kind
+
+    s = CallState("c1", talk_over=2, queue="billing")
+    s.quotes["agent.curt"], s.phrases["agent.curt"] = "calm down", 1
+    book = Playbook.default()
+    for cue_key, feature in SAME_AS_FEATURE.items():
+        cue = book.cue(cue_key).reason
+        text = describe(feature, 1.0, s) if feature in PHRASES else None
+        if text is not None and feature not in {"negative_streak", "repeat_contact", "transfers"}:
+            assert reason_kind(cue[:1].lower() + cue[1:]) == reason_kind(text), (cue_key, cue, text)
+    assert reason_kind("billing calls escalate often") == reason_kind("retention calls escalate often")
+    assert reason_kind("this agent's calls escalate often") != reason_kind("billing calls escalate often")
+
+
 def test_small_amounts_are_not_given_as_reasons():
     from streaming.scoring.reasons import describe
 
@@ -396,3 +414,38 @@ def test_a_repeat_caller_is_known_whichever_replica_their_last_call_ended_on(sto
     assert starts(Scorer(), "k9", adopt=True)  # the store knows k9 called two hours ago
     assert not starts(Scorer(), "k8", adopt=True)  # eight days ago: outside the repeat window
     assert not starts(Scorer(), "k-new", adopt=True)
+
+
+def test_a_hard_rule_holds_the_risk_until_the_customer_has_been_calm_for_two_turns():
+    from streaming.scoring.risk import RULE_FLOORS, RULE_HOLD_CALM_TURNS
+
+    floor = RULE_FLOORS["manager"][0]
+    script = (CallScript("m1").say("agent", "Thanks for calling, how can I help?")
+              .say("customer", "Hi, my bill is higher than usual this month.")
+              .say("agent", "Let me look into that for you.")
+              .say("customer", "Could I speak to a manager about it please?")
+              .say("agent", "I see a one-off fee; I have removed it, so the bill is back to normal.")
+              .say("customer", "Oh, okay, that sounds good, thank you.")
+              .say("agent", "You're welcome. Anything else?")
+              .say("customer", "No, that's great, thanks so much for sorting it.")
+              .say("agent", "Have a lovely day."))  # fmt: skip
+    _, updates = run(Scorer(), script)
+    customer = [u for u, e in zip(updates, script.events, strict=True)
+                if getattr(e, "speaker", None) == "customer"]  # fmt: skip
+    asked, calm_1, calm_2 = customer[1:]
+    assert asked.risk >= floor and asked.level == "hot" and "asked for a manager" in asked.reasons
+    assert RULE_HOLD_CALM_TURNS == 2 and calm_1.risk >= floor  # one calm turn: still held
+    assert calm_2.risk < floor and calm_2.level != "hot"  # two: the floor lifts
+    assert updates[-1].level != "hot"
+
+
+def test_a_negative_turn_or_another_threat_restarts_the_hold():
+    script = (CallScript("m2").say("customer", "I want to speak to your manager.")
+              .say("agent", "Let me see what I can do.")
+              .say("customer", "Okay, fine, thank you.")
+              .say("agent", "I have put a note on the account.")
+              .say("customer", "Right, and I'm cancelling my contract if it happens again.")
+              .say("agent", "Understood.")
+              .say("customer", "Okay, thanks."))  # fmt: skip
+    _, updates = run(Scorer(), script)
+    assert updates[-1].risk >= 0.7  # one calm turn since the threat: still held

@@ -224,7 +224,7 @@ def banner_html(call: CallRow, now: float) -> str:
     ended = call.ended_at is not None
     hot_for = None
     if call.level == "hot" and call.hot_since is not None:
-        hot_for = views.fmt_duration((call.ended_at if ended else now) - call.hot_since)
+        hot_for = views.fmt_duration((now if call.ended_at is None else call.ended_at) - call.hot_since)
     duration = views.fmt_duration(views.call_duration_s(call, now))
     waited = "" if call.wait_s is None else f" · waited {views.fmt_duration(call.wait_s)}"
     return (

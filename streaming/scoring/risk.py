@@ -310,7 +310,7 @@ class RiskModel:
     def rule_floor(x: dict[str, float], calm_turns_since: int = 0) -> tuple[float, list[str]]:
         """The highest floor among the hard rules that fire, and their reasons; none once the
         customer has had ``RULE_HOLD_CALM_TURNS`` calm turns in a row since the phrase."""
-        floor, reasons = 0.0, []
+        floor, reasons = 0.0, list[str]()
         if calm_turns_since >= RULE_HOLD_CALM_TURNS:
             return floor, reasons
         for feature, (minimum, reason) in RULE_FLOORS.items():

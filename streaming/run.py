@@ -76,9 +76,14 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
         while not stop.wait(1.0):
             for name, proc in children.items():
                 code = proc.poll()
-                if code is not None and not (name == "simulator" and code == 0):
-                    log.error("%s exited with code %s; stopping", name, code)
-                    return 1
+                if code is None or (name == "simulator" and code == 0):
+                    continue
+                # Ctrl-C reaches the children too, and one may end before this process
+                # has handled it: a stop that follows at once is a clean stop
+                if stop.wait(0.5):
+                    break
+                log.error("%s exited with code %s; stopping", name, code)
+                return 1
         return 0
     finally:
         stop_children(children)

@@ -58,6 +58,9 @@ class Board:
     queued: list[CallRow]
     last_update: float | None
     read_at: float
+    # the board time of the last write: the wall clock then, or the event time if the
+    # data runs ahead of it (what the board's clock stops at when the data goes stale)
+    data_time: float | None
     queue_calls: list[QueueCall] = field(default_factory=list)
     intervened: list[tuple[str, str | None, str]] = field(default_factory=list)
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -82,11 +85,13 @@ def board() -> Board:
     """
     store = get_store()
     read_at = now()
+    last_update, event_time = store.last_update(), store.meta("event_time")
     return Board(
         live=store.live_calls(),
         queued=store.queued_calls(),
-        last_update=store.last_update(),
+        last_update=last_update,
         read_at=read_at,
+        data_time=None if last_update is None else max(last_update, float(event_time or 0.0)),
         queue_calls=reads.queue_calls(store, read_at - WINDOW_S),
         intervened=reads.intervened_calls(store, time.time() - WINDOW_S),
         claims=alerts.claims(reads.live_claims(store)),

@@ -246,6 +246,12 @@ def tiles(
     ]  # fmt: skip
 
 
+def board_clock(read_at: float, data_time: float | None, stale: bool) -> float:
+    """The time the board counts durations to: now, or the last write's time once the data
+    is stale, so a board whose scorer stopped does not look live with clocks running."""
+    return min(read_at, data_time) if stale and data_time is not None else read_at
+
+
 def freshness(
     last_update: float | None, now: float, stale_after_s: float, tz: tzinfo | None = None
 ) -> Freshness:

@@ -298,6 +298,18 @@ def show_header(h: Header) -> None:
                 st.caption(note)
 
 
+STALE_CSS = """<style>
+div[class*="st-key-tile-"] { opacity: .5; filter: grayscale(.8); }
+</style>"""
+
+
+def show_stale_board(f: Freshness) -> None:
+    """Across the board, not in a corner: the tiles are greyed and their clocks stopped."""
+    st.markdown(STALE_CSS, unsafe_allow_html=True)
+    st.error(f"{f.text}: the tiles show the calls as they were then, their clocks stopped. "
+             "Is the scorer running?", icon=":material/warning:")  # fmt: skip
+
+
 def show_freshness(f: Freshness) -> None:
     if f.stale:
         st.warning(f.text, icon=":material/warning:")

@@ -96,7 +96,10 @@ def main() -> None:
     @st.fragment(run_every=settings.refresh_s if live else None)
     def board() -> None:
         snapshot = data.board()
-        now = snapshot.read_at
+        # stale by wall time: the scorer's writes are stamped with it
+        fresh_now = views.freshness(snapshot.last_update, time.time(), settings.stale_after_s,
+                                    data.browser_tz())  # fmt: skip
+        now = views.board_clock(snapshot.read_at, snapshot.data_time, fresh_now.stale)
         in_view = views.filter_queues(views.filter_teams(snapshot.live, view.teams), view.queues)
         shown, over = alerts.apply_budget(in_view, budget)
         intervened = sum(1 for _, team, queue in snapshot.intervened
@@ -113,12 +116,15 @@ def main() -> None:
             cap = f"alert budget {budget}" if budget else "no alert budget"
             st.caption(f"{who} · your alert precision: {precision} · {cap}")
         with fresh:
-            widgets.show_freshness(views.freshness(
-                snapshot.last_update, time.time(), settings.stale_after_s,  # wall time: writes
-                data.browser_tz()))  # fmt: skip
+            widgets.show_freshness(fresh_now)
+            if not live:
+                st.caption("Live refresh is off: the board as of "
+                           f"{views.fmt_clock(snapshot.read_at, data.browser_tz())}")  # fmt: skip
         widgets.show_header(views.header_figures(shown, queued, now, intervened, len(over)))
         _beep_if_new(frozenset(c.call_id for c in shown if c.level == "hot"), view)
         session.show_flash()
+        if fresh_now.stale and snapshot.last_update is not None:
+            widgets.show_stale_board(fresh_now)
 
         tiles = views.tiles(shown, now, over_budget=over, on_it=snapshot.claims)
         grid, side = st.columns([3, 1], gap="medium")

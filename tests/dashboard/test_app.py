@@ -176,6 +176,9 @@ def test_stale_data_is_called_out(app_env, monkeypatch):
     clear_streamlit_caches()
     at = run_app()
     assert any("data is stale since" in w.value for w in at.warning)
+    # across the board too, with the tiles greyed and their clocks stopped
+    assert any("their clocks stopped" in e.value for e in at.error)
+    assert any("grayscale" in m.value for m in at.markdown)
 
 
 def test_fresh_data_shows_the_last_update(app_env):

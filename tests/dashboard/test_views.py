@@ -125,6 +125,14 @@ def test_freshness_says_when_the_data_stopped():
     assert views.freshness(None, NOW, 10).stale
 
 
+def test_the_board_clock_stops_at_the_last_write_once_the_data_is_stale():
+    assert views.board_clock(NOW, NOW - 60, stale=False) == NOW
+    assert views.board_clock(NOW, NOW - 60, stale=True) == NOW - 60
+    assert views.board_clock(NOW, None, stale=True) == NOW  # nothing written yet: nothing to stop at
+    tile = views.tile(live("x", started_at=NOW - 300), views.board_clock(NOW + 600, NOW, stale=True))
+    assert tile == views.tile(live("x", started_at=NOW - 300), NOW)  # no minute counted after it stopped
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(None, "—"), (0, "00:00"), (59.9, "00:59"), (61, "01:01"), (3725, "62:05")],

@@ -96,6 +96,8 @@ def fmt_sentiment(value: float | None) -> str:
     if value is None:
         return "—"
     text = f"{value:+.2f}"
+    if text in ("+0.00", "-0.00"):
+        return "0.00"  # not "−0.00" for a value that rounds to nothing
     return text.replace("-", "−")
 
 

@@ -125,6 +125,11 @@ def test_freshness_says_when_the_data_stopped():
     assert views.freshness(None, NOW, 10).stale
 
 
+def test_a_sentiment_that_rounds_to_nothing_has_no_sign():
+    assert [views.fmt_sentiment(v) for v in (-0.004, 0.0, 0.004, -0.3, 0.3)] == [
+        "0.00", "0.00", "0.00", "\u22120.30", "+0.30"]
+
+
 def test_the_board_clock_stops_at_the_last_write_once_the_data_is_stale():
     assert views.board_clock(NOW, NOW - 60, stale=False) == NOW
     assert views.board_clock(NOW, NOW - 60, stale=True) == NOW - 60

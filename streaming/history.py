@@ -15,9 +15,12 @@ Supervisors act on hot calls as they would on the floor: whispers and some
 barge-ins while the call is live, and for some alerts hot / not-hot feedback once
 they have seen how the call ended (mostly right, sometimes not), applied with
 ``scorer.apply_action`` at their time, so the model learns from them and the
-intervention figures have something to show. Feedback that followed the alert
-instead of the call's course would teach the model that whatever it flags is hot,
-and over weeks it flagged nearly every call.
+intervention figures have something to show. A whisper or barge-in comes a
+while after the alert (the supervisor notices the tile, a barge-in listens in
+first); if the call has ended by then it is not taken, as the dashboard allows
+only feedback on an ended call, so none is stamped after its call's end.
+Feedback that followed the alert instead of the call's course would teach the
+model that whatever it flags is hot, and over weeks it flagged nearly every call.
 Callbacks the agents promise are kept (the customer's next call comes before the
 due time) for most promises, late for some, never for the rest.
 
@@ -57,6 +60,9 @@ KEEP, LATE = 0.72, 0.13  # callbacks kept on time, kept late; the rest never hap
 # a supervisor's hot / not-hot feedback, given after the call ended, agrees with its outcome
 # this often (escalated: hot; otherwise: not hot)
 FEEDBACK_RIGHT = 0.85
+# actions a supervisor can take on a live call only (as the dashboard's ``live_only``): one
+# that falls due after its call ended is not taken; feedback is taken on any call
+LIVE_ONLY = frozenset({"whisper", "barge_in", "monitor", "acknowledge"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ class HistoryResult:
     events: int = 0
     alerts: int = 0
     actions: int = 0
+    too_late: int = 0  # whispers and barge-ins not taken: the call had ended by their time
     commitments: int = 0
     first_ts: float | None = None
     last_ts: float | None = None
@@ -125,7 +132,8 @@ class HistoryResult:
                     (self.first_ts, self.last_ts))  # fmt: skip
             span = f" from {a} to {b} UTC"
         return (f"history: {self.calls:,} calls, {self.events:,} events, {self.alerts:,} hot-call "
-                f"alerts, {self.actions:,} supervisor actions, {self.commitments:,} callbacks "
+                f"alerts, {self.actions:,} supervisor actions (and {self.too_late:,} too late for a "
+                f"call that had ended, not taken), {self.commitments:,} callbacks "
                 f"promised{span} in {self.seconds:.0f} s")  # fmt: skip
 
 
@@ -228,6 +236,7 @@ class _Floor:
         self.callbacks: list[tuple[float, str]] = []  # heap: (from ts, customer_id)
         self.customer_of: dict[str, str] = {}  # call id -> the callback customer it now carries
         self.to_review: dict[str, tuple[str, int]] = {}  # call id -> (supervisor, alert seq)
+        self.too_late = 0  # live-only actions due after their call ended (not taken)
 
     def _rng(self, key: str) -> random.Random:
         return random.Random(f"callheat-history-{self.cfg.seed}-{key}")
@@ -251,7 +260,7 @@ class _Floor:
             text = state.whisper or "Acknowledge how they feel before solving."
             add("whisper", rng.uniform(0, 45), text=text, agent_id=state.agent_id)
         if rng.random() < cfg.barge_in_share:
-            add("barge_in", rng.uniform(60, 240))
+            add("barge_in", rng.uniform(15, 90))  # after listening in for a while
 
     def on_ended(self, event: CallEnded) -> None:
         """A supervisor who saw the call turn hot says whether it was, once it ended."""
@@ -283,8 +292,18 @@ class _Floor:
         heapq.heappush(self.callbacks, (when, customer_id))
 
     def due_actions(self, until: float) -> Iterator[SupervisorAction]:
+        """The actions due by ``until``, in time order, to apply before the event at ``until``.
+
+        A whisper or barge-in whose call is no longer live (it ended before the action's
+        time) is dropped, as the dashboard refuses it: the supervisor was too late.
+        """
         while self.actions and self.actions[0][0] <= until:
-            yield heapq.heappop(self.actions)[2]
+            action = heapq.heappop(self.actions)[2]
+            state = self.scorer.calls.get(action.call_id)
+            if action.action in LIVE_ONLY and (state is None or state.status != "live"):
+                self.too_late += 1
+                continue
+            yield action
 
     def rewrite(self, event: CallEvent) -> CallEvent:
         """A new call after a callback's time becomes that callback (same customer)."""
@@ -353,6 +372,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     for action in floor.due_actions(float("inf")):
         scorer.apply_action(action, batch)
         result.actions += 1
+    result.too_late = floor.too_late
     if result.last_ts is not None:  # the scorer writes points as it goes; this one closes the series
         batch.model_points.setdefault(result.last_ts, scorer.validation_json())
     result.seconds = time.perf_counter() - t0

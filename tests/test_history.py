@@ -71,6 +71,22 @@ def test_supervisors_act_on_hot_calls(filled):
     assert {a["label"] for a in actions if a["action"] == "feedback"} <= {"hot", "not_hot"}
 
 
+def test_live_actions_come_while_the_call_is_live(filled):
+    """A whisper or barge-in is for a live call (the dashboard refuses it on an ended one):
+    one due after its call ended is not taken. They were stamped up to minutes after the
+    end (half the whispers, nine barge-ins in ten over a week), with no turns left to
+    compare before and after them."""
+    store, result, _ = filled
+    rows = store.query("SELECT a.action, a.ts, c.started_at, c.ended_at FROM actions a "
+                       "JOIN calls c ON c.call_id = a.call_id "
+                       "WHERE a.action IN ('whisper', 'barge_in', 'monitor', 'acknowledge')")  # fmt: skip
+    assert sum(r["action"] == "whisper" for r in rows) >= 5
+    late = [r for r in rows if r["ended_at"] is None or not r["started_at"] < r["ts"] <= r["ended_at"]]
+    assert late == []
+    assert result.too_late > 0  # some alerts come too close to the end for a live action
+    assert f"and {result.too_late:,} too late" in result.line()
+
+
 def test_feedback_follows_how_the_call_ended_not_the_alert(filled):
     """Feedback that agreed with the alert whatever happened taught the model that all it
     flags is hot: over 30 simulated days, 95% of calls ended up hot."""
@@ -96,6 +112,8 @@ def test_same_seed_same_history_other_seed_other_history(tmp_path, filled):
     sql = ("SELECT call_id, agent_id, peak_risk, disposition FROM calls WHERE call_id != 'live-now' "
            "ORDER BY call_id")
     assert store.query(sql) == again.query(sql) and result2.events == result.events
+    actions = "SELECT action_id, ts, label FROM actions ORDER BY action_id"
+    assert store.query(actions) == again.query(actions) and result2.too_late == result.too_late
     assert store.query(sql) != other.query(sql)
     for s in (again, other):
         s.close()

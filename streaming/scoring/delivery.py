@@ -74,13 +74,20 @@ def ended_from_json(text: str) -> Ended | None:
         return None
 
 
-def verdict(d: Delivered, seq: int | None, partition: int | None, offset: int | None) -> Verdict:
+def verdict(d: Delivered, seq: int | None, partition: int | None, offset: int | None,
+            *, ended: bool = False) -> Verdict:  # fmt: skip
     """``new`` (apply it), ``duplicate`` (applied before: skip it) or ``late`` (never applied,
-    but the call has moved past it: refuse it)."""
-    if partition is not None and offset is not None and offset <= d.offsets.get(str(partition), -1):
-        return "duplicate"  # a replay: this very message was applied
+    but the call has moved past it: refuse it). ``ended``: ``d`` is an ended call's record,
+    whose every later event is refused (and a replay of one refused is a duplicate)."""
+    replayed = partition is not None and offset is not None and offset <= d.offsets.get(str(partition), -1)
     if seq is None or seq > d.last_seq:
-        return "new"
+        # Past the call's last seq, a live call has never seen this event, even at an offset
+        # it has seen: offsets start again when a topic is recreated or a broker loses its
+        # log, and the call's next turns must not be skipped as replays. An event with no
+        # seq, or after an ended call's end, has only its offset to tell a replay by.
+        return "duplicate" if replayed and (ended or seq is None) else "new"
+    if replayed:
+        return "duplicate"  # a replay: this very message was applied
     if d.first_seq < 0:  # a state kept before the seqs applied were: as it was then
         return "duplicate"
     if seq < d.first_seq or any(a <= seq <= b for a, b in d.seq_gaps):

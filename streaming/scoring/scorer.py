@@ -521,7 +521,7 @@ class Scorer:
     def _after_end(self, event: ev.CallEvent, batch: StoreBatch, partition: int | None,
                    offset: int | None) -> Applied:  # fmt: skip
         ended = self.ended[event.call_id]
-        if ended is None or verdict(ended, event.seq, partition, offset) == "duplicate":
+        if ended is None or verdict(ended, event.seq, partition, offset, ended=True) == "duplicate":
             return Applied(duplicate=True)
         note_offset(ended, partition, offset)
         batch.states[event.call_id] = ended_to_json(ended)  # its replay is a duplicate

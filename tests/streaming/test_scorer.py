@@ -341,6 +341,21 @@ def test_an_event_out_of_order_or_after_the_end_is_refused_with_its_reason_not_s
     assert legacy.apply(after[1], StoreBatch(), partition=0, offset=200).duplicate
 
 
+def test_a_live_calls_next_events_are_applied_after_the_topics_offsets_start_again():
+    """A recreated topic, or a broker that lost its log, numbers its messages from 0 again:
+    the call's later turns come at offsets it has seen, and must not be skipped as replays."""
+    events = angry_call("reset").events
+    scorer, batch = Scorer(), StoreBatch()
+    for i, e in enumerate(events[:5]):
+        assert not scorer.apply(e, batch, partition=0, offset=1000 + i).duplicate
+    after_reset = [scorer.apply(e, batch, partition=0, offset=i) for i, e in enumerate(events[5:])]
+    assert not any(a.duplicate or a.refused for a in after_reset)
+    assert {t.seq for t in batch.turns} >= {e.seq for e in events[5:-1]}
+    assert batch.calls["reset"].status == "ended"
+    # a replay of the new messages is still a duplicate, by seq
+    assert scorer.apply(events[6], StoreBatch(), partition=0, offset=1).duplicate
+
+
 def test_a_call_state_stored_before_seqs_were_kept_goes_on_as_it_did():
     script = calm_call("old", ended=False)
     scorer, batch = Scorer(), StoreBatch()

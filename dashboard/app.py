@@ -6,7 +6,8 @@ Configuration comes from ``CALLHEAT_*`` environment variables (see
 
 import streamlit as st
 
-from dashboard import nav
+from dashboard import data, nav, widgets
+from streaming.errors import StoreError
 
 st.set_page_config(
     page_title="CallHeat",
@@ -23,4 +24,10 @@ CALL = st.Page(nav.CALL_PAGE, title="Call", icon=":material/headset_mic:", url_p
 TRENDS = st.Page(nav.TRENDS_PAGE, title="Trends", icon=":material/trending_up:", url_path="trends")
 MODEL = st.Page(nav.MODEL_PAGE, title="Model", icon=":material/model_training:", url_path="model")
 
-st.navigation([WALLBOARD, CALL, TRENDS, MODEL], position="top").run()
+# a store that is down (or a network in between) is a page that says so and tries again,
+# not a traceback that stays on a wall screen until someone reloads it
+STORE_RETRY_S = 5.0
+try:
+    st.navigation([WALLBOARD, CALL, TRENDS, MODEL], position="top").run()
+except StoreError as exc:
+    widgets.show_store_down(exc, max(STORE_RETRY_S, data.get_settings().refresh_s))

@@ -7,6 +7,7 @@ on the page. Levels are coloured with CSS on keyed containers (``st-key-...``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
 
@@ -16,6 +17,7 @@ from dashboard import views
 from dashboard.charts import sparkline
 from dashboard.queues import QueueFigures, fmt_share, total
 from dashboard.views import Freshness, Header, Tile, TranscriptLine
+from streaming.errors import StoreError
 from streaming.scoring.playbook import Cue
 from streaming.store import CallRow
 
@@ -308,6 +310,24 @@ def show_stale_board(f: Freshness) -> None:
     st.markdown(STALE_CSS, unsafe_allow_html=True)
     st.error(f"{f.text}: the tiles show the calls as they were then, their clocks stopped. "
              "Is the scorer running?", icon=":material/warning:")  # fmt: skip
+
+
+STORE_DOWN_KEY = "ch-store-down-at"
+
+
+def show_store_down(exc: StoreError, retry_s: float) -> None:
+    """The store cannot be read: say so in one line (no traceback), and try again every
+    ``retry_s`` by itself, so a wall screen comes back without anyone reloading it."""
+    st.error(f"The store cannot be read ({exc}). This page tries again every {retry_s:g} s.",
+             icon=":material/cloud_off:")  # fmt: skip
+    st.session_state[STORE_DOWN_KEY] = time.time()
+
+    @st.fragment(run_every=retry_s)
+    def retry() -> None:
+        if time.time() - st.session_state.get(STORE_DOWN_KEY, 0.0) >= retry_s:
+            st.rerun(scope="app")
+
+    retry()
 
 
 def show_freshness(f: Freshness) -> None:

@@ -12,6 +12,7 @@ import time
 import streamlit as st
 
 from dashboard import actions, alerts, data, nav, prefs, queues, session, sound, views, widgets
+from streaming.errors import StoreError
 from streaming.settings import Settings
 
 TV_PER_ROW, TV_COMPACT_PER_ROW = 3, 4
@@ -95,7 +96,11 @@ def main() -> None:
 
     @st.fragment(run_every=settings.refresh_s if live else None)
     def board() -> None:
-        snapshot = data.board()
+        try:
+            snapshot = data.board()
+        except StoreError as exc:  # this fragment runs again by itself: the board comes back
+            st.error(f"The store cannot be read ({exc}); trying again.", icon=":material/cloud_off:")
+            return
         # stale by wall time: the scorer's writes are stamped with it
         fresh_now = views.freshness(snapshot.last_update, time.time(), settings.stale_after_s,
                                     data.browser_tz())  # fmt: skip

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import nav
 from streaming.store import CallRow, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
+from tests.dashboard.conftest import APP, clear_streamlit_caches, point_app_at, use_broker
 from tests.dashboard.test_actions import read_all
 
 TIMEOUT = 30
@@ -246,3 +246,19 @@ def test_whisper_from_the_call_page_reaches_the_agent_and_shows_on_the_call(
         store.close()
     finally:
         clear_streamlit_caches()
+
+
+def test_a_store_that_cannot_be_read_says_so_and_the_page_comes_back_when_it_can(tmp_path, monkeypatch):
+    """No traceback left on a wall screen: the page says the store cannot be read and,
+    once it can, shows the board again (here a real SQLite store whose folder is blocked
+    by a file, then freed)."""
+    blocker = tmp_path / "store"
+    blocker.write_text("not a folder")
+    point_app_at(f"sqlite:///{blocker / 'callheat.db'}", monkeypatch)
+    at = run_app()
+    assert not at.exception
+    assert any("The store cannot be read" in e.value and "tries again" in e.value for e in at.error)
+    blocker.unlink()
+    at.run()
+    assert not at.exception and not at.error
+    assert any("CallHeat wallboard" in m.value for m in at.markdown)

@@ -62,15 +62,25 @@ class PostgresStore(SQLStore):
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
         try:
             conn = self._connection()
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                for stmt in schema.DDL:
-                    conn.execute(stmt)
-                for table, column, kind in schema.ADDED_COLUMNS:
-                    conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+            if not self._schema_current(conn):
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                    for stmt in schema.DDL:
+                        conn.execute(stmt)
+                    for table, column, kind in schema.ADDED_COLUMNS:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except psycopg.Error as exc:
             self.close()
             raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: {first_line(exc)}") from exc
+
+    @staticmethod
+    def _schema_current(conn: psycopg.Connection[dict[str, Any]]) -> bool:
+        columns = {(r["table_name"], r["column_name"]) for r in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema()")}  # fmt: skip
+        indexes = {r["indexname"] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}  # fmt: skip
+        return schema.is_current({t for t, _ in columns}, indexes, columns)
 
     def _connection(self) -> psycopg.Connection[dict[str, Any]]:
         """The open connection, or a new one where the last was closed or broken."""

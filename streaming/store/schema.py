@@ -7,6 +7,8 @@ INTEGER, so files made before are read the same).
 
 from __future__ import annotations
 
+import re
+
 DDL = (
     """CREATE TABLE IF NOT EXISTS calls (
         call_id TEXT PRIMARY KEY,
@@ -139,6 +141,16 @@ UPSERT_MODEL_POINT = (
 )
 # Columns added after the first release: (table, column, type), added to older files on open.
 ADDED_COLUMNS = (("calls", "summary", "TEXT"),)
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(DDL)))
+INDEXES = frozenset(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", " ".join(DDL)))
+
+
+def is_current(tables: set[str], indexes: set[str], columns: set[tuple[str, str]]) -> bool:
+    """Whether a store with these tables, indexes and (table, column) pairs needs no DDL:
+    then it is not run, so a reader with no right to create (a SELECT-only role, the
+    wallboard's least privilege) can open the store."""
+    return (TABLES <= tables and INDEXES <= indexes
+            and all((t, c) in columns for t, c, _ in ADDED_COLUMNS))  # fmt: skip
 UPSERT_STATE = (
     "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
     "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"

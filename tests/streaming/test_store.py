@@ -98,3 +98,28 @@ def test_a_postgresql_write_waits_a_bounded_time_on_a_lock_held_elsewhere(postgr
     quick.apply(StoreBatch(calls={"c1": call(1)}))  # the lock gone, the retried batch goes in
     assert quick.get_call("c1") is not None
     quick.close()
+
+
+def test_a_select_only_role_can_open_a_postgresql_store_to_read_it(postgres):
+    """The wallboard needs only to read: a store whose tables are all there runs no DDL on
+    open, so it can connect as a role that may not create anything."""
+    url = postgres.new_database()
+    writer = open_store(url)
+    writer.apply(StoreBatch(calls={"c1": call(1)}))
+    writer.close()
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("CREATE ROLE viewer LOGIN")
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        admin.execute(f"GRANT CONNECT ON DATABASE {database} TO viewer")
+        admin.execute("GRANT USAGE ON SCHEMA public TO viewer")
+        admin.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO viewer")
+    viewer_url = url.replace("postgres@", "viewer@", 1)
+    reader = open_store(viewer_url)
+    assert reader.get_call("c1") is not None and reader.last_update() is not None
+    with pytest.raises(StoreError):  # and it really cannot write
+        reader.apply(StoreBatch(calls={"c2": call(1)}))
+    reader.close()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP OWNED BY viewer")
+        admin.execute("DROP ROLE viewer")

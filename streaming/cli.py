@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from streaming.errors import CallHeatError, ConfigError
+from streaming.logs import throttle_chatty_loggers
 from streaming.settings import Settings
 
 log = logging.getLogger("callheat")
@@ -526,6 +527,7 @@ def _stdout_closed() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    throttle_chatty_loggers()  # a broker outage: one line of each kind per 30 s, not dozens a second
     # kafka-python narrates every connection at INFO; its warnings and errors still show.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     # its IO thread warns whenever a scoring batch holds the GIL for >0.1 s: noise, not a fault

@@ -102,7 +102,20 @@ def summary(state: CallState) -> str:
     if state.peak_risk >= 0.7:
         outcome += f"; peak risk {state.peak_risk:.0%}"
     parts.append(outcome)
-    return ". ".join(parts) + "."
+    return " ".join(_sentence(p) for p in parts)
+
+
+def _sentence(part: str) -> str:
+    """``part`` ended as a sentence: a full stop added unless it ends one already (the
+    customer's own words often do), so the summary never reads "about it.. Customer".
+
+    >>> _sentence("Issue: it broke again."), _sentence("Issue: why?"), _sentence('Issue: "no!"')
+    ('Issue: it broke again.', 'Issue: why?', 'Issue: "no!"')
+    >>> _sentence("Outcome: resolved ")
+    'Outcome: resolved.'
+    """
+    part = part.rstrip()
+    return part if part.rstrip("\"'”’)").endswith((".", "!", "?", "…")) else part + "."
 
 
 def format_due(ts: float) -> str:

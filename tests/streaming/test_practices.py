@@ -57,6 +57,16 @@ def test_good_practices_and_a_callback_with_its_due_time():
     assert summary and "charged twice" in summary and "callback by" in summary and "resolved" in summary
 
 
+def test_the_summary_joins_its_parts_as_sentences_without_doubling_the_customers_full_stop():
+    for first, issue in (("My internet is down again and I'm fed up about it.", "fed up about it. "),
+                         ("Why was I charged twice?", "charged twice? "),
+                         ("my bill is wrong", "my bill is wrong. ")):  # fmt: skip
+        _, batch = run([("customer", first), ("agent", "Let me check that for you.")])
+        summary = batch.calls["c1"].summary
+        assert summary and issue + "Customer sentiment" in summary
+        assert ".." not in summary and "?." not in summary and summary.endswith(".")
+
+
 def test_lapses_are_recorded_once_and_a_call_ending_without_recap_is_one():
     _, batch = run([
         ("customer", "This is the third time I call, it is still broken and I am furious"),

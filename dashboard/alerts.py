@@ -3,7 +3,7 @@
 Plain functions over store rows (no Streamlit). A wallboard that shows twenty red
 tiles gets ignored; a budget caps how many calls are shown hot at once (the
 hottest win, the rest read as warming with an "over budget" note), and each
-supervisor sees how often their own feedback agreed that a call was hot.
+supervisor sees how many of the alerts they gave feedback on they marked hot.
 
 >>> calls = [CallRow("a", "live", "q", "c", 0.0, level="hot", risk=0.8),
 ...          CallRow("b", "live", "q", "c", 0.0, level="hot", risk=0.95)]
@@ -77,7 +77,8 @@ def claims(actions: Iterable[ActionRow]) -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True, slots=True)
 class Precision:
-    """A supervisor's hot / not-hot feedback: how often they agreed a call was hot."""
+    """A supervisor's hot / not-hot feedback: of the alerts they gave feedback on, how many they
+    marked hot (their own judgment of the alerts, not a grade of the supervisor)."""
 
     hot: int
     not_hot: int
@@ -91,12 +92,14 @@ class Precision:
         return self.hot / self.labels if self.labels else None
 
     def text(self) -> str:
-        """``75% (from 12 labels)``, or ``no feedback yet``.
+        """What the wallboard writes after "your alert precision:", or ``no feedback yet``.
 
-        >>> Precision(3, 1).text(), Precision(1, 0).text(), Precision(0, 0).text()
-        ('75% (from 4 labels)', '100% (from 1 label)', 'no feedback yet')
+        >>> Precision(3, 1).text()
+        '75% (you marked hot 3 of the 4 alerts you gave feedback on)'
+        >>> Precision(0, 1).text(), Precision(0, 0).text()
+        ('0% (you marked hot 0 of the 1 alert you gave feedback on)', 'no feedback yet')
         """
         if self.value is None:
             return "no feedback yet"
-        plural = "" if self.labels == 1 else "s"
-        return f"{self.value:.0%} (from {self.labels} label{plural})"
+        alerts = f"{self.labels} alert{'' if self.labels == 1 else 's'}"
+        return f"{self.value:.0%} (you marked hot {self.hot} of the {alerts} you gave feedback on)"

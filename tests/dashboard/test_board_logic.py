@@ -145,7 +145,8 @@ def test_claims_list_who_is_on_each_call_newest_first():
 
 
 @pytest.mark.parametrize(("hot", "not_hot", "text"), [
-    (0, 0, "no feedback yet"), (3, 1, "75% (from 4 labels)"), (0, 2, "0% (from 2 labels)"),
+    (0, 0, "no feedback yet"), (3, 1, "75% (you marked hot 3 of the 4 alerts you gave feedback on)"),
+    (0, 1, "0% (you marked hot 0 of the 1 alert you gave feedback on)"),
 ])  # fmt: skip
 def test_precision_text(hot, not_hot, text):
     assert alerts.Precision(hot, not_hot).text() == text

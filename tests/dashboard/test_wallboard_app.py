@@ -142,10 +142,10 @@ def test_supervisor_sees_their_own_alert_precision(store):
         ActionRow("f5", call.call_id, "feedback", "sup-ana", now, utterance_seq=3, sentiment=0.1),
     ]))  # fmt: skip
     rerun(at)
-    assert "your alert precision: 67% (from 3 labels)" in captions(at)
+    assert "your alert precision: 67% (you marked hot 2 of the 3 alerts you gave feedback on)" in captions(at)
     at.text_input(key="wb-sup").set_value("sup-lee").run()
     assert at.query_params["sup"] == "sup-lee"
-    assert "your alert precision: 0% (from 1 label)" in captions(at)
+    assert "your alert precision: 0% (you marked hot 0 of the 1 alert you gave feedback on)" in captions(at)
 
 
 def test_header_counts_calls_whispered_or_barged_in_within_the_hour(store):

@@ -1,6 +1,9 @@
 """Plotly figures for the Trends and Model pages: frames in, figures out (hover and zoom).
 
-Times arrive already in the viewer's time zone (``reports.local_times``).
+Times arrive already in the viewer's time zone (``reports.local_times``); plotly draws
+them as wall-clock times. Each time axis has its range, tick spacing and tick format
+set here, so one period (a fresh install's only day) or one point reads as a day or a
+moment rather than as plotly's guess around a single instant.
 """
 
 from __future__ import annotations
@@ -11,6 +14,19 @@ from plotly.subplots import make_subplots
 
 HOT, ESCALATED, CALLS, GOOD, BAD = "#dc2626", "#7c3aed", "#cbd5e1", "#15803d", "#b91c1c"
 STATUS_COLORS = {"kept": "#15803d", "late": "#f59e0b", "missed": "#dc2626", "pending": "#94a3b8"}
+HOUR_MS, DAY_MS = 3_600_000, 86_400_000
+PERIOD_MS = {"h": HOUR_MS, "D": DAY_MS}
+TICK_STEPS = {"h": (1, 2, 3, 6, 12, 24, 48, 168), "D": (1, 2, 7, 14, 28)}  # in periods
+MAX_TICKS = 12
+BAR_SHARE = 0.8  # a bar is this share of its period wide ...
+FEW_PERIODS = 6  # ... narrower when fewer periods are shown, so one day is not one wall of colour
+FEW_POINTS = 30  # a validation chart with at most this many points marks each
+MIN_SPAN = pd.Timedelta(hours=2)  # the narrowest x range of a chart of moments
+MOMENT_TICKS = [  # tick format by the spacing plotly picks, as one zooms
+    {"dtickrange": [None, 59_999], "value": "%H:%M:%S<br>%a %d %b"},
+    {"dtickrange": [60_000, DAY_MS - 1], "value": "%H:%M<br>%a %d %b"},
+    {"dtickrange": [DAY_MS, None], "value": "%a %d %b"},  # a tick a day or wider: the day
+]
 
 
 def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
@@ -19,6 +35,56 @@ def _layout(fig: go.Figure, height: int = 340) -> go.Figure:
                       plot_bgcolor="white")  # fmt: skip
     fig.update_xaxes(showgrid=False)
     fig.update_yaxes(gridcolor="#eef2f7")
+    return fig
+
+
+def _wall(t: pd.Timestamp) -> pd.Timestamp:
+    """A time as plotly draws it: the wall-clock time, without its zone."""
+    t = pd.Timestamp(t)
+    return t.tz_localize(None) if t.tzinfo is not None else t
+
+
+def period_axis(fig: go.Figure, periods: pd.Series, freq: str) -> go.Figure:
+    """An x axis of whole hours (``freq="h"``) or days (``"D"``): half a period of room on
+    either side of the first and last, a tick every whole number of periods (at most about
+    ``MAX_TICKS``) from midnight, written as an hour or a day; bars ``BAR_SHARE`` of a
+    period wide (less below ``FEW_PERIODS``), markers larger for a lone period. One day
+    reads as one day, not as an instant with ticks in milliseconds.
+    """
+    if periods.empty:
+        return fig
+    unit = PERIOD_MS[freq]
+    first, last = _wall(periods.min()), _wall(periods.max())
+    n = (last - first) / pd.Timedelta(milliseconds=unit) + 1
+    step = next((k for k in TICK_STEPS[freq] if n / k <= MAX_TICKS), TICK_STEPS[freq][-1])
+    half = pd.Timedelta(milliseconds=unit / 2)
+    if freq == "D":
+        tickformat = "%a %d %b" if step < 7 else "%d %b"
+    elif step * unit >= DAY_MS:
+        tickformat = "%a %d %b"
+    elif first.normalize() == last.normalize():
+        tickformat = "%H:%M"
+        fig.update_xaxes(title_text=first.strftime("%a %d %b %Y"))
+    else:
+        tickformat = "%H:%M<br>%a %d %b"
+    fig.update_xaxes(type="date", range=[(first - half).isoformat(), (last + half).isoformat()],
+                     tick0=first.normalize().isoformat(), dtick=step * unit, tickformat=tickformat)
+    fig.update_traces(width=BAR_SHARE * unit * min(1.0, n / FEW_PERIODS), selector={"type": "bar"})
+    if n == 1:
+        fig.update_traces(marker_size=9, selector={"type": "scatter"})
+    return fig
+
+
+def moment_axis(fig: go.Figure, times: pd.Series) -> go.Figure:
+    """An x axis of moments (validation points, drifts): at least ``MIN_SPAN`` wide around
+    them, so one point shows as a moment in an hour, and ticks at most to the second."""
+    fig.update_xaxes(type="date", tickformatstops=MOMENT_TICKS)
+    if times.empty:
+        return fig
+    first, last = _wall(times.min()), _wall(times.max())
+    if last - first < MIN_SPAN:
+        middle = first + (last - first) / 2
+        fig.update_xaxes(range=[(middle - MIN_SPAN / 2).isoformat(), (middle + MIN_SPAN / 2).isoformat()])
     return fig
 
 
@@ -39,7 +105,7 @@ def rates_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
     fig.update_yaxes(title_text="share of calls", tickformat=".0%", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title_text="calls", showgrid=False, rangemode="tozero", secondary_y=True)
     fig.update_xaxes(hoverformat=when)
-    return _layout(fig)
+    return period_axis(_layout(fig), x, freq)
 
 
 def sentiment_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
@@ -50,7 +116,7 @@ def sentiment_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
     fig.add_hline(y=0, line={"color": "#94a3b8", "width": 1})
     fig.update_yaxes(title_text="mean customer sentiment", range=[-1, 1])
     fig.update_xaxes(hoverformat="%a %d %b %H:00" if freq == "h" else "%a %d %b")
-    return _layout(fig, 280)
+    return period_axis(_layout(fig, 280), rates["period"], freq)
 
 
 def reasons_chart(reasons: pd.DataFrame) -> go.Figure:
@@ -88,26 +154,28 @@ def callbacks_chart(per_day: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="callbacks promised")
     fig.update_xaxes(hoverformat="%a %d %b")
-    return _layout(fig, 280)
+    return period_axis(_layout(fig, 280), per_day["day"], "D")
 
 
 # --- model page -------------------------------------------------------------------------------
 
 
 def validation_chart(history: pd.DataFrame) -> go.Figure:
-    """ROC AUC (left axis) and log loss (right axis) of the risk model over time."""
+    """ROC AUC (left axis) and log loss (right axis) of the risk model over time (with markers
+    while there are few points: a line through one point draws nothing)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=history["time"], y=history["roc_auc"], name="ROC AUC", mode="lines",
+    mode = "lines+markers" if len(history) <= FEW_POINTS else "lines"
+    fig.add_trace(go.Scatter(x=history["time"], y=history["roc_auc"], name="ROC AUC", mode=mode,
                              line={"color": GOOD, "width": 2}, hovertemplate="AUC %{y:.3f}",
                              connectgaps=True), secondary_y=False)  # fmt: skip
-    fig.add_trace(go.Scatter(x=history["time"], y=history["log_loss"], name="log loss", mode="lines",
+    fig.add_trace(go.Scatter(x=history["time"], y=history["log_loss"], name="log loss", mode=mode,
                              line={"color": BAD, "width": 2, "dash": "dot"},
                              hovertemplate="log loss %{y:.3f}", connectgaps=True),
                   secondary_y=True)  # fmt: skip
     fig.update_yaxes(title_text="ROC AUC", range=[0.4, 1.0], secondary_y=False)
     fig.update_yaxes(title_text="log loss", rangemode="tozero", showgrid=False, secondary_y=True)
     fig.update_xaxes(hoverformat="%a %d %b %H:%M")
-    return _layout(fig)
+    return moment_axis(_layout(fig), history["time"])
 
 
 def calibration_chart(cal: pd.DataFrame) -> go.Figure:
@@ -141,4 +209,4 @@ def drift_chart(drifts: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=0, line={"color": "#94a3b8", "width": 1})
     fig.update_yaxes(title_text="customer sentiment after the change", range=[-1, 1])
     fig.update_layout(hovermode="closest")
-    return _layout(fig, 300)
+    return moment_axis(_layout(fig, 300), drifts["time"])

@@ -72,6 +72,9 @@ def main() -> None:
     history = model_report.history_frame(d["points"])
     if history.empty:
         st.info("No validation points in this period yet: they are written as call outcomes arrive.")
+    elif history[["roc_auc", "log_loss"]].isna().all(axis=None):
+        st.info("No ROC AUC or log loss in this period yet: the points so far came before any call "
+                "outcome (ROC AUC also needs escalated and other calls).")  # fmt: skip
     else:
         history["time"] = reports.local_times(history["ts"], tz)
         st.plotly_chart(trend_charts.validation_chart(history), key="chart-validation")

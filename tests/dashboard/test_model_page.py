@@ -153,3 +153,22 @@ def test_an_empty_store_renders_without_figures(tmp_path, monkeypatch):
     assert any("No validation points" in i.value for i in at.info)
     assert not at.get("plotly_chart")
     clear_streamlit_caches()
+
+
+def test_points_before_any_outcome_say_so_instead_of_an_empty_chart(tmp_path, monkeypatch):
+    """A fresh install's first point comes before any outcome: no AUC or log loss to draw."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    store = open_store(url)
+    try:
+        store.apply(StoreBatch(model_points={time.time() - 60: json.dumps(
+            {"outcomes": 0, "roc_auc": None, "log_loss": None, "calibration": []})}))  # fmt: skip
+    finally:
+        store.close()
+    monkeypatch.setenv("CALLHEAT_STORE_URL", url)
+    clear_streamlit_caches()
+    at = model_page()
+    assert any("No ROC AUC or log loss in this period yet" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+    validation = next(c.value for c in at.caption if c.value.startswith("Progressive validation"))
+    assert "snapshots from" not in validation  # no count to give yet
+    clear_streamlit_caches()

@@ -245,10 +245,11 @@ def intervention_summary(interventions: pd.DataFrame, calls: pd.DataFrame,
                          hot_threshold: float) -> pd.DataFrame:  # fmt: skip
     """What whispers and barge-ins achieved, next to hot calls nobody intervened on.
 
-    Sentiment change is the mean of (after - before) over interventions with customer
-    turns on both sides; outcomes are per call (a call whispered twice counts once).
+    The sentiments are measured on the interventions with customer turns on both sides
+    (``measured_on`` of the ``actions``): before, after, and the mean of (after - before);
+    outcomes are per call (a call whispered twice counts once).
     """
-    columns = ["intervention", "actions", "calls", "sentiment_before", "sentiment_after",
+    columns = ["intervention", "actions", "calls", "measured_on", "sentiment_before", "sentiment_after",
                "sentiment_change", "escalated", "resolved", "avg_csat"]  # fmt: skip
     rows = []
     c = add_flags(calls, hot_threshold)
@@ -268,7 +269,7 @@ def intervention_summary(interventions: pd.DataFrame, calls: pd.DataFrame,
         both = d.dropna(subset=["before", "after"])
         both = both[(both["n_before"] > 0) & (both["n_after"] > 0)]
         rows.append({"intervention": kind.replace("_", "-"), "actions": len(d),
-                     "calls": d["call_id"].nunique(),
+                     "calls": d["call_id"].nunique(), "measured_on": len(both),
                      "sentiment_before": float(both["before"].mean()) if len(both) else None,
                      "sentiment_after": float(both["after"].mean()) if len(both) else None,
                      "sentiment_change": float((both["after"] - both["before"]).mean())
@@ -276,8 +277,8 @@ def intervention_summary(interventions: pd.DataFrame, calls: pd.DataFrame,
     untouched = set(c.loc[c["hot"], "call_id"]) - set(interventions["call_id"])
     if untouched:
         rows.append({"intervention": "none (hot calls left alone)", "actions": 0,
-                     "calls": len(untouched), "sentiment_before": None, "sentiment_after": None,
-                     "sentiment_change": None, **outcomes(untouched)})  # fmt: skip
+                     "calls": len(untouched), "measured_on": None, "sentiment_before": None,
+                     "sentiment_after": None, "sentiment_change": None, **outcomes(untouched)})  # fmt: skip
     return _frame(rows, columns)
 
 

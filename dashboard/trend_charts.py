@@ -131,13 +131,18 @@ def reasons_chart(reasons: pd.DataFrame) -> go.Figure:
 
 
 def intervention_chart(summary: pd.DataFrame, window_min: float) -> go.Figure:
-    """Customer sentiment before vs after each kind of intervention."""
+    """Customer sentiment before vs after each kind of intervention, each bar naming how many
+    of the interventions it is measured on (those with the customer speaking on both sides)."""
     s = summary.dropna(subset=["sentiment_before", "sentiment_after"])
+    x = [f"{kind}<br>measured on {int(m):,} of {int(n):,}"
+         for kind, m, n in zip(s["intervention"], s["measured_on"], s["actions"], strict=True)]  # fmt: skip
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=s["intervention"], y=s["sentiment_before"], name=f"{window_min:g} min before",
-                         marker_color="#94a3b8", hovertemplate="before %{y:+.2f}"))  # fmt: skip
-    fig.add_trace(go.Bar(x=s["intervention"], y=s["sentiment_after"], name=f"{window_min:g} min after",
-                         marker_color="#2563eb", hovertemplate="after %{y:+.2f}"))  # fmt: skip
+    for column, when, color in (("sentiment_before", "before", "#94a3b8"),
+                                ("sentiment_after", "after", "#2563eb")):  # fmt: skip
+        fig.add_trace(go.Bar(x=x, y=s[column], name=f"{window_min:g} min {when}", marker_color=color,
+                             customdata=s[["measured_on", "actions"]],
+                             hovertemplate=f"{when} %{{y:+.2f}} (measured on %{{customdata[0]:,}} of "
+                                           "%{customdata[1]:,})<extra></extra>"))  # fmt: skip
     fig.add_hline(y=0, line={"color": "#64748b", "width": 1})
     fig.update_yaxes(title_text="mean customer sentiment", range=[-1, 1])
     fig.update_layout(barmode="group")

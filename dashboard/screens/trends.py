@@ -221,7 +221,9 @@ def main() -> None:
     with interventions:
         window = reports.WINDOW_S / 60
         st.caption(f"Customer sentiment in the {window:g} minutes before vs after each whisper or "
-                   "barge-in, and how those calls ended, next to the hot calls nobody stepped into.")
+                   "barge-in, and how those calls ended, next to the hot calls nobody stepped into. "
+                   "The sentiments are measured on the whispers and barge-ins with the customer "
+                   "speaking both before and after (\"sentiment measured on\").")
         summary = d["interventions"]
         if summary.empty:
             st.info("No whisper or barge-in in this period.")

@@ -147,8 +147,26 @@ def test_interventions_compare_customer_sentiment_before_and_after(store):
     assert summary.loc["whisper", "sentiment_change"] == pytest.approx(0.7)
     assert summary.loc["whisper", "escalated"] == 1.0  # c1 escalated anyway
     assert pd.isna(summary.loc["barge-in", "sentiment_change"])  # no turns around it
+    assert (summary.loc["whisper", "measured_on"], summary.loc["barge-in", "measured_on"]) == (1, 0)
     left_alone = summary.loc["none (hot calls left alone)"]
     assert left_alone["calls"] == 1 and left_alone["resolved"] == 1.0  # c2
+    assert pd.isna(left_alone["measured_on"])
+
+
+def test_intervention_sentiments_say_how_many_actions_they_are_measured_on(store):
+    # c2: a whisper with the customer speaking only before it (T0+650), and one with no
+    # customer turn within 5 minutes: neither has a before and an after to compare
+    store.apply(StoreBatch(actions=[
+        ActionRow("w2", "c2", "whisper", "sup-1", T0 + 700, agent_id="a1", text="Recap"),
+        ActionRow("w3", "c2", "whisper", "sup-1", T0 + 1500, agent_id="a1", text="Wrap up"),
+    ]))  # fmt: skip
+    iv = reports.load_interventions(store, WEEK).set_index("action_id")
+    assert (iv.loc["w2", "n_before"], iv.loc["w2", "n_after"]) == (1, 0)
+    assert (iv.loc["w3", "n_before"], iv.loc["w3", "n_after"]) == (0, 0)
+    summary = reports.intervention_summary(iv.reset_index(), reports.load_calls(store, WEEK), HOT)
+    whisper = summary.set_index("intervention").loc["whisper"]
+    assert (whisper["actions"], whisper["calls"], whisper["measured_on"]) == (3, 2, 1)
+    assert whisper["sentiment_change"] == pytest.approx(0.7)  # c1's whisper alone
 
 
 def test_callbacks_kept_late_missed_and_pending(store):

@@ -100,3 +100,12 @@ def test_one_drift_shows_in_a_readable_range():
     drifts["time"] = reports.local_times(drifts["ts"], PARIS)
     assert span(trend_charts.drift_chart(drifts).layout.xaxis) == trend_charts.MIN_SPAN
 
+
+
+def test_intervention_bars_say_how_many_actions_they_are_measured_on():
+    summary = pd.DataFrame({"intervention": ["whisper", "barge-in"], "actions": [160, 4], "calls": [150, 4],
+                            "measured_on": [17, 0], "sentiment_before": [-0.12, None],
+                            "sentiment_after": [-0.1, None]})  # fmt: skip
+    fig = trend_charts.intervention_chart(summary, 5)
+    assert list(fig.data[0].x) == ["whisper<br>measured on 17 of 160"]  # barge-in: nothing to show
+    assert "measured on %{customdata[0]:,} of %{customdata[1]:,}" in fig.data[0].hovertemplate

@@ -110,6 +110,30 @@ def test_headline_figures_match_the_store(env):
     assert figures["Callbacks kept on time"].endswith("%")
 
 
+def test_interventions_say_how_many_actions_their_sentiments_rest_on(env):
+    start, end = local_range(FIRST, LAST)
+    store = open_store(env)
+    try:
+        rows = store.query(
+            "SELECT a.action, a.action_id, "
+            "SUM(CASE WHEN t.ts < a.ts THEN 1 ELSE 0 END) AS nb, "
+            "SUM(CASE WHEN t.ts >= a.ts THEN 1 ELSE 0 END) AS na FROM actions a "
+            "JOIN calls c ON c.call_id = a.call_id "
+            "LEFT JOIN turns t ON t.call_id = a.call_id AND t.speaker = 'customer' "
+            "AND t.ts >= a.ts - 300 AND t.ts < a.ts + 300 "
+            "WHERE a.action IN ('whisper', 'barge_in') AND c.started_at >= ? AND c.started_at < ? "
+            "GROUP BY a.action, a.action_id", (start, end))  # fmt: skip
+    finally:
+        store.close()
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    iv = next(t.value for t in at.dataframe if "measured_on" in t.value.columns).set_index("intervention")
+    for action, kind in (("whisper", "whisper"), ("barge_in", "barge-in")):
+        mine = [r for r in rows if r["action"] == action]
+        measured = sum(1 for r in mine if (r["nb"] or 0) > 0 and (r["na"] or 0) > 0)
+        assert mine and iv.loc[kind, "actions"] == len(mine)
+        assert iv.loc[kind, "measured_on"] == measured
+
+
 def test_every_table_can_be_downloaded_as_csv(env):
     at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
     labels = {b.label for b in at.get("download_button")}

@@ -331,7 +331,8 @@ def playbook_by_agent(calls: pd.DataFrame, practices: pd.DataFrame) -> pd.DataFr
                                  fill_value=0)  # fmt: skip
     kinds = practice_kinds(practices)
     order = sorted(seen.columns, key=lambda k: (KIND_ORDER.get(str(kinds.get(k)), len(KIND_ORDER)), k))
-    share = seen[order].div(handled["calls"], axis=0).reindex(handled.index)
+    # an agent with none of these practices recorded showed each on 0% of their calls
+    share = seen[order].div(handled["calls"], axis=0).reindex(handled.index).fillna(0.0)
     out = handled.join(share).reset_index()
     return out[["agent", "agent_id", "team", "calls", *order]].sort_values("agent").reset_index(drop=True)
 

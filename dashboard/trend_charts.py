@@ -97,10 +97,10 @@ def rates_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
                          hovertemplate="%{y:,} calls"), secondary_y=True)  # fmt: skip
     fig.add_trace(go.Scatter(x=x, y=rates["hot_rate"], name="hot-call rate", mode="lines+markers",
                              line={"color": HOT, "width": 2}, marker={"size": 4},
-                             hovertemplate="hot %{y:.1%}"), secondary_y=False)  # fmt: skip
+                             hovertemplate="hot %{y:.0%}"), secondary_y=False)  # fmt: skip
     fig.add_trace(go.Scatter(x=x, y=rates["escalation_rate"], name="escalation rate",
                              mode="lines+markers", line={"color": ESCALATED, "width": 2, "dash": "dot"},
-                             marker={"size": 4}, hovertemplate="escalated %{y:.1%}"),
+                             marker={"size": 4}, hovertemplate="escalated %{y:.0%}"),
                   secondary_y=False)  # fmt: skip
     fig.update_yaxes(title_text="share of calls", tickformat=".0%", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title_text="calls", showgrid=False, rangemode="tozero", secondary_y=True)

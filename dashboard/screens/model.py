@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, model_report, reports, trend_charts
+from dashboard import data, formats, model_report, reports, tables, trend_charts
 
 TTL_S = 30.0
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "all": None}
@@ -37,10 +37,6 @@ def _csv(frame: pd.DataFrame, name: str) -> None:
                        icon=":material/download:")  # fmt: skip
 
 
-def _fmt(value: Any, spec: str) -> str:
-    return "—" if value is None or (isinstance(value, float) and pd.isna(value)) else format(value, spec)
-
-
 def main() -> None:
     tz = reports.resolve_tz(data.browser_tz())
     head, choice = st.columns([4, 1], vertical_alignment="bottom")
@@ -52,12 +48,12 @@ def main() -> None:
     precision, per_supervisor = model_report.alert_precision(d["feedback"], d["outcomes"])
 
     figures = [
-        ("ROC AUC", _fmt(latest.get("roc_auc"), ".3f")),
-        ("Log loss", _fmt(latest.get("log_loss"), ".3f")),
-        ("Outcomes learned", _fmt(latest.get("outcomes"), ",")),
-        ("Escalated", _fmt(latest.get("escalated"), ",")),
-        ("Alert precision", _fmt(precision["precision"], ".0%")),
-        ("Learned share", _fmt(latest.get("learned_share"), ".0%")),
+        ("ROC AUC", formats.decimal(latest.get("roc_auc"))),
+        ("Log loss", formats.decimal(latest.get("log_loss"))),
+        ("Outcomes learned", formats.count(latest.get("outcomes"))),
+        ("Escalated", formats.count(latest.get("escalated"))),
+        ("Alert precision", formats.pct(precision["precision"])),
+        ("Learned share", formats.pct(latest.get("learned_share"))),
     ]
     for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
         with col, st.container(border=True):
@@ -96,7 +92,7 @@ def main() -> None:
         if labels.empty:
             st.caption("No labels yet.")
         else:
-            st.dataframe(labels.drop(columns="key"), hide_index=True, width="stretch")
+            tables.show(labels.drop(columns="key"), {"count": "count"})
             _csv(labels, "label-counts")
 
     st.markdown("##### Customer sentiment drift per queue")
@@ -107,7 +103,8 @@ def main() -> None:
         drifts["time"] = reports.local_times(drifts["ts"], tz)
         st.plotly_chart(trend_charts.drift_chart(drifts), key="chart-drift")
         shown = drifts.assign(time=drifts["time"].dt.strftime("%Y-%m-%d %H:%M")).drop(columns="ts")
-        st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch")
+        tables.show(shown.iloc[::-1], {"mean_before": "sentiment", "mean_after": "sentiment",
+                                       "change": "sentiment"})  # fmt: skip
         _csv(shown, "sentiment-drifts")
 
     st.markdown("##### Alert precision from supervisor feedback")
@@ -118,15 +115,15 @@ def main() -> None:
                    "confirmed hot.")  # fmt: skip
         if precision["agreement"] is not None:
             st.caption(f"Of the feedback on calls that have ended ({precision['ended']:,}), "
-                       f"{precision['agreement']:.0%} agrees with how the call ended (hot: escalated; not "
-                       "hot: any other outcome). The model learns from this feedback: a supervisor who "
-                       "confirms alerts whatever becomes of the call (low agreement) teaches it to flag "
-                       "more calls. A barge-in that saves a call also counts as disagreeing, so expect "
-                       "well under 100%.")  # fmt: skip
-        st.dataframe(per_supervisor, hide_index=True, width="stretch",
-                     column_config={"precision": st.column_config.NumberColumn(format="percent"),
-                                    "agrees_with_outcome": st.column_config.NumberColumn(
-                                        "agrees with outcome", format="percent")})  # fmt: skip
+                       f"{formats.pct(precision['agreement'])} agrees with how the call ended (hot: "
+                       "escalated; not hot: any other outcome). The model learns from this feedback: a "
+                       "supervisor who confirms alerts whatever becomes of the call (low agreement) teaches "
+                       "it to flag more calls. A barge-in that saves a call also counts as disagreeing, "
+                       "so expect well under 100%.")  # fmt: skip
+        tables.show(per_supervisor, {"precision": "pct", "agrees_with_outcome": "pct"},
+                    headers={"supervisor_id": "supervisor", "feedback": "alerts given feedback",
+                             "hot": "marked hot", "not_hot": "marked not hot",
+                             "precision": "share marked hot", "ended": "on calls that ended"})  # fmt: skip
         _csv(per_supervisor, "alert-precision")
     st.caption(f"Read at {datetime.now(tz):%H:%M:%S %Z}.")
 

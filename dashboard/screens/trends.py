@@ -15,14 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, nav, reports, trend_charts
+from dashboard import data, formats, nav, reports, tables, trend_charts
 from dashboard.reports import Filters
 
 TTL_S = 60.0  # history changes slowly; a manager's filter changes re-query at once
 REVIEW_LINKS = 15
 REVIEW_ROWS = 500  # shown; the CSV has them all
-PCT = st.column_config.NumberColumn(format="percent")
-SENT = st.column_config.NumberColumn(format="%+.2f")
 MARKS = {"good": "✓", "lapse": "✗", "situation": "·"}  # playbook columns: practice kind -> mark
 
 
@@ -127,33 +125,30 @@ def _controls(tz: Any) -> tuple[Filters, str, tuple[date, date]] | None:
 # --- pieces ------------------------------------------------------------------------------------
 
 
-def _table(frame: pd.DataFrame, name: str, period: tuple[date, date], /, max_rows: int | None = None,
-           **config: Any) -> None:  # fmt: skip
-    """A table (its first ``max_rows`` if given) with a CSV download of all of it; ``config``
-    holds column settings by column name.
+def _table(frame: pd.DataFrame, name: str, period: tuple[date, date], kinds: dict[str, str] | None = None,
+           /, *, max_rows: int | None = None, headers: dict[str, str] | None = None,
+           config: dict[str, Any] | None = None) -> None:  # fmt: skip
+    """A table (its first ``max_rows`` if given) with a CSV download of all of it; ``kinds``
+    says how columns read (``pct``, ``sentiment``, ``csat``, ...: :mod:`dashboard.formats`),
+    ``headers`` and ``config`` go to :func:`tables.show`.
 
     The CSV is written when the button is clicked, not on every run of the page.
     """
-    st.dataframe(frame if max_rows is None else frame.head(max_rows), hide_index=True, width="stretch",
-                 column_config=config)  # fmt: skip
+    tables.show(frame, kinds, headers=headers, config=config, max_rows=max_rows)
     st.download_button(f"Download {name.replace('-', ' ')} (CSV)", lambda: frame.to_csv(index=False),
                        file_name=f"callheat-{name}-{period[0]}-{period[1]}.csv", mime="text/csv",
                        key=f"csv-{name}", icon=":material/download:", on_click="ignore")  # fmt: skip
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
-
-
 def _headline(h: dict[str, Any], kept_rate: float | None) -> None:
-    sentiment, csat = h["avg_sentiment"], h["avg_csat"]
+    csat = h["avg_csat"]
     figures = [
-        ("Calls answered", f"{h['calls']:,}"),
-        ("Hot-call rate", _pct(h["hot_rate"])),
-        ("Escalation rate", _pct(h["escalation_rate"])),
-        ("Avg customer sentiment", "—" if sentiment is None else f"{sentiment:+.2f}"),
-        ("Avg CSAT", "—" if csat is None else f"{csat:.2f} / 5"),
-        ("Callbacks kept on time", _pct(kept_rate)),
+        ("Calls answered", formats.count(h["calls"])),
+        ("Hot-call rate", formats.pct(h["hot_rate"])),
+        ("Escalation rate", formats.pct(h["escalation_rate"])),
+        ("Avg customer sentiment", formats.sentiment(h["avg_sentiment"])),
+        ("Avg CSAT", formats.MISSING if csat is None else f"{formats.csat(csat)} / 5"),
+        ("Callbacks kept on time", formats.pct(kept_rate)),
     ]
     for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
         with col, st.container(border=True):
@@ -167,14 +162,15 @@ def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
         return
     for row in review.head(REVIEW_LINKS).itertuples():
         ended = row.ended_at.strftime("%a %d %b %H:%M")
-        label = (f"{ended} · {row.agent_name or '—'} · {row.queue} · peak {row.peak_risk:.0%} · "
-                 f"{row.disposition or '—'}")  # fmt: skip
+        label = (f"{ended} · {formats.text(row.agent_name)} · {row.queue} · "
+                 f"peak {formats.pct(row.peak_risk)} · {formats.text(row.disposition)}")  # fmt: skip
         st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id},
                      icon=":material/play_circle:")  # fmt: skip
     if len(review) > REVIEW_ROWS:
         st.caption(f"The newest {REVIEW_ROWS:,} of {len(review):,} are shown; the CSV has them all.")
-    _table(review, "review-list", period, max_rows=REVIEW_ROWS, peak_risk=PCT,
-           ended_at=st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"))  # fmt: skip
+    _table(review, "review-list", period, {"peak_risk": "pct", "csat": "count"}, max_rows=REVIEW_ROWS,
+           headers={"agent_name": "agent", "ended_at": "ended"},
+           config={"ended_at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})  # fmt: skip
 
 
 def main() -> None:
@@ -214,10 +210,13 @@ def main() -> None:
             st.caption("Counted by kind: \"repeat contact\" whatever the customer said, "
                        "\"transfers\" whether 2nd or 5th. The call pages give each in full.")
             st.plotly_chart(trend_charts.reasons_chart(reasons), key="chart-reasons")
-            _table(reasons, "top-reasons", period, share_of_hot_calls=PCT)
+            _table(reasons, "top-reasons", period, {"share_of_hot_calls": "pct"})
         stamp = "YYYY-MM-DD HH:mm" if freq == "h" else "YYYY-MM-DD"
-        _table(rates, "rates", period, hot_rate=PCT, escalation_rate=PCT, avg_sentiment=SENT,
-               period=st.column_config.DatetimeColumn(format=stamp))  # fmt: skip
+        _table(rates, "rates", period, {"hot_rate": "pct", "escalation_rate": "pct",
+                                        "avg_sentiment": "sentiment", "avg_csat": "csat"},
+               headers={"period": "hour" if freq == "h" else "day",
+                        "avg_sentiment": "avg customer sentiment"},
+               config={"period": st.column_config.DatetimeColumn(format=stamp)})  # fmt: skip
     with interventions:
         window = reports.WINDOW_S / 60
         st.caption(f"Customer sentiment in the {window:g} minutes before vs after each whisper or "
@@ -229,16 +228,20 @@ def main() -> None:
             st.info("No whisper or barge-in in this period.")
         else:
             st.plotly_chart(trend_charts.intervention_chart(summary, window), key="chart-interventions")
-            _table(summary, "interventions", period, sentiment_before=SENT, sentiment_after=SENT,
-                   sentiment_change=SENT, escalated=PCT, resolved=PCT)  # fmt: skip
+            _table(summary, "interventions", period,
+                   {"sentiment_before": "sentiment", "sentiment_after": "sentiment",
+                    "sentiment_change": "sentiment", "escalated": "pct", "resolved": "pct",
+                    "avg_csat": "csat", "measured_on": "count"},
+                   headers={"escalated": "share escalated", "resolved": "share resolved",
+                            "measured_on": "sentiment measured on"})  # fmt: skip
     with callbacks:
         st.caption("Kept: the customer's next call started between the promise and its due time.")
         if by_agent.empty:
             st.info("No callback promised in this period.")
         else:
             st.plotly_chart(trend_charts.callbacks_chart(d["callbacks_per_day"]), key="chart-callbacks")
-            _table(by_agent, "callbacks-by-agent", period, kept_rate=PCT)
-            _table(d["callbacks_by_team"], "callbacks-by-team", period, kept_rate=PCT)
+            _table(by_agent, "callbacks-by-agent", period, {"kept_rate": "pct"})
+            _table(d["callbacks_by_team"], "callbacks-by-team", period, {"kept_rate": "pct"})
     with playbook:
         st.caption("Share of each agent's calls in which a practice was seen: good practices (✓), "
                    "then lapses (✗: a complaint not reflected back, no empathy or no timeframe "
@@ -247,11 +250,8 @@ def main() -> None:
         kinds = d["kinds"]
         if not kinds:
             st.info("No playbook practice recorded in this period.")
-        config: dict[str, Any] = {
-            k: st.column_config.NumberColumn(f"{MARKS.get(v, '✗')} {k.replace('_', ' ')}", format="percent")
-            for k, v in kinds.items()
-        }  # fmt: skip
-        _table(d["playbook"], "playbook-by-agent", period, **config)
+        headers = {k: f"{MARKS.get(v, '✗')} {formats.label(k)}" for k, v in kinds.items()}
+        _table(d["playbook"], "playbook-by-agent", period, dict.fromkeys(kinds, "pct"), headers=headers)
     with review:
         _review(d["review"], period)
 

@@ -5,14 +5,18 @@ The tests read their expectations back from the store, never from this file.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 import streamlit as st
+from streamlit import dataframe_util
 
 from streaming.broker import free_port
 from streaming.scoring import Scorer
@@ -111,3 +115,16 @@ def use_broker(settings: Settings, store_url: str, monkeypatch: pytest.MonkeyPat
     }.items():
         monkeypatch.setenv(name, value)
     clear_streamlit_caches()
+
+
+def table_text(element: Any) -> pd.DataFrame:
+    """What an ``st.dataframe`` of an AppTest shows: each cell's text (from its Styler, else
+    its value) under the column's header, and its placeholder for missing figures as
+    ``attrs["placeholder"]``."""
+    proto = element.proto
+    shown = (dataframe_util.convert_arrow_bytes_to_pandas_df(proto.arrow_data.styler.display_values)
+             if proto.arrow_data.HasField("styler") else element.value.astype(str))  # fmt: skip
+    config = json.loads(proto.columns) if proto.columns else {}
+    shown = shown.rename(columns={c: (config.get(str(c)) or {}).get("label") or c for c in shown.columns})
+    shown.attrs["placeholder"] = proto.placeholder
+    return shown

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import model_report, nav
 from streaming.history import HistoryConfig, fill_history
 from streaming.store import ActionRow, DriftRow, StoreBatch, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.conftest import APP, clear_streamlit_caches, table_text
 
 
 def test_history_frame_tolerates_missing_keys_and_bad_points():
@@ -94,6 +94,11 @@ def test_model_page_shows_the_latest_point_and_every_chart(env):
     figures = {m.label: m.value for m in at.metric}
     assert figures["ROC AUC"] == "0.810" and figures["Log loss"] == "0.420"
     assert figures["Outcomes learned"] == "120" and figures["Learned share"] == "64%"
+    drifts = table_text(next(t for t in at.dataframe if "mean_before" in t.value.columns))
+    assert list(drifts.columns[:4]) == ["queue", "sentiment before", "sentiment after", "change"]
+    assert {"+0.30", "−0.20"} <= set(drifts["sentiment before"])  # the two drifts above
+    assert {"−0.40", "+0.30"} <= set(drifts["change"])
+    assert drifts["change"].str.fullmatch(r"[+−]\d\.\d\d").all()
     assert len(at.get("plotly_chart")) == 3  # validation over time, calibration, drift
     labels = {b.label for b in at.get("download_button")}
     assert {"Download model history (CSV)", "Download calibration (CSV)",
@@ -115,6 +120,9 @@ def test_alert_precision_counts_hot_not_hot_feedback_per_supervisor(env):
     per = at.dataframe[-1].value.set_index("supervisor_id")
     assert (per.loc["sup-zed", "feedback"], per.loc["sup-zed", "precision"]) == (2, 0.5)
     assert any(f"of {n['hot'] + n['not_hot']:,} alerts" in c.value for c in at.caption)
+    shown = table_text(at.dataframe[-1]).set_index("supervisor")
+    assert shown.loc["sup-zed", "share marked hot"] == "50%"
+    assert shown.loc["sup-zed", "agrees with outcome"] == "—"  # no feedback on an ended call
 
 
 def test_feedback_is_checked_against_how_the_calls_ended(env):
@@ -169,6 +177,4 @@ def test_points_before_any_outcome_say_so_instead_of_an_empty_chart(tmp_path, mo
     at = model_page()
     assert any("No ROC AUC or log loss in this period yet" in i.value for i in at.info)
     assert not at.get("plotly_chart")
-    validation = next(c.value for c in at.caption if c.value.startswith("Progressive validation"))
-    assert "snapshots from" not in validation  # no count to give yet
     clear_streamlit_caches()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -16,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import nav
 from streaming.history import HistoryConfig, fill_history
 from streaming.store import CommitmentRow, PracticeRow, StoreBatch, open_store
-from tests.dashboard.conftest import APP, clear_streamlit_caches
+from tests.dashboard.conftest import APP, clear_streamlit_caches, table_text
 
 END = datetime(2026, 3, 4, tzinfo=UTC)
 FIRST, LAST = date(2026, 3, 2), date(2026, 3, 3)
@@ -84,12 +85,16 @@ def local_range(first: date, last: date) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
-def count(url: str, sql: str, params: tuple) -> int:
+def store_value(url: str, sql: str, params: tuple) -> Any:
     store = open_store(url)
     try:
-        return int(store.query(sql, params)[0]["n"])
+        return store.query(sql, params)[0]["n"]
     finally:
         store.close()
+
+
+def count(url: str, sql: str, params: tuple) -> int:
+    return int(store_value(url, sql, params))
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -106,8 +111,31 @@ def test_headline_figures_match_the_store(env):
     figures = metrics(at)
     assert answered > 100
     assert figures["Calls answered"] == f"{answered:,}"
-    assert figures["Hot-call rate"] == f"{hot / answered:.1%}"
+    assert figures["Hot-call rate"] == f"{hot / answered:.0%}"  # whole percents, as everywhere
     assert figures["Callbacks kept on time"].endswith("%")
+    csat = store_value(env, "SELECT AVG(csat) AS n FROM calls WHERE started_at >= ? AND started_at < ? "
+                       "AND status = 'ended'", (start, end))  # fmt: skip
+    assert figures["Avg CSAT"] == f"{csat:.1f} / 5"
+
+
+def test_tables_read_as_the_headline_does(env):
+    """Readable headers, whole percents, signed sentiments, CSAT to one decimal and "—" for a
+    figure that does not exist, in every table of the page (their numbers stay numbers)."""
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    shown = {tuple(t.columns): t for t in map(table_text, at.dataframe)}
+    assert all(t.attrs["placeholder"] == "—" for t in shown.values())
+    assert not [c for cols in shown for c in cols if "_" in str(c)]  # no raw column keys
+    rates = next(t for cols, t in shown.items() if "hot rate" in cols)
+    assert rates["hot rate"].str.fullmatch(r"\d+%").all()
+    assert rates["avg customer sentiment"].str.fullmatch(r"[+−]\d\.\d\d").all()
+    assert rates["avg CSAT"].str.fullmatch(r"\d\.\d|—").all()
+    iv = next(t for cols, t in shown.items() if "sentiment measured on" in cols)
+    left_alone = iv.set_index("intervention").loc["none (hot calls left alone)"]
+    assert left_alone["sentiment before"] == "—" and left_alone["sentiment measured on"] == "—"
+    assert iv["share escalated"].str.fullmatch(r"\d+%|—").all()
+    review = next(t for cols, t in shown.items() if "peak risk" in cols)
+    link = at.get("page_link")[0].proto.label
+    assert f"peak {review['peak risk'][0]} ·" in link  # the link and its row agree
 
 
 def test_interventions_say_how_many_actions_their_sentiments_rest_on(env):

@@ -83,6 +83,20 @@ def calibration_frame(figures: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mean_predicted", "observed_rate", "n"])
 
 
+def validated_snapshots(figures: dict[str, Any]) -> int | None:
+    """How many risk snapshots the validation figures count (the calibration bins' total).
+
+    The scorer scores each call's risk snapshots (one after each customer turn, up to 16
+    a call) against its outcome: ROC AUC, log loss and calibration all count snapshots,
+    not calls. None when there are no calibration bins.
+
+    >>> validated_snapshots({"calibration": [[0.1, 0.05, 40], [0.9, 0.8, 10]]}), validated_snapshots({})
+    (50, None)
+    """
+    cal = calibration_frame(figures)
+    return int(cal["n"].sum()) if len(cal) else None
+
+
 def label_counts(figures: dict[str, Any]) -> pd.DataFrame:
     """The label counts the models have learned from, in a fixed order."""
     rows = [{"label": text, "key": key, "count": int(figures[key])} for key, text in LABELS.items()

@@ -184,7 +184,8 @@ def validation_chart(history: pd.DataFrame) -> go.Figure:
 
 
 def calibration_chart(cal: pd.DataFrame) -> go.Figure:
-    """Observed escalation rate against mean predicted risk per bin; the diagonal is perfect."""
+    """Observed escalation rate against mean predicted risk per bin of risk snapshots (a call
+    counts once per snapshot, ``n``); the diagonal is perfect."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
                              line={"color": "#94a3b8", "dash": "dash"}, hoverinfo="skip"))  # fmt: skip
@@ -192,10 +193,10 @@ def calibration_chart(cal: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=cal["mean_predicted"], y=cal["observed_rate"], mode="lines+markers",
                              name="risk model", line={"color": "#2563eb"}, marker={"size": size},
                              customdata=cal["n"],
-                             hovertemplate="predicted %{x:.2f} → observed %{y:.2f} "
-                             "(%{customdata:,} calls)<extra></extra>"))  # fmt: skip
-    fig.update_xaxes(title_text="mean predicted risk", range=[0, 1])
-    fig.update_yaxes(title_text="observed escalation rate", range=[0, 1])
+                             hovertemplate="predicted %{x:.0%} → %{y:.0%} escalated "
+                             "(%{customdata:,} risk snapshots)<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(title_text="mean predicted risk", range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title_text="share whose call escalated", range=[0, 1], tickformat=".0%")
     fig.update_layout(hovermode="closest")
     return _layout(fig, 360)
 

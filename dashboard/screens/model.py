@@ -37,6 +37,22 @@ def _csv(frame: pd.DataFrame, name: str) -> None:
                        icon=":material/download:")  # fmt: skip
 
 
+def _validation_caption(latest: dict[str, Any]) -> str:
+    """What the validation figures count: risk snapshots, several per call."""
+    snapshots, outcomes = model_report.validated_snapshots(latest), latest.get("outcomes")
+    counted = (f" ({formats.count(snapshots)} snapshots from {formats.count(outcomes)} calls here)"
+               if snapshots and isinstance(outcomes, int | float) else "")  # fmt: skip
+    return ("Progressive validation: after each customer turn the model gives the call a risk (a "
+            "snapshot; up to 16 a call, thinned evenly on long calls), and when the call ends each "
+            "snapshot is scored against how it ended before the model learns from it. ROC AUC, log "
+            f"loss and calibration count every snapshot{counted}, so a call counts once per "
+            "snapshot and long calls weigh more; they are what the model said about calls it had "
+            "not yet learned. The snapshot is the model's own risk, before hard rules (a legal "
+            "threat, say) raise a tile's. Learned share: how much of each risk comes from the model "
+            "trained on this center's outcomes and feedback rather than the built-in prior; it grows "
+            "only as far as that model predicts better.")
+
+
 def main() -> None:
     tz = reports.resolve_tz(data.browser_tz())
     head, choice = st.columns([4, 1], vertical_alignment="bottom")
@@ -48,21 +64,18 @@ def main() -> None:
     precision, per_supervisor = model_report.alert_precision(d["feedback"], d["outcomes"])
 
     figures = [
-        ("ROC AUC", formats.decimal(latest.get("roc_auc"))),
-        ("Log loss", formats.decimal(latest.get("log_loss"))),
-        ("Outcomes learned", formats.count(latest.get("outcomes"))),
-        ("Escalated", formats.count(latest.get("escalated"))),
-        ("Alert precision", formats.pct(precision["precision"])),
-        ("Learned share", formats.pct(latest.get("learned_share"))),
+        ("ROC AUC", formats.decimal(latest.get("roc_auc")), "Counts every risk snapshot (see below)"),
+        ("Log loss", formats.decimal(latest.get("log_loss")), "Counts every risk snapshot (see below)"),
+        ("Outcomes learned", formats.count(latest.get("outcomes")), "Calls that ended and were learned"),
+        ("Escalated", formats.count(latest.get("escalated")), "Of those calls, escalated"),
+        ("Alert precision", formats.pct(precision["precision"]),
+         "Of the alerts supervisors gave hot / not-hot feedback on, the share they marked hot"),
+        ("Learned share", formats.pct(latest.get("learned_share")), None),
     ]
-    for col, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+    for col, (label, value, explained) in zip(st.columns(len(figures)), figures, strict=True):
         with col, st.container(border=True):
-            st.metric(label, value)
-    st.caption("Progressive validation: each call's peak risk is predicted before its outcome is "
-               "learned, so these figures are what the model scored on calls it had not seen. "
-               "Learned share: how much of each risk comes from the model trained on this center's "
-               "outcomes and feedback rather than the built-in prior; it grows only as far as that "
-               "model predicts better.")
+            st.metric(label, value, help=explained)
+    st.caption(_validation_caption(latest))
 
     st.markdown("##### Risk model over time")
     history = model_report.history_frame(d["points"])
@@ -111,8 +124,9 @@ def main() -> None:
     if per_supervisor.empty:
         st.caption("No hot / not-hot feedback in this period.")
     else:
-        st.caption(f"{precision['hot']:,} of {precision['feedback']:,} alerts marked by supervisors were "
-                   "confirmed hot.")  # fmt: skip
+        st.caption(f"Supervisors marked hot {precision['hot']:,} of the {precision['feedback']:,} alerts "
+                   f"they gave hot / not-hot feedback on ({formats.pct(precision['precision'])}): the "
+                   "alerts as they judged them, not a grade of the supervisors.")  # fmt: skip
         if precision["agreement"] is not None:
             st.caption(f"Of the feedback on calls that have ended ({precision['ended']:,}), "
                        f"{formats.pct(precision['agreement'])} agrees with how the call ended (hot: "

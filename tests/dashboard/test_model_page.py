@@ -49,7 +49,8 @@ def model_url(tmp_path_factory) -> str:
         fill_history(store, HistoryConfig(days=2, calls_per_day=200, seed=9, end=end))
         calibration = {"roc_auc": 0.81, "log_loss": 0.42, "outcomes": 120, "escalated": 20,
                        "learned_share": 0.64,
-                       "calibration": [[0.1, 0.08, 60], [0.5, 0.4, 40], [0.85, 0.9, 20]]}  # fmt: skip
+                       # risk snapshots, several per call: 1,200 of them from 120 outcomes
+                       "calibration": [[0.1, 0.08, 600], [0.5, 0.4, 400], [0.85, 0.9, 200]]}  # fmt: skip
         store.apply(
             StoreBatch(
                 model_points={now - 60: json.dumps(calibration)},
@@ -94,6 +95,9 @@ def test_model_page_shows_the_latest_point_and_every_chart(env):
     figures = {m.label: m.value for m in at.metric}
     assert figures["ROC AUC"] == "0.810" and figures["Log loss"] == "0.420"
     assert figures["Outcomes learned"] == "120" and figures["Learned share"] == "64%"
+    # the validation figures count risk snapshots, several per call, and the page says so
+    validation = next(c.value for c in at.caption if c.value.startswith("Progressive validation"))
+    assert "(1,200 snapshots from 120 calls here)" in validation and "peak risk" not in validation
     drifts = table_text(next(t for t in at.dataframe if "mean_before" in t.value.columns))
     assert list(drifts.columns[:4]) == ["queue", "sentiment before", "sentiment after", "change"]
     assert {"+0.30", "−0.20"} <= set(drifts["sentiment before"])  # the two drifts above
@@ -119,7 +123,9 @@ def test_alert_precision_counts_hot_not_hot_feedback_per_supervisor(env):
     assert figures["Alert precision"] == f"{n['hot'] / (n['hot'] + n['not_hot']):.0%}"
     per = at.dataframe[-1].value.set_index("supervisor_id")
     assert (per.loc["sup-zed", "feedback"], per.loc["sup-zed", "precision"]) == (2, 0.5)
-    assert any(f"of {n['hot'] + n['not_hot']:,} alerts" in c.value for c in at.caption)
+    share = f"{n['hot'] / (n['hot'] + n['not_hot']):.0%}"
+    assert any(f"Supervisors marked hot {n['hot']:,} of the {n['hot'] + n['not_hot']:,} alerts they gave "
+               f"hot / not-hot feedback on ({share})" in c.value for c in at.caption)  # fmt: skip
     shown = table_text(at.dataframe[-1]).set_index("supervisor")
     assert shown.loc["sup-zed", "share marked hot"] == "50%"
     assert shown.loc["sup-zed", "agrees with outcome"] == "—"  # no feedback on an ended call
@@ -177,4 +183,6 @@ def test_points_before_any_outcome_say_so_instead_of_an_empty_chart(tmp_path, mo
     at = model_page()
     assert any("No ROC AUC or log loss in this period yet" in i.value for i in at.info)
     assert not at.get("plotly_chart")
+    validation = next(c.value for c in at.caption if c.value.startswith("Progressive validation"))
+    assert "snapshots from" not in validation  # no count to give yet
     clear_streamlit_caches()

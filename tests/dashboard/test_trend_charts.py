@@ -101,6 +101,13 @@ def test_one_drift_shows_in_a_readable_range():
     assert span(trend_charts.drift_chart(drifts).layout.xaxis) == trend_charts.MIN_SPAN
 
 
+def test_calibration_counts_risk_snapshots_not_calls():
+    cal = model_report.calibration_frame({"calibration": [[0.1, 0.05, 400], [0.9, 0.8, 100]]})
+    fig = trend_charts.calibration_chart(cal)
+    template = fig.data[1].hovertemplate
+    assert "risk snapshots" in template and "calls)" not in template
+    assert model_report.validated_snapshots({"calibration": [[0.1, 0.05, 400], [0.9, 0.8, 100]]}) == 500
+
 
 def test_intervention_bars_say_how_many_actions_they_are_measured_on():
     summary = pd.DataFrame({"intervention": ["whisper", "barge-in"], "actions": [160, 4], "calls": [150, 4],

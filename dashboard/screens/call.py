@@ -13,7 +13,7 @@ from html import escape
 
 import streamlit as st
 
-from dashboard import actions, charts, data, nav, prefs, session, views, widgets
+from dashboard import actions, charts, data, formats, nav, prefs, reports, session, views, widgets
 from streaming.store import CallRow
 
 
@@ -169,15 +169,18 @@ def _reasons_and_cues(call: CallRow) -> None:
 
 
 def _summary_and_commitments(call: CallRow) -> None:
+    """The post-call summary and the callbacks promised, their times in the viewer's zone, named
+    (the scorer writes a summary's times in UTC)."""
+    tz = reports.resolve_tz(data.browser_tz())
     if call.summary:
         st.markdown("**Post-call summary**")
-        st.markdown(f'<div class="ch-summary">{escape(call.summary)}</div>', unsafe_allow_html=True)
+        summary = formats.local_stamps(call.summary, tz)
+        st.markdown(f'<div class="ch-summary">{escape(summary)}</div>', unsafe_allow_html=True)
     promised = data.commitments(call.call_id)
     if promised:
         st.markdown("**Callbacks promised**")
-        tz = data.browser_tz()
         st.markdown("\n".join(
-            f"- “{escape(c.text)}”, due by {views.fmt_clock(c.due_at, tz)}" for c in promised))  # fmt: skip
+            f"- “{escape(c.text)}”, due by {formats.stamp(c.due_at, tz)}" for c in promised))  # fmt: skip
 
 
 def main() -> None:

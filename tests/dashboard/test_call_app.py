@@ -10,13 +10,16 @@ import html
 import json
 import time
 from dataclasses import replace
+from datetime import datetime
 
 import pytest
+from dateutil.tz import tzlocal
 from streamlit.testing.v1 import AppTest
 
 from dashboard import nav
 from streaming.events import parse_action
 from streaming.scoring.playbook import Playbook
+from streaming.scoring.practices import format_due
 from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
@@ -89,6 +92,37 @@ def test_an_ended_call_shows_its_summary_and_the_callbacks_promised(store):
     assert "Callbacks promised" in shown and html.escape("I'll call you back tomorrow") in shown
     assert at.button(key="send-whisper").disabled and at.button(key="acknowledge").disabled
     assert not at.button(key="mark-not-hot").disabled  # feedback is for any call
+
+
+@pytest.fixture(params=["UTC", "America/New_York"])
+def server_zone(request, monkeypatch):
+    """The server's local zone (AppTest has no browser, so the page falls back to it)."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_callback_due_times_show_date_time_and_zone_as_the_summary_does(store, server_zone):
+    """The scorer writes a summary's times in UTC; the page shows them, and the callbacks' due
+    times, in one zone (the viewer's; the server's in AppTest), with the date and the zone."""
+    ended = store.get_call("ended-gus")
+    assert ended is not None
+    promised, due = time.time(), time.time() + 48 * 3600
+    summary = f"Issue: my bill. Promised: callback by {format_due(due)}. Outcome: resolved."
+    store.apply(StoreBatch(
+        calls={ended.call_id: replace(ended, summary=summary)},
+        commitments=[CommitmentRow(ended.call_id, 9, promised, due, "I'll call you back within 48 hours",
+                                   ended.customer_id)],
+    ))  # fmt: skip
+    shown = text_of(open_call(ended.call_id))
+    local = datetime.fromtimestamp(due, tzlocal()).strftime("%Y-%m-%d %H:%M %Z")
+    assert f"callback by {local}." in shown  # the summary's UTC time, in the page's zone
+    assert f"due by {local}" in shown
+    assert local.endswith(" UTC" if server_zone == "UTC" else (" EST", " EDT"))
+    if server_zone != "UTC":
+        assert format_due(due) not in shown
 
 
 def test_a_call_without_consent_shows_no_words_cues_or_suggestions(store):

@@ -12,16 +12,31 @@ query parameters (every value a list, as ``st.query_params.get_all`` returns).
 {'sup': 'sup-ana', 'team': ['Team Blue'], 'tv': '1', 'budget': '3'}
 >>> from_params({"budget": ["lots"], "tv": ["no"]}) == BoardPrefs()
 True
+
+A call page opened from the Trends page's review list says where to go back to:
+``back=trends`` and the Trends view it came from, in one parameter (``view``), so
+its "Back" link returns to that view rather than to the wallboard.
+
+>>> link = back_to_trends({"from": ["2026-03-02"], "to": ["2026-03-08"], "team": ["Blue", "Red"]})
+>>> link
+{'back': 'trends', 'view': 'from=2026-03-02&to=2026-03-08&team=Blue&team=Red'}
+>>> trends_view({k: [v] for k, v in link.items()})
+{'from': '2026-03-02', 'to': '2026-03-08', 'team': ['Blue', 'Red']}
+>>> trends_view({"call_id": ["c1"]}) is None
+True
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
 MAX_SUPERVISOR_LEN = 100
 TRUE = ("1", "true", "yes", "on")
 BOARD_KEYS = ("sup", "team", "queue", "tv", "budget", "sound")
+TRENDS_KEYS = ("from", "to", "by", "queue", "team", "agent")  # the Trends view in its URL
+MULTI = ("queue", "team", "agent")  # parameters that may repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +92,24 @@ def to_params(prefs: BoardPrefs) -> dict[str, str | list[str]]:
         out["budget"] = str(prefs.budget)
     if prefs.sound:
         out["sound"] = "1"
+    return out
+
+
+def back_to_trends(params: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Query parameters for a link to a call page that leads back to this Trends view."""
+    view = [(key, value) for key in TRENDS_KEYS for value in params.get(key) or []]
+    return {"back": "trends", "view": urlencode(view)}
+
+
+def trends_view(params: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]] | None:
+    """The Trends view a call page was opened from (its query parameters), or None when it
+    was not opened from the Trends page."""
+    if _last(params, "back") != "trends":
+        return None
+    parsed = parse_qs(_last(params, "view"))
+    out: dict[str, str | list[str]] = {}
+    for key in TRENDS_KEYS:
+        values = parsed.get(key)
+        if values:
+            out[key] = values if key in MULTI else values[-1]
     return out

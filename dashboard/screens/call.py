@@ -187,9 +187,14 @@ def main() -> None:
     settings = data.get_settings()
     widgets.inject_css()
     top, picker = st.columns([1, 3], vertical_alignment="center")
-    board_view = replace(session.board_prefs(), supervisor=session.supervisor())
-    top.page_link(nav.WALLBOARD_PAGE, label="Back to the wallboard", icon=":material/arrow_back:",
-                  query_params=prefs.to_params(board_view))  # fmt: skip
+    trends_view = prefs.trends_view(session.url_params())  # opened from the Trends page's review list
+    if trends_view is not None:
+        top.page_link(nav.TRENDS_PAGE, label="Back to Trends", icon=":material/arrow_back:",
+                      query_params=trends_view)  # fmt: skip
+    else:
+        board_view = replace(session.board_prefs(), supervisor=session.supervisor())
+        top.page_link(nav.WALLBOARD_PAGE, label="Back to the wallboard", icon=":material/arrow_back:",
+                      query_params=prefs.to_params(board_view))  # fmt: skip
     with picker:
         call_id = _choose_call()
     if call_id is None:

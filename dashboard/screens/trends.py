@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, formats, nav, reports, tables, trend_charts
+from dashboard import data, formats, nav, prefs, reports, session, tables, trend_charts
 from dashboard.reports import Filters
 
 TTL_S = 60.0  # history changes slowly; a manager's filter changes re-query at once
@@ -160,11 +160,12 @@ def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
     if review.empty:
         st.info("No hot call ended in this period.")
         return
+    back = prefs.back_to_trends(session.url_params())  # the call page's Back link returns here
     for row in review.head(REVIEW_LINKS).itertuples():
         ended = row.ended_at.strftime("%a %d %b %H:%M")
         label = (f"{ended} · {formats.text(row.agent_name)} · {row.queue} · "
                  f"peak {formats.pct(row.peak_risk)} · {formats.text(row.disposition)}")  # fmt: skip
-        st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id},
+        st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id, **back},
                      icon=":material/play_circle:")  # fmt: skip
     if len(review) > REVIEW_ROWS:
         st.caption(f"The newest {REVIEW_ROWS:,} of {len(review):,} are shown; the CSV has them all.")

@@ -189,6 +189,28 @@ def test_review_list_links_the_hot_calls_that_ended_to_their_call_page(env):
     assert [parse_qs(p.query_string)["call_id"][0] for p in links] == [r["call_id"] for r in newest]
 
 
+def test_a_call_opened_from_the_review_list_goes_back_to_the_same_trends_view(env):
+    view = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "by": "hour"}
+    at = trends(**view)
+    link = at.get("page_link")[0].proto
+    params = parse_qs(link.query_string)
+    assert params["back"] == ["trends"]
+    call = AppTest.from_file(str(APP), default_timeout=60)
+    for key, values in params.items():
+        call.query_params[key] = values[0]
+    call.switch_page(nav.CALL_PAGE).run()
+    assert not call.exception, [e.value for e in call.exception]
+    back = next(p.proto for p in call.get("page_link") if p.proto.label == "Back to Trends")
+    assert back.page == "trends"
+    assert {k: v[0] for k, v in parse_qs(back.query_string).items()} == view
+    # followed, it opens the Trends page on that view
+    for key, value in view.items():
+        call.query_params[key] = value
+    call.switch_page(nav.TRENDS_PAGE).run()
+    assert call.date_input(key="tr-range").value == (FIRST, LAST)
+    assert call.query_params["by"] == "hour"
+
+
 def test_filters_come_from_the_url_and_stay_in_it(env):
     start, end = local_range(FIRST, FIRST)
     store = open_store(env)

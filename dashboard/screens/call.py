@@ -209,7 +209,9 @@ def main() -> None:
         call = data.get_call(call_id)
         if call is None:
             return
-        with st.container(border=True, key=f"banner-{call.level}"):
+        # an ended call's banner is not red or amber: nothing is going on any more
+        banner_key = "banner-ended" if call.ended_at is not None else f"banner-{call.level}"
+        with st.container(border=True, key=banner_key):
             st.markdown(widgets.banner_html(call, now), unsafe_allow_html=True)
         if not call.consent:
             st.info(f"{views.NO_CONSENT.capitalize()}: only the call's metadata is shown; "

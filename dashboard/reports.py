@@ -223,9 +223,9 @@ def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10) -> pd.Data
     Reasons count by kind, without their figures and quotes (``reason_kind``).
 
     >>> top_reasons([("a", ["asked for a manager", 'agent curt ("as i said")']),
-    ...              ("b", ['agent curt ("you need to listen")'])])
+    ...              ("b", ['agent curt ("you need to listen")', "agent pace / tone"])])
                     reason  alerts  hot_calls  share_of_hot_calls
-    0           agent curt       2          2                 1.0
+    0    agent pace / tone       2          2                 1.0
     1  asked for a manager       1          1                 0.5
     """
     counts: Counter[str] = Counter()

@@ -43,8 +43,14 @@ def restore(scorer: Scorer, path: Path) -> bool:
     try:
         with open(path, "rb") as f:
             payload = pickle.load(f)  # noqa: S301 - our own file, written by save()
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+    # a damaged or foreign file can make unpickling raise almost anything (ValueError for
+    # an unknown protocol, KeyError, IndexError, UnicodeDecodeError...): all are unreadable
+    except Exception as exc:
         log.warning("ignoring unreadable model checkpoint %s: %s", path, exc)
+        return False
+    if not isinstance(payload, dict):
+        log.warning("ignoring model checkpoint %s: not a checkpoint (a pickled %s)", path,
+                    type(payload).__name__)  # fmt: skip
         return False
     if payload.get("format") != FORMAT:
         log.warning("ignoring model checkpoint %s of another format", path)

@@ -1,3 +1,9 @@
+import logging
+import pickle
+from typing import Any
+
+import pytest
+
 from streaming import checkpoint
 from streaming.scoring import Scorer
 from streaming.store import StoreBatch
@@ -115,3 +121,44 @@ def test_a_correction_on_an_ended_call_reaches_the_stored_state(store):
     assert [t[3] for t in adopted.recent_turns if t[0] == first_customer.seq] == [1.0]
     assert adopted.sentiment_ewm == corrected.sentiment_ewm
     assert other.features(adopted, last.timestamp()) == owner.features(corrected, last.timestamp())
+
+
+@pytest.mark.parametrize("payload", [[1, 2], None, 42, "format", ("format", 6)])
+def test_a_checkpoint_that_is_not_a_dict_is_a_cold_start_with_a_warning(payload, tmp_path, caplog):
+    """It raised AttributeError ('list' object has no attribute 'get') out of restore, and the
+    scorer did not start: it is ignored with a warning, as a truncated checkpoint is."""
+    path = tmp_path / "models" / "scorer.pkl"
+    path.parent.mkdir()
+    path.write_bytes(pickle.dumps(payload))
+    with caplog.at_level(logging.WARNING, logger="streaming.checkpoint"):
+        assert not checkpoint.restore(Scorer(), path)
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert f"ignoring model checkpoint {path}: not a checkpoint" in caplog.text
+
+
+@pytest.mark.parametrize("content", [b"not a pickle", b"\x80\x09", pickle.dumps({"format": 6})[:-3]])
+def test_an_unreadable_checkpoint_is_a_cold_start_with_a_warning(content, tmp_path, caplog):
+    """A truncated file, or one of an unknown pickle protocol (ValueError, which escaped)."""
+    path = tmp_path / "scorer.pkl"
+    path.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="streaming.checkpoint"):
+        assert not checkpoint.restore(Scorer(), path)
+    assert f"ignoring unreadable model checkpoint {path}" in caplog.text
+
+
+class _NoKafka:
+    """Stands in for the scorer's Kafka clients: starting it subscribes, nothing more."""
+
+    def subscribe(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def test_a_scorer_started_on_a_checkpoint_that_is_not_a_dict_starts_cold(settings, store, caplog):
+    from streaming.consumer import ScorerService
+
+    settings.checkpoint_path.parent.mkdir(parents=True)
+    settings.checkpoint_path.write_bytes(pickle.dumps(["not", "a", "checkpoint"]))
+    with caplog.at_level(logging.WARNING, logger="streaming.checkpoint"):
+        service = ScorerService(settings, store, consumer=_NoKafka(), producer=_NoKafka(),
+                                trainer=_NoKafka())
+    assert service.scorer.n_outcomes == Scorer().n_outcomes and "not a checkpoint" in caplog.text

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from streaming.errors import CallHeatError, ConfigError
 from streaming.logs import throttle_chatty_loggers
-from streaming.settings import Settings
+from streaming.settings import DEFAULT_GROUP_ID, MAX_RECORDS, Settings
 
 log = logging.getLogger("callheat")
 
@@ -124,17 +125,48 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 # --- subcommands ------------------------------------------------------------------------
 
 
-def make_data_dir(settings: Settings) -> Path:
-    """``settings.data_dir``, created if need be; a ConfigError naming it if it cannot be."""
-    path = settings.data_dir
+def _make_dir(path: Path, name: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise ConfigError(f"data directory {path} (CALLHEAT_DATA_DIR) is a file") from None
+        raise ConfigError(f"{name} is a file") from None
     except OSError as exc:
-        raise ConfigError(f"data directory {path} (CALLHEAT_DATA_DIR) cannot be created: "
-                          f"{exc.strerror or exc}") from None  # fmt: skip
+        raise ConfigError(f"{name} cannot be created: {exc.strerror or exc}") from None
+
+
+def make_data_dir(settings: Settings, sub: str = "") -> Path:
+    """``settings.data_dir`` (or its subdirectory ``sub``), created if need be and checked
+    writable; a ConfigError naming it if it is not, before anything starts (a scorer would
+    run on, logging every 30 s that its model checkpoint was not saved)."""
+    path = settings.data_dir
+    name = f"data directory {path} (CALLHEAT_DATA_DIR)"
+    _make_dir(path, name)
+    if sub:
+        path, name = path / sub, f"{path / sub} in the {name}"
+        _make_dir(path, name)
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".callheat-write-test-") as probe:
+            probe.write(b"x")
+            probe.flush()
+    except OSError as exc:
+        raise ConfigError(f"{name} cannot be written to: {exc.strerror or exc}") from None
     return path
+
+
+def warn_of_the_old_default_group(settings: Settings) -> None:
+    """The default group id used to be ``callheat-scorer`` whatever the topic prefix (tenants
+    sharing a broker shared it): a prefixed install upgraded without a group id now starts
+    another group, without its model checkpoint. Say so, and how to keep the old group."""
+    if not settings.topic_prefix or settings.group_id != f"{settings.topic_prefix}{DEFAULT_GROUP_ID}":
+        return
+    old = settings.checkpoint_path.with_name(f"{DEFAULT_GROUP_ID}.pkl")
+    if old.exists() and not settings.checkpoint_path.exists():
+        log.warning("with topic prefix %r the default consumer group is now %r, not %r: its model "
+                    "checkpoint %s is not there yet, so the models start cold and the group reads "
+                    "the topics from the start (events already stored are skipped). To go on "
+                    "with the old group and its checkpoint %s, set CALLHEAT_GROUP_ID=%s",
+                    settings.topic_prefix, settings.group_id, DEFAULT_GROUP_ID,
+                    settings.checkpoint_path, old, DEFAULT_GROUP_ID)  # fmt: skip
 
 
 def check_store(settings: Settings) -> None:
@@ -185,6 +217,8 @@ def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.consumer import ScorerService
     from streaming.store import open_store, redacted
 
+    make_data_dir(settings, "models")  # where the model checkpoint is saved
+    warn_of_the_old_default_group(settings)
     stop = stop_on_signals()
     store = open_store(settings.store_url)
     service = ScorerService(settings, store)
@@ -299,6 +333,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.train import train
 
+    warn_of_the_old_default_group(settings)
     done = train(settings, [Path(p) for p in args.data])
     print(f"learned {done['dialogues']} dialogues ({done['escalated']} escalated) "
           f"{'on top of the model checkpoint' if done['from_checkpoint'] else 'from a cold start'}; "
@@ -392,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="consume call-events, score, store and publish call-scores")
     _kafka_args(p)
-    p.add_argument("--group-id", help="consumer group (default callheat-scorer)")
+    p.add_argument("--group-id", help="consumer group (default callheat-scorer, after the topic "
+                   "prefix if there is one: PREFIXcallheat-scorer)")
     p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_score)
 
@@ -452,7 +488,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     _kafka_args(p)
     p.add_argument("--group-id", help="the scorers' consumer group, whose model checkpoint the "
-                   "replay starts from (default callheat-scorer)")  # fmt: skip
+                   "replay starts from (default callheat-scorer, after the topic prefix if there "
+                   "is one)")  # fmt: skip
     p.add_argument("--data", required=True, action="append", metavar="FILE.jsonl",
                    help="labelled dialogues, one per line (repeat for more files)")
     p.set_defaults(func=cmd_train)
@@ -470,7 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
     p.add_argument("--events", type=_bounded(1, MAX_BENCH_EVENTS), default=50_000,
                    help=f"events, 1-{MAX_BENCH_EVENTS:,} (default 50000)")
-    p.add_argument("--batch-size", type=_at_least_one, default=2_000, help="events per batch")
+    p.add_argument("--batch-size", type=_bounded(1, MAX_RECORDS), default=2_000,
+                   help=f"events per batch, 1-{MAX_RECORDS:,} (default 2000)")
     p.add_argument("--broker", action="store_true",
                    help="also measure end to end through a fresh embedded broker")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -505,6 +543,8 @@ def _setting_error(exc: ValidationError, args: argparse.Namespace) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     msg = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+    if not where:  # a rule between settings (warm below hot): its message names them
+        return f"settings: {msg}"
     if where in SETTING_ARGS and getattr(args, where, None) is not None:
         return f"--{where.replace('_', '-')}: {msg}"
     env = f"CALLHEAT_{where.upper()}"

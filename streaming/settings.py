@@ -9,14 +9,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Kafka's rule for a topic name: these characters, at most 249 of them
 TOPIC_CHARS = re.compile(r"[a-zA-Z0-9._-]*")
 MAX_TOPIC_LEN = 249
 BOOTSTRAP_SYNTAX = "expected host:port[,host:port...]"
+# the scorers' consumer group when none is given: a topic prefix is put before it, so
+# tenants sharing a broker (each with its own prefix) do not share a group
+DEFAULT_GROUP_ID = "callheat-scorer"
+# Kafka's protocol sends the group timeouts (JoinGroup's session and rebalance timeouts) as
+# int32: kafka-python cannot send a larger one, and the scorer would never join its group
+INT32_MAX = 2**31 - 1
+# a file name is at most 255 bytes on the usual file systems; the group id names one (+ ".pkl")
+MAX_GROUP_ID_BYTES = 255 - len(".pkl")
+# a batch (one store transaction) or a turn's training examples (about 0.45 ms each to learn)
+MAX_RECORDS = 100_000
+# a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
+WEEK_S = 7 * 24 * 3600.0
 
 
 def check_bootstrap_servers(value: str) -> str:
@@ -43,6 +56,27 @@ def check_bootstrap_servers(value: str) -> str:
         if problem:
             where = "" if server.strip() == value.strip() else f"{server.strip()!r}: "
             raise ValueError(f"{BOOTSTRAP_SYNTAX}, got {value!r} ({where}{problem})")
+    return value
+
+
+def check_group_id(value: str) -> str:
+    """A consumer group id that can also name the group's model checkpoint file, or ValueError.
+
+    >>> check_group_id("tenant-1.callheat-scorer")
+    'tenant-1.callheat-scorer'
+    >>> check_group_id(" ")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected a consumer group id, got ' ' (empty)
+    """
+    if not value.strip():
+        raise ValueError(f"expected a consumer group id, got {value!r} (empty)")
+    if "/" in value or "\0" in value:
+        raise ValueError(f"'/' cannot be in a group id (it names the model checkpoint file "
+                         f"<group_id>.pkl), got {value!r}")  # fmt: skip
+    if len(value.encode("utf-8")) > MAX_GROUP_ID_BYTES:
+        raise ValueError(f"at most {MAX_GROUP_ID_BYTES} bytes (it names the model checkpoint file "
+                         f"<group_id>.pkl), got {len(value.encode('utf-8'))}")  # fmt: skip
     return value
 
 
@@ -110,37 +144,42 @@ class Settings(BaseSettings):
     broker_port: int = Field(default=9092, ge=1, le=65535)
     topic_prefix: str = ""
     partitions: int = Field(default=6, ge=1, le=1024)
-    group_id: str = "callheat-scorer"
+    # default: DEFAULT_GROUP_ID after the topic prefix (only "callheat-scorer" without one)
+    group_id: str = Field(default_factory=lambda data: f"{data.get('topic_prefix', '')}{DEFAULT_GROUP_ID}")
     # Tansu joins a group only after the rebalance timeout, which kafka-python takes
     # from max_poll_interval_ms; keep it small locally so the first message is quick.
-    max_poll_interval_ms: int = Field(default=10_000, ge=1_000)
-    session_timeout_ms: int = Field(default=10_000, ge=1_000)
-    poll_timeout_ms: int = Field(default=200, ge=1)
-    batch_max_records: int = Field(default=2_000, ge=1)
+    # Both are sent to the broker as int32 (JoinGroup).
+    max_poll_interval_ms: int = Field(default=10_000, ge=1_000, le=INT32_MAX)
+    session_timeout_ms: int = Field(default=10_000, ge=1_000, le=INT32_MAX)
+    # the loop stops, reports (every 10 s) and checkpoints between polls, and `callheat run`
+    # kills a scorer that has not stopped 15 s after being asked: a poll waits 10 s at most
+    poll_timeout_ms: int = Field(default=200, ge=1, le=10_000)
+    batch_max_records: int = Field(default=2_000, ge=1, le=MAX_RECORDS)
     # training examples learned per turn of the scorer's loop, at most: an import of
     # thousands (callheat train) is learned between batches of live events, not before them
     # (a sentiment example takes about 0.45 ms to learn: 500 hold a batch 0.2 s)
-    learn_max_records: int = Field(default=500, ge=1)
+    learn_max_records: int = Field(default=500, ge=1, le=MAX_RECORDS)
 
     # Storage
     data_dir: Path = Path(".callheat")
     store_url: str = "sqlite:///.callheat/callheat.db"
 
-    # Scoring
-    hot_threshold: float = Field(default=0.7, gt=0.0, lt=1.0)
-    warm_threshold: float = Field(default=0.4, gt=0.0, lt=1.0)
-    checkpoint_every_s: float = Field(default=30.0, gt=0.0)
+    # Scoring (warm_threshold must be below hot_threshold)
+    hot_threshold: float = Field(default=0.7, gt=0.0, lt=1.0, allow_inf_nan=False)
+    warm_threshold: float = Field(default=0.4, gt=0.0, lt=1.0, allow_inf_nan=False)
+    # idle calls are closed with the checkpoint too: at most an hour apart
+    checkpoint_every_s: float = Field(default=30.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     # a call with no event for this long (in event time) is closed as interrupted
-    idle_call_s: float = Field(default=7_200.0, gt=0.0)
+    idle_call_s: float = Field(default=7_200.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
 
     # Wallboard
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
-    refresh_s: float = Field(default=1.0, gt=0.0)
+    refresh_s: float = Field(default=1.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     # the scorer writes at least every 10 s (a heartbeat when idle); older means it is down
-    stale_after_s: float = Field(default=30.0, gt=0.0)
+    stale_after_s: float = Field(default=30.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
     # a queued call answered within this many seconds counts toward the service level
-    service_level_s: float = Field(default=20.0, gt=0.0)
+    service_level_s: float = Field(default=20.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     # at most this many calls shown hot at once (the hottest win); 0 = no cap
     alert_budget: int = Field(default=0, ge=0)
 
@@ -153,6 +192,40 @@ class Settings(BaseSettings):
     @classmethod
     def _topic_prefix(cls, value: str) -> str:
         return Topics.check_prefix(value)
+
+    @field_validator("broker_host", "dashboard_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"expected a host name or address, got {value!r}")
+        return value
+
+    @field_validator("group_id")
+    @classmethod
+    def _group_id(cls, value: str) -> str:
+        return check_group_id(value)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError(f"expected a directory, got {value!r}")
+        return value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        # SQLite opens a private temporary database for an empty path: each process its own
+        if value.startswith("sqlite:///") and not value.removeprefix("sqlite:///").strip():
+            raise ValueError(f"expected sqlite:///PATH, got {value!r} (no path)")
+        return value
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Settings:
+        if not self.warm_threshold < self.hot_threshold:
+            raise ValueError(f"warm_threshold ({self.warm_threshold:g}, CALLHEAT_WARM_THRESHOLD) must be "
+                             f"below hot_threshold ({self.hot_threshold:g}, CALLHEAT_HOT_THRESHOLD)")
+        return self
 
     @property
     def topics(self) -> Topics:

@@ -379,3 +379,152 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     finally:
         os.close(write)
     assert proc.returncode == 141 and proc.stderr == ""
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    # kafka-python sends these two as int32 (JoinGroup): a larger one was accepted, then it logged
+    # "'i' format requires -2147483648 <= number <= 2147483647" and the scorer never joined its group
+    ("MAX_POLL_INTERVAL_MS", "999999999999", "less than or equal to 2147483647"),
+    ("SESSION_TIMEOUT_MS", "2147483648", "less than or equal to 2147483647"),
+    # a poll that long holds up stopping, the report and the checkpoint
+    ("POLL_TIMEOUT_MS", "99999999", "less than or equal to 10000"),
+    ("BATCH_MAX_RECORDS", "999999999999", "less than or equal to 100000"),
+    ("LEARN_MAX_RECORDS", "999999999999", "less than or equal to 100000"),
+    # inf turned the checkpoint off, and the closing of idle calls with it
+    ("CHECKPOINT_EVERY_S", "inf", "finite number"),
+    ("CHECKPOINT_EVERY_S", "1e9", "less than or equal to 3600"),
+    ("IDLE_CALL_S", "inf", "finite number"),
+    ("REFRESH_S", "inf", "finite number"),
+    ("STALE_AFTER_S", "inf", "finite number"),  # a scorer that is down would never show as down
+    ("SERVICE_LEVEL_S", "inf", "finite number"),
+    ("SERVICE_LEVEL_S", "nan", "finite number"),
+    ("HOT_THRESHOLD", "nan", "finite number"),
+    ("WARM_THRESHOLD", "inf", "finite number"),
+    # the group id names the model checkpoint file: '' wrote models/.pkl
+    ("GROUP_ID", "", "expected a consumer group id, got '' (empty)"),
+    ("GROUP_ID", "  ", "expected a consumer group id, got '  ' (empty)"),
+    ("GROUP_ID", "a/b", "'/' cannot be in a group id"),
+    ("GROUP_ID", "g" * 252, "at most 251 bytes"),
+    ("BROKER_HOST", "", "expected a host name or address, got ''"),
+    ("DASHBOARD_HOST", " ", "expected a host name or address, got ' '"),
+    ("DATA_DIR", "", "expected a directory, got ''"),  # it was the current directory
+    ("STORE_URL", "sqlite:///", "expected sqlite:///PATH, got 'sqlite:///' (no path)"),
+])  # fmt: skip
+def test_a_setting_out_of_its_range_is_one_line(name, value, words, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv(f"CALLHEAT_{name}", value)
+    # replay checks its settings before the file it is given (missing: exit 1 had they passed)
+    assert main(["replay", str(tmp_path / "x.jsonl")]) == 2
+    err = one_line(capsys)
+    assert f"setting {name.lower()} (CALLHEAT_{name}): " in err and words in err
+
+
+def test_the_group_timeouts_at_their_bound_are_what_kafka_python_can_send():
+    import struct
+
+    from kafka.protocol.consumer.group import JoinGroupRequest
+    from pydantic import ValidationError
+
+    from streaming.settings import INT32_MAX, Settings
+
+    def join(s: Settings) -> bytes:
+        return JoinGroupRequest(group_id=s.group_id, session_timeout_ms=s.session_timeout_ms,
+                                rebalance_timeout_ms=s.max_poll_interval_ms, member_id="",
+                                group_instance_id=None, protocol_type="consumer", protocols=[],
+                                max_version=7).encode(version=7)  # fmt: skip
+
+    largest = Settings(max_poll_interval_ms=INT32_MAX, session_timeout_ms=INT32_MAX)
+    assert join(largest)
+    with pytest.raises(struct.error):
+        join(largest.model_copy(update={"max_poll_interval_ms": INT32_MAX + 1}))  # not validated
+    for name in ("max_poll_interval_ms", "session_timeout_ms"):
+        with pytest.raises(ValidationError, match=name):
+            Settings(**{name: INT32_MAX + 1})
+
+
+@pytest.mark.parametrize(("warm", "hot"), [("0.9", None), ("0.5", "0.5"), ("0.6", "0.3")])
+def test_a_warm_threshold_not_below_the_hot_one_is_one_line(warm, hot, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("CALLHEAT_WARM_THRESHOLD", warm)
+    if hot is not None:
+        monkeypatch.setenv("CALLHEAT_HOT_THRESHOLD", hot)
+    assert main(["replay", str(tmp_path / "x.jsonl")]) == 2
+    assert (f"callheat: error: settings: warm_threshold ({warm}, CALLHEAT_WARM_THRESHOLD) must be below "
+            f"hot_threshold ({hot or '0.7'}, CALLHEAT_HOT_THRESHOLD)") in one_line(capsys)
+
+
+@pytest.mark.parametrize("group_id", ["", " "])
+@pytest.mark.parametrize("command", [["train", "--data", "{tmp}/x.jsonl"], ["score", "--store-url", "mysql://x"]])
+def test_an_empty_group_id_argument_is_one_line(command, group_id, capsys, tmp_path):
+    """``--group-id ''`` was taken, and the model checkpoint written as models/.pkl."""
+    argv = [part.format(tmp=tmp_path) for part in command]
+    assert main([*argv, "--group-id", group_id]) == 2
+    assert f"--group-id: expected a consumer group id, got {group_id!r} (empty)" in one_line(capsys)
+
+
+def test_the_default_group_id_is_the_topic_prefix_s_and_names_the_checkpoint(monkeypatch, tmp_path):
+    """Tenants sharing a broker through their topic prefixes shared the default group: the
+    second tenant's scorer was assigned no partition and idled. Without a prefix, nothing
+    changes for an existing install."""
+    from streaming.cli import build_parser, settings_env, settings_from_args
+    from streaming.settings import Settings
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    plain = Settings()
+    assert plain.group_id == "callheat-scorer"
+    assert plain.checkpoint_path == tmp_path / "models" / "callheat-scorer.pkl"
+    tenant = settings_from_args(build_parser().parse_args(["score", "--topic-prefix", "dt."]))
+    assert tenant.group_id == "dt.callheat-scorer"
+    assert tenant.checkpoint_path == tmp_path / "models" / "dt.callheat-scorer.pkl"
+    # the same from the environment, and handed as it is to what `callheat run` starts
+    monkeypatch.setenv("CALLHEAT_TOPIC_PREFIX", "r2.")
+    assert Settings().group_id == "r2.callheat-scorer"
+    monkeypatch.setenv("CALLHEAT_GROUP_ID", "r2.callheat-scorer")
+    assert settings_env(Settings())["CALLHEAT_GROUP_ID"] == "r2.callheat-scorer"
+    # a group id given is kept, whatever the prefix
+    monkeypatch.setenv("CALLHEAT_GROUP_ID", "callheat-scorer")
+    assert Settings().group_id == "callheat-scorer"
+    args = build_parser().parse_args(["train", "--data", "x", "--group-id", "mine"])
+    assert settings_from_args(args).group_id == "mine"
+
+
+def test_a_prefixed_install_upgraded_is_told_how_to_keep_its_old_group(monkeypatch, tmp_path, caplog):
+    from streaming.cli import warn_of_the_old_default_group
+    from streaming.settings import Settings
+
+    old = tmp_path / "models" / "callheat-scorer.pkl"
+    old.parent.mkdir()
+    old.write_bytes(b"")
+    with caplog.at_level("WARNING", logger="callheat"):
+        warn_of_the_old_default_group(Settings(data_dir=tmp_path))  # no prefix: its own group
+        warn_of_the_old_default_group(Settings(data_dir=tmp_path, topic_prefix="dt.", group_id="x"))
+        assert caplog.records == []
+        warn_of_the_old_default_group(Settings(data_dir=tmp_path, topic_prefix="dt."))
+    assert "set CALLHEAT_GROUP_ID=callheat-scorer" in caplog.text and "'dt.callheat-scorer'" in caplog.text
+
+
+@pytest.mark.parametrize(("data_dir", "words"), [
+    ("/proc/x", "data directory /proc/x (CALLHEAT_DATA_DIR) cannot be created"),
+    # it exists, but nothing can be written in it
+    ("/proc", "/proc/models in the data directory /proc (CALLHEAT_DATA_DIR) cannot be created"),
+    ("{tmp}/a-file", "data directory {tmp}/a-file (CALLHEAT_DATA_DIR) is a file"),
+    ("{tmp}/data", "{tmp}/data/models in the data directory {tmp}/data (CALLHEAT_DATA_DIR) is a file"),
+])  # fmt: skip
+def test_score_checks_its_data_dir_before_it_starts(data_dir, words, capsys, tmp_path, monkeypatch):
+    """The scorer ran on with CALLHEAT_DATA_DIR=/proc/x, logging `model checkpoint not saved`
+    every 30 s. (The store URL cannot open: had the data dir passed, that would be the error.)"""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "models").write_text("", encoding="utf-8")
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", data_dir.format(tmp=tmp_path))
+    assert main(["score", "--store-url", "mysql://x"]) == 1
+    assert words.format(tmp=tmp_path) in one_line(capsys)
+
+
+def test_a_data_dir_that_exists_but_cannot_be_written_is_one_line(capsys, tmp_path, monkeypatch,
+                                                                  signal_handlers):  # fmt: skip
+    from streaming.broker import free_port, port_open
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", "/proc")
+    port = free_port()
+    assert main(["broker", "--port", str(port)]) == 1
+    assert "data directory /proc (CALLHEAT_DATA_DIR) cannot be written to" in one_line(capsys)
+    assert not port_open("127.0.0.1", port)

@@ -534,3 +534,38 @@ def test_a_checkpoint_that_cannot_be_saved_is_logged_and_scoring_goes_on(kafka_s
     finally:
         service.close()
         store.close()
+
+
+def _tenant(broker, tmp_path, **overrides) -> Settings:
+    """Settings of a tenant of the shared broker: its own topic prefix, no group id unless given."""
+    import uuid
+
+    from streaming.broker import create_callheat_topics
+
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    data = tmp_path / prefix
+    s = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix, partitions=3,
+                 max_poll_interval_ms=3000, session_timeout_ms=6000, data_dir=data,
+                 store_url=f"sqlite:///{data / 'callheat.db'}", **overrides)  # fmt: skip
+    create_callheat_topics(s.bootstrap_servers, s.topics, s.partitions)
+    return s
+
+
+def test_tenants_sharing_a_broker_each_score_their_calls_in_their_own_default_group(broker, tmp_path):
+    """Both in the one default group, the second tenant's scorer was assigned no partition
+    (`assigned partitions: []`) and scored nothing, silently."""
+    first, second = _tenant(broker, tmp_path), _tenant(broker, tmp_path)
+    assert first.group_id == f"{first.topic_prefix}callheat-scorer" != second.group_id
+    scorers = [Running(first), Running(second)]
+    try:
+        for tenant in (first, second):
+            publish(tenant, events_of(calm_call(f"{tenant.topic_prefix}c1")))
+        for scorer in scorers:
+            assert scorer.wait_for(lambda s=scorer: s.store.counts()["turns"] > 0)
+    finally:
+        for scorer in scorers:
+            scorer.close()
+    # each checkpoint is its own, named after its group
+    assert first.checkpoint_path.name == f"{first.topic_prefix}callheat-scorer.pkl"
+    assert first.checkpoint_path.exists() and second.checkpoint_path.exists()
+

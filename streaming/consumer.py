@@ -120,11 +120,17 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
             scorer.remember_customer(customer_id, ended_at)
 
 
+# an assignment still empty after this long is logged as a warning: the scorer is idle
+EMPTY_ASSIGNMENT_WARN_S = 60.0
+
+
 class _ForgetOnRevoke(ConsumerRebalanceListener):
     """When partitions move to another replica, drop in-memory call state (it is in the store)."""
 
-    def __init__(self, scorer: Scorer) -> None:
+    def __init__(self, scorer: Scorer, group_id: str = "") -> None:
         self.scorer = scorer
+        self.group_id = group_id
+        self._empty: threading.Timer | None = None  # warns unless partitions come first
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         if revoked:
@@ -132,6 +138,17 @@ class _ForgetOnRevoke(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))
+        if self._empty is not None:
+            self._empty.cancel()
+            self._empty = None
+        if not assigned:
+            self._empty = threading.Timer(EMPTY_ASSIGNMENT_WARN_S, log.warning, args=(
+                "no partitions assigned for %.0f s: the other members of consumer group %r hold "
+                "them all (more scorers than partitions, or another install on this broker using "
+                "the same group id); this scorer scores nothing", EMPTY_ASSIGNMENT_WARN_S,
+                self.group_id))  # fmt: skip
+            self._empty.daemon = True
+            self._empty.start()
 
 
 class ScorerService:
@@ -151,7 +168,7 @@ class ScorerService:
         self.consumer = consumer or make_consumer(settings)
         self.consumer.subscribe(
             [self.topics.call_events, self.topics.supervisor_actions],
-            listener=_ForgetOnRevoke(self.scorer),
+            listener=_ForgetOnRevoke(self.scorer, settings.group_id),
         )
         self.producer = producer or make_producer(settings)
         # Every replica learns from training-examples (one partition, one order), so

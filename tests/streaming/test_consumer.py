@@ -569,3 +569,47 @@ def test_tenants_sharing_a_broker_each_score_their_calls_in_their_own_default_gr
     assert first.checkpoint_path.name == f"{first.topic_prefix}callheat-scorer.pkl"
     assert first.checkpoint_path.exists() and second.checkpoint_path.exists()
 
+
+def test_a_scorer_left_without_partitions_for_long_says_so(broker, tmp_path, monkeypatch, caplog):
+    """Two tenants given one group id: the second gets no partition. It used to log only
+    `assigned partitions: []` at INFO, then idle for ever."""
+    import logging
+    import uuid
+
+    from streaming import consumer
+
+    monkeypatch.setattr(consumer, "EMPTY_ASSIGNMENT_WARN_S", 2.0)
+    group = f"shared-{uuid.uuid4().hex[:8]}"
+    first = _tenant(broker, tmp_path, group_id=group)
+    second = _tenant(broker, tmp_path, group_id=group)
+    with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+        scorers = [Running(first)]
+        try:
+            assert wait_for(lambda: "assigned partitions: [(" in caplog.text)
+            scorers.append(Running(second))
+            assert wait_for(lambda: "no partitions assigned for 2 s" in caplog.text, timeout_s=60)
+        finally:
+            for scorer in scorers:
+                scorer.close()
+    warning = next(r for r in caplog.records if r.levelno == logging.WARNING
+                   and "no partitions assigned" in r.getMessage())  # fmt: skip
+    assert f"consumer group {group!r}" in warning.getMessage()
+
+
+def test_partitions_assigned_in_time_leave_no_warning(monkeypatch, caplog):
+    import logging
+
+    from streaming import consumer
+    from streaming.scoring import Scorer
+
+    monkeypatch.setattr(consumer, "EMPTY_ASSIGNMENT_WARN_S", 0.3)
+    listener = consumer._ForgetOnRevoke(Scorer(), "g")
+    with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+        listener.on_partitions_assigned(set())
+        listener.on_partitions_assigned({TopicPartition("call-events", 0)})
+        time.sleep(0.8)
+    assert [r.levelno for r in caplog.records] == [logging.INFO, logging.INFO]
+    with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+        listener.on_partitions_assigned(set())
+        time.sleep(0.8)
+    assert caplog.records[-1].levelno == logging.WARNING

@@ -8,7 +8,8 @@ Order per batch, so a crash anywhere loses nothing and duplicates nothing in the
 4. score every event into one :class:`StoreBatch` (an event that comes after the call's
    later events or after its end is refused, and goes to the DLQ with the reason);
 5. publish score updates to ``call-scores``, training examples to
-   ``training-examples`` and DLQ records, and flush;
+   ``training-examples`` and DLQ records, flush, and check that the broker accepted
+   every one of them (kafka-python's flush does not say);
 6. write the batch in one transaction (idempotent: rows keyed by call and sequence,
    state carries the last offset);
 7. commit the offsets.
@@ -21,7 +22,9 @@ what they produced is already out.
 A broker or store that fails on a batch (5 or 6) does not end the scorer: it forgets
 the calls the batch changed, polls the batch again after a pause (2 s, doubling to
 30 s while the failure lasts), and takes those calls over from the store as a
-restarted scorer would. A failed commit (7) is logged and passed over.
+restarted scorer would; a producer whose send failed is replaced by a new one (a
+kafka-python producer in a fatal state fails every later send). A failed commit (7)
+is logged and passed over.
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.errors import KafkaError
 
 from streaming import checkpoint
-from streaming.errors import InvalidEvent, StoreError
+from streaming.errors import BrokerError, InvalidEvent, StoreError
 from streaming.events import CallEvent, CallStarted, SupervisorAction, parse_action, parse_event
 from streaming.jsonl import parse_object
-from streaming.kafka_io import make_consumer, make_producer, send_json
+from streaming.kafka_io import SendFailed, await_sends, close_quietly, make_consumer, make_producer, send_json
 from streaming.scoring import Scorer, TrainingExample, example_from_dict
 from streaming.settings import Settings
 from streaming.store import Store, StoreBatch
@@ -171,6 +174,7 @@ class ScorerService:
             listener=_ForgetOnRevoke(self.scorer, settings.group_id),
         )
         self.producer = producer or make_producer(settings)
+        self._producer_failed = False  # a send failed: the next publish makes a new producer
         # Every replica learns from training-examples (one partition, one order), so
         # replicas agree; the owner of a call only publishes its examples.
         self.scorer.learn_inline = False
@@ -201,13 +205,13 @@ class ScorerService:
                     except (InvalidEvent, ValueError) as exc:
                         reason = exc.reason if isinstance(exc, InvalidEvent) else f"not JSON: {exc}"
                         record = dlq_record(reason, tp.topic, tp.partition, m.offset, m.key, m.value)
-                        send_json(self.producer, self.topics.dlq, record["key"] or "", record)
+                        self._publish([(self.topics.dlq, record["key"] or "", record)])  # accepted, or raise
                         log.warning("DLQ %s@%s: %s", tp.topic, m.offset, reason)
                     else:
                         self.scorer.learn(example)
                         learned += 1
                     self.scorer.training_offset = m.offset
-        except KafkaError:  # the DLQ could not be reached: read on from the example it was for
+        except (KafkaError, BrokerError):  # the DLQ refused it: read on from the example it was for
             tp = TopicPartition(self.topics.training_examples, 0)
             self.trainer.seek(tp, self.scorer.training_offset + 1)
             raise
@@ -282,22 +286,45 @@ class ScorerService:
         # published first, a crash before the write replays the batch and publishes it
         # again instead (call-scores readers dedupe by (call_id, seq), replicas learn an
         # example's key once).
+        sends = [(self.topics.call_scores, u.call_id, u.to_dict()) for u in updates]
+        sends += [(self.topics.training_examples, x.call_id, x.to_dict()) for x in examples]
+        sends += [(self.topics.dlq, record["key"] or "", record) for record in dlq]
         try:
-            for u in updates:
-                send_json(self.producer, self.topics.call_scores, u.call_id, u.to_dict())
-            for example in examples:
-                send_json(self.producer, self.topics.training_examples, example.call_id,
-                          example.to_dict())  # fmt: skip
+            self._publish(sends)
             for record in dlq:
-                send_json(self.producer, self.topics.dlq, record["key"] or "", record)
                 log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
                             record["offset"], record["reason"])  # fmt: skip
-            self.producer.flush(timeout=30)
             self._write(batch)
-        except (KafkaError, StoreError):
+        except (KafkaError, StoreError, BrokerError):
             self._forget(batch)
             raise
         return stats
+
+    def _publish(self, sends: list[tuple[str, str, dict[str, Any]]]) -> None:
+        """Send (topic, key, object) each, flush, and raise unless the broker accepted all.
+
+        kafka-python's ``flush()`` does not raise for a record the broker refused, nor for
+        one a producer in a fatal state aborted (after a broker restart, say: it then fails
+        every send, logging each batch it aborts): only the futures say. A failed send
+        leaves the producer marked, and the next publish makes a new one.
+        """
+        producer = self._producer_ready()
+        futures = [send_json(producer, topic, key, obj) for topic, key, obj in sends]
+        try:
+            await_sends(producer, futures, timeout_s=30)
+        except SendFailed:
+            self._producer_failed = True
+            raise
+
+    def _producer_ready(self) -> KafkaProducer:
+        """The producer, or a new one in place of one whose send failed (BrokerError if no
+        broker answers the new one: the loop tries again after its pause)."""
+        if self._producer_failed:
+            close_quietly(self.producer)  # its futures are done: this does not wait
+            self.producer = make_producer(self.settings)
+            self._producer_failed = False
+            log.warning("a new producer replaces the one whose sends failed")
+        return self.producer
 
     def _forget(self, batch: StoreBatch) -> None:
         """After a batch that was not stored: the scorer forgets the calls it changed, so
@@ -374,7 +401,7 @@ class ScorerService:
                         self.checkpoint()
                         self.close_idle_calls()
                     failures = 0
-                except (KafkaError, StoreError) as exc:
+                except (KafkaError, StoreError, BrokerError) as exc:
                     # the broker or the store is failing: keep the process, replay the batch
                     # once they are back (its calls start again from the store's state)
                     failures += 1

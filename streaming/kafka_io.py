@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -11,6 +13,14 @@ from kafka.errors import KafkaError
 from streaming.errors import BrokerError
 from streaming.events import encode
 from streaming.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SendFailed(KafkaError):
+    """Records the broker did not accept: kafka-python's ``flush()`` returns without
+    raising once every record is done, accepted or not, so a failure shows only on the
+    record's future."""
 
 
 def require_broker(settings: Settings, timeout_s: float = 5.0) -> None:
@@ -78,3 +88,28 @@ def make_consumer(
 def send_json(producer: KafkaProducer, topic: str, key: str, obj: dict[str, Any]) -> Any:
     """Publish one JSON object keyed by ``key``; returns kafka-python's future."""
     return producer.send(topic, key=key.encode("utf-8"), value=encode(obj))
+
+
+def await_sends(producer: KafkaProducer, futures: Sequence[Any], timeout_s: float = 30.0) -> None:
+    """Flush ``producer`` and raise :class:`SendFailed` unless every one of ``futures`` (from
+    its sends) was accepted; KafkaTimeoutError if they are not all done within ``timeout_s``.
+
+    A producer that got a failed future may be in a fatal state (kafka-python's idempotent
+    producer never recovers from one, e.g. a restarted broker refusing its producer id):
+    every later send of it fails too, so the caller makes a new producer (:func:`close_quietly`
+    the old one).
+    """
+    producer.flush(timeout=timeout_s)
+    failed = [f for f in futures if not f.succeeded()]
+    if failed:
+        first = failed[0].exception or "not done after the flush"
+        raise SendFailed(f"{len(failed)} of {len(futures)} records were not accepted by the "
+                         f"broker: {first}")  # fmt: skip
+
+
+def close_quietly(producer: KafkaProducer, timeout_s: float = 5.0) -> None:
+    """Close a producer that is being replaced; a close that fails is logged, not raised."""
+    try:
+        producer.close(timeout=timeout_s)
+    except KafkaError as exc:
+        log.warning("closing the old producer failed: %s", exc)

@@ -24,6 +24,14 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 
 
 @pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of this test's own, which it may stop and start again (``stop()``,
+    ``start()``): Tansu keeps topics in memory, so it starts again empty, as after a crash."""
+    with EmbeddedBroker(port=free_port(), log_path=tmp_path / "own-tansu.log") as b:
+        yield b
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with a temp data dir and store; no broker (see ``kafka_settings``)."""
     return Settings(

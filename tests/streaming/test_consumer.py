@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from kafka import TopicPartition
+from kafka import KafkaProducer, TopicPartition
 
+from streaming.broker import EmbeddedBroker, create_topics
 from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
 from streaming.errors import StoreError
 from streaming.events import encode
@@ -613,3 +614,48 @@ def test_partitions_assigned_in_time_leave_no_warning(monkeypatch, caplog):
         listener.on_partitions_assigned(set())
         time.sleep(0.8)
     assert caplog.records[-1].levelno == logging.WARNING
+
+
+def fatal_producer(broker: EmbeddedBroker) -> KafkaProducer:
+    """A producer in the state a broker restart left the scorer's in: the restarted broker
+    refused its producer id (InitProducerId: UnknownError), and kafka-python's idempotent
+    producer never recovers from that: every send fails from then on, while ``flush()``
+    returns as if all was well. ``broker`` (the test's own) is restarted for real."""
+    own = Settings(bootstrap_servers=broker.bootstrap_servers)
+    create_topics(own.bootstrap_servers, ["before"], 1)
+    producer = make_producer(own)
+    producer.send("before", value=b"accepted", partition=0).get(timeout=30)
+    broker.stop()
+    broker.start()  # in memory: it starts empty, and knows no producer id
+    create_topics(own.bootstrap_servers, ["before"], 1)
+    refused = producer.send("before", value=b"refused", partition=0)
+    producer.flush(timeout=30)  # does not raise
+    assert refused.failed()
+    return producer
+
+
+def test_a_producer_whose_sends_fail_fails_the_batch_and_a_new_producer_sends_it(kafka_settings, own_broker,
+                                                                                caplog):  # fmt: skip
+    """Found by an operator: after a broker restart the scorer's producer was in a fatal
+    state (451 "Aborting producer batches" lines) while the scorer went on storing and
+    committing: no call-score, training example or DLQ record got out, so replicas stopped
+    learning. The producer here comes from the test's own broker, restarted for real; the
+    scorer reads and writes the shared broker, where its new producer sends."""
+    producer = fatal_producer(own_broker)
+    items = events_of(angry_call())
+    publish(kafka_settings, [*items, ("bad", b"{broken json")])
+    service = ScorerService(kafka_settings, open_store(kafka_settings.store_url), producer=producer)
+    running = Running(kafka_settings, service)
+    try:
+        assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
+                                and c.status == "ended")  # fmt: skip
+        # its outcome went out on training-examples and came back to be learned
+        assert running.wait_for(lambda: service.scorer.risk.n_labels > 0)
+        assert running.store.counts()["turns"] == 6 and service.stats.events == len(items)
+    finally:
+        running.close()
+    scores = read_topic(kafka_settings, kafka_settings.topics.call_scores, len(items) + 1, timeout_s=5)
+    assert sorted(json.loads(m.value)["seq"] for m in scores) == list(range(1, len(items) + 1))
+    dlq = read_topic(kafka_settings, kafka_settings.topics.dlq, 1)
+    assert [json.loads(m.value)["key"] for m in dlq] == ["bad"]
+    assert "SendFailed" in caplog.text and "a new producer replaces the one whose sends failed" in caplog.text

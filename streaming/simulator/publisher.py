@@ -6,18 +6,34 @@ import logging
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 from kafka.errors import KafkaError
 
 from streaming.errors import BrokerError
 from streaming.events import event_to_dict
-from streaming.kafka_io import make_producer, send_json
+from streaming.kafka_io import close_quietly, make_producer, send_json
 from streaming.settings import Settings
 from streaming.simulator.acd import generate
 from streaming.simulator.config import SimConfig
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 60.0
+
+
+class _Sends:
+    """What became of one producer's sends (its futures' callbacks run on its IO thread)."""
+
+    def __init__(self) -> None:
+        self.failed: list[BaseException] = []
+        self.accepted = False
+
+    def track(self, future: Any) -> None:
+        future.add_errback(self.failed.append)
+        future.add_callback(self._accept)
+
+    def _accept(self, _metadata: Any) -> None:
+        self.accepted = True
 
 
 def publish(settings: Settings, config: SimConfig, *, stop: threading.Event | None = None,
@@ -30,6 +46,12 @@ def publish(settings: Settings, config: SimConfig, *, stop: threading.Event | No
     Stops when ``stop`` is set, the simulation ends or ``max_events`` were sent;
     flushes the producer before returning.
 
+    A send the broker refuses is seen on its future (kafka-python's producer goes on
+    accepting sends it will never deliver, e.g. in the fatal state a restarted broker
+    leaves it in). The first time, one error line says how many events were lost and a
+    new producer goes on with the simulation; if the new producer's sends fail too before
+    any was accepted, BrokerError stops it.
+
     Returns
     -------
     int
@@ -39,10 +61,25 @@ def publish(settings: Settings, config: SimConfig, *, stop: threading.Event | No
     start = config.start_utc()
     config = replace(config, start=start)
     topic = settings.topics.call_events
+    where = f"{topic} on {settings.bootstrap_servers}"
     producer = make_producer(settings)
-    failures: list[BaseException] = []
+    sends, replaced = _Sends(), False  # replaced: this producer took over from a failed one
     sent, wall0 = 0, time.monotonic()
     next_progress = wall0 + PROGRESS_EVERY_S
+
+    def check() -> None:
+        nonlocal producer, sends, replaced
+        if not sends.failed:
+            return
+        close_quietly(producer)  # its other sends end too, so the count below is whole
+        first = sends.failed[0]
+        if replaced and not sends.accepted:
+            raise BrokerError(f"cannot publish to {where}: a new producer's sends failed too "
+                              f"({len(sends.failed)} events lost): {first}")  # fmt: skip
+        log.error("simulator: the broker refused %d events (lost): %s; going on with a new producer",
+                  len(sends.failed), first)  # fmt: skip
+        producer, sends, replaced = make_producer(settings), _Sends(), True
+
     try:
         for ts, event in generate(config):
             if stop.is_set() or (max_events is not None and sent >= max_events):
@@ -50,19 +87,18 @@ def publish(settings: Settings, config: SimConfig, *, stop: threading.Event | No
             delay = (ts - start).total_seconds() / config.speed - (time.monotonic() - wall0)
             if delay > 0 and stop.wait(delay):
                 break
-            future = send_json(producer, topic, event.call_id, event_to_dict(event))
-            future.add_errback(failures.append)
+            check()
+            sends.track(send_json(producer, topic, event.call_id, event_to_dict(event)))
             sent += 1
             if time.monotonic() >= next_progress:
                 next_progress += PROGRESS_EVERY_S
                 log.info("simulator: %d events sent, simulated time %s", sent, ts.isoformat())
         producer.flush(timeout=60)
     except KafkaError as exc:
-        where = f"{topic} on {settings.bootstrap_servers}"
         raise BrokerError(f"cannot publish to {where}: {exc}") from exc
     finally:
-        producer.close(timeout=10)
-    if failures:
-        raise BrokerError(f"{len(failures)} of {sent} events were not accepted by the broker: "
-                          f"{failures[0]}")  # fmt: skip
+        close_quietly(producer, timeout_s=10)
+    if sends.failed:
+        raise BrokerError(f"{len(sends.failed)} of the last events sent were not accepted by the "
+                          f"broker: {sends.failed[0]}")  # fmt: skip
     return sent

@@ -7,20 +7,26 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from kafka import TopicPartition
 
+from streaming.broker import create_callheat_topics
 from streaming.events import encode, event_to_dict, parse_event
 from streaming.kafka_io import make_consumer
+from streaming.settings import Settings
 from streaming.simulator import SimConfig, generate, publish, publisher
 from tests.simulator.util import START
 
 
 class _Future:
     def add_errback(self, fn: Any) -> None:
+        pass
+
+    def add_callback(self, fn: Any) -> None:
         pass
 
 
@@ -122,3 +128,60 @@ def test_publishes_to_the_broker_and_reads_back_the_same_events(kafka_settings):
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
         assert events[0].type == "call_queued"
         assert events[-1].type in ("call_ended", "call_abandoned")
+
+
+def has_events(settings: Settings, want: int) -> bool:
+    """Whether call-events holds ``want`` events now (read from the beginning, until that
+    many or none came for a second)."""
+    topic = settings.topics.call_events
+    consumer = make_consumer(settings, group_id=None)
+    tps = [TopicPartition(topic, p) for p in range(settings.partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    n = 0
+    try:
+        while n < want and (batch := consumer.poll(timeout_ms=1000)):
+            n += sum(map(len, batch.values()))
+    finally:
+        consumer.close(autocommit=False)
+    return n >= want
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 60) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.broker
+def test_after_a_broker_restart_a_new_producer_goes_on_with_one_error_line(own_broker, tmp_path, caplog):
+    """Found by an operator: a restarted broker refuses the producer's id, kafka-python's
+    producer goes into a fatal state and fails every send from then on; an endless
+    simulation went on for 45 s, logging 1,050 errors and sending nothing."""
+    settings = Settings(bootstrap_servers=own_broker.bootstrap_servers, topic_prefix="sim-",
+                        partitions=2, data_dir=tmp_path / "data")  # fmt: skip
+    create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+    stop, outcome = threading.Event(), {}
+
+    def simulate() -> None:
+        try:
+            outcome["sent"] = publish(settings, SimConfig(calls=0, speed=50, seed=2), stop=stop)
+        except Exception as exc:  # what the test reports
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=simulate, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: has_events(settings, 1))
+        own_broker.stop()
+        own_broker.start()  # empty: Tansu keeps topics in memory
+        create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+        assert wait_for(lambda: has_events(settings, 20)), outcome  # sent after the restart
+    finally:
+        stop.set()
+        thread.join(60)
+    assert not thread.is_alive() and "error" not in outcome, outcome
+    assert caplog.text.count("going on with a new producer") == 1

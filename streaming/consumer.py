@@ -24,7 +24,7 @@ the calls the batch changed, polls the batch again after a pause (2 s, doubling 
 30 s while the failure lasts), and takes those calls over from the store as a
 restarted scorer would; a producer whose send failed is replaced by a new one (a
 kafka-python producer in a fatal state fails every later send). A failed commit (7)
-is logged and passed over.
+is logged and passed over, and so is a heartbeat the store did not take.
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ class ScorerService:
         self.scorer.learn_inline = False
         self.trainer = trainer or self._make_trainer()
         self.stats = Stats()
+        self.report_every_s = 10.0  # the log line and the store heartbeat
         self._last_checkpoint = time.monotonic()
 
     def _make_trainer(self) -> KafkaConsumer:
@@ -411,7 +412,7 @@ class ScorerService:
                     stop.wait(delay)
                     continue
                 now = time.monotonic()
-                if now - last_log >= 10:
+                if now - last_log >= self.report_every_s:
                     self.report(window, now - last_log)
                     last_log, window = now, Stats()
         finally:
@@ -430,7 +431,11 @@ class ScorerService:
         return sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in assigned if tp in ends)
 
     def report(self, window: Stats, seconds: float) -> None:
-        """Log the last window's figures and leave a heartbeat in the store for operators."""
+        """Log the last window's figures and leave a heartbeat in the store for operators.
+
+        A heartbeat the store does not take (an outage) is logged and left to the next
+        report: the figures are only a heartbeat, and the scorer goes on.
+        """
         lag = self.lag()
         figures = {
             "at": time.time(), "events_per_s": round(window.events / seconds, 1),
@@ -442,7 +447,10 @@ class ScorerService:
                  "learned %d examples, %d calls in memory, lag %s", window.events,
                  figures["events_per_s"], window.actions, window.dlq, window.duplicates,
                  window.learned, len(self.scorer.calls), "unknown" if lag is None else lag)  # fmt: skip
-        self._write(StoreBatch(meta={"scorer": json.dumps(figures)}))
+        try:
+            self._write(StoreBatch(meta={"scorer": json.dumps(figures)}), attempts=1)
+        except StoreError as exc:
+            log.error("heartbeat not written, tried again in %.0f s: %s", self.report_every_s, exc)
 
     def close_idle_calls(self) -> int:
         batch = StoreBatch()

@@ -88,6 +88,17 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, which it may stop and start again (an outage)."""
+    try:
+        server = PostgresServer()
+    except RuntimeError as exc:
+        pytest.skip(f"PostgreSQL: {exc}")
+    with server:
+        yield server
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
     """A new, empty store of each engine: a test using it runs once per engine."""

@@ -69,11 +69,21 @@ class PostgresServer:
         if self.user:
             shutil.chown(self.folder, self.user)
         self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres", "--no-sync")
+        self.start()
+        return self
+
+    def start(self) -> None:
+        """Start the server (again, after :meth:`stop`: its databases are kept)."""
         options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # fmt: skip
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "server.log"),
                   "-w", "-t", "60", "start")  # fmt: skip
-        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server, as an outage would: open connections are cut. ``fast`` keeps what
+        was committed (this server runs without fsync or synchronous commit, so an
+        ``immediate`` stop can lose the last commits)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
@@ -87,6 +97,7 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+            if (self.data / "postmaster.pid").exists():  # not stopped by a test
+                self.stop("immediate")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)

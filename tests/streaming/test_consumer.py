@@ -659,3 +659,27 @@ def test_a_producer_whose_sends_fail_fails_the_batch_and_a_new_producer_sends_it
     dlq = read_topic(kafka_settings, kafka_settings.topics.dlq, 1)
     assert [json.loads(m.value)["key"] for m in dlq] == ["bad"]
     assert "SendFailed" in caplog.text and "a new producer replaces the one whose sends failed" in caplog.text
+
+
+def test_a_heartbeat_the_store_refuses_is_logged_and_the_idle_scorer_goes_on(kafka_settings, own_postgres,
+                                                                             caplog):  # fmt: skip
+    """Found by an operator: a PostgreSQL outage ended even an idle scorer (the heartbeat
+    write's error left the loop). A real PostgreSQL server, stopped and started again."""
+    settings = kafka_settings.model_copy(update={"store_url": own_postgres.new_database()})
+    service = ScorerService(settings, open_store(settings.store_url))
+    service.report_every_s = 0.5  # the heartbeat every half second, not every 10 s
+    running = Running(settings, service)
+    try:
+        assert wait_for(lambda: running.store.meta("scorer") is not None)  # idle, and it says so
+        own_postgres.stop()
+        assert wait_for(lambda: "heartbeat not written" in caplog.text or not running.thread.is_alive())
+        assert running.thread.is_alive()
+        back = time.time()
+        own_postgres.start()
+        reader = open_store(settings.store_url)
+        try:
+            assert wait_for(lambda: json.loads(reader.meta("scorer") or "{}")["at"] > back)
+        finally:
+            reader.close()
+    finally:
+        running.close()

@@ -19,12 +19,16 @@ readers dedupe by call and sequence, replicas learn each example key once); a cr
 after 6 replays events the store already holds, which are skipped as duplicates, and
 what they produced is already out.
 
-A broker or store that fails on a batch (5 or 6) does not end the scorer: it forgets
-the calls the batch changed, polls the batch again after a pause (2 s, doubling to
-30 s while the failure lasts), and takes those calls over from the store as a
+A broker that refuses a send, or any failure before 6, does not end the scorer: it
+forgets the calls the batch changed, polls the batch again after a pause (2 s, doubling
+to 30 s while the failure lasts) and takes those calls over from the store as a
 restarted scorer would; a producer whose send failed is replaced by a new one (a
-kafka-python producer in a fatal state fails every later send). A failed commit (7)
-is logged and passed over, and so is a heartbeat the store did not take.
+kafka-python producer in a fatal state fails every later send). A store that fails at 6
+gets the same batch written again after each pause, never scored or published again
+(unless the group reassigns partitions meanwhile: then it is read again from the last
+commit). Pauses poll the consumer with its partitions paused, so the group keeps this
+replica however long the failure lasts. A failed commit (7) is logged and passed over,
+and so is a heartbeat the store did not take.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ log = logging.getLogger(__name__)
 # of a message sent to the DLQ, the bytes kept: its record (the text and base64) stays well
 # under Kafka's 1 MB message limit, which a larger one would exceed and stall the scorer
 DLQ_KEEP_BYTES = 64 * 1024
+# what the run loop retries after a pause: a broker or store failing, or no broker for a new producer
+FAILURES = (KafkaError, StoreError, BrokerError)
 
 
 @dataclass(slots=True)
@@ -128,16 +134,19 @@ EMPTY_ASSIGNMENT_WARN_S = 60.0
 
 
 class _ForgetOnRevoke(ConsumerRebalanceListener):
-    """When partitions move to another replica, drop in-memory call state (it is in the store)."""
+    """When partitions move to another replica, drop in-memory call state (it is in the store)
+    and count the rebalance, so that a batch held for the store is not written after its
+    partitions may have moved (see :meth:`ScorerService._write_held`)."""
 
-    def __init__(self, scorer: Scorer, group_id: str = "") -> None:
-        self.scorer = scorer
+    def __init__(self, service: ScorerService, group_id: str = "") -> None:
+        self.service = service
         self.group_id = group_id
         self._empty: threading.Timer | None = None  # warns unless partitions come first
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         if revoked:
-            self.scorer.release_calls()
+            self.service.rebalances += 1
+            self.service.scorer.release_calls()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))
@@ -154,6 +163,16 @@ class _ForgetOnRevoke(ConsumerRebalanceListener):
             self._empty.start()
 
 
+@dataclass(slots=True)
+class _Held:
+    """A batch published but not stored (the store failed): written again, never published again."""
+
+    batch: StoreBatch
+    stats: Stats
+    records: dict[Any, list[Any]]  # what it was polled from, read again if it is given up
+    rebalances: int  # the service's rebalance count when it was polled
+
+
 class ScorerService:
     """Runs a :class:`Scorer` against Kafka and a store."""
 
@@ -168,10 +187,16 @@ class ScorerService:
         )
         if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
             log.info("restored model checkpoint %s", settings.checkpoint_path)
+        self.stats = Stats()
+        self.rebalances = 0  # partitions revoked so far (a batch held for the store checks it)
+        self._held: _Held | None = None  # published, not yet stored
+        self._figures_due = False  # examples learned whose figures the store does not hold yet
+        self.report_every_s = 10.0  # the log line and the store heartbeat
+        self._last_checkpoint = time.monotonic()
         self.consumer = consumer or make_consumer(settings)
         self.consumer.subscribe(
             [self.topics.call_events, self.topics.supervisor_actions],
-            listener=_ForgetOnRevoke(self.scorer, settings.group_id),
+            listener=_ForgetOnRevoke(self, settings.group_id),
         )
         self.producer = producer or make_producer(settings)
         self._producer_failed = False  # a send failed: the next publish makes a new producer
@@ -179,9 +204,6 @@ class ScorerService:
         # replicas agree; the owner of a call only publishes its examples.
         self.scorer.learn_inline = False
         self.trainer = trainer or self._make_trainer()
-        self.stats = Stats()
-        self.report_every_s = 10.0  # the log line and the store heartbeat
-        self._last_checkpoint = time.monotonic()
 
     def _make_trainer(self) -> KafkaConsumer:
         """A group-less reader of training-examples from where the model checkpoint left off."""
@@ -218,6 +240,7 @@ class ScorerService:
             raise
         finally:
             self.stats.learned += learned
+            self._figures_due = self._figures_due or learned > 0
         return learned
 
     # --- one batch ------------------------------------------------------------------
@@ -252,7 +275,13 @@ class ScorerService:
         return parsed
 
     def process(self, records: dict[Any, list[Any]]) -> Stats:
-        """Score one polled batch, publish what it produced, then write it; committing is the caller's."""
+        """Score one polled batch, publish what it produced, then write it; committing is the caller's.
+
+        KafkaError (or BrokerError) if the publish failed: the batch is forgotten, to be
+        polled again. StoreError if the write failed after the publish: the batch is held,
+        and :meth:`run` writes it again without publishing it again.
+        """
+        rebalances = self.rebalances
         stats, dlq = Stats(batches=1), list[dict[str, Any]]()
         # Call events first, then supervisor actions: an action in the same batch is
         # about the call as the supervisor saw it, so it applies to the newest state.
@@ -286,19 +315,22 @@ class ScorerService:
         # to a restarted scorer and what they produced would never be published again;
         # published first, a crash before the write replays the batch and publishes it
         # again instead (call-scores readers dedupe by (call_id, seq), replicas learn an
-        # example's key once).
+        # example's key once). A store that fails after the publish gets this batch again
+        # (run() holds it), not a new scoring and publishing of its events.
         sends = [(self.topics.call_scores, u.call_id, u.to_dict()) for u in updates]
         sends += [(self.topics.training_examples, x.call_id, x.to_dict()) for x in examples]
         sends += [(self.topics.dlq, record["key"] or "", record) for record in dlq]
         try:
             self._publish(sends)
-            for record in dlq:
-                log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"],
-                            record["offset"], record["reason"])  # fmt: skip
-            self._write(batch)
-        except (KafkaError, StoreError, BrokerError):
+        except (KafkaError, BrokerError):
             self._forget(batch)
             raise
+        for record in dlq:
+            log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"], record["offset"],
+                        record["reason"])  # fmt: skip
+        self._held = _Held(batch, stats, records, rebalances)
+        self._write(batch)  # StoreError: the batch stays held, for run() to write again
+        self._held = None
         return stats
 
     def _publish(self, sends: list[tuple[str, str, dict[str, Any]]]) -> None:
@@ -340,7 +372,10 @@ class ScorerService:
             if messages and tp in assigned:
                 self.consumer.seek(tp, messages[0].offset)
 
-    def _write(self, batch: StoreBatch, attempts: int = 5) -> None:
+    def _write(self, batch: StoreBatch, attempts: int = 2) -> None:
+        """Write ``batch``; a second attempt at once opens a connection the server dropped
+        again. A longer failure is the loop's, which pauses while polling (sleeping here
+        would outlast ``max_poll_interval_ms`` and cost this replica its partitions)."""
         for attempt in range(1, attempts + 1):
             try:
                 self.store.apply(batch)
@@ -349,7 +384,31 @@ class ScorerService:
                 if attempt == attempts:
                     raise
                 log.warning("store write failed (attempt %d/%d): %s", attempt, attempts, exc)
-                time.sleep(0.2 * 2**attempt)
+                time.sleep(0.2)
+
+    def _write_held(self) -> Stats | None:
+        """Write the batch held since its store write failed, not publishing it again;
+        StoreError if it fails again. Its stats once written; None if it was given up.
+
+        A batch is given up if partitions were revoked since it was polled: they may belong
+        to another replica now, which reads them from the last commit, and a write of this
+        batch could overwrite the newer state it stores. Its calls are forgotten and the
+        partitions this replica kept are rewound to the batch's first offsets (kafka-python
+        keeps a kept partition's position across a rebalance: without the rewind the batch
+        would be skipped). Its output is published again when it is read again.
+        """
+        held = self._held
+        assert held is not None
+        if held.rebalances != self.rebalances:
+            self._held = None
+            self._forget(held.batch)
+            self._rewind(held.records)
+            log.warning("partitions were reassigned while a batch waited for the store: it is read "
+                        "again (by the replica that owns each partition now), not written")  # fmt: skip
+            return None
+        self._write(held.batch)
+        self._held = None
+        return held.stats
 
     def _commit(self) -> None:
         """Commit the batch's offsets, which the store already holds.
@@ -371,45 +430,54 @@ class ScorerService:
         """Consume until ``stop`` is set (or ``max_batches`` non-empty batches are done)."""
         stop = stop or threading.Event()
         last_log, window = time.monotonic(), Stats()
-        failures = 0
+        failures = 0  # in a row: reset only by a batch (or the figures) written, not an empty poll
         behind = False  # more training examples wait than a turn learns: do not idle on events
         try:
             while not stop.is_set():
-                unstored: dict[Any, list[Any]] = {}  # a polled batch until it is stored
+                unstored: dict[Any, list[Any]] = {}  # a polled batch until it is published
                 try:
-                    records = unstored = self.consumer.poll(
-                        timeout_ms=0 if behind else self.settings.poll_timeout_ms,
-                        max_records=self.settings.batch_max_records,
-                    )
-                    # Learn first: the figures count examples as they are learned, and the
-                    # batch written next carries them. With no batch (a quiet floor, the
-                    # feedback the last thing to happen) they are written on their own.
-                    # Learned after a batch, they would wait for the next event to be stored.
-                    learned = self.learn_from_topic()
-                    window.learned += learned
-                    behind = learned >= self.settings.learn_max_records
-                    if records:
-                        stats = self.process(records)  # published, then written
-                        unstored = {}
-                        self._commit()
-                        self.stats.add(stats)
-                        window.add(stats)
-                        if max_batches is not None and self.stats.batches >= max_batches:
-                            break
-                    elif learned:
-                        self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
+                    if self._held is not None:
+                        # published, its store write failed: write it again, do not publish again
+                        held = self._write_held()
+                        if held is not None:
+                            self._done(held, window)
+                            failures = 0
+                    else:
+                        records = unstored = self.consumer.poll(
+                            timeout_ms=0 if behind else self.settings.poll_timeout_ms,
+                            max_records=self.settings.batch_max_records,
+                        )
+                        # Learn first: the figures count examples as they are learned, and
+                        # the batch written next carries them. With no batch (a quiet floor,
+                        # the feedback the last thing to happen) they are written on their
+                        # own. Learned after a batch, they would wait for the next event.
+                        learned = self.learn_from_topic()
+                        window.learned += learned
+                        behind = learned >= self.settings.learn_max_records
+                        if records:
+                            stats = self.process(records)  # published, then written
+                            unstored = {}
+                            self._done(stats, window)
+                            failures = 0
+                        elif self._figures_due:
+                            self._write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
+                            self._figures_due = False
+                            failures = 0
+                    if max_batches is not None and self.stats.batches >= max_batches:
+                        break
                     if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_every_s:
                         self.checkpoint()
                         self.close_idle_calls()
-                    failures = 0
-                except (KafkaError, StoreError, BrokerError) as exc:
-                    # the broker or the store is failing: keep the process, replay the batch
-                    # once they are back (its calls start again from the store's state)
+                except FAILURES as exc:
+                    # the broker or the store is failing: keep the process; a batch not
+                    # published is polled again, one published but not stored is held and
+                    # written again (its calls start again from the store's state otherwise)
                     failures += 1
                     delay = min(30.0, 2.0**failures)
                     log.error("broker or store failing, retrying in %.0f s: %s", delay, exc)
-                    self._rewind(unstored)
-                    stop.wait(delay)
+                    if self._held is None:
+                        self._rewind(unstored)
+                    self._pause(delay, stop)
                     continue
                 now = time.monotonic()
                 if now - last_log >= self.report_every_s:
@@ -418,6 +486,37 @@ class ScorerService:
         finally:
             self.checkpoint()
         return self.stats
+
+    def _done(self, stats: Stats, window: Stats) -> None:
+        """A batch is stored: commit its offsets and count it."""
+        self._figures_due = False  # the batch carried them
+        self._commit()
+        self.stats.add(stats)
+        window.add(stats)
+
+    def _pause(self, seconds: float, stop: threading.Event) -> None:
+        """Wait ``seconds`` (or until ``stop``) without leaving the consumer group.
+
+        A consumer that does not poll for ``max_poll_interval_ms`` is put out of its group,
+        and its partitions are read again from the last commit, by another replica or by
+        this one once it has joined again (on the embedded broker a join takes that long
+        again). So the wait polls, in slices well within the interval, with every assigned
+        partition paused: nothing is fetched, the group keeps this replica. Records a
+        rebalance let through (partitions assigned during the wait come unpaused) are
+        rewound, to be read after the wait.
+        """
+        deadline = time.monotonic() + seconds
+        slice_s = min(1.0, self.settings.max_poll_interval_ms / 4000)
+        try:
+            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                self.consumer.pause(*self.consumer.assignment())
+                records = self.consumer.poll(timeout_ms=max(1, int(min(left, slice_s) * 1000)), max_records=1)
+                self._rewind(records)
+        except KafkaError as exc:  # polling failed too: wait out the rest without it
+            log.warning("polling while paused failed: %s", exc)
+            stop.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            self.consumer.resume(*self.consumer.paused())
 
     def lag(self) -> int | None:
         """Events on assigned partitions not consumed yet (None if the broker won't say)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -683,3 +685,86 @@ def test_a_heartbeat_the_store_refuses_is_logged_and_the_idle_scorer_goes_on(kaf
             reader.close()
     finally:
         running.close()
+
+
+def test_a_store_outage_writes_the_held_batch_again_without_publishing_again(kafka_settings, own_postgres,
+                                                                            caplog):  # fmt: skip
+    """Found by an operator: every retry of a batch the store refused published its
+    call-scores and training examples again (19,941 scores for 9,136 events in one outage),
+    the retries outlasted max_poll_interval (4 rebalances) and the backoff started over
+    after the empty poll that followed each one. The calls are in memory when PostgreSQL
+    (a real server) stops, so the batch that ends them fails at its write, after its publish."""
+    caplog.set_level(logging.INFO, logger="streaming.consumer")
+    settings = kafka_settings.model_copy(update={"store_url": own_postgres.new_database()})
+    angry, calm = events_of(angry_call()), events_of(calm_call(customer_id="other"))
+    first, rest = angry[:5] + calm[:4], angry[5:] + calm[4:]  # rest: the later turns and the ends
+    publish(settings, first)
+    running = Running(settings)
+    service = running.service
+    try:
+        assert wait_for(lambda: service.stats.events == len(first))
+        own_postgres.stop()
+        publish(settings, rest)
+        assert wait_for(lambda: caplog.text.count("broker or store failing") >= 3, 60)
+        own_postgres.start()
+        assert wait_for(lambda: service.stats.events == len(first) + len(rest), 60)
+        assert wait_for(lambda: service.scorer.risk.n_labels > 0)
+        assert service.stats.duplicates == 0 and running.thread.is_alive()
+    finally:
+        running.close()
+    total = len(first) + len(rest)
+    scores = read_topic(settings, settings.topics.call_scores, total + 1, timeout_s=5)
+    assert len(scores) == total  # every event's score published once
+    keys = [json.loads(m.value)["key"] for m in training_examples(settings)]
+    assert keys and len(keys) == len(set(keys))  # every example published once
+    delays = [int(d) for d in re.findall(r"broker or store failing, retrying in (\d+) s", caplog.text)]
+    assert len(delays) >= 3 and delays == sorted(set(delays))  # the pause grew at each failure
+    assert caplog.text.count("assigned partitions") == 1  # the group kept this replica throughout
+    store = open_store(settings.store_url)
+    try:
+        assert store.counts()["turns"] == 12
+        assert {store.get_call(c).status for c in ("angry-1", "calm-1")} == {"ended"}  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+def test_a_rebalance_while_a_batch_waits_for_the_store_loses_nothing(kafka_settings, own_postgres, caplog):
+    """A batch held for the store (PostgreSQL stopped) when a second replica joins the group:
+    the first gives it up rather than write it over partitions that may have moved, rewinds
+    the partitions it kept, and once the store is back every event is stored once (its
+    scores may go out twice: at least once, readers dedupe by call and seq)."""
+    caplog.set_level(logging.INFO, logger="streaming.consumer")
+    settings = kafka_settings.model_copy(update={"store_url": own_postgres.new_database()})
+    angry, calm = events_of(angry_call()), events_of(calm_call(customer_id="other"))
+    first, rest = angry[:5] + calm[:4], angry[5:] + calm[4:]
+    publish(settings, first)
+    one = Running(settings)
+    two: Running | None = None
+    second = ScorerService(settings, open_store(settings.store_url))  # its store opened while up
+    try:
+        assert wait_for(lambda: one.service.stats.events == len(first))
+        own_postgres.stop()
+        publish(settings, rest)
+        assert wait_for(lambda: one.service._held is not None)
+        two = Running(settings, second)  # joins the group: the partitions are shared out again
+        assert wait_for(lambda: "partitions were reassigned while a batch waited" in caplog.text, 60)
+        own_postgres.start()
+        reader = open_store(settings.store_url)
+        try:
+            assert wait_for(lambda: all((c := reader.get_call(i)) is not None and c.status == "ended"
+                                        for i in ("angry-1", "calm-1")), 90)  # fmt: skip
+            assert reader.counts()["turns"] == 12
+            assert [t.seq for t in reader.turns("angry-1")] == [3, 4, 5, 6, 7, 8]
+        finally:
+            reader.close()
+        assert one.thread.is_alive() and two.thread.is_alive()
+    finally:
+        one.close()
+        if two is not None:
+            two.close()
+        else:
+            second.close()
+            second.store.close()
+    scores = read_topic(settings, settings.topics.call_scores, 2 * len(first + rest), timeout_s=5)
+    published = {(json.loads(m.value)["call_id"], json.loads(m.value)["seq"]) for m in scores}
+    assert published == {(json.loads(v)["call_id"], json.loads(v)["seq"]) for _, v in first + rest}

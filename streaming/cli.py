@@ -221,7 +221,11 @@ def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
     warn_of_the_old_default_group(settings)
     stop = stop_on_signals()
     store = open_store(settings.store_url)
-    service = ScorerService(settings, store)
+    try:
+        service = ScorerService(settings, store)
+    except BaseException:  # e.g. a training-examples topic of several partitions (one line)
+        store.close()
+        raise
     log.info("scoring %s (group %s) into %s", settings.topics.call_events, settings.group_id,
              redacted(settings.store_url))  # fmt: skip
     try:

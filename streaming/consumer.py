@@ -46,7 +46,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.errors import KafkaError
 
 from streaming import checkpoint
-from streaming.errors import BrokerError, InvalidEvent, StoreError
+from streaming.errors import BrokerError, ConfigError, InvalidEvent, StoreError
 from streaming.events import CallEvent, CallStarted, SupervisorAction, parse_action, parse_event
 from streaming.jsonl import parse_object
 from streaming.kafka_io import SendFailed, await_sends, close_quietly, make_consumer, make_producer, send_json
@@ -101,6 +101,12 @@ def dlq_record(reason: str, topic: str, partition: int, offset: int, key: bytes 
         "value_bytes": len(whole),
         "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
+
+
+def training_partitions(topic: str, partitions: int) -> str:
+    """The one line for a ``training-examples`` topic of several partitions."""
+    return (f"{topic} has {partitions} partitions; it needs exactly 1 so every replica learns in "
+            "the same order: recreate it with one partition")  # fmt: skip
 
 
 def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | SupervisorAction]) -> None:
@@ -203,18 +209,55 @@ class ScorerService:
         # Every replica learns from training-examples (one partition, one order), so
         # replicas agree; the owner of a call only publishes its examples.
         self.scorer.learn_inline = False
-        self.trainer = trainer or self._make_trainer()
+        try:
+            self.trainer = trainer or self._make_trainer()
+        except BaseException:
+            self.consumer.close(autocommit=False)
+            self.producer.close(timeout=10)
+            raise
 
     def _make_trainer(self) -> KafkaConsumer:
-        """A group-less reader of training-examples from where the model checkpoint left off."""
+        """A group-less reader of training-examples from where the model checkpoint left off.
+
+        ConfigError if the topic has more than one partition: replicas must learn every
+        example in one order to hold the same models, and Kafka orders a partition, not a
+        topic (examples are keyed by call, so on several partitions this reader of
+        partition 0 would silently miss most of them).
+        """
         trainer = make_consumer(self.settings, group_id=None)
-        tp = TopicPartition(self.topics.training_examples, 0)
+        topic = self.topics.training_examples
+        partitions = len(trainer.partitions_for_topic(topic))  # from the broker's metadata
+        if partitions != 1:
+            # missing, it must not be left to the broker to create: Tansu creates a topic a
+            # client asks about with 4 partitions (Kafka with num.partitions)
+            trainer.close(autocommit=False)
+            missing = (f"{topic} does not exist; it needs exactly 1 partition so every replica learns "
+                       "in the same order: create it with one partition (callheat broker does)")  # fmt: skip
+            raise ConfigError(training_partitions(topic, partitions) if partitions else missing)
+        tp = TopicPartition(topic, 0)
         trainer.assign([tp])
         if self.scorer.training_offset >= 0:
             trainer.seek(tp, self.scorer.training_offset + 1)
         else:
             trainer.seek_to_beginning(tp)
         return trainer
+
+    def check_training_topic(self) -> None:
+        """Log an error while ``training-examples`` has more than one partition.
+
+        Checked at start (refused), and again with every checkpoint from the metadata the
+        reader holds: a topic deleted and created again while the scorer runs (a restarted
+        Tansu creates it with 4 partitions as soon as a client asks about it) would
+        otherwise cost most of the learning without a word. Scoring goes on.
+        """
+        topic = self.topics.training_examples
+        try:
+            partitions = len(self.trainer.partitions_for_topic(topic))
+        except KafkaError:  # no metadata now: checked again next time
+            return
+        if partitions > 1:
+            log.error("%s; until then this replica learns partition 0 only",
+                      training_partitions(topic, partitions))  # fmt: skip
 
     def learn_from_topic(self, timeout_ms: int = 0) -> int:
         """Learn the training examples published since the last call (by any replica)."""
@@ -467,6 +510,7 @@ class ScorerService:
                         break
                     if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_every_s:
                         self.checkpoint()
+                        self.check_training_topic()
                         self.close_idle_calls()
                 except FAILURES as exc:
                     # the broker or the store is failing: keep the process; a batch not

@@ -528,3 +528,20 @@ def test_a_data_dir_that_exists_but_cannot_be_written_is_one_line(capsys, tmp_pa
     assert main(["broker", "--port", str(port)]) == 1
     assert "data directory /proc (CALLHEAT_DATA_DIR) cannot be written to" in one_line(capsys)
     assert not port_open("127.0.0.1", port)
+
+
+@pytest.mark.broker
+def test_score_refuses_a_training_examples_topic_of_several_partitions_in_one_line(
+    broker, capsys, tmp_path, monkeypatch, signal_handlers
+):
+    from streaming.broker import create_topics
+    from streaming.settings import Settings
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    topics = Settings(topic_prefix="cli-six-").topics
+    create_topics(broker.bootstrap_servers, topics.all(), 6)  # training-examples too
+    argv = ["score", "--bootstrap-servers", broker.bootstrap_servers, "--topic-prefix", "cli-six-"]
+    assert main(argv) == 1
+    assert one_line(capsys) == (
+        "callheat: error: cli-six-training-examples has 6 partitions; it needs exactly 1 so every "
+        "replica learns in the same order: recreate it with one partition\n")

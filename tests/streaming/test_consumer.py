@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaProducer, TopicPartition
 
-from streaming.broker import EmbeddedBroker, create_topics
+from streaming.broker import EmbeddedBroker, create_callheat_topics, create_topics
 from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
-from streaming.errors import StoreError
+from streaming.errors import ConfigError, StoreError
 from streaming.events import encode
 from streaming.kafka_io import make_consumer, make_producer
 from streaming.settings import Settings
@@ -768,3 +768,51 @@ def test_a_rebalance_while_a_batch_waits_for_the_store_loses_nothing(kafka_setti
     scores = read_topic(settings, settings.topics.call_scores, 2 * len(first + rest), timeout_s=5)
     published = {(json.loads(m.value)["call_id"], json.loads(m.value)["seq"]) for m in scores}
     assert published == {(json.loads(v)["call_id"], json.loads(v)["seq"]) for _, v in first + rest}
+
+
+@pytest.mark.parametrize("partitions", [6, 0])
+def test_a_training_examples_topic_of_several_partitions_or_none_is_refused_at_start(
+    broker: EmbeddedBroker, tmp_path, partitions
+):
+    """Replicas must learn every example in one order, and Kafka orders a partition, not a
+    topic: on six partitions the scorer read partition 0 and silently missed the rest. A
+    missing topic is refused too: Tansu creates a topic a client asks about, with 4."""
+    settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=f"p{partitions}-",
+                        data_dir=tmp_path, store_url=f"sqlite:///{tmp_path / 'callheat.db'}")  # fmt: skip
+    topics = settings.topics.all() if partitions else [t for t in settings.topics.all()
+                                                       if t != settings.topics.training_examples]  # fmt: skip
+    create_topics(settings.bootstrap_servers, topics, partitions or 3)  # training-examples too: 6
+    store = open_store(settings.store_url)
+    try:
+        with pytest.raises(ConfigError) as refused:
+            ScorerService(settings, store)
+    finally:
+        store.close()
+    topic = settings.topics.training_examples
+    assert str(refused.value) == (
+        f"{topic} has 6 partitions; it needs exactly 1 so every replica learns in the same order: "
+        "recreate it with one partition" if partitions else
+        f"{topic} does not exist; it needs exactly 1 partition so every replica learns in the same "
+        "order: create it with one partition (callheat broker does)")  # fmt: skip
+
+
+def test_a_training_examples_topic_that_comes_back_with_several_partitions_is_reported(own_broker, tmp_path,
+                                                                                      caplog):  # fmt: skip
+    """The test's own broker restarted: Tansu starts empty and creates each topic the
+    scorer's readers ask about with 4 partitions, training-examples too. The scorer goes
+    on, and says at every checkpoint that it now learns a quarter of the examples."""
+    data = tmp_path / "own"
+    settings = Settings(bootstrap_servers=own_broker.bootstrap_servers, topic_prefix="own-",
+                        group_id="own-scorer", partitions=1, max_poll_interval_ms=3000,
+                        session_timeout_ms=6000, checkpoint_every_s=0.5, data_dir=data,
+                        store_url=f"sqlite:///{data / 'callheat.db'}")  # fmt: skip
+    create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+    running = Running(settings)
+    try:
+        own_broker.stop()
+        own_broker.start()
+        line = "own-training-examples has 4 partitions; it needs exactly 1"
+        assert running.wait_for(lambda: line in caplog.text, 60)
+        assert running.thread.is_alive()
+    finally:
+        running.close()

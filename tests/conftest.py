@@ -76,27 +76,27 @@ def store(settings: Settings) -> Iterator[Store]:
     s.close()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A real PostgreSQL server (Debian's) for the session; the tests that need it are
-    skipped, saying why, on a machine without one (``make test`` installs it as root)."""
+def _postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server (Debian's); the tests that need one are skipped, saying
+    why, on a machine without it (``make test`` installs it as root)."""
     try:
         server = PostgresServer()
     except RuntimeError as exc:
         pytest.skip(f"PostgreSQL: {exc}")
     with server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session."""
+    yield from _postgres_server()
 
 
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test's own, which it may stop and start again (an outage)."""
-    try:
-        server = PostgresServer()
-    except RuntimeError as exc:
-        pytest.skip(f"PostgreSQL: {exc}")
-    with server:
-        yield server
+    yield from _postgres_server()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

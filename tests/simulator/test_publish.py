@@ -7,7 +7,6 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from streaming.kafka_io import make_consumer
 from streaming.settings import Settings
 from streaming.simulator import SimConfig, generate, publish, publisher
 from tests.simulator.util import START
+from tests.streaming.test_consumer import wait_for
 
 
 class _Future:
@@ -145,15 +145,6 @@ def has_events(settings: Settings, want: int) -> bool:
     finally:
         consumer.close(autocommit=False)
     return n >= want
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float = 60) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.broker

@@ -72,7 +72,10 @@ def now() -> float:
     Event times run ahead of the wall clock when a simulation or replay is time
     compressed (``--speed`` above 1); durations are then measured in data time.
     """
-    event_time = get_store().meta("event_time")
+    return _clock(get_store().meta("event_time"))
+
+
+def _clock(event_time: str | None) -> float:
     return max(time.time(), float(event_time) if event_time else 0.0)
 
 
@@ -84,8 +87,8 @@ def board() -> Board:
     of interventions is wall time; the queue window is board time, like the calls.
     """
     store = get_store()
-    read_at = now()
     last_update, event_time = store.last_update(), store.meta("event_time")
+    read_at = _clock(event_time)  # now(), without reading event_time a second time
     return Board(
         live=store.live_calls(),
         queued=store.queued_calls(),

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from streaming.errors import StoreError
 from streaming.store import schema
@@ -24,6 +24,8 @@ from streaming.store.base import (
     StoreBatch,
     TurnRow,
 )
+
+R = TypeVar("R")
 
 Row = Mapping[str, Any]
 
@@ -149,13 +151,16 @@ class SQLStore(ABC):
         rows = self._rows("SELECT * FROM calls WHERE call_id = ?", (call_id,))
         return _call_row(rows[0]) if rows else None
 
+    def _of_call(self, table: str, row: Callable[..., R], call_id: str) -> list[R]:
+        """A call's rows of ``table`` in seq order, as ``row`` objects."""
+        return [row(**dict(r)) for r in self._rows(
+            f"SELECT * FROM {table} WHERE call_id = ? ORDER BY seq", (call_id,))]  # fmt: skip
+
     def turns(self, call_id: str) -> list[TurnRow]:
-        rows = self._rows("SELECT * FROM turns WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [TurnRow(**dict(r)) for r in rows]
+        return self._of_call("turns", TurnRow, call_id)
 
     def markers(self, call_id: str) -> list[MarkerRow]:
-        rows = self._rows("SELECT * FROM markers WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [MarkerRow(**dict(r)) for r in rows]
+        return self._of_call("markers", MarkerRow, call_id)
 
     def actions(self, call_id: str | None = None, since: float | None = None) -> list[ActionRow]:
         sql, params = "SELECT * FROM actions WHERE 1 = 1", list[Any]()
@@ -175,12 +180,10 @@ class SQLStore(ABC):
         return str(rows[0]["value"]) if rows else None
 
     def practices(self, call_id: str) -> list[PracticeRow]:
-        rows = self._rows("SELECT * FROM practices WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [PracticeRow(**dict(r)) for r in rows]
+        return self._of_call("practices", PracticeRow, call_id)
 
     def commitments(self, call_id: str) -> list[CommitmentRow]:
-        rows = self._rows("SELECT * FROM commitments WHERE call_id = ? ORDER BY seq", (call_id,))
-        return [CommitmentRow(**dict(r)) for r in rows]
+        return self._of_call("commitments", CommitmentRow, call_id)
 
     def model_history(self, since: float | None = None) -> list[tuple[float, str]]:
         rows = self._rows("SELECT ts, figures FROM model_metrics WHERE ts >= ? ORDER BY ts",

@@ -19,6 +19,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from streaming.children import die_with_parent
 from streaming.errors import BrokerError
 from streaming.settings import Topics
 
@@ -80,8 +81,9 @@ class EmbeddedBroker:
             # its own session: a Ctrl-C in the terminal reaches CallHeat, which stops its
             # clients first and the broker last (stop()), instead of the broker dying
             # under a scorer still committing its last offsets
+            # and it dies with this process, even one killed with SIGKILL (children.py)
             self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True)  # fmt: skip
+                                            start_new_session=True, preexec_fn=die_with_parent())  # fmt: skip
         except OSError as exc:
             raise BrokerError(f"cannot start Tansu ({cmd[0]}): {exc}") from exc
         finally:

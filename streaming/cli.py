@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from streaming.children import die_with_parent
 from streaming.errors import CallHeatError, ConfigError
 from streaming.logs import throttle_chatty_loggers
 from streaming.settings import DEFAULT_GROUP_ID, MAX_RECORDS, Settings
@@ -263,7 +264,7 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
     cmd = dashboard_command(settings)
     print(f"wallboard: http://{settings.dashboard_host}:{settings.dashboard_port}", flush=True)
     stop = stop_on_signals()
-    child = subprocess.Popen(cmd, env=settings_env(settings))
+    child = subprocess.Popen(cmd, env=settings_env(settings), preexec_fn=die_with_parent())
     try:
         # a SIGTERM to this process must not leave Streamlit running on its own
         while child.poll() is None and not stop.wait(0.5):

@@ -15,6 +15,7 @@ import time
 import urllib.request
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, port_open
+from streaming.children import die_with_parent
 from streaming.cli import dashboard_command, settings_env, stop_children, stop_on_signals
 from streaming.errors import BrokerError
 from streaming.settings import Settings
@@ -61,12 +62,14 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
             log.info("closed %d calls left open by an earlier run", closed)
         env = settings_env(settings)
         me = [sys.executable, "-m", "streaming.cli"]
-        children["scorer"] = subprocess.Popen([*me, "score"], env=env)
-        children["wallboard"] = subprocess.Popen(dashboard_command(settings), env=env,
-                                                 stdout=subprocess.DEVNULL)  # fmt: skip
+        # each child dies with this process, even one killed with SIGKILL (children.py)
+        children["scorer"] = subprocess.Popen([*me, "score"], env=env, preexec_fn=die_with_parent())
+        children["wallboard"] = subprocess.Popen(
+            dashboard_command(settings), env=env, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent())
         children["simulator"] = subprocess.Popen(
             [*me, "simulate", "--seed", str(seed), "--calls", str(calls),
-             "--concurrency", str(concurrency), "--speed", str(speed)], env=env)  # fmt: skip
+             "--concurrency", str(concurrency), "--speed", str(speed)], env=env,
+            preexec_fn=die_with_parent())  # fmt: skip
         url = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
         if _wait_http(f"{url}/_stcore/health", 60, stop):
             print(f"\n  CallHeat wallboard: {url}\n  Ctrl-C stops everything.\n", flush=True)

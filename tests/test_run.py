@@ -26,22 +26,36 @@ def _get(url: str) -> int:
         return 0
 
 
-def test_run_serves_a_live_wallboard_and_stops_cleanly(tmp_path: Path):
-    port, broker_port = free_port(), free_port()
-    data = tmp_path / "data"
+def _start_run(data: Path, port: int, broker_port: int) -> subprocess.Popen[str]:
     env = {**os.environ, "CALLHEAT_DATA_DIR": str(data),
            "CALLHEAT_STORE_URL": f"sqlite:///{data / 'callheat.db'}"}
     # Faster than the default x2 so the test is short; `make run` uses the defaults.
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "streaming.cli", "run", "--port", str(port), "--broker-port",
          str(broker_port), "--speed", "6"], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def _wait_for_wallboard(proc: subprocess.Popen[str], port: int, deadline: float) -> None:
+    while _get(f"http://127.0.0.1:{port}/_stcore/health") != 200:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        assert time.monotonic() < deadline, "wallboard never answered"
+        time.sleep(0.5)
+
+
+def _leftovers(port: int, broker_port: int) -> list[str]:
+    """Pids of a wallboard or a broker still serving this run's ports."""
+    pattern = f"--server.port {port}|--listener-url tcp://127.0.0.1:{broker_port}"
+    return subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+
+
+def test_run_serves_a_live_wallboard_and_stops_cleanly(tmp_path: Path):
+    port, broker_port = free_port(), free_port()
+    data = tmp_path / "data"
+    proc = _start_run(data, port, broker_port)
     try:
         deadline = time.monotonic() + 90
-        while _get(f"http://127.0.0.1:{port}/_stcore/health") != 200:
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "wallboard never answered"
-            time.sleep(0.5)
+        _wait_for_wallboard(proc, port, deadline)
         store = None
         most_live, hot = 0, None
         while time.monotonic() < deadline + 60 and not (most_live >= 20 and hot):
@@ -67,6 +81,26 @@ def test_run_serves_a_live_wallboard_and_stops_cleanly(tmp_path: Path):
     # own, is stopped last, after the scorer's last commit
     assert " ERROR " not in out, out
     assert _get(f"http://127.0.0.1:{port}/_stcore/health") == 0  # the wallboard is gone
-    leftovers = subprocess.run(["pgrep", "-f", "--", f"--server.port {port}|--listener-url tcp://127.0.0.1:{broker_port}"],
-                               capture_output=True, text=True).stdout.split()
-    assert not leftovers
+    assert not _leftovers(port, broker_port)
+
+
+def test_run_killed_with_sigkill_leaves_nothing_running(tmp_path: Path):
+    """No handler runs on SIGKILL: the children go because the kernel tells them (children.py)."""
+    port, broker_port = free_port(), free_port()
+    proc = _start_run(tmp_path / "data", port, broker_port)
+    try:
+        _wait_for_wallboard(proc, port, time.monotonic() + 90)
+        proc.kill()  # this process only, not its group: what the OOM killer or `kill -9` does
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _leftovers(port, broker_port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _leftovers(port, broker_port)
+        assert _get(f"http://127.0.0.1:{port}/_stcore/health") == 0
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group, if the test failed
+        except ProcessLookupError:
+            pass
+        for pid in _leftovers(port, broker_port):  # the broker has a session of its own
+            os.kill(int(pid), signal.SIGKILL)

@@ -42,6 +42,26 @@ def test_broker_command_creates_topics_and_stops_on_sigterm(tmp_path):
     assert not port_open("127.0.0.1", port)  # the Tansu process went with it
 
 
+def test_broker_goes_when_the_command_is_killed(tmp_path):
+    """SIGKILL gives `callheat broker` no chance to stop Tansu: the kernel does (children.py)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streaming.cli", "broker", "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        while line and "topics created" not in line:
+            line = proc.stdout.readline()
+        assert port_open("127.0.0.1", port)
+    finally:
+        proc.kill()
+        proc.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while port_open("127.0.0.1", port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not port_open("127.0.0.1", port)
+
+
 def test_broker_command_refuses_a_port_in_use(tmp_path, broker):
     out = subprocess.run(
         [sys.executable, "-m", "streaming.cli", "broker", "--port", str(broker.port)],

@@ -337,7 +337,19 @@ def action_rows(
     return rows
 
 
-def call_choice_label(call: CallRow) -> str:
-    """How a live call reads in the call picker."""
+def call_choice_label(call: CallRow, tz: tzinfo | None = None) -> str:
+    """How a live call reads in the call picker: who, which queue, since when.
+
+    Nothing that changes while the call goes on: the picker is drawn once per page,
+    and the banner below it refreshes; a risk in the picker would soon contradict it.
+
+    >>> from datetime import timezone
+    >>> call = CallRow(call_id="c1", status="live", queue="billing", customer_id="k1",
+    ...                updated_at=90.0, agent_name="Dana Ruiz", started_at=60.0)
+    >>> call_choice_label(call, timezone.utc)
+    'Dana Ruiz · billing · since 00:01:00'
+    """
     who = call.agent_name or call.agent_id or "no agent"
-    return f"{who} · {call.queue} · {call.level} {fmt_risk(call.risk)}"
+    start = call_start(call)
+    since = f" · since {fmt_clock(start, tz)}" if start is not None else ""
+    return f"{who} · {call.queue}{since}"

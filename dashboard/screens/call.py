@@ -22,7 +22,8 @@ def _choose_call() -> str | None:
     wanted = st.query_params.get("call_id") or st.session_state.get("call_id")
     live = data.live_calls()
     ids = [c.call_id for c in live]
-    labels = {c.call_id: views.call_choice_label(c) for c in live}
+    tz = reports.resolve_tz(data.browser_tz())
+    labels = {c.call_id: views.call_choice_label(c, tz) for c in live}
     if wanted and wanted not in labels:
         ids.insert(0, wanted)
         labels[wanted] = f"{wanted} (not live)"

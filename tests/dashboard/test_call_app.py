@@ -205,3 +205,17 @@ def test_every_action_from_the_call_page_reaches_the_scorer_topic_the_store_and_
     finally:
         store.close()
         clear_streamlit_caches()
+
+
+def test_the_call_picker_names_each_live_call_without_figures_that_go_stale(store):
+    """The picker is drawn once per page; the banner under it refreshes. A risk in the
+    picker ("hot 87%") soon contradicted the banner ("warming 64%")."""
+    call = hottest(store)
+    at = open_call(call.call_id)
+    picker = next(s for s in at.selectbox if s.label == "Call")
+    live = store.live_calls()
+    assert len(picker.options) == len(live)
+    label = picker.options[[c.call_id for c in live].index(call.call_id)]
+    assert label.startswith(f"{call.agent_name or call.agent_id} · {call.queue} · since ")
+    assert "%" not in "".join(picker.options)
+    assert picker.value == call.call_id

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from streaming.errors import InvalidEvent
+from streaming.jsonl import NotAnObject, parse_object
 
 SPEAKERS = ("customer", "agent")
 DISPOSITIONS = ("resolved", "unresolved", "escalated")
@@ -31,6 +33,7 @@ ACTIONS = ("whisper", "barge_in", "monitor", "acknowledge", "feedback")
 FEEDBACK_LABELS = ("hot", "not_hot")
 MAX_ID_LEN = 128
 MAX_TEXT_LEN = 10_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_INT = 2**53  # whole-number fields (seq, times in ms): exact in any JSON reader, fits SQLite
 MAX_WAIT_S = 7 * 86_400.0  # a queue wait longer than a week is a broken clock, not a wait
 
@@ -161,6 +164,8 @@ def _text(obj: dict[str, Any], name: str, *, optional: bool = False, limit: int 
         raise InvalidEvent(f"field {name!r} must be a string, got {type(value).__name__}")
     if limit == MAX_ID_LEN and not value.strip():
         raise InvalidEvent(f"field {name!r} must not be empty")
+    if limit == MAX_ID_LEN and _CONTROL.search(value):  # ids and names are one line, shown as they are
+        raise InvalidEvent(f"field {name!r} holds a control character (a line break, tab or the like)")
     if len(value) > limit:
         raise InvalidEvent(f"field {name!r} is longer than {limit} characters")
     if "\x00" in value:  # PostgreSQL's text refuses it: the store write would fail at every retry
@@ -187,12 +192,21 @@ def _number(obj: dict[str, Any], name: str, *, optional: bool = False, integer: 
             raise InvalidEvent(f"field {name!r} must be a whole number")
         value = int(value)
         if abs(value) > MAX_INT:  # beyond what the store's integer columns and JSON readers hold
-            raise InvalidEvent(f"field {name!r} must be at most {MAX_INT}, got {value:.3g}")
+            raise InvalidEvent(f"field {name!r} must be at most {MAX_INT}, got {_shown(value)}")
+    elif isinstance(value, int) and abs(value) > MAX_INT:  # no float holds some; none is a real figure
+        raise InvalidEvent(f"field {name!r} is out of range, got {_shown(value)}")
     if low is not None and value < low:
-        raise InvalidEvent(f"field {name!r} must be >= {low:g}, got {value}")
+        raise InvalidEvent(f"field {name!r} must be >= {low:g}, got {_shown(value)}")
     if high is not None and value > high:
-        raise InvalidEvent(f"field {name!r} must be <= {high:g}, got {value}")
+        raise InvalidEvent(f"field {name!r} must be <= {high:g}, got {_shown(value)}")
     return value
+
+
+def _shown(value: float) -> str:
+    """A number as a one-line reason can show it: a 300-digit one by its size."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"a number of {len(str(abs(value)))} digits"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], *, optional: bool = False) -> Any:
@@ -225,20 +239,19 @@ def _flag(obj: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def _decode(raw: bytes | str) -> dict[str, Any]:
+def _decode(raw: bytes | str | None) -> dict[str, Any]:
     try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # bad bytes or syntax, a 4,300-digit number, deep nesting
+        return parse_object(raw)
+    except NotAnObject as exc:
+        raise InvalidEvent(f"event must be a JSON object, got {exc.kind}") from exc
+    except ValueError as exc:  # bad bytes or syntax, a 4,300-digit number, deep nesting, no value
         raise InvalidEvent(f"not valid JSON: {exc}") from exc
-    if not isinstance(obj, dict):
-        raise InvalidEvent(f"event must be a JSON object, got {type(obj).__name__}")
-    return obj
 
 
 # --- parsers -------------------------------------------------------------------------------
 
 
-def parse_event(raw: bytes | str) -> CallEvent:
+def parse_event(raw: bytes | str | None) -> CallEvent:
     """Parse and validate one ``call-events`` message (JSON bytes) into a typed event."""
     return event_from_dict(_decode(raw))
 
@@ -298,7 +311,7 @@ def event_from_dict(obj: dict[str, Any]) -> CallEvent:
     return cls(**base)
 
 
-def parse_action(raw: bytes | str) -> SupervisorAction:
+def parse_action(raw: bytes | str | None) -> SupervisorAction:
     """Parse and validate one ``supervisor-actions`` message."""
     obj = _decode(raw)
     action = _choice(obj, "action", ACTIONS)

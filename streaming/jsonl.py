@@ -54,7 +54,7 @@ def parse_object(text: str | bytes | None) -> dict[str, Any]:
 
     >>> parse_object('{"a": 1}')
     {'a': 1}
-    >>> for text in ('{"a": ', "[" * 100_000 + "]" * 100_000, "9" * 5_000, "[1, 2]"):
+    >>> for text in ('{"a": ', "[" * 100_000 + "]" * 100_000, "9" * 5_000, "[1, 2]", '{"a": 1, "a": 2}'):
     ...     try:
     ...         parse_object(text)
     ...     except ValueError as exc:
@@ -63,20 +63,51 @@ def parse_object(text: str | bytes | None) -> dict[str, Any]:
     nested too deeply
     a number of more than 4300 digits
     a JSON array, not an object
+    field 'a' appears twice
     """
     if text is None:
         raise ValueError("no value")
+    if not isinstance(text, str | bytes | bytearray):
+        raise ValueError(f"{type(text).__name__}, not text")
     try:
-        obj = json.loads(text)
+        # UTF-8 only: json.loads would also take UTF-16 and UTF-32 bytes, which no other
+        # reader of a topic or a file expects
+        obj = json.loads(text if isinstance(text, str) else text.decode("utf-8"),
+                         object_pairs_hook=_fields_once)  # fmt: skip
     except json.JSONDecodeError as exc:
         raise ValueError(exc.msg) from exc
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     except RecursionError as exc:
         raise ValueError("nested too deeply") from exc
+    except _FieldTwice as exc:
+        raise ValueError(str(exc)) from None
     except ValueError as exc:  # an integer longer than int() converts
         raise ValueError(f"a number of more than {sys.get_int_max_str_digits()} digits") from exc
     if not isinstance(obj, dict):
         kinds = {list: "a JSON array", str: "a JSON string", bool: "true or false", type(None): "null"}
-        raise ValueError(f"{kinds.get(type(obj), 'a number')}, not an object")
+        raise NotAnObject(kinds.get(type(obj), "a number"))
     return obj
+
+
+class NotAnObject(ValueError):
+    """Valid JSON, but not an object; ``kind`` says what it is ("a JSON array")."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"{kind}, not an object")
+        self.kind = kind
+
+
+class _FieldTwice(Exception):  # not a ValueError: json.loads must not take it for its own
+    pass
+
+
+def _fields_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose fields each appear once: json.loads keeps the last of two, silently
+    (of two "type" fields, which did the producer mean?)."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _FieldTwice(f"field {key!r} appears twice")
+        seen.add(key)
+    return dict(pairs)

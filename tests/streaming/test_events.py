@@ -65,6 +65,15 @@ def test_call_started_consent_defaults_to_true():
     (raw(end_ms=10**20), "must be at most"),
     (raw(text="hi \ud800 there"), "not valid Unicode"),  # a lone surrogate: the store refused it
     (raw(text="hi \x00 there"), "holds a NUL character"),  # PostgreSQL's text refuses it
+    # found by an input review: these crashed the consumer (a crash loop on restart) or
+    # were taken in a way nobody meant
+    (None, "not valid JSON: no value"),  # a tombstone
+    (raw(seq=...)[:-1] + b', "seq": 1' + b"0" * 400 + b"}", "a number of 401 digits"),
+    (raw(seq=...)[:-1] + b', "seq": 1' + b"0" * 400 + b".0}", "must be finite"),  # json.loads reads inf
+    (raw(type=...)[:-1] + b', "type": "utterance", "type": "call_ended"}', "field 'type' appears twice"),
+    (raw().decode().encode("utf-16"), "not UTF-8"),
+    (raw(call_id="c1\n\n# heading"), "field 'call_id' holds a control character"),
+    (raw(speaker="agent\t"), "holds a control character"),
 ])
 def test_invalid_events_say_why(payload, reason):
     with pytest.raises(InvalidEvent) as info:
@@ -78,6 +87,21 @@ def test_a_queue_wait_beyond_a_week_is_refused():
             "language": "en"}  # fmt: skip
     with pytest.raises(InvalidEvent, match="wait_s"):
         parse_event(json.dumps({**base, "wait_s": 1e308}))
+
+
+@pytest.mark.parametrize("field", ["wait_s", "agent_name", "team", "queue"])
+def test_call_started_refuses_what_no_figure_or_one_line_name_can_be(field):
+    base = {"type": "call_started", "call_id": "c", "ts": "2026-01-05T09:00:00Z", "queue": "q",
+            "agent_id": "a", "agent_name": "A", "team": "t", "customer_id": "k", "channel": "voice",
+            "language": "en"}  # fmt: skip
+    bad = 10**400 if field == "wait_s" else "Ana\n\n[Sign in again](https://example.invalid/sso)"
+    with pytest.raises(InvalidEvent) as info:
+        parse_event(json.dumps({**base, field: bad}))
+    assert field in info.value.reason and len(info.value.reason) < 200  # one short line for the DLQ
+
+
+def test_utterance_text_may_hold_line_breaks():
+    assert parse_event(raw(text="first line\nsecond line")).text == "first line\nsecond line"
 
 
 def test_an_action_dated_out_of_range_is_refused():

@@ -30,11 +30,12 @@ GOOD_PRACTICES = {
     "timeframe": "timeframe_given",
 }
 DEFAULT_CALLBACK_S = 86_400.0  # a callback promised with no timeframe is due within a day
+LONGEST_CALLBACK_S = 90 * 86_400.0  # "within 3000000 days" is due in 90 (and not past year 9999)
 _HOURS = {"hour": 1, "hours": 1, "day": 24, "days": 24}
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a": 1, "an": 1, "the": 1,
             "24": 24, "48": 48, "72": 72}  # fmt: skip
 _WITHIN = re.compile(
-    r"\b(?:within|in)\s+(?:the\s+next\s+)?(\d+|one|two|three|four|five|a|an|the)\s+"
+    r"\b(?:within|in)\s+(?:the\s+next\s+)?(\d{1,6}|one|two|three|four|five|a|an|the)\s+"
     r"(?:(business|working)\s+)?(hours?|days?)\b"
 )
 
@@ -45,7 +46,7 @@ def due_in_s(text: str) -> float | None:
     m = _WITHIN.search(lower)
     if m:
         n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS.get(m.group(1), 1)
-        return float(n * _HOURS[m.group(3)] * 3600)
+        return min(float(n * _HOURS[m.group(3)] * 3600), LONGEST_CALLBACK_S)
     if "end of day" in lower or "today" in lower:
         return 8 * 3600.0
     if "tomorrow" in lower:

@@ -124,6 +124,17 @@ def test_timeframes(text, hours):
     assert due_in_s(text) == hours * 3600
 
 
+@pytest.mark.parametrize("count", ["3000000", "99999999999999999", "9" * 4400])
+def test_a_callback_promised_absurdly_far_off_is_due_in_90_days_at_most_and_scores(count):
+    """These crashed the scorer (a date past year 9999, a float overflow, int()'s digit
+    limit) on every restart, since the event was never committed."""
+    _, batch = run([("customer", "I want my refund"),
+                    ("agent", f"I'll call you back within {count} days")])  # fmt: skip
+    [promise] = batch.commitments
+    assert promise.due_at - promise.ts <= 90 * 86_400
+    assert "callback by" in (batch.calls["c1"].summary or "")
+
+
 def test_model_points_and_calibration_come_with_outcomes():
     scorer, batch = run([("customer", "hello"), ("agent", "hi, how can I help")])
     scorer.flush(batch)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -193,6 +194,7 @@ class ScorerService:
         )
         if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
             log.info("restored model checkpoint %s", settings.checkpoint_path)
+        self._resume_clock()
         self.stats = Stats()
         self.rebalances = 0  # partitions revoked so far (a batch held for the store checks it)
         self._held: _Held | None = None  # published, not yet stored
@@ -258,6 +260,19 @@ class ScorerService:
         if partitions > 1:
             log.error("%s; until then this replica learns partition 0 only",
                       training_partitions(topic, partitions))  # fmt: skip
+
+    def _resume_clock(self) -> None:
+        """Start the clock where the stored batches left it: an event moves it only so far
+        past it (max_clock_jump_s), and a time-compressed run may be ahead of the wall clock."""
+        try:
+            stored = float(self.store.meta("event_time") or 0.0)
+        except StoreError as exc:  # the first batch's write says so again, and waits for it
+            log.warning("the store's event time is not readable yet: %s", exc)
+            return
+        except ValueError:
+            return
+        if math.isfinite(stored):
+            self.scorer.clock = max(self.scorer.clock, stored)
 
     def learn_from_topic(self, timeout_ms: int = 0) -> int:
         """Learn the training examples published since the last call (by any replica)."""
@@ -335,11 +350,30 @@ class ScorerService:
         updates = []
         examples: list[TrainingExample] = []
         for item, tp, m in parsed:
-            if isinstance(item, SupervisorAction):
-                examples.extend(self.scorer.apply_action(item, batch).examples)
-                stats.actions += 1
+            mark = batch.mark()
+            try:
+                if isinstance(item, SupervisorAction):
+                    examples.extend(self.scorer.apply_action(item, batch).examples)
+                    stats.actions += 1
+                    continue
+                # an event dated further ahead (up to idle_call_s, see _parse) is scored, but
+                # leaves the clock where it is: one producer with a wrong clock must not age
+                # every other live call past idle_call_s, nor set the wallboard's clocks ahead
+                limit = max(self.scorer.clock, time.time()) + self.settings.max_clock_jump_s
+                applied = self.scorer.apply(item, batch, tp.partition, m.offset, clock_limit=limit)
+            except Exception as exc:
+                # Scoring is pure computation, so this is a bug for one event's content. Raised,
+                # it would stop the scorer at this event after every restart (its offset is never
+                # committed) and the whole partition with it; in the DLQ, with the traceback in
+                # the log, the event is kept and the other calls go on. The rows it had added are
+                # dropped; the call's state keeps its seq (a replay of the event is a duplicate).
+                batch.rollback(mark)
+                log.exception("scoring failed on %s[%s]@%s", tp.topic, tp.partition, m.offset)
+                reason = f"the scorer failed on this event ({type(exc).__name__}: {exc})"[:400]
+                dlq.append(dlq_record(f"{reason}; a bug, please report it", tp.topic, tp.partition,
+                                      m.offset, m.key, m.value))  # fmt: skip
+                stats.dlq += 1
                 continue
-            applied = self.scorer.apply(item, batch, tp.partition, m.offset)
             if applied.duplicate:
                 stats.duplicates += 1
                 continue

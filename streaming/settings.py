@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     checkpoint_every_s: float = Field(default=30.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     # a call with no event for this long (in event time) is closed as interrupted
     idle_call_s: float = Field(default=7_200.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
+    # an event dated further than this past both the wall clock and the latest event does
+    # not move the scorer's clock (the data's "now": idle calls, the wallboard's clocks)
+    max_clock_jump_s: float = Field(default=300.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
 
     # Wallboard
     dashboard_host: str = "127.0.0.1"

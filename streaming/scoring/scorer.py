@@ -223,12 +223,15 @@ class Scorer:
 
     def apply(
         self, event: ev.CallEvent, batch: StoreBatch, partition: int | None = None,
-        offset: int | None = None,
+        offset: int | None = None, clock_limit: float | None = None,
     ) -> Applied:  # fmt: skip
         """Apply one call event; rows go into ``batch``.
 
         Replays are detected and skipped (``duplicate``); an event that comes after the
         call's later events or after its end is refused (``refused``, with the reason).
+        The event moves :attr:`clock` to its time, unless it is dated past ``clock_limit``
+        (the live scorer's guard against an event dated far ahead: it is scored, at its
+        own time, but the data's "now" stays where the other events put it).
         """
         if event.call_id in self.ended:
             return self._after_end(event, batch, partition, offset)
@@ -246,7 +249,8 @@ class Scorer:
         seq = record(state, event.seq, partition, offset)
         ts = event.ts.timestamp()
         state.updated_at = ts
-        self.clock = max(self.clock, ts)
+        if clock_limit is None or ts <= clock_limit:
+            self.clock = max(self.clock, ts)
         out = Applied()
         sentiment: float | None = None
 

@@ -7,7 +7,7 @@ sort and aggregate them the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +176,26 @@ class StoreBatch:
     def call_ids(self) -> set[str]:
         """Every call whose state this batch changes."""
         return set(self.calls) | set(self.states) | set(self.ended_states)
+
+    _ROWS: ClassVar[tuple[str, ...]] = ("turns", "markers", "alerts", "actions", "practices",
+                                         "commitments", "drifts")  # fmt: skip
+
+    def mark(self) -> tuple[int, ...]:
+        """Where the row lists end now, for :meth:`rollback`."""
+        return tuple(len(getattr(self, name)) for name in self._ROWS)
+
+    def rollback(self, mark: tuple[int, ...]) -> None:
+        """Drop the rows added since ``mark`` (those of an event whose scoring failed).
+
+        >>> batch = StoreBatch(drifts=["kept"])
+        >>> at = batch.mark()
+        >>> batch.drifts.append("dropped")
+        >>> batch.rollback(at)
+        >>> batch.drifts
+        ['kept']
+        """
+        for name, length in zip(self._ROWS, mark, strict=True):
+            del getattr(self, name)[length:]
 
 
 class Store(Protocol):

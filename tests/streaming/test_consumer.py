@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kafka import KafkaProducer, TopicPartition
@@ -19,6 +19,7 @@ from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
 from streaming.errors import ConfigError, StoreError
 from streaming.events import encode
 from streaming.kafka_io import make_consumer, make_producer
+from streaming.scoring import Scorer
 from streaming.settings import Settings
 from streaming.store import StoreBatch, open_store
 from tests.factories import angry_call, calm_call
@@ -172,6 +173,63 @@ def test_events_that_once_stopped_the_scorer_go_to_the_dlq_and_scoring_goes_on(k
     kept = dlq["huge"]
     assert kept["value_bytes"] == len(encode(huge)) and len(kept["value"].encode()) <= DLQ_KEEP_BYTES
     assert base64.b64decode(kept["value_b64"]) == encode(huge)[:DLQ_KEEP_BYTES]
+
+
+def test_one_event_dated_ahead_neither_closes_the_other_live_calls_nor_sets_the_clock_ahead(kafka_settings):
+    # found by an input review: an event dated just under idle_call_s ahead was taken,
+    # moved the clock, and the next idle check closed every other live call as interrupted
+    now = datetime.now(UTC).replace(microsecond=0)
+    live = [calm_call(f"live-{i}", ended=False, start=now - timedelta(minutes=5), customer_id=f"k{i}")
+            for i in range(5)]  # fmt: skip
+    ahead = calm_call("ahead", ended=False, start=now + timedelta(seconds=kafka_settings.idle_call_s - 60))
+    publish(kafka_settings, events_of(*live) + events_of(ahead))
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 6 * 6)
+        scorer = running.service.scorer
+        assert scorer.calls["ahead"].updated_at > now.timestamp() + 3_600  # scored, at its own time
+        assert scorer.clock <= time.time() + kafka_settings.max_clock_jump_s
+        assert running.service.close_idle_calls() == 0
+        assert {c.call_id for c in running.store.live_calls()} == {f"live-{i}" for i in range(5)} | {"ahead"}
+        clock = scorer.clock
+    finally:
+        running.close()
+    # a restarted scorer's clock starts where the stored batches left it, not at 0 (events
+    # of a time-compressed run, ahead of the wall clock, could not move it from there)
+    restarted = ScorerService(kafka_settings, open_store(kafka_settings.store_url))
+    try:
+        assert restarted.scorer.clock == clock
+    finally:
+        restarted.close()
+        restarted.store.close()
+
+
+def test_an_event_the_scorer_fails_on_goes_to_the_dlq_and_the_other_calls_go_on(kafka_settings, monkeypatch):
+    """A bug in scoring one event's content must not stop the partition at that event after
+    every restart. The bugs found so far are fixed, so one is made here: the scorer's
+    last step raises for one call's turns (a stand-in; a real bug cannot be made on demand)."""
+    real = Scorer._update
+
+    def buggy(state, seq, ts, sentiment):
+        if state.call_id == "bug-1" and sentiment is not None:  # late: its turn row is in the batch
+            raise ValueError("year 10239 is out of range")
+        return real(state, seq, ts, sentiment)
+
+    monkeypatch.setattr(Scorer, "_update", staticmethod(buggy))
+    publish(kafka_settings, events_of(calm_call("bug-1", customer_id="k9"), angry_call()))
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: (c := running.store.get_call("angry-1")) is not None
+                                and c.status == "ended" and c.disposition == "escalated")  # fmt: skip
+        assert running.store.get_call("bug-1").status == "ended"  # its other events were scored
+        assert running.store.turns("bug-1") == []  # not the rows of events that went to the DLQ
+        assert len(running.store.turns("angry-1")) == 6
+    finally:
+        running.close()
+    dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 6)]
+    assert len(dlq) == 6  # its six utterances, each kept with why
+    assert {d["key"] for d in dlq} == {"bug-1"}
+    assert all("the scorer failed on this event (ValueError: year 10239" in d["reason"] for d in dlq)
 
 
 def test_an_event_out_of_order_or_after_the_end_goes_to_the_dlq_once_with_its_reason(kafka_settings):

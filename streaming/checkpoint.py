@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import time
 from pathlib import Path
 
 from streaming.scoring import Scorer
@@ -21,9 +22,10 @@ log = logging.getLogger(__name__)
 
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
-           "calibration", "drift", "learned_keys", "n_imported")  # fmt: skip
+           "calibration", "drift", "learned_keys", "n_imported", "agent_directory")  # fmt: skip
 # added to LEARNED since FORMAT 6: a checkpoint without them keeps the scorer's starting value
-ADDED = frozenset({"n_imported"})
+# (agent_directory: the names and teams a transfer shows, seen in call_started events)
+ADDED = frozenset({"n_imported", "agent_directory"})
 FORMAT = 6
 
 
@@ -37,7 +39,12 @@ def save(scorer: Scorer, path: Path) -> None:
 
 
 def restore(scorer: Scorer, path: Path) -> bool:
-    """Load a checkpoint into ``scorer``; False (cold start) if there is none or it is unreadable."""
+    """Load a checkpoint into ``scorer``; False (cold start) if there is none or it is unreadable.
+
+    An unreadable one is renamed aside (``scorer.pkl.unreadable-<time>``), not left for the
+    next save to overwrite: what it holds may be months of learning that a person can
+    still recover (a newer version's format, say, after a downgrade).
+    """
     if not path.exists():
         return False
     try:
@@ -46,20 +53,32 @@ def restore(scorer: Scorer, path: Path) -> bool:
     # a damaged or foreign file can make unpickling raise almost anything (ValueError for
     # an unknown protocol, KeyError, IndexError, UnicodeDecodeError...): all are unreadable
     except Exception as exc:
-        log.warning("ignoring unreadable model checkpoint %s: %s", path, exc)
+        _set_aside(path, f"ignoring unreadable model checkpoint {path}: {exc}")
         return False
     if not isinstance(payload, dict):
-        log.warning("ignoring model checkpoint %s: not a checkpoint (a pickled %s)", path,
-                    type(payload).__name__)  # fmt: skip
+        kind = type(payload).__name__
+        _set_aside(path, f"ignoring model checkpoint {path}: not a checkpoint (a pickled {kind})")
         return False
     if payload.get("format") != FORMAT:
-        log.warning("ignoring model checkpoint %s of another format", path)
+        _set_aside(path, f"ignoring model checkpoint {path} of another format ({payload.get('format')!r}, "
+                         f"this version reads {FORMAT})")  # fmt: skip
         return False
     missing = set(LEARNED) - payload.keys() - ADDED
     if missing:
-        log.warning("ignoring model checkpoint %s without %s", path, ", ".join(sorted(missing)))
+        _set_aside(path, f"ignoring model checkpoint {path} without {', '.join(sorted(missing))}")
         return False
     for name in LEARNED:
         if name in payload:
             setattr(scorer, name, payload[name])
     return True
+
+
+def _set_aside(path: Path, why: str) -> None:
+    """Log ``why`` and rename ``path`` so that the next save does not overwrite it."""
+    aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning("%s; starting cold (could not set it aside: %s)", why, exc.strerror or exc)
+    else:
+        log.warning("%s; starting cold, the file is kept as %s", why, aside)

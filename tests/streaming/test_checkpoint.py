@@ -144,6 +144,34 @@ def test_an_unreadable_checkpoint_is_a_cold_start_with_a_warning(content, tmp_pa
     with caplog.at_level(logging.WARNING, logger="streaming.checkpoint"):
         assert not checkpoint.restore(Scorer(), path)
     assert f"ignoring unreadable model checkpoint {path}" in caplog.text
+    # set aside, not left for the next save to overwrite: it may be months of learning
+    [aside] = tmp_path.glob("scorer.pkl.unreadable-*")
+    assert aside.read_bytes() == content and f"kept as {aside}" in caplog.text
+    checkpoint.save(Scorer(), path)
+    assert aside.read_bytes() == content
+
+
+def test_a_checkpoint_of_another_format_is_set_aside_not_overwritten(tmp_path, caplog):
+    path = tmp_path / "scorer.pkl"
+    newer = pickle.dumps({"format": checkpoint.FORMAT + 1, "risk": "from a newer version"})
+    path.write_bytes(newer)
+    with caplog.at_level(logging.WARNING, logger="streaming.checkpoint"):
+        assert not checkpoint.restore(Scorer(), path)
+    assert "of another format" in caplog.text and not path.exists()
+    assert [p.read_bytes() for p in tmp_path.glob("scorer.pkl.unreadable-*")] == [newer]
+
+
+def test_agents_names_and_teams_survive_a_restart(tmp_path):
+    """A transfer after a restart showed the agent it went to by id: the directory of names
+    and teams (from call_started events) was not in the checkpoint."""
+    trained = Scorer()
+    for e in angry_call("a1").events:
+        trained.apply(e, StoreBatch())
+    path = tmp_path / "scorer.pkl"
+    checkpoint.save(trained, path)
+    restored = Scorer()
+    assert checkpoint.restore(restored, path)
+    assert restored.agent_directory == trained.agent_directory == {"a1": ("Ana Silva", "Team Blue")}
 
 
 class _NoKafka:

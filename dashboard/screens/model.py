@@ -59,7 +59,8 @@ def main() -> None:
     head.markdown("### Model")
     period = choice.selectbox("Period", list(PERIODS), index=1, key="model-period")
     days = PERIODS[period]
-    d = _load(None if days is None else time.time() - days * 86_400)
+    # the start of the period to the minute: a cache key that changes every run never hits
+    d = _load(None if days is None else float(int(time.time() - days * 86_400) // 60 * 60))
     latest = model_report.latest_figures(d["points"], d["validation"])
     precision, per_supervisor = model_report.alert_precision(d["feedback"], d["outcomes"])
 

@@ -25,10 +25,16 @@ count as duplicates, as they all did before this was kept).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Literal, Protocol
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal, Protocol
 
 MAX_GAPS = 32
+# A producer's retry of an event is a duplicate; an event of its own that reuses a seq
+# already applied (a bug, or an event without seq, numbered by the scorer, followed by
+# one with) is not, and must not vanish as one: the digests of a call's latest events
+# tell the two apart, and the second goes to the DLQ.
+KEEP_DIGESTS = 32
 
 Verdict = Literal["new", "duplicate", "late"]
 
@@ -79,7 +85,7 @@ def verdict(d: Delivered, seq: int | None, partition: int | None, offset: int | 
     """``new`` (apply it), ``duplicate`` (applied before: skip it) or ``late`` (never applied,
     but the call has moved past it: refuse it). ``ended``: ``d`` is an ended call's record,
     whose every later event is refused (and a replay of one refused is a duplicate)."""
-    replayed = partition is not None and offset is not None and offset <= d.offsets.get(str(partition), -1)
+    replayed = is_replay(d, partition, offset)
     if seq is None or seq > d.last_seq:
         # Past the call's last seq, a live call has never seen this event, even at an offset
         # it has seen: offsets start again when a topic is recreated or a broker loses its
@@ -95,6 +101,11 @@ def verdict(d: Delivered, seq: int | None, partition: int | None, offset: int | 
     return "duplicate"
 
 
+def is_replay(d: Delivered, partition: int | None, offset: int | None) -> bool:
+    """Whether this very message (by its Kafka offset) was handled before."""
+    return partition is not None and offset is not None and offset <= d.offsets.get(str(partition), -1)
+
+
 def record(d: Delivered, seq: int | None, partition: int | None, offset: int | None) -> int:
     """Note a new event as applied; the seq it is applied as (the next one if it has none)."""
     if partition is not None and offset is not None:
@@ -107,6 +118,27 @@ def record(d: Delivered, seq: int | None, partition: int | None, offset: int | N
         del d.seq_gaps[:-MAX_GAPS]
     d.last_seq = max(d.last_seq, seq)
     return seq
+
+
+def digest(event: Any) -> int:
+    """A short, stable fingerprint of a parsed event: its fields but its seq (the same event
+    sent once without a seq and once with one is the same event), not its bytes."""
+    unnumbered = event if event.seq is None else replace(event, seq=None)
+    return zlib.crc32(repr(unnumbered).encode("utf-8", "surrogatepass"))
+
+
+def same_event(digests: dict[str, int], seq: int | None, event_digest: int) -> bool:
+    """Whether a duplicate by ``seq`` is the event applied under that seq, as far as the
+    recent :data:`KEEP_DIGESTS` tell (an older one, or one with no seq, is taken as it)."""
+    kept = None if seq is None else digests.get(str(seq))
+    return kept is None or kept == event_digest
+
+
+def keep_digest(digests: dict[str, int], seq: int, event_digest: int) -> None:
+    """Note the event applied as ``seq``; only the latest :data:`KEEP_DIGESTS` are kept."""
+    digests[str(seq)] = event_digest
+    while len(digests) > KEEP_DIGESTS:
+        del digests[next(iter(digests))]
 
 
 def note_offset(d: Delivered, partition: int | None, offset: int | None) -> None:

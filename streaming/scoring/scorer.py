@@ -18,7 +18,18 @@ from river import metrics
 
 from streaming import events as ev
 from streaming.scoring import practices
-from streaming.scoring.delivery import Ended, ended_from_json, ended_to_json, note_offset, record, verdict
+from streaming.scoring.delivery import (
+    Ended,
+    digest,
+    ended_from_json,
+    ended_to_json,
+    is_replay,
+    keep_digest,
+    note_offset,
+    record,
+    same_event,
+    verdict,
+)
 from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
 from streaming.scoring.monitoring import Calibration, SentimentDrift
@@ -238,15 +249,24 @@ class Scorer:
         state = self.calls.get(event.call_id)
         if state is None:
             state = self.calls[event.call_id] = CallState(event.call_id)
+        fingerprint = digest(event)
         match verdict(state, event.seq, partition, offset):
-            case "duplicate":
+            case "duplicate" if (is_replay(state, partition, offset)
+                                 or same_event(state.seq_digests, event.seq, fingerprint)):
                 return Applied(duplicate=True)
+            case "duplicate":
+                note_offset(state, partition, offset)  # its replay is refused again, not applied
+                self._dirty.add(state.call_id)
+                return Applied(refused=f"seq {event.seq} was already applied to a different event of "
+                                       "this call (a producer that reuses a seq, or numbers some events "
+                                       "and not others): not scored")  # fmt: skip
             case "late":
                 note_offset(state, partition, offset)  # its replay is a duplicate
                 self._dirty.add(state.call_id)
                 return Applied(refused=f"seq {event.seq} came after seq {state.last_seq} of the same "
                                        "call: an event out of order is not scored")  # fmt: skip
         seq = record(state, event.seq, partition, offset)
+        keep_digest(state.seq_digests, seq, fingerprint)
         ts = event.ts.timestamp()
         state.updated_at = ts
         if clock_limit is None or ts <= clock_limit:

@@ -52,6 +52,7 @@ class CallState:
     last_seq: int = -1  # seq may start at 0
     seq_gaps: list[list[int]] = field(default_factory=list)  # seqs below last_seq never seen
     offsets: dict[str, int] = field(default_factory=dict)
+    seq_digests: dict[str, int] = field(default_factory=dict)  # seq -> digest of the event applied
     # speech
     n_customer_turns: int = 0
     n_agent_turns: int = 0

@@ -240,6 +240,39 @@ def test_replayed_events_are_duplicates():
     assert scorer.apply(e5, StoreBatch(), partition=0, offset=5).duplicate
 
 
+def test_an_event_that_reuses_a_seq_is_refused_not_skipped_as_a_duplicate():
+    """Found by an input review: a different event under a seq already applied, or one the
+    scorer had numbered (sent without seq) followed by one with that seq, vanished as a
+    duplicate. A producer's retry of the same event is still a duplicate, after a restart too."""
+    from dataclasses import replace
+
+    scorer = Scorer()
+    events = calm_call("reuse", ended=False).events
+    for offset, e in enumerate(events):
+        scorer.apply(e, StoreBatch(), partition=0, offset=offset)
+    last = events[-1]
+    assert scorer.apply(last, StoreBatch(), partition=0, offset=50).duplicate  # a retry: same event
+    other = replace(last, text="Actually, get me your manager, I want to cancel.")
+    refused = scorer.apply(other, StoreBatch(), partition=0, offset=51)
+    assert not refused.duplicate and "already applied to a different event" in (refused.refused or "")
+    assert scorer.apply(other, StoreBatch(), partition=0, offset=51).duplicate  # its own replay
+
+    restarted = Scorer()  # the digests are part of the stored state
+    batch = StoreBatch()
+    scorer.flush(batch)
+    restarted.adopt("reuse", batch.states["reuse"])
+    assert restarted.apply(last, StoreBatch(), partition=0, offset=60).duplicate
+    assert restarted.apply(other, StoreBatch(), partition=0, offset=61).refused
+
+    mixed = Scorer()
+    first = calm_call("mixed", ended=False).events
+    for e in first[:3]:
+        mixed.apply(e, StoreBatch())
+    mixed.apply(replace(first[3], seq=None), StoreBatch())  # numbered by the scorer as 4
+    assert mixed.apply(first[3], StoreBatch()).duplicate  # the same event, now with its seq
+    assert mixed.apply(replace(first[4], seq=4), StoreBatch()).refused  # another event as 4
+
+
 def test_state_survives_a_restart_through_json():
     first = Scorer()
     script = angry_call()

@@ -162,9 +162,9 @@ def test_call_page_without_a_call_offers_the_live_calls(store):
     at = run_app()
     at.switch_page(nav.CALL_PAGE).run()
     picker = at.selectbox[0]
-    assert set(picker.options) == {
-        f"{c.agent_name} · {c.queue} · {c.level} {c.risk:.0%}" for c in store.live_calls()
-    }
+    # who, where and since when: nothing the refreshing banner could contradict
+    assert sorted(o.rsplit(" · since ", 1)[0] for o in picker.options) == sorted(
+        f"{c.agent_name} · {c.queue}" for c in store.live_calls())  # fmt: skip
     calm = by_level(store, "calm")[0]
     picker.set_value(calm.call_id).run()
     assert at.query_params.get("call_id") == calm.call_id

@@ -149,19 +149,38 @@ def stamp(ts: float, tz: tzinfo) -> str:
 
 
 _UTC_STAMP = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC\b")
+# the sentence the scorer writes its callbacks' due times in (streaming.scoring.practices.summary):
+# "Promised: callback by <UTC time>[ (no timeframe said)]; callback by ...", then the summary's
+# next part (the customer's sentiment or the outcome) or its end
+_PROMISE = r"callback by \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC(?: \(no timeframe said\))?"
+_PROMISED = re.compile(rf"(?:^|(?<= ))Promised: {_PROMISE}(?:; {_PROMISE})*\."
+                       r"(?= Customer sentiment | Outcome: |$)")
 
 
 def local_stamps(text_: str, tz: tzinfo) -> str:
-    """``text_`` with each ``YYYY-MM-DD HH:MM UTC`` in it (how the scorer writes a time into a
-    post-call summary) written in ``tz`` instead, as :func:`stamp` writes it.
+    """``text_`` (a post-call summary) with the due times the scorer wrote into its "Promised:"
+    sentence (``YYYY-MM-DD HH:MM UTC``) written in ``tz`` instead, as :func:`stamp` writes them.
+
+    Only that sentence: a time the customer said ("Issue: charged at 2026-02-01 10:00 UTC")
+    is their words, left as they are. Of two such sentences the last is the scorer's (the
+    customer's words come first). A time that is no real moment is left as it is.
 
     >>> from zoneinfo import ZoneInfo
     >>> local_stamps("Promised: callback by 2026-11-25 20:32 UTC.", ZoneInfo("Europe/Paris"))
     'Promised: callback by 2026-11-25 21:32 CET.'
+    >>> local_stamps("Issue: charged at 2026-13-01 99:99 UTC. Outcome: resolved.", ZoneInfo("Asia/Tokyo"))
+    'Issue: charged at 2026-13-01 99:99 UTC. Outcome: resolved.'
     """
 
     def local(m: re.Match[str]) -> str:
-        utc = datetime.strptime(m.group(1) + " +0000", "%Y-%m-%d %H:%M %z")
-        return stamp(utc.timestamp(), tz)
+        try:
+            utc = datetime.strptime(m.group(1) + " +0000", "%Y-%m-%d %H:%M %z")
+            return stamp(utc.timestamp(), tz)
+        except (ValueError, OverflowError, OSError):  # no such day or time, or out of range
+            return m.group(0)
 
-    return _UTC_STAMP.sub(local, text_)
+    promised = list(_PROMISED.finditer(text_))
+    if not promised:
+        return text_
+    start, end = promised[-1].span()
+    return text_[:start] + _UTC_STAMP.sub(local, text_[start:end]) + text_[end:]

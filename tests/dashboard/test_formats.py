@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from dashboard import formats
+from streaming.scoring.practices import format_due
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -66,3 +67,38 @@ def test_a_time_names_its_date_and_zone_and_a_summary_follows_it():
     assert formats.local_stamps(summary, paris) == (
         "Promised: callback by 2026-11-25 21:32 CET; callback by 2026-07-01 10:00 CEST (no timeframe said).")
     assert formats.local_stamps("nothing to change at 20:32", paris) == "nothing to change at 20:32"
+
+
+PARIS, TOKYO = ZoneInfo("Europe/Paris"), ZoneInfo("Asia/Tokyo")
+
+
+@pytest.mark.parametrize("said", ["2026-13-01 99:99 UTC", "2026-02-30 10:00 UTC", "9999-12-31 23:59 UTC",
+                                  "0001-01-01 00:00 UTC"])  # fmt: skip
+def test_a_time_in_the_customers_words_is_left_as_they_said_it(said):
+    summary = f"Issue: I was charged at {said}. Outcome: resolved."
+    for tz in (PARIS, TOKYO, ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")):
+        assert formats.local_stamps(summary, tz) == summary
+
+
+def test_only_the_scorers_promised_times_are_written_in_the_viewers_zone():
+    due = 1_795_000_000.0
+    summary = (f"Issue: charged twice at 2026-11-01 10:00 UTC. Promised: callback by {format_due(due)}; "
+               f"callback by {format_due(due + 3600)} (no timeframe said). Customer sentiment -0.40 at "
+               "the start, worst turn -0.80, +0.10 at the end. Outcome: resolved.")  # fmt: skip
+    out = formats.local_stamps(summary, TOKYO)
+    assert out == summary.replace(format_due(due), formats.stamp(due, TOKYO)).replace(
+        format_due(due + 3600), formats.stamp(due + 3600, TOKYO))
+    assert "charged twice at 2026-11-01 10:00 UTC." in out  # the customer's words
+
+
+def test_a_promise_the_customer_quotes_is_not_the_scorers():
+    due = 1_795_000_000.0
+    quoted = "Promised: callback by 2026-11-01 10:00 UTC."
+    summary = f"Issue: you wrote {quoted} Promised: callback by {format_due(due)}. Outcome: resolved."
+    out = formats.local_stamps(summary, PARIS)
+    assert quoted in out and formats.stamp(due, PARIS) in out
+
+
+def test_a_scorers_time_out_of_range_in_the_viewers_zone_is_left_in_utc():
+    summary = "Promised: callback by 9999-12-31 23:59 UTC. Outcome: resolved."
+    assert formats.local_stamps(summary, TOKYO) == summary

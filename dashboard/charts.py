@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from dashboard import safe
 from dashboard.views import action_detail
 from streaming.store import ActionRow, MarkerRow, TurnRow
 
@@ -113,7 +114,7 @@ def call_timeline(
             mode="lines+markers",
             name="customer sentiment",
             line={"color": SENTIMENT_COLOR, "width": 3},
-            hovertext=[_short(t.text) for t in customer],
+            hovertext=[safe.plot(_short(t.text)) for t in customer],
             hoverinfo="x+y+text",
         )
     )
@@ -124,7 +125,7 @@ def call_timeline(
             mode="markers",
             name="agent sentiment",
             marker={"color": AGENT_COLOR, "size": 7},
-            hovertext=[_short(t.text) for t in agent],
+            hovertext=[safe.plot(_short(t.text)) for t in agent],
             hoverinfo="x+y+text",
             visible="legendonly",
         )
@@ -155,7 +156,7 @@ def call_timeline(
         fig.add_trace(go.Scatter(
             x=[x for x, _ in points], y=[1.08] * len(points), yaxis="y2", mode="markers",
             name=name, marker={"symbol": symbol, "size": 13, "color": color},
-            hovertext=[t for _, t in points], hoverinfo="x+text"))  # fmt: skip
+            hovertext=[safe.plot(t) for _, t in points], hoverinfo="x+text"))  # fmt: skip
 
     fig.add_hline(y=hot_threshold, yref="y2", line={"color": RISK_COLOR, "width": 1},
                   opacity=0.35)  # fmt: skip

@@ -12,6 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard import safe
+
 HOT, ESCALATED, CALLS, GOOD, BAD = "#dc2626", "#7c3aed", "#cbd5e1", "#15803d", "#b91c1c"
 STATUS_COLORS = {"kept": "#15803d", "late": "#f59e0b", "missed": "#dc2626", "pending": "#94a3b8"}
 HOUR_MS, DAY_MS = 3_600_000, 86_400_000
@@ -122,7 +124,8 @@ def sentiment_chart(rates: pd.DataFrame, freq: str) -> go.Figure:
 def reasons_chart(reasons: pd.DataFrame) -> go.Figure:
     """Top reasons as horizontal bars: share of hot calls giving each."""
     r = reasons.iloc[::-1]
-    fig = go.Figure(go.Bar(x=r["share_of_hot_calls"], y=r["reason"], orientation="h", marker_color=HOT,
+    fig = go.Figure(go.Bar(x=r["share_of_hot_calls"], y=r["reason"].map(safe.plot), orientation="h",
+                           marker_color=HOT,
                            customdata=r["hot_calls"],
                            hovertemplate="%{y}: %{x:.0%} of hot calls (%{customdata:,})<extra></extra>"))
     fig.update_xaxes(tickformat=".0%", title_text="share of hot calls")
@@ -205,12 +208,13 @@ def drift_chart(drifts: pd.DataFrame) -> go.Figure:
     """Each detected change: the queue's mean customer sentiment before → after."""
     fig = go.Figure()
     for queue, d in drifts.groupby("queue"):
+        name = safe.plot(queue)  # a queue's name is data: never part of the hovertemplate itself
         fig.add_trace(go.Scatter(
-            x=d["time"], y=d["mean_after"], mode="markers", name=str(queue),
+            x=d["time"], y=d["mean_after"], mode="markers", name=name,
             marker={"size": 11, "symbol": ["triangle-up" if c > 0 else "triangle-down"
                                            for c in d["change"]]},
-            customdata=d[["mean_before", "change"]],
-            hovertemplate=f"{queue}: %{{customdata[0]:+.2f}} → %{{y:+.2f}} "
+            customdata=d[["mean_before", "change"]].assign(queue=name),
+            hovertemplate="%{customdata[2]}: %{customdata[0]:+.2f} → %{y:+.2f} "
                           "(%{customdata[1]:+.2f})<extra></extra>"))  # fmt: skip
     fig.add_hline(y=0, line={"color": "#94a3b8", "width": 1})
     fig.update_yaxes(title_text="customer sentiment after the change", range=[-1, 1])

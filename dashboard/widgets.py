@@ -1,19 +1,20 @@
 """Small Streamlit widgets the pages compose: tiles, header figures, transcript lines.
 
 The HTML builders (``tile_html``, ``turn_html``, ``banner_html``) are plain functions
-that escape every value that comes from a call; the ``show_*`` functions put them
-on the page. Levels are coloured with CSS on keyed containers (``st-key-...``).
+that pass every value that comes from a call through :func:`dashboard.safe.md` (escaped
+and on one line, so it can neither end the HTML block nor be read as markdown); the
+``show_*`` functions put them on the page. Levels are coloured with CSS on keyed
+containers (``st-key-...``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from html import escape
 
 import streamlit as st
 
-from dashboard import views
+from dashboard import safe, views
 from dashboard.charts import sparkline
 from dashboard.queues import QueueFigures, fmt_share, total
 from dashboard.views import Freshness, Header, Tile, TranscriptLine
@@ -149,14 +150,14 @@ def inject_css(tv: bool = False) -> None:
 
 def _sentiment_span(value: float | None) -> str:
     word = views.sentiment_word(value)
-    return f'<b class="ch-s-{word}">{escape(views.fmt_sentiment(value))}</b>'
+    return f'<b class="ch-s-{word}">{views.fmt_sentiment(value)}</b>'
 
 
 def _pills(level: str, hot_for: str | None, on_hold: bool, new: bool = False,
            over_budget: bool = False, ended: bool = False) -> str:  # fmt: skip
     text = ("was " if ended else "") + level + (f" {hot_for}" if hot_for else "")
     css = "ch-pill-ended" if ended else f"ch-pill-{level}"
-    pills = [f'<span class="ch-pill {css}">{escape(text)}</span>']
+    pills = [f'<span class="ch-pill {css}">{text}</span>']  # the scorer's level, a duration
     if new:
         pills.append('<span class="ch-pill ch-pill-new">new</span>')
     if over_budget:
@@ -167,18 +168,18 @@ def _pills(level: str, hot_for: str | None, on_hold: bool, new: bool = False,
 
 
 def _on_it(names: Sequence[str]) -> str:
-    return f'<div class="ch-onit">On it: {escape(", ".join(names))}</div>' if names else ""
+    return f'<div class="ch-onit">On it: {safe.md(", ".join(names))}</div>' if names else ""
 
 
 def tile_html(t: Tile) -> str:
     """One tile's body as a single-line HTML block (markdown keeps it as raw HTML)."""
     parts = [
         f'<div class="ch-tile ch-{t.level}{" ch-new" if t.new_hot else ""}">',
-        f'<div class="ch-row"><span class="ch-name">{escape(t.agent_name)}</span>'
+        f'<div class="ch-row"><span class="ch-name">{safe.md(t.agent_name)}</span>'
         f'<span class="ch-risk">{views.fmt_risk(t.risk)}</span></div>',
         f'<div class="ch-row">{_pills(t.level, t.hot_for, t.on_hold, t.new_hot, t.over_budget)}'
         f'<span class="ch-dur">{t.duration}</span></div>',
-        f'<div class="ch-meta">{escape(t.team)} · {escape(t.queue)}</div>',
+        f'<div class="ch-meta">{safe.md(t.team)} · {safe.md(t.queue)}</div>',
     ]
     if t.over_budget:
         parts.append('<div class="ch-budget-note">hot, over the alert budget</div>')
@@ -189,7 +190,7 @@ def tile_html(t: Tile) -> str:
         parts.append(f'<div class="ch-sent">sentiment {_sentiment_span(t.sentiment)}'
                      f"{sparkline(t.trend)}</div>")  # fmt: skip
         if t.reasons:
-            items = "".join(f"<li>{escape(r)}</li>" for r in t.reasons)
+            items = "".join(f"<li>{safe.md(r)}</li>" for r in t.reasons)
             parts.append(f'<ul class="ch-reasons">{items}</ul>')
     parts.append("</div>")
     return "".join(parts)
@@ -201,9 +202,9 @@ def compact_tile_html(t: Tile) -> str:
     consent = "" if t.consent else f" · {views.NO_CONSENT}"
     return (
         f'<div class="ch-tile ch-compact ch-{t.level}"><div class="ch-row">'
-        f'<span class="ch-name">{escape(t.agent_name)}</span>'
+        f'<span class="ch-name">{safe.md(t.agent_name)}</span>'
         f'<span class="ch-dur">{t.duration}</span></div>'
-        f'<div class="ch-meta">{escape(t.queue)} · {views.fmt_risk(t.risk)}{sentiment}{consent}'
+        f'<div class="ch-meta">{safe.md(t.queue)} · {views.fmt_risk(t.risk)}{sentiment}{consent}'
         f"</div>{_on_it(t.on_it)}</div>"
     )
 
@@ -212,8 +213,8 @@ def turn_html(line: TranscriptLine) -> str:
     speaker = "customer" if line.speaker == "customer" else "agent"
     return (
         f'<div class="ch-turn ch-turn-{speaker}"><span class="ch-at">{line.at}</span>'
-        f"<b>{escape(line.speaker.capitalize())}</b> {_sentiment_span(line.sentiment)}"
-        f"<div>{escape(line.text)}</div></div>"
+        f"<b>{safe.md(line.speaker.capitalize())}</b> {_sentiment_span(line.sentiment)}"
+        f"<div>{safe.md(line.text, breaks=True)}</div></div>"
     )
 
 
@@ -222,7 +223,7 @@ def banner_html(call: CallRow, now: float) -> str:
 
     An ended call's clocks stop at its end, and its level is what it was ("was hot 01:16").
     """
-    who = escape(call.agent_name or call.agent_id or "(no agent yet)")
+    who = safe.md(call.agent_name or call.agent_id or "(no agent yet)")
     ended = call.ended_at is not None
     hot_for = None
     if call.level == "hot" and call.hot_since is not None:
@@ -233,8 +234,8 @@ def banner_html(call: CallRow, now: float) -> str:
         f'<div class="ch-tile ch-banner ch-{call.level}"><div class="ch-row">'
         f'<span class="ch-banner-title">{who}</span>'
         f'<span class="ch-risk">{views.fmt_risk(call.risk)}</span></div>'
-        f'<div class="ch-row"><span class="ch-banner-sub">{escape(call.team or "—")} · '
-        f"{escape(call.queue)} · {escape(call.status)} · "
+        f'<div class="ch-row"><span class="ch-banner-sub">{safe.md(call.team or "—")} · '
+        f"{safe.md(call.queue)} · {safe.md(call.status)} · "
         f'<span class="ch-dur">{duration}</span>{waited}</span>'
         f"{_pills(call.level, hot_for, call.on_hold and not ended, ended=ended)}</div></div>"
     )
@@ -244,7 +245,7 @@ def _queue_row(r: QueueFigures, target: float, css: str = "") -> str:
     level = r.service_level
     bad = ' ch-bad' if level is not None and level < target else ""
     return (
-        f'<tr class="{css}"><td>{escape(r.queue)}</td><td class="n">{r.waiting}</td>'
+        f'<tr class="{css}"><td>{safe.md(r.queue)}</td><td class="n">{r.waiting}</td>'
         f'<td class="n">{views.fmt_duration(r.longest_wait_s)}</td>'
         f'<td class="n{bad}">{fmt_share(level)}</td>'
         f'<td class="n">{fmt_share(r.abandon_rate)}</td></tr>'
@@ -266,8 +267,8 @@ def queue_html(rows: Sequence[QueueFigures], target: float = 0.8) -> str:
 
 def cue_html(cue: Cue) -> str:
     """A playbook cue: the lapse, and the whisper the playbook suggests for it."""
-    whisper = "" if not cue.whisper else f'<div class="ch-cue-whisper">“{escape(cue.whisper)}”</div>'
-    return f'<div class="ch-cue"><b>{escape(cue.reason)}</b>{whisper}</div>'
+    whisper = "" if not cue.whisper else f'<div class="ch-cue-whisper">“{safe.md(cue.whisper)}”</div>'
+    return f'<div class="ch-cue"><b>{safe.md(cue.reason)}</b>{whisper}</div>'
 
 
 # --- Streamlit pieces ----------------------------------------------------------------------
@@ -308,7 +309,7 @@ div[class*="st-key-tile-"] { opacity: .5; filter: grayscale(.8); }
 def show_stale_board(f: Freshness) -> None:
     """Across the board, not in a corner: the tiles are greyed and their clocks stopped."""
     st.markdown(STALE_CSS, unsafe_allow_html=True)
-    st.error(f"{f.text}: the tiles show the calls as they were then, their clocks stopped. "
+    st.error(f"{safe.md(f.text)}: the tiles show the calls as they were then, their clocks stopped. "
              "Is the scorer running?", icon=":material/warning:")  # fmt: skip
 
 
@@ -318,7 +319,7 @@ STORE_DOWN_KEY = "ch-store-down-at"
 def show_store_down(exc: StoreError, retry_s: float) -> None:
     """The store cannot be read: say so in one line (no traceback), and try again every
     ``retry_s`` by itself, so a wall screen comes back without anyone reloading it."""
-    st.error(f"The store cannot be read ({exc}). This page tries again every {retry_s:g} s.",
+    st.error(f"The store cannot be read ({safe.md(exc)}). This page tries again every {retry_s:g} s.",
              icon=":material/cloud_off:")  # fmt: skip
     st.session_state[STORE_DOWN_KEY] = time.time()
 
@@ -332,9 +333,9 @@ def show_store_down(exc: StoreError, retry_s: float) -> None:
 
 def show_freshness(f: Freshness) -> None:
     if f.stale:
-        st.warning(f.text, icon=":material/warning:")
+        st.warning(safe.md(f.text), icon=":material/warning:")
     else:
-        st.markdown(f'<div class="ch-fresh">{escape(f.text)}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="ch-fresh">{safe.md(f.text)}</div>', unsafe_allow_html=True)
 
 
 OnAck = Callable[[str], None]

@@ -9,11 +9,10 @@ whisper is never interrupted by a refresh.
 from __future__ import annotations
 
 from dataclasses import replace
-from html import escape
 
 import streamlit as st
 
-from dashboard import actions, charts, data, formats, nav, prefs, reports, session, views, widgets
+from dashboard import actions, charts, data, formats, nav, prefs, reports, safe, session, views, widgets
 from streaming.store import CallRow
 
 
@@ -149,7 +148,7 @@ def _action_panel(call_id: str) -> None:
                        disabled=not live and kind not in actions.FEEDBACK_LABELS,
                        on_click=_one_click, args=(call_id, kind))  # fmt: skip
     if not live:
-        st.caption(f"The call is {call.status}: whisper, barge-in, monitor and acknowledge are "
+        st.caption(f"The call is {safe.md(call.status)}: whisper, barge-in, monitor and acknowledge are "
                    "for live calls; feedback is recorded for any call.")  # fmt: skip
     _correction_box(call)
     session.show_flash()
@@ -159,14 +158,14 @@ def _reasons_and_cues(call: CallRow) -> None:
     why, cues_col = st.columns(2)
     with why:
         st.markdown("**Why**")
-        st.markdown("\n".join(f"- {r}" for r in call.reasons) or "_nothing stands out_")
+        st.markdown("\n".join(f"- {safe.md(r)}" for r in call.reasons) or "_nothing stands out_")
     with cues_col:
         cues = data.playbook_cues(call.call_id)
         st.markdown("**Playbook cues**" if cues else "**Suggested whisper**")
         if cues:
             st.markdown("".join(widgets.cue_html(c) for c in cues), unsafe_allow_html=True)
         else:
-            st.markdown(call.whisper or "_none right now_")
+            st.markdown(safe.md(call.whisper) if call.whisper else "_none right now_")
 
 
 def _summary_and_commitments(call: CallRow) -> None:
@@ -176,12 +175,12 @@ def _summary_and_commitments(call: CallRow) -> None:
     if call.summary:
         st.markdown("**Post-call summary**")
         summary = formats.local_stamps(call.summary, tz)
-        st.markdown(f'<div class="ch-summary">{escape(summary)}</div>', unsafe_allow_html=True)
+        st.markdown(f'<div class="ch-summary">{safe.md(summary)}</div>', unsafe_allow_html=True)
     promised = data.commitments(call.call_id)
     if promised:
         st.markdown("**Callbacks promised**")
         st.markdown("\n".join(
-            f"- “{escape(c.text)}”, due by {formats.stamp(c.due_at, tz)}" for c in promised))  # fmt: skip
+            f"- “{safe.md(c.text)}”, due by {formats.stamp(c.due_at, tz)}" for c in promised))  # fmt: skip
 
 
 def main() -> None:
@@ -201,7 +200,7 @@ def main() -> None:
     if call_id is None:
         return
     if data.get_call(call_id) is None:
-        st.error(f"No call {call_id!r} in the store.")
+        st.error(f"No call {safe.md(repr(call_id))} in the store.")
         return
 
     @st.fragment(run_every=settings.refresh_s)

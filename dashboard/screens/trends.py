@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, formats, nav, prefs, reports, session, tables, trend_charts
+from dashboard import data, formats, nav, prefs, reports, safe, session, tables, trend_charts
 from dashboard.reports import Filters
 
 TTL_S = 60.0  # history changes slowly; a manager's filter changes re-query at once
@@ -163,8 +163,8 @@ def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
     back = prefs.back_to_trends(session.url_params())  # the call page's Back link returns here
     for row in review.head(REVIEW_LINKS).itertuples():
         ended = row.ended_at.strftime("%a %d %b %H:%M")
-        label = (f"{ended} · {formats.text(row.agent_name)} · {row.queue} · "
-                 f"peak {formats.pct(row.peak_risk)} · {formats.text(row.disposition)}")  # fmt: skip
+        label = (f"{ended} · {safe.md(formats.text(row.agent_name))} · {safe.md(row.queue)} · "
+                 f"peak {formats.pct(row.peak_risk)} · {safe.md(formats.text(row.disposition))}")  # fmt: skip
         st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id, **back},
                      icon=":material/play_circle:")  # fmt: skip
     if len(review) > REVIEW_ROWS:

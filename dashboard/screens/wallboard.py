@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from dashboard import actions, alerts, data, nav, prefs, queues, session, sound, views, widgets
+from dashboard import actions, alerts, data, nav, prefs, queues, safe, session, sound, views, widgets
 from streaming.errors import StoreError
 from streaming.settings import Settings
 
@@ -99,7 +99,7 @@ def main() -> None:
         try:
             snapshot = data.board()
         except StoreError as exc:  # this fragment runs again by itself: the board comes back
-            st.error(f"The store cannot be read ({exc}); trying again.", icon=":material/cloud_off:")
+            st.error(f"The store cannot be read ({safe.md(exc)}); trying again.", icon=":material/cloud_off:")
             return
         # stale by wall time: the scorer's writes are stamped with it
         fresh_now = views.freshness(snapshot.last_update, time.time(), settings.stale_after_s,
@@ -113,10 +113,11 @@ def main() -> None:
         queued = views.filter_queues(snapshot.queued, view.queues)
 
         title, fresh = st.columns([3, 2], vertical_alignment="bottom")
-        scope = ", ".join([*view.teams, *view.queues]) or "all teams"
+        scope = ", ".join(safe.md(v) for v in [*view.teams, *view.queues]) or "all teams"
         with title, st.container(key="ch-title"):
             st.markdown(f"### CallHeat wallboard · {scope}")
-            who = view.supervisor or "no supervisor id: enter yours in the sidebar to use \"I'm on it\""
+            who = (safe.md(view.supervisor) if view.supervisor  # from the URL: any text
+                   else "no supervisor id: enter yours in the sidebar to use \"I'm on it\"")
             precision = data.precision(view.supervisor).text() if view.supervisor else "—"
             cap = f"alert budget {budget}" if budget else "no alert budget"
             st.caption(f"{who} · your alert precision: {precision} · {cap}")
@@ -124,7 +125,7 @@ def main() -> None:
             widgets.show_freshness(fresh_now)
             if not live:
                 st.caption("Live refresh is off: the board as of "
-                           f"{views.fmt_clock(snapshot.read_at, data.browser_tz())}")  # fmt: skip
+                           f"{safe.md(views.fmt_clock(snapshot.read_at, data.browser_tz()))}")  # fmt: skip
         widgets.show_header(views.header_figures(shown, queued, now, intervened, len(over)))
         _beep_if_new(frozenset(c.call_id for c in shown if c.level == "hot"), view)
         session.show_flash()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
 import json
 
 import kafka
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import nav
+from dashboard import nav, safe
 from streaming.store import CallRow, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, point_app_at, use_broker
 from tests.dashboard.test_actions import read_all
@@ -67,7 +66,7 @@ def test_every_live_call_has_a_tile_and_hot_ones_come_before_calm_ones(store):
     assert len(tiles) == len(store.live_calls())
 
     def position(call: CallRow) -> int:
-        name = html.escape(call.agent_name or "")
+        name = safe.md(call.agent_name or "")
         return next(i for i, t in enumerate(tiles) if f">{name}<" in t)
 
     hot, warming, calm = (by_level(store, lvl) for lvl in ("hot", "warming", "calm"))
@@ -76,26 +75,26 @@ def test_every_live_call_has_a_tile_and_hot_ones_come_before_calm_ones(store):
     if warming:
         assert max(map(position, warming)) < min(map(position, calm))
     for tile, call in zip(tiles, sorted(hot, key=lambda c: c.hot_since or 0.0), strict=False):
-        assert html.escape(call.agent_name or "") in tile  # longest hot first
+        assert safe.md(call.agent_name or "") in tile  # longest hot first
 
 
 def test_hot_tiles_show_their_top_reasons(store):
     tiles = tile_htmls(run_app())
     for call in by_level(store, "hot"):
-        tile = next(t for t in tiles if html.escape(call.agent_name or "") in t)
+        tile = next(t for t in tiles if safe.md(call.agent_name or "") in t)
         assert call.reasons
         for reason in call.reasons[:3]:
-            assert f"<li>{html.escape(reason)}</li>" in tile
+            assert f"<li>{safe.md(reason)}</li>" in tile
         for reason in call.reasons[3:]:
-            assert html.escape(reason) not in tile
+            assert safe.md(reason) not in tile
 
 
 def test_a_call_without_consent_shows_metadata_only(store):
     no_consent = [c for c in store.live_calls() if not c.consent]
     assert no_consent, "the fixture needs a call without recording consent"
     call = no_consent[0]
-    tile = next(t for t in tile_htmls(run_app()) if html.escape(call.agent_name or "") in t)
-    assert "no recording consent" in tile and html.escape(call.queue) in tile
+    tile = next(t for t in tile_htmls(run_app()) if safe.md(call.agent_name or "") in t)
+    assert "no recording consent" in tile and safe.md(call.queue) in tile
     assert "sentiment" not in tile and "<li>" not in tile
 
     at = open_call(call.call_id)
@@ -106,7 +105,7 @@ def test_a_call_without_consent_shows_metadata_only(store):
 def test_the_wallboard_queue_table_lists_waiting_queues(store):
     table = next(m.value for m in run_app().markdown if "ch-queues" in m.value)
     for queue in {c.queue for c in store.queued_calls()}:
-        assert f"<td>{html.escape(queue)}</td>" in table
+        assert f"<td>{safe.md(queue)}</td>" in table
 
 
 def test_open_on_a_tile_links_to_that_call(store):
@@ -119,7 +118,7 @@ def test_open_on_a_tile_links_to_that_call(store):
     hottest = max(store.live_calls(), key=lambda c: c.risk)
     at = open_call(hottest.call_id)  # what following the link runs
     banner = next(m.value for m in at.markdown if "ch-banner" in m.value)
-    assert html.escape(hottest.agent_name or "") in banner
+    assert safe.md(hottest.agent_name or "") in banner
 
 
 def test_call_page_from_its_link_shows_transcript_and_reasons(store):
@@ -129,10 +128,10 @@ def test_call_page_from_its_link_shows_transcript_and_reasons(store):
     expected = store.turns(call.call_id)
     assert len(turns) == len(expected)
     for shown, turn in zip(turns, expected, strict=True):  # oldest first, newest at the bottom
-        assert html.escape(turn.text) in shown
+        assert safe.md(turn.text) in shown
     text = "\n".join(m.value for m in at.markdown)
     for reason in call.reasons:
-        assert reason in text
+        assert f"- {safe.md(reason)}" in text
     assert len(at.get("plotly_chart")) == 1
     assert at.text_area[0].value == (call.whisper or "")  # prefilled with the suggestion
 
@@ -143,7 +142,7 @@ def test_a_deep_link_opens_the_call_inside_the_app(store):
     at.query_params["call_id"] = call.call_id
     at.switch_page(nav.CALL_PAGE).run()
     assert not at.exception
-    assert any(html.escape(call.agent_name or "") in m.value for m in at.markdown)
+    assert any(safe.md(call.agent_name or "") in m.value for m in at.markdown)
     assert at.query_params.get("call_id") == call.call_id
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from dashboard import actions, alerts, charts, prefs, queues, reads, sound, views, widgets
+from dashboard import actions, alerts, charts, prefs, queues, reads, safe, sound, views, widgets
 from dashboard.queues import QueueCall
 from streaming.events import action_to_dict, encode, parse_action
 from streaming.scoring.playbook import DETECTORS, SITUATIONS, Playbook
@@ -138,9 +138,9 @@ def test_claims_list_who_is_on_each_call_newest_first():
     assert alerts.claims(rows) == {"c1": ("sup-lee (barged in)", "sup-ana"),
                                    "c2": ("sup-ana (monitoring)",)}  # fmt: skip
     t = views.tile(live("c1", "hot", 0.9), NOW, on_it=("sup-lee (barged in)", "sup-ana"))
-    assert "On it: sup-lee (barged in), sup-ana" in widgets.tile_html(t)
+    assert "On it: " + safe.md("sup-lee (barged in), sup-ana") in widgets.tile_html(t)
     no_consent = views.tile(live("c3", consent=False), NOW, on_it=("sup-ana",))
-    assert "On it: sup-ana" in widgets.compact_tile_html(no_consent)
+    assert "On it: " + safe.md("sup-ana") in widgets.compact_tile_html(no_consent)
     assert "sentiment" not in widgets.compact_tile_html(no_consent)
 
 
@@ -226,7 +226,7 @@ def test_playbook_cues_come_from_lapses_and_situations_most_urgent_first_in_the_
     assert cues == [book.cue(keys[0]), book.cue(keys[1])]  # the detectors' priority, not seen order
     assert all(c.reason != c.key for c in cues)  # worded, not raw keys
     html = widgets.cue_html(cues[0])
-    assert cues[0].reason in html and (cues[0].whisper or "") in html.replace("&#x27;", "'")
+    assert safe.md(cues[0].reason) in html and safe.md(cues[0].whisper or "") in html
     store.apply(StoreBatch(commitments=[CommitmentRow("c1", 7, NOW, NOW + HOUR, "call you back",
                                                       "k1")]))  # fmt: skip
     assert [c.text for c in store.commitments("c1")] == ["call you back"]

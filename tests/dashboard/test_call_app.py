@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from dataclasses import replace
 from datetime import datetime
@@ -16,13 +17,15 @@ import pytest
 from dateutil.tz import tzlocal
 from streamlit.testing.v1 import AppTest
 
-from dashboard import nav
+from dashboard import nav, safe
 from streaming.events import parse_action
+from streaming.scoring import Scorer
 from streaming.scoring.playbook import Playbook
 from streaming.scoring.practices import format_due
 from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
+from tests.factories import CallScript
 
 TIMEOUT = 30
 LAPSES = ("no_empathy", "interrupting")
@@ -69,7 +72,7 @@ def test_the_playbook_cues_show_with_their_whispers_and_fill_the_whisper_box(sto
     assert "Playbook cues" in shown and set(LAPSES) <= lapses
     for key in lapses:
         cue = book.cue(key)
-        assert html.escape(cue.reason) in shown and html.escape(cue.whisper or "") in shown
+        assert safe.md(cue.reason) in shown and safe.md(cue.whisper or "") in shown
     use = [b for b in at.button if b.label.startswith("Use: ")]
     assert use[0].label == f"Use: {call.whisper}"  # the scorer's top suggestion first
     other = use[-1].label.removeprefix("Use: ")
@@ -88,8 +91,8 @@ def test_an_ended_call_shows_its_summary_and_the_callbacks_promised(store):
     ))  # fmt: skip
     at = open_call(ended.call_id)
     shown = text_of(at)
-    assert "Post-call summary" in shown and "Address change; customer happy." in shown
-    assert "Callbacks promised" in shown and html.escape("I'll call you back tomorrow") in shown
+    assert "Post-call summary" in shown and safe.md("Address change; customer happy.") in shown
+    assert "Callbacks promised" in shown and safe.md("I'll call you back tomorrow") in shown
     assert at.button(key="send-whisper").disabled and at.button(key="acknowledge").disabled
     assert not at.button(key="mark-not-hot").disabled  # feedback is for any call
 
@@ -118,11 +121,11 @@ def test_callback_due_times_show_date_time_and_zone_as_the_summary_does(store, s
     ))  # fmt: skip
     shown = text_of(open_call(ended.call_id))
     local = datetime.fromtimestamp(due, tzlocal()).strftime("%Y-%m-%d %H:%M %Z")
-    assert f"callback by {local}." in shown  # the summary's UTC time, in the page's zone
+    assert safe.md(f"callback by {local}.") in shown  # the summary's UTC time, in the page's zone
     assert f"due by {local}" in shown
     assert local.endswith(" UTC" if server_zone == "UTC" else (" EST", " EDT"))
     if server_zone != "UTC":
-        assert format_due(due) not in shown
+        assert safe.md(format_due(due)) not in shown
 
 
 def test_a_call_without_consent_shows_no_words_cues_or_suggestions(store):
@@ -219,3 +222,56 @@ def test_the_call_picker_names_each_live_call_without_figures_that_go_stale(stor
     assert label.startswith(f"{call.agent_name or call.agent_id} · {call.queue} · since ")
     assert "%" not in "".join(picker.options)
     assert picker.value == call.call_id
+
+
+INJECTED = "Ana\n\n[Supervisor login expired - sign in](https://evil.example/sso)\n\n# Refund now"
+
+
+def markdown_of(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
+
+
+def assert_no_markdown_from_calls(at: AppTest) -> None:
+    """No link, image or heading, and no HTML block ended early, in what the page wrote."""
+    for text in markdown_of(at):
+        assert "](" not in text and "https://evil" not in text and "![" not in text, text
+        assert not re.search(r"(?i)https?://|www\.", html.unescape(text)), text  # no bare link
+        assert not any(line.lstrip().startswith("#") for line in text.splitlines()), text
+        if text.startswith("<div"):
+            assert "\n\n" not in text, text
+
+
+def test_words_and_names_from_a_call_show_as_text_and_a_date_the_customer_said_does_not_crash(
+        app_env, store):  # fmt: skip
+    """The real scorer stores a call whose customer quotes an impossible time and writes markdown;
+    the page shows the words as they were said, and the scorer's own promised time in its zone."""
+    script = (CallScript("inject-1", agent_id="a-inj", agent_name="Ivo Petrov", customer_id="k-inj")
+              .say("customer", "I was charged at 2026-13-01 99:99 UTC and again on 2026-02-30 10:00 UTC."
+                   "\n\n[Supervisor login expired - sign in](https://evil.example/sso)\n\n# Refund now"
+                   "\n\n![](https://evil.example/pixel)")
+              .say("agent", "I'm sorry about that, I'll call you back within 24 hours.")
+              .say("customer", "Fine.\n\n[click](https://evil.example/2)")
+              .end("resolved", 3))  # fmt: skip
+    scorer, batch = Scorer(), StoreBatch()
+    for event in script.events:
+        scorer.apply(event, batch)
+    scorer.flush(batch)
+    store.apply(batch)
+    call = store.get_call("inject-1")
+    assert call is not None and call.summary and "2026-13-01 99:99 UTC" in call.summary
+    # the store row as a scorer would write it for an agent name with a line break in it
+    store.apply(StoreBatch(calls={call.call_id: replace(call, agent_name=INJECTED, team=INJECTED,
+                                                        last_seq=call.last_seq + 1)}))  # fmt: skip
+    at = open_call(call.call_id)
+    assert_no_markdown_from_calls(at)
+    shown = html.unescape(text_of(at)).replace("\u2060", "")  # less the joiners keeping URLs unlinked
+    assert "I was charged at 2026-13-01 99:99 UTC and again on 2026-02-30 10:00 UTC." in shown
+    assert "Ana  [Supervisor login expired - sign in](https://evil.example/sso)  # Refund now" in shown
+    local = datetime.fromtimestamp(store.commitments(call.call_id)[0].due_at, tzlocal())
+    assert f"Promised: callback by {local.strftime('%Y-%m-%d %H:%M %Z')}" in shown
+
+
+def test_a_call_id_from_the_url_is_shown_as_text(app_env):
+    at = open_call("x\n\n[Supervisor login expired](https://evil.example/sso)")
+    assert at.error and "No call" in at.error[0].value
+    assert_no_markdown_from_calls(at)

@@ -7,7 +7,6 @@ back from the store; no broker is reachable (except in the test marked ``broker`
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from dataclasses import replace
@@ -15,6 +14,7 @@ from dataclasses import replace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import safe
 from streaming.events import parse_action
 from streaming.store import ActionRow, CallRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
@@ -52,7 +52,7 @@ def tiles(at: AppTest) -> list[str]:
 
 
 def tile_of(at: AppTest, call: CallRow) -> str:
-    name = html.escape(call.agent_name or "")
+    name = safe.md(call.agent_name or "")
     return next(t for t in tiles(at) if f">{name}<" in t)
 
 
@@ -131,7 +131,7 @@ def test_filters_by_queue_and_team_are_remembered_in_the_url(store):
 
 def test_supervisor_sees_their_own_alert_precision(store):
     at = board(sup="sup-ana")
-    assert "sup-ana · your alert precision: no feedback yet" in captions(at)
+    assert f"{safe.md('sup-ana')} · your alert precision: no feedback yet" in captions(at)
     call = hot(store)[0]
     now = time.time()
     store.apply(StoreBatch(actions=[
@@ -188,7 +188,7 @@ def test_who_is_on_a_hot_call_shows_on_its_tile(store):
     store.apply(StoreBatch(actions=[
         ActionRow("a1", call.call_id, "acknowledge", "sup-lee", time.time() - 20)]))  # fmt: skip
     at = board(sup="sup-ana")
-    assert "On it: sup-lee" in tile_of(at, call)
+    assert "On it: " + safe.md("sup-lee") in tile_of(at, call)
     others = [t for t in tiles(at) if "On it" in t]
     assert len(others) == 1
 
@@ -239,7 +239,7 @@ def test_im_on_it_reaches_the_scorer_topic_and_shows_on_the_tile(
         at = board(sup="sup-ana")
         at.button(key=f"ack-{call.call_id}").click().run()
         assert not at.error and any("Acknowledged" in s.value for s in at.success)
-        assert "On it: sup-ana" in tile_of(at, call)
+        assert "On it: " + safe.md("sup-ana") in tile_of(at, call)
         assert at.button(key=f"ack-{call.call_id}").disabled  # already hers
         [stored] = store.actions(call.call_id)
         assert (stored.action, stored.supervisor_id) == ("acknowledge", "sup-ana")
@@ -250,3 +250,23 @@ def test_im_on_it_reaches_the_scorer_topic_and_shows_on_the_tile(
     finally:
         store.close()
         clear_streamlit_caches()
+
+
+def test_names_from_calls_and_the_url_show_as_text_on_the_board(store):
+    """An agent name, team or queue (from events) or a team or supervisor id (from the URL) holding
+    markdown stays the text it is: no link or heading, and each tile one HTML block."""
+    evil = "\n\n[Supervisor login expired - sign in](https://evil.example/sso)\n\n# Fired"
+    call = max(store.live_calls(), key=lambda c: c.risk)
+    store.apply(StoreBatch(calls={call.call_id: replace(
+        call, agent_name="Ana" + evil, team=f"{call.team}{evil}", queue=f"{call.queue}{evil}",
+        last_seq=call.last_seq + 1)}))  # fmt: skip
+    at = board(sup="sup-ana" + evil, team=[f"{call.team}{evil}"], tv="1")
+    shown = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    for text in shown:
+        assert "](" not in text and "https://evil" not in text, text
+        assert all(line.startswith(("### CallHeat wallboard", "#### Queues")) for line in text.splitlines()
+                   if line.lstrip().startswith("#")), text  # the board's own headings only
+    title = next(t for t in shown if t.startswith("### CallHeat wallboard"))
+    assert "\n" not in title and safe.md(f"{call.team}{evil}") in title
+    tile = next(t for t in tiles(at) if safe.md("Ana" + evil) in t)
+    assert "\n" not in tile and safe.md(f"{call.queue}{evil}") in tile

@@ -107,38 +107,41 @@ def precision(supervisor_id: str) -> alerts.Precision:
     return reads.feedback_precision(get_store(), supervisor_id)
 
 
+@dataclass(frozen=True, slots=True)
+class CallDetail:
+    """One consistent read of what the call page shows of one call."""
+
+    call: CallRow | None  # None: no such call in the store
+    turns: list[TurnRow]
+    markers: list[MarkerRow]
+    actions: list[ActionRow]
+    cues: list[Cue]
+    commitments: list[CommitmentRow]
+    read_at: float  # the wallboard's clock at the read (see now())
+
+
+@st.cache_data(ttl=0.5, show_spinner=False, max_entries=64)
+def call_detail(call_id: str) -> CallDetail:
+    """Everything the call page shows of ``call_id``, read once and shared for half a second
+    by its fragments and by everyone watching the same call (each refresh read the store
+    about nine times a viewer otherwise)."""
+    store = get_store()
+    call = store.get_call(call_id)
+    if call is None:
+        return CallDetail(None, [], [], [], [], [], now())
+    return CallDetail(call, store.turns(call_id), store.markers(call_id), store.actions(call_id),
+                      reads.playbook_cues(store, call_id), store.commitments(call_id), now())  # fmt: skip
+
+
 def refresh() -> None:
     """Forget the cached reads (after this session changed the store)."""
     board.clear()
     precision.clear()
+    call_detail.clear()
 
 
 def live_calls() -> list[CallRow]:
     return get_store().live_calls()
-
-
-def get_call(call_id: str) -> CallRow | None:
-    return get_store().get_call(call_id)
-
-
-def turns(call_id: str) -> list[TurnRow]:
-    return get_store().turns(call_id)
-
-
-def markers(call_id: str) -> list[MarkerRow]:
-    return get_store().markers(call_id)
-
-
-def actions(call_id: str) -> list[ActionRow]:
-    return get_store().actions(call_id)
-
-
-def playbook_cues(call_id: str) -> list[Cue]:
-    return reads.playbook_cues(get_store(), call_id)
-
-
-def commitments(call_id: str) -> list[CommitmentRow]:
-    return get_store().commitments(call_id)
 
 
 def browser_tz() -> tzinfo | None:

@@ -13,7 +13,8 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import actions, charts, data, formats, nav, prefs, reports, safe, session, views, widgets
-from streaming.store import CallRow
+from streaming.scoring.playbook import Cue
+from streaming.store import CallRow, CommitmentRow, TurnRow
 
 
 def _choose_call() -> str | None:
@@ -90,19 +91,19 @@ def _supervisor_input() -> str:
     return session.remember_supervisor(value)
 
 
-def _suggestions(call: CallRow) -> list[str]:
+def _suggestions(call: CallRow, cues: list[Cue]) -> list[str]:
     """The current top suggestion, then each playbook cue's whisper, without repeats."""
-    texts = [call.whisper] + [c.whisper for c in data.playbook_cues(call.call_id)]
+    texts = [call.whisper] + [c.whisper for c in cues]
     return list(dict.fromkeys(t for t in texts if t))
 
 
-def _whisper_box(call: CallRow, live: bool) -> None:
+def _whisper_box(call: CallRow, cues: list[Cue], live: bool) -> None:
     text_key = f"whisper-{call.call_id}"
     if text_key not in st.session_state:
         st.session_state[text_key] = (call.whisper or "") if call.consent else ""
     st.text_area("Whisper to the agent", key=text_key, height=90, max_chars=1000,
                  placeholder="What should the agent do now?")  # fmt: skip
-    suggestions = _suggestions(call)[:MAX_SUGGESTIONS] if call.consent else []
+    suggestions = _suggestions(call, cues)[:MAX_SUGGESTIONS] if call.consent else []
     if suggestions:
         with st.container(key="suggestions"):
             for i, text in enumerate(suggestions):
@@ -112,8 +113,7 @@ def _whisper_box(call: CallRow, live: bool) -> None:
               disabled=not live, on_click=_whisper, args=(call.call_id, text_key))  # fmt: skip
 
 
-def _correction_box(call: CallRow) -> None:
-    turns = data.turns(call.call_id)
+def _correction_box(call: CallRow, turns: list[TurnRow]) -> None:
     if not call.consent or not turns:
         return
     start = views.call_start(call)
@@ -133,13 +133,14 @@ def _correction_box(call: CallRow) -> None:
 
 
 def _action_panel(call_id: str) -> None:
-    call = data.get_call(call_id)
+    detail = data.call_detail(call_id)
+    call = detail.call
     if call is None:
         return
     st.subheader("Act on this call")
     _supervisor_input()
     live = call.status == "live" and bool(call.agent_id)
-    _whisper_box(call, live)
+    _whisper_box(call, detail.cues, live)
     rows = [[("acknowledge", "Acknowledge"), ("monitor", "Monitor"), ("barge_in", "Barge in")],
             [("hot", "Mark hot"), ("not_hot", "Mark not hot")]]  # fmt: skip
     for row in rows:
@@ -150,17 +151,16 @@ def _action_panel(call_id: str) -> None:
     if not live:
         st.caption(f"The call is {safe.md(call.status)}: whisper, barge-in, monitor and acknowledge are "
                    "for live calls; feedback is recorded for any call.")  # fmt: skip
-    _correction_box(call)
+    _correction_box(call, detail.turns)
     session.show_flash()
 
 
-def _reasons_and_cues(call: CallRow) -> None:
+def _reasons_and_cues(call: CallRow, cues: list[Cue]) -> None:
     why, cues_col = st.columns(2)
     with why:
         st.markdown("**Why**")
         st.markdown("\n".join(f"- {safe.md(r)}" for r in call.reasons) or "_nothing stands out_")
     with cues_col:
-        cues = data.playbook_cues(call.call_id)
         st.markdown("**Playbook cues**" if cues else "**Suggested whisper**")
         if cues:
             st.markdown("".join(widgets.cue_html(c) for c in cues), unsafe_allow_html=True)
@@ -168,7 +168,7 @@ def _reasons_and_cues(call: CallRow) -> None:
             st.markdown(safe.md(call.whisper) if call.whisper else "_none right now_")
 
 
-def _summary_and_commitments(call: CallRow) -> None:
+def _summary_and_commitments(call: CallRow, promised: list[CommitmentRow]) -> None:
     """The post-call summary and the callbacks promised, their times in the viewer's zone, named
     (the scorer writes a summary's times in UTC)."""
     tz = reports.resolve_tz(data.browser_tz())
@@ -176,7 +176,6 @@ def _summary_and_commitments(call: CallRow) -> None:
         st.markdown("**Post-call summary**")
         summary = formats.local_stamps(call.summary, tz)
         st.markdown(f'<div class="ch-summary">{safe.md(summary)}</div>', unsafe_allow_html=True)
-    promised = data.commitments(call.call_id)
     if promised:
         st.markdown("**Callbacks promised**")
         st.markdown("\n".join(
@@ -199,14 +198,14 @@ def main() -> None:
         call_id = _choose_call()
     if call_id is None:
         return
-    if data.get_call(call_id) is None:
+    if data.call_detail(call_id).call is None:
         st.error(f"No call {safe.md(repr(call_id))} in the store.")
         return
 
     @st.fragment(run_every=settings.refresh_s)
     def live_detail() -> None:
-        now = data.now()
-        call = data.get_call(call_id)
+        detail = data.call_detail(call_id)
+        call, now = detail.call, detail.read_at
         if call is None:
             return
         # an ended call's banner is not red or amber: nothing is going on any more
@@ -217,13 +216,12 @@ def main() -> None:
             st.info(f"{views.NO_CONSENT.capitalize()}: only the call's metadata is shown; "
                     "its words are neither scored nor stored.")  # fmt: skip
             return
-        _reasons_and_cues(call)
-        _summary_and_commitments(call)
+        _reasons_and_cues(call, detail.cues)
+        _summary_and_commitments(call, detail.commitments)
         start = views.call_start(call)
-        turns = data.turns(call_id)
-        acted = data.actions(call_id)
+        turns, acted = detail.turns, detail.actions
         if turns or acted:
-            fig = charts.call_timeline(turns, data.markers(call_id), acted, start=start, now=now,
+            fig = charts.call_timeline(turns, detail.markers, acted, start=start, now=now,
                                        hot_threshold=settings.hot_threshold)  # fmt: skip
             st.plotly_chart(fig, key=f"timeline-{call_id}", config={"displayModeBar": False})
         st.markdown("**Transcript so far**")
@@ -236,9 +234,9 @@ def main() -> None:
 
     @st.fragment(run_every=settings.refresh_s)
     def action_list() -> None:
-        call = data.get_call(call_id)
-        start = views.call_start(call) if call is not None else None
-        rows = views.action_rows(data.actions(call_id), start, data.browser_tz())
+        detail = data.call_detail(call_id)
+        start = views.call_start(detail.call) if detail.call is not None else None
+        rows = views.action_rows(detail.actions, start, data.browser_tz())
         st.markdown("**Actions on this call**")
         if rows:
             st.dataframe(rows, hide_index=True, width="stretch")

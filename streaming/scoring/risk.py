@@ -162,6 +162,8 @@ class RiskModel:
     """Prior + online logistic regression, blended by :class:`Blend`; predicting never learns."""
 
     def __init__(self, learning_rate: float = LEARNING_RATE, blend_memory: float = BLEND_MEMORY) -> None:
+        self.learning_rate = learning_rate  # kept, as river keeps an estimator's arguments:
+        self.blend_memory = blend_memory  # a checkpoint says what it was trained with
         self.scaler = preprocessing.StandardScaler()
         self.classifier = linear_model.LogisticRegression(optimizer=optim.AdaGrad(learning_rate), l2=0.0)
         self.blend = Blend(blend_memory)

@@ -184,6 +184,8 @@ class SentimentModel:
                  adagrad_start: float = ADAGRAD_START) -> None:  # fmt: skip
         self.warmup = warmup
         self.max_weight = max_weight
+        self.learning_rate = learning_rate  # kept, as river keeps an estimator's arguments:
+        self.adagrad_start = adagrad_start  # a checkpoint says what it was trained with
         self.lexicon = LexiconSentiment()
         self.negative = _regression(learning_rate, adagrad_start)
         self.positive = _regression(learning_rate, adagrad_start)

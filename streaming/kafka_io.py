@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,6 +106,42 @@ def await_sends(producer: KafkaProducer, futures: Sequence[Any], timeout_s: floa
         first = failed[0].exception or "not done after the flush"
         raise SendFailed(f"{len(failed)} of {len(futures)} records were not accepted by the "
                          f"broker: {first}")  # fmt: skip
+
+
+class Sends:
+    """The sends of one long run of ``producer`` (an import, a replay): how many were sent
+    and accepted, and the first refusal, found as the run goes so that the run stops there
+    instead of sending on into a producer that fails everything (kafka-python's fatal state).
+    Only the futures not done yet are kept: a run of any length holds about as many as are
+    in flight."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+        self.sent = 0
+        self.accepted = 0
+        self.refused: BaseException | None = None  # the first refusal seen
+        self._pending: deque[Any] = deque()
+
+    def track(self, future: Any) -> None:
+        """Keep ``future`` (of a send of ``producer``); SendFailed (once the sends in flight
+        are done, so the counts are whole) if a send before it was refused."""
+        self._pending.append(future)
+        self.sent += 1
+        while self._pending and self._pending[0].is_done:
+            if self._pending[0].failed():
+                self.wait()  # raises SendFailed
+            self._pending.popleft()
+            self.accepted += 1
+
+    def wait(self, timeout_s: float = 30.0) -> None:
+        """:func:`await_sends` on the sends still pending; the counts are updated, raise or not."""
+        pending, self._pending = list(self._pending), deque()
+        try:
+            await_sends(self.producer, pending, timeout_s)
+        finally:
+            self.accepted += sum(1 for f in pending if f.succeeded())
+            if self.refused is None:
+                self.refused = next((f.exception for f in pending if f.failed()), None)
 
 
 def close_quietly(producer: KafkaProducer, timeout_s: float = 5.0) -> None:

@@ -7,6 +7,7 @@ shared.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -19,12 +20,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from kafka import TopicPartition
+from kafka.errors import KafkaError
 
 from streaming import jsonl
-from streaming.errors import ConfigError
+from streaming.errors import BrokerError, ConfigError
 from streaming.events import encode, format_ts
 from streaming.jsonl import parse_object
-from streaming.kafka_io import make_consumer, make_producer, require_broker
+from streaming.kafka_io import Sends, close_quietly, make_consumer, make_producer, require_broker
 from streaming.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -130,7 +132,9 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     as they are otherwise: an invalid event reaches the scorer, which sends it to
     the DLQ. A line that is not a JSON object, that cannot be sent as UTF-8, or whose
     time cannot be waited for or shifted, stops the replay before anything is sent.
-    Returns how many events were published.
+    Returns how many events were published, every one acknowledged by the broker; the
+    first send it refuses stops the replay with BrokerError saying how many were accepted
+    (kafka-python's ``flush()`` does not raise for a refused record).
     """
     if not (speed > 0 and math.isfinite(speed)):
         raise ConfigError("--speed must be greater than 0")
@@ -139,7 +143,9 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     # check the whole file first: all of it is sent, or none
     first: datetime | None = None
     checked = datetime.now(UTC)
+    total = 0
     for line in read_lines(path):
+        total += 1
         try:
             encode(line.obj)
         except UnicodeEncodeError as exc:  # a lone surrogate escape such as "\\ud800"
@@ -153,7 +159,8 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     stop = stop or threading.Event()
     require_broker(settings)
     producer = make_producer(settings)
-    sent, first, wall0 = 0, None, time.monotonic()
+    sends = Sends(producer)
+    first, wall0 = None, time.monotonic()
     now = datetime.now(UTC)
     try:
         for line in read_lines(path):
@@ -170,12 +177,19 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
                     obj = {**obj, "ts": shifted}
             call_id = obj.get("call_id")
             key = call_id.encode("utf-8") if isinstance(call_id, str) else None
-            producer.send(settings.topics.call_events, key=key, value=encode(obj))
-            sent += 1
-        producer.flush(timeout=60)
+            sends.track(producer.send(settings.topics.call_events, key=key, value=encode(obj)))
+        sends.wait(timeout_s=60)
+    except KafkaError as exc:
+        with contextlib.suppress(KafkaError):  # the sends still in flight, for whole counts
+            sends.wait(timeout_s=10)
+        raise BrokerError(
+            f"replay stopped: the broker did not accept every event sent to {settings.topics.call_events} "
+            f"on {settings.bootstrap_servers} ({sends.refused or exc}); {sends.accepted} of the {total} "
+            f"events of {path} were published before it stopped ({sends.sent} sent)"
+        ) from exc  # fmt: skip
     finally:
-        producer.close(timeout=10)
-    return sent
+        close_quietly(producer, timeout_s=10)
+    return sends.sent
 
 
 def _timing(path: Path, line: ReplayLine, first: datetime, speed: float,

@@ -15,6 +15,7 @@ calibration), which stays about the center's live calls.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from collections import Counter
@@ -27,10 +28,13 @@ from kafka.errors import KafkaError
 from streaming import checkpoint
 from streaming.errors import BrokerError
 from streaming.evaluate import CallHeatDialogues, Dialogue, iter_dialogues
-from streaming.kafka_io import make_producer, require_broker, send_json
+from streaming.kafka_io import Sends, close_quietly, make_producer, require_broker, send_json
 from streaming.scoring import Scorer
 from streaming.scoring.examples import IMPORTED, PaceExample, RiskExample, SentimentExample, TrainingExample
 from streaming.settings import Settings
+
+# how long the last examples may take to be acknowledged once all were sent
+SEND_TIMEOUT_S = 60.0
 
 
 def imported(example: RiskExample | SentimentExample) -> RiskExample | SentimentExample:
@@ -89,17 +93,27 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
     sent: Counter[str] = Counter()
     require_broker(settings)  # a broker that is down fails here, before the replay
     producer = make_producer(settings)
+    sends = Sends(producer)
     try:
         for examples in learn_dialogues(scorer, dialogues(), run_id or uuid.uuid4().hex[:8]):
             for example in examples:
-                send_json(producer, settings.topics.training_examples, example.call_id, example.to_dict())
+                sends.track(send_json(producer, settings.topics.training_examples, example.call_id,
+                                      example.to_dict()))  # fmt: skip
                 sent[type(example).__name__] += 1
-        producer.flush()
+        sends.wait(timeout_s=SEND_TIMEOUT_S)
     except KafkaError as exc:
-        raise BrokerError(f"training examples not all published to {settings.bootstrap_servers}: "
-                          f"{exc}") from exc  # fmt: skip
+        with contextlib.suppress(KafkaError):  # the sends still in flight, for whole counts
+            sends.wait(timeout_s=10)
+        raise BrokerError(
+            f"the broker did not accept every training example sent to "
+            f"{settings.topics.training_examples} on {settings.bootstrap_servers} "
+            f"({sends.refused or exc}); {sends.accepted} of the {sends.sent} sent were accepted "
+            f"before the import stopped, at dialogue {read['dialogues']}"
+            + (": the scorers learn those, so importing the same files again teaches them twice"
+               if sends.accepted else "")
+        ) from exc  # fmt: skip
     finally:
-        producer.close()
+        close_quietly(producer, timeout_s=10)
     return {
         "dialogues": read["dialogues"],
         "escalated": read["escalated"],

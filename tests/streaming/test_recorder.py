@@ -84,3 +84,46 @@ def test_record_to_a_full_disk_is_one_line(kafka_settings, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert err == "callheat: error: --out '/dev/full': cannot write to it: No space left on device\n"
+
+
+def test_a_replay_whose_sends_the_broker_refuses_exits_1_in_one_line_saying_how_many_got_out(
+    own_broker, tmp_path, capsys
+):
+    """Found by a code review: replay flushed and reported every event "replayed" while the
+    broker refused them (kafka-python's flush() does not raise). The test's own broker is
+    restarted for real between the file's first event and its second: the restarted broker
+    refuses the replay's producer id, the fatal state of kafka-python's producer."""
+    from streaming.broker import create_callheat_topics
+    from streaming.cli import main
+    from streaming.settings import Settings
+
+    own = Settings(bootstrap_servers=own_broker.bootstrap_servers, partitions=1)
+    create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(
+        json.dumps({"type": "call_started", "call_id": f"c{i}", "ts": f"2026-01-05T09:00:0{s}+00:00"}) + "\n"
+        for i, s in enumerate((0, 6, 7))), encoding="utf-8")  # fmt: skip
+    restarted = threading.Event()
+
+    def restart_after_the_first_event() -> None:
+        if read_topic(own, own.topics.call_events, 1, timeout_s=5):
+            own_broker.stop()
+            own_broker.start()  # in memory: it starts empty, and knows no producer id
+            create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+            restarted.set()
+
+    restarter = threading.Thread(target=restart_after_the_first_event)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    restarter.start()
+    try:
+        code = main(["replay", str(path), "--speed", "1", "--bootstrap-servers", own.bootstrap_servers])
+    finally:
+        restarter.join()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert restarted.is_set()  # the restart came between the first event and the second
+    captured = capsys.readouterr()
+    assert code == 1 and "replayed" not in captured.out
+    err = captured.err
+    assert err.count("\n") == 1 and err.startswith("callheat: error: replay stopped: "), err
+    assert f"1 of the 3 events of {path} were published before it stopped" in err, err

@@ -6,6 +6,7 @@ The dialogues are written here (tests.streaming.test_evaluate), never ../shared/
 from __future__ import annotations
 
 import json
+import re
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -136,3 +137,26 @@ def test_train_reads_the_checkpoint_and_a_bad_file_sends_nothing(
     assert "learned 4 dialogues (1 escalated) on top of the model checkpoint" in out
     assert "published 24 training examples (12 turn sentiment labels, 12 risk examples)" in out
     assert len(published(kafka_settings)) == 24
+
+
+def test_an_import_whose_sends_the_broker_refuses_exits_1_in_one_line(own_broker, tmp_path, capsys,
+                                                                      monkeypatch):  # fmt: skip
+    """Found by a code review: train flushed and reported every example "published" while the
+    broker refused them (kafka-python's flush() does not raise). Its producer is one the test's
+    own broker, restarted for real, left in kafka-python's fatal state: every send fails."""
+    from streaming import train as train_module
+    from tests.streaming.test_consumer import fatal_producer
+
+    producer = fatal_producer(own_broker)
+    monkeypatch.setattr(train_module, "make_producer", lambda settings: producer)
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "data"))
+    data = write(tmp_path / "d.jsonl", 4, labelled=True)
+    code = main(["train", "--bootstrap-servers", own_broker.bootstrap_servers, "--data", str(data)])
+    captured = capsys.readouterr()
+    assert code == 1 and "published" not in captured.out
+    err = captured.err
+    assert err.count("\n") == 1 and err.startswith("callheat: error: the broker did not accept every "
+                                                   "training example sent to training-examples"), err
+    # it stops at the first refusal it sees: how far it got depends on when the broker answered
+    assert re.search(r"\(KafkaError: .*\); 0 of the \d+ sent were accepted before the import stopped, "
+                     r"at dialogue [1-4]\n", err), err

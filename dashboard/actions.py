@@ -2,11 +2,14 @@
 
 Every action goes to ``supervisor-actions`` keyed by the call (what the scorer
 reads: it stores the action too, and learns from ``feedback``); a whisper also
-goes to ``agent-coaching`` keyed by the agent (what the agent desktop reads). The
-action is stored only after the broker acknowledged every message, so the
-wallboard never shows an action the agent or the scorer did not get. The scorer
-stores the same action again when it consumes it; both writes are keyed by
-``action_id``, so the call shows it once.
+goes to ``agent-coaching`` keyed by the agent (what the agent desktop reads), first,
+and to ``supervisor-actions`` once the broker acknowledged it. The action is stored
+only after the broker acknowledged it, so the wallboard never shows an action nobody
+got, and an action the broker did not take reached nobody: sending it again cannot
+whisper twice. (A whisper the agent got whose ``supervisor-actions`` record failed is
+stored all the same, and said so: see ``publish``.) The scorer stores the same action
+again when it consumes it; both writes are keyed by ``action_id``, so the call shows
+it once.
 
 The builders (``whisper``, ``barge_in``, ``monitor``, ``acknowledge``,
 ``feedback``, ``correct_sentiment``) check and build an action without touching
@@ -23,9 +26,9 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from streaming.errors import BrokerError, CallHeatError, InvalidEvent
+from streaming.errors import BrokerError, CallHeatError, InvalidEvent, StoreError
 from streaming.events import FEEDBACK_LABELS, SupervisorAction, action_to_dict, encode, parse_action
-from streaming.kafka_io import send_json
+from streaming.kafka_io import await_sends, send_json
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, Store
 
@@ -128,33 +131,27 @@ def build(kind: str, call: CallRow, supervisor_id: str) -> SupervisorAction:
     return one_click[kind](call, supervisor_id)
 
 
-def publish(
-    store: Store,
-    producer: KafkaProducer,
-    settings: Settings,
-    action: SupervisorAction,
-    timeout_s: float = SEND_TIMEOUT_S,
-) -> ActionRow:
-    """Publish ``action``, wait for the broker's acknowledgement, then store it.
+class PartlySent(BrokerError):
+    """The agent got the whisper, but ``supervisor-actions`` did not take its record; ``row``
+    is the action as stored all the same (None if the store refused it too)."""
 
-    Raises BrokerError if any message was not acknowledged; nothing is stored then.
-    """
-    topics = settings.topics
-    messages = [(topics.supervisor_actions, action.call_id)]
-    if action.action == "whisper" and action.agent_id:
-        messages.insert(0, (topics.agent_coaching, action.agent_id))
-    payload = action_to_dict(action)
+    def __init__(self, message: str, row: ActionRow | None) -> None:
+        super().__init__(message)
+        self.row = row
+
+
+def _send(producer: KafkaProducer, topic: str, key: str, action: SupervisorAction,
+          timeout_s: float) -> None:  # fmt: skip
+    """Publish ``action`` to ``topic`` and wait for the broker's acknowledgement, or BrokerError."""
     try:
-        futures = [send_json(producer, topic, key, payload) for topic, key in messages]
-        producer.flush(timeout=timeout_s)
-        for future in futures:
-            future.get(timeout=timeout_s)
+        await_sends(producer, [send_json(producer, topic, key, action_to_dict(action))], timeout_s)
     except KafkaError as exc:
-        names = ", ".join(topic for topic, _ in messages)
-        raise BrokerError(
-            f"the broker did not take the {action.action} for {names}: {type(exc).__name__} {exc}"
-        ) from exc
-    row = ActionRow(
+        raise BrokerError(f"the broker did not take the {action.action.replace('_', '-')} for {topic} "
+                          f"({type(exc).__name__}: {exc})") from exc  # fmt: skip
+
+
+def _row(action: SupervisorAction) -> ActionRow:
+    return ActionRow(
         action_id=action.action_id,
         call_id=action.call_id,
         action=action.action,
@@ -166,6 +163,38 @@ def publish(
         utterance_seq=action.utterance_seq,
         sentiment=action.sentiment,
     )
+
+
+def publish(
+    store: Store,
+    producer: KafkaProducer,
+    settings: Settings,
+    action: SupervisorAction,
+    timeout_s: float = SEND_TIMEOUT_S,
+) -> ActionRow:
+    """Publish ``action``, wait for the broker's acknowledgement, then store it.
+
+    BrokerError if the broker did not take it: nobody got it and nothing is stored, so
+    sending it again cannot reach anyone twice. A whisper goes to the agent first, and to
+    ``supervisor-actions`` only once the agent has it: if that second send fails, the
+    agent has the whisper all the same, so it is stored (the scorer only stores a whisper,
+    it learns nothing from it) and PartlySent says so: sending it again would whisper twice.
+    """
+    topics = settings.topics
+    row = _row(action)
+    if action.action == "whisper" and action.agent_id:
+        _send(producer, topics.agent_coaching, action.agent_id, action, timeout_s)
+        try:
+            _send(producer, topics.supervisor_actions, action.call_id, action, timeout_s)
+        except BrokerError as exc:
+            try:
+                store.record_action(row)
+            except StoreError as store_exc:
+                raise PartlySent(f"{exc}, and the store did not take it either ({store_exc}): "
+                                 f"it does not show on the call", None) from exc  # fmt: skip
+            raise PartlySent(f"{exc}; it shows on the call all the same", row) from exc
+    else:
+        _send(producer, topics.supervisor_actions, action.call_id, action, timeout_s)
     store.record_action(row)
     return row
 

@@ -4,7 +4,8 @@ The settings, the store and the producer are ``st.cache_resource`` objects share
 every session (the SQLite store guards its connection with a lock; a KafkaProducer
 is thread-safe). The dashboard never consumes Kafka: the scorer does, and the
 dashboard reads the store. The producer is created the first time a supervisor
-sends an action, so a wallboard without a broker still shows the calls.
+sends an action, so a wallboard without a broker still shows the calls, and made
+anew after a send of it failed (a restarted broker can leave it failing every send).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kafka import KafkaProducer
 
 from dashboard import alerts, reads
 from dashboard.queues import QueueCall
-from streaming.kafka_io import make_producer
+from streaming.kafka_io import close_quietly, make_producer
 from streaming.scoring.playbook import Cue
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, CommitmentRow, MarkerRow, Store, TurnRow, open_store
@@ -42,8 +43,20 @@ def get_store() -> Store:
 
 @st.cache_resource(show_spinner=False)
 def get_producer() -> KafkaProducer:
-    """Created on first use; raises BrokerError (and caches nothing) if the broker is down."""
+    """Created on first use; raises BrokerError (and caches nothing) if the broker is down.
+    Replaced (:func:`drop_producer`) after a send of it failed."""
     return make_producer(get_settings(), **PRODUCER_OVERRIDES)
+
+
+def drop_producer(producer: KafkaProducer) -> None:
+    """Close ``producer``, whose send failed, and forget it: the next action makes a new one.
+
+    A producer may not recover from a failed send (kafka-python's idempotent producer goes
+    into a fatal state when a restarted broker refuses its producer id, and fails every
+    later send), and the cached one is every session's.
+    """
+    get_producer.clear()
+    close_quietly(producer)  # its sends are done or expire within the close's 5 s
 
 
 # Queue figures and "whispered or barged in" cover the last hour.

@@ -4,7 +4,9 @@ The supervisor id lives in the URL (``?sup=...``) and in ``st.session_state``
 under ``supervisor`` (not a widget key, so it survives moving between pages);
 each page's text input starts from it. The wallboard's filters are kept in the
 session too (``board-prefs``) so the call page's "Back" link returns to them.
-An action's outcome is left in ``st.session_state["flash"]`` for the page to show.
+An action's outcome is left in ``st.session_state["flash"]`` for the page to show:
+an error when nobody got it (try again), a warning when it reached some but not all
+of where it goes (do not send it again).
 """
 
 from __future__ import annotations
@@ -84,11 +86,25 @@ def send(call_id: str, build: Builder, done: str) -> None:
         return
     try:
         action = build(call, who)
-        actions.publish(store, data.get_producer(), settings, action)
+        producer = data.get_producer()
     except actions.ActionError as exc:
         st.session_state[FLASH] = ("error", f"Not sent: {exc}.")
-    except (BrokerError, StoreError) as exc:
-        st.session_state[FLASH] = ("error", f"Not sent: {exc}")
+        return
+    except BrokerError as exc:
+        st.session_state[FLASH] = ("error", f"Not sent: {exc}. Try again once the broker is back.")
+        return
+    try:
+        actions.publish(store, producer, settings, action)
+    except actions.PartlySent as exc:
+        data.drop_producer(producer)
+        data.refresh()
+        st.session_state[FLASH] = ("warning", f"{done} But {exc}. Do not send it again.")
+    except BrokerError as exc:
+        data.drop_producer(producer)  # it may fail every send from now on: the next try makes a new one
+        st.session_state[FLASH] = ("error", f"Not sent, nobody got it: {exc}. Try again.")
+    except StoreError as exc:  # the broker took it: the scorer stores it from there
+        st.session_state[FLASH] = ("warning", f"{done} But the wallboard's store did not take it ({exc}): it "
+                                              f"shows once the scorer has stored it. Do not send it again.")
     else:
         data.refresh()
         st.session_state[FLASH] = ("success", done)
@@ -99,4 +115,4 @@ def show_flash() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash is not None:
         kind, message = flash
-        (st.success if kind == "success" else st.error)(message)
+        {"success": st.success, "warning": st.warning}.get(kind, st.error)(message)

@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaTimeoutError
 
 from dashboard import actions
+from streaming.broker import create_callheat_topics
 from streaming.errors import BrokerError
 from streaming.events import parse_action
-from streaming.kafka_io import make_producer
+from streaming.kafka_io import close_quietly, make_producer
 from streaming.scoring.scorer import Scorer
 from streaming.settings import Settings
 from streaming.store import CallRow, StoreBatch, open_store
+from tests.streaming.test_consumer import fatal_producer
 
 
 def a_call(**kw: Any) -> CallRow:
@@ -125,6 +126,9 @@ class AckingFuture:
     def get(self, timeout: float | None = None) -> None:
         return None
 
+    def succeeded(self) -> bool:
+        return True
+
 
 class RecordingProducer:
     """A broker that acknowledges everything and keeps what it was sent."""
@@ -152,31 +156,83 @@ def test_the_scorer_storing_the_same_action_again_keeps_one(settings, store):
     assert store.actions("call-7") == [row]  # one row, the very same (ts to the millisecond)
 
 
-class FailingFuture:
-    def get(self, timeout: float | None = None) -> None:
-        raise KafkaTimeoutError("Batch for TopicPartition expired")
-
-
 class FakeProducer:
-    """Accepts sends but the broker never acknowledges them."""
+    """Never used: the action is refused before it is sent."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes]] = []
 
-    def send(self, topic: str, key: bytes, value: bytes) -> FailingFuture:
+    def send(self, topic: str, key: bytes, value: bytes) -> None:
         self.sent.append((topic, key))
-        return FailingFuture()
+
+
+@pytest.fixture
+def own_settings(own_broker, tmp_path) -> Settings:
+    """Settings on the test's own broker (which it may restart), its topics made."""
+    own = Settings(bootstrap_servers=own_broker.bootstrap_servers, partitions=1, data_dir=tmp_path / "own")
+    create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+    return own
+
+
+@pytest.mark.broker
+def test_an_action_the_broker_did_not_take_is_not_stored_and_reached_nobody(own_broker, own_settings, store):
+    """A producer a broker restart left in kafka-python's fatal state (a real broker, restarted)."""
+    producer = fatal_producer(own_broker)
+    create_callheat_topics(own_settings.bootstrap_servers, own_settings.topics, own_settings.partitions)
+    try:
+        with pytest.raises(BrokerError, match="did not take the whisper for agent-coaching") as raised:
+            actions.send_whisper(store, producer, own_settings, a_call(), "Slow down", "sup")
+        assert not isinstance(raised.value, actions.PartlySent)
+    finally:
+        producer.close(timeout=5)
+    assert store.actions() == []
+    assert read_all(own_settings, own_settings.topics.agent_coaching, want=1, timeout_s=3) == []
+    assert read_all(own_settings, own_settings.topics.supervisor_actions, want=1, timeout_s=3) == []
+
+
+class RestartBeforeTheScorersCopy:
+    """A real producer whose broker restarts (for real), once ``armed``, when the agent has
+    the whisper and before its record for the scorer is sent: the restarted broker refuses
+    the producer's id, and kafka-python's producer goes into its fatal state."""
+
+    def __init__(self, broker, settings: Settings) -> None:
+        self.broker, self.settings = broker, settings
+        self.producer = make_producer(settings)
+        self.armed = False
+        self.agent_got: list = []
+
+    def send(self, topic: str, **kw: Any) -> Any:
+        if self.armed and topic == self.settings.topics.supervisor_actions:
+            self.agent_got = read_all(self.settings, self.settings.topics.agent_coaching, want=1)
+            self.broker.stop()
+            self.broker.start()  # in memory: it starts empty, and knows no producer id
+            own = self.settings
+            create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+        return self.producer.send(topic, **kw)
 
     def flush(self, timeout: float | None = None) -> None:
-        return None
+        self.producer.flush(timeout=timeout)
 
 
-def test_an_action_the_broker_did_not_take_is_not_stored(settings, store):
-    producer = FakeProducer()
-    with pytest.raises(BrokerError, match="did not take"):
-        actions.send_whisper(store, producer, settings, a_call(), "Slow down", "sup")
-    assert len(producer.sent) == 2  # it was tried on both topics
-    assert store.actions() == []
+@pytest.mark.broker
+def test_a_whisper_the_agent_got_but_the_scorer_did_not_is_stored_and_says_so(own_broker, own_settings,
+                                                                              store):  # fmt: skip
+    """Found by a code review: a whisper went to both topics at once, and "Not sent" when the
+    second failed, though the agent had it: the supervisor's retry whispered twice. The agent's
+    copy goes first now; once the agent has it, the whisper is shown as sent."""
+    producer = RestartBeforeTheScorersCopy(own_broker, own_settings)
+    try:
+        actions.send_barge_in(store, producer, own_settings, a_call(), "sup")  # type: ignore[arg-type]
+        producer.armed = True
+        with pytest.raises(actions.PartlySent, match="for supervisor-actions .*shows on the call") as raised:
+            actions.send_whisper(store, producer, own_settings, a_call(), "Slow down", "sup")  # type: ignore[arg-type]
+    finally:
+        close_quietly(producer.producer)
+    [got] = producer.agent_got
+    assert (got.key, json.loads(got.value)["text"]) == (b"agent-42", "Slow down")
+    assert [a.action for a in store.actions("call-7")] == ["barge_in", "whisper"]
+    assert store.actions("call-7")[-1] == raised.value.row
+    assert raised.value.row is not None and raised.value.row.action_id == json.loads(got.value)["action_id"]
 
 
 @pytest.mark.parametrize(("call", "text", "supervisor", "why"), [

@@ -18,10 +18,12 @@ from dateutil.tz import tzlocal
 from streamlit.testing.v1 import AppTest
 
 from dashboard import nav, safe
+from streaming.broker import create_callheat_topics
 from streaming.events import parse_action
 from streaming.scoring import Scorer
 from streaming.scoring.playbook import Playbook
 from streaming.scoring.practices import format_due
+from streaming.settings import Settings
 from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
@@ -275,3 +277,46 @@ def test_a_call_id_from_the_url_is_shown_as_text(app_env):
     at = open_call("x\n\n[Supervisor login expired](https://evil.example/sso)")
     assert at.error and "No call" in at.error[0].value
     assert_no_markdown_from_calls(at)
+
+
+@pytest.mark.broker
+def test_after_a_broker_restart_a_failed_whisper_says_not_sent_and_the_next_one_gets_through(
+    own_broker, filled_store_url, monkeypatch, tmp_path
+):
+    """Found by a code review: the wallboard's cached producer was kept after a failed send.
+    A broker restart leaves kafka-python's producer in a fatal state, so every whisper, barge-in
+    and feedback failed until Streamlit restarted. The test's own broker is restarted for real."""
+    own = Settings(bootstrap_servers=own_broker.bootstrap_servers, partitions=1, data_dir=tmp_path / "own")
+    create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+    use_broker(own, filled_store_url, monkeypatch)
+    store = open_store(filled_store_url)
+    try:
+        call = next(c for c in store.live_calls() if c.level == "hot" and c.agent_id)
+        at = open_call(call.call_id, sup="sup-maria")
+        box = f"whisper-{call.call_id}"
+        at.text_area(key=box).set_value("Offer the refund now.")
+        at.button(key="send-whisper").click().run()
+        assert not at.error and any("Whisper sent" in s.value for s in at.success)
+
+        own_broker.stop()
+        own_broker.start()  # in memory: it starts empty, and refuses the old producer's id
+        create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+        at.text_area(key=box).set_value("Let them finish.")
+        at.button(key="send-whisper").click().run()
+        [error] = at.error
+        assert error.value.startswith("Not sent"), error.value
+        at.button(key="send-whisper").click().run()  # the supervisor tries again, as told
+        assert not at.error, [e.value for e in at.error]
+        assert any("Whisper sent" in s.value for s in at.success)
+        assert "nobody got it" in error.value and error.value.endswith("Try again."), error.value
+        at.button(key="barge-in").click().run()
+        assert not at.error and any("Barge-in sent" in s.value for s in at.success)
+
+        # the agent got the second whisper once: the failed try reached nobody
+        got = read_all(own, own.topics.agent_coaching, want=2, timeout_s=5)
+        assert [json.loads(m.value)["text"] for m in got] == ["Let them finish."]
+        assert [(a.action, a.text) for a in store.actions(call.call_id)] == [
+            ("whisper", "Offer the refund now."), ("whisper", "Let them finish."), ("barge_in", None)]
+    finally:
+        store.close()
+        clear_streamlit_caches()

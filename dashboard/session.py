@@ -11,6 +11,7 @@ of where it goes (do not send it again).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -23,6 +24,8 @@ from streaming.store import CallRow
 SUPERVISOR = "supervisor"
 BOARD_PREFS = "board-prefs"
 FLASH = "flash"
+LAST_SENT = "last-sent"  # (what the last action sent said, when), to send a double click once
+DOUBLE_CLICK_S = 3.0
 SUPERVISOR_INPUTS = ("supervisor_id", "wb-sup")  # the call page's and the wallboard's inputs
 
 
@@ -93,9 +96,17 @@ def send(call_id: str, build: Builder, done: str) -> None:
     except BrokerError as exc:
         st.session_state[FLASH] = ("error", f"Not sent: {exc}. Try again once the broker is back.")
         return
+    said = _what_it_says(action)
+    last = st.session_state.get(LAST_SENT)
+    if last is not None and last[0] == said and time.monotonic() - last[1] < DOUBLE_CLICK_S:
+        # a double click, or a click the page took twice while it was busy: one judgement,
+        # learned once (two "not hot" examples would weigh one supervisor's view twice)
+        st.session_state[FLASH] = ("warning", "Already sent a moment ago: not sent again.")
+        return
     try:
         actions.publish(store, producer, settings, action)
     except actions.PartlySent as exc:
+        st.session_state[LAST_SENT] = (said, time.monotonic())
         data.drop_producer(producer)
         data.refresh()
         st.session_state[FLASH] = ("warning", f"{done} But {exc}. Do not send it again.")
@@ -103,11 +114,19 @@ def send(call_id: str, build: Builder, done: str) -> None:
         data.drop_producer(producer)  # it may fail every send from now on: the next try makes a new one
         st.session_state[FLASH] = ("error", f"Not sent, nobody got it: {exc}. Try again.")
     except StoreError as exc:  # the broker took it: the scorer stores it from there
+        st.session_state[LAST_SENT] = (said, time.monotonic())
         st.session_state[FLASH] = ("warning", f"{done} But the wallboard's store did not take it ({exc}): it "
                                               f"shows once the scorer has stored it. Do not send it again.")
     else:
+        st.session_state[LAST_SENT] = (said, time.monotonic())
         data.refresh()
         st.session_state[FLASH] = ("success", done)
+
+
+def _what_it_says(action: SupervisorAction) -> tuple[object, ...]:
+    """An action less its id and time: the same twice is the same click twice."""
+    return (action.call_id, action.action, action.label, action.text, action.utterance_seq,
+            action.sentiment, action.supervisor_id)  # fmt: skip
 
 
 def show_flash() -> None:

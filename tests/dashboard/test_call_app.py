@@ -170,6 +170,27 @@ def test_the_back_link_returns_to_the_supervisors_board(store):
 
 
 @pytest.mark.broker
+@pytest.mark.broker
+def test_a_double_click_sends_an_action_once(kafka_settings, filled_store_url, monkeypatch):
+    """Seen in a browser test under load: one "Mark not hot" became two feedback actions, and
+    the scorer learned one supervisor's judgement twice."""
+    use_broker(kafka_settings, filled_store_url, monkeypatch)
+    store = open_store(filled_store_url)
+    try:
+        call = hottest(store)
+        at = open_call(call.call_id, sup="sup-maria")
+        at.button(key="mark-not-hot").click().run()
+        assert any("marked not hot" in s.value for s in at.success)
+        at.button(key="mark-not-hot").click().run()
+        assert any("Already sent a moment ago" in w.value for w in at.warning)
+        at.button(key="mark-hot").click().run()  # another judgement is sent
+        assert any("marked hot" in s.value for s in at.success)
+        assert [(a.action, a.label) for a in store.actions(call.call_id)] == [
+            ("feedback", "not_hot"), ("feedback", "hot")]
+    finally:
+        store.close()
+
+
 def test_every_action_from_the_call_page_reaches_the_scorer_topic_the_store_and_the_timeline(
     kafka_settings, filled_store_url, monkeypatch
 ):

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 MASK = r"[*#@$%!]"  # what a written swear word is masked with: 'f*ck', 'sh#t'
+MASK_RUN = MASK + "{1,4}"  # transcripts mask with a run: 'f***', 'sh**'
 _CLAUSE_END = re.compile(r"[.!?;:,\n]")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _WORD = re.compile(r"[\w']+")
@@ -35,15 +36,26 @@ def _part(phrase: str) -> str:
         except re.error as exc:
             raise ValueError(f"phrase {phrase!r} is not a regular expression: {exc}") from None
         return f"(?:{phrase[3:]})"
-    # '*' ending a word: any word ending; inside a word: one masking character
-    escaped = re.sub(r"\\\*(?=\\ |$)", r"\\w*", re.escape(phrase.lower().strip()))
-    escaped = escaped.replace(r"\*", MASK)
+    escaped = re.escape(phrase.lower().strip())
+    # two or more '*' ending a word: a run of masking characters, then any ending
+    # ('f**' matches 'f***', 'f**k', 'f***ing')
+    escaped = re.sub(r"(?<=\w)(?:\\\*){2,}(?=\\ |$)", lambda _: MASK_RUN + r"\w*", escaped)
+    # one '*' ending a word: any word ending; alone: any one word
+    escaped = re.sub(r"\\\*(?=\\ |$)", r"\\w*", escaped)
+    # '*' inside a word: a run of one to four masking characters ('f*ck' matches 'f***k')
+    escaped = re.sub(r"(?:\\\*)+", lambda _: MASK_RUN, escaped)
     return escaped.replace(r"\ ", r"\s+").replace("'", "['\u2019]")
 
 
 def _pattern(phrases: list[str]) -> re.Pattern[str]:
     parts = [_part(p) for p in sorted(phrases, key=len, reverse=True)]
     return re.compile(r"(?<![\w'])(?:" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)
+
+
+def _next_word(text: str) -> str | None:
+    """The first word of ``text`` past spaces and a comma: ", but" -> "but"."""
+    m = re.match(r"[\s,\u2014-]*([\w']+)", text.replace("\u2019", "'"))
+    return m.group(1).lower() if m else None
 
 
 def _words(text: str) -> list[str]:
@@ -58,12 +70,21 @@ class Guards:
     before it with only ``bridges`` between ("I do not want to speak to a manager";
     but "if I don't get a refund I will cancel" is a threat: "get" is no bridge).
     A ``not_in_questions`` category's phrase is void in a sentence that ends with "?".
+    A ``reported`` category's phrase is void when a reporting verb follows it, with only
+    ``fillers`` between: a mention, not a request ("Your manager already called me",
+    "my son is a lawyer and he said..." is a mention by its wording, see the lists).
+    A ``void_before`` category's phrase is void when one of its words comes right after it
+    (past a comma): "I'm sorry, but...", "I'm sorry, can you repeat that?".
     """
 
     negations: tuple[tuple[str, ...], ...] = ()
     bridges: frozenset[str] = frozenset()
     negatable: frozenset[tuple[str, str]] = frozenset()  # (speaker, category)
     not_in_questions: frozenset[tuple[str, str]] = frozenset()
+    reporting: frozenset[str] = frozenset()  # "said", "told", "called"...
+    fillers: frozenset[str] = frozenset()  # "already", "just"...
+    reported: frozenset[tuple[str, str]] = frozenset()
+    void_before: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, object]) -> Guards:
@@ -73,20 +94,44 @@ class Guards:
                 raise ValueError(f"guards.{key} must map a speaker to categories")
             return frozenset((speaker, c) for speaker, cats in value.items() for c in cats)
 
+        def words(key: str) -> frozenset[str]:
+            value = raw.get(key, [])
+            if not isinstance(value, list):
+                raise ValueError(f"guards.{key} must be a list of words")
+            return frozenset(w for b in value for w in _words(str(b)))
+
         negations = raw.get("negations", [])
-        bridges = raw.get("bridges", [])
-        if not isinstance(negations, list) or not isinstance(bridges, list):
-            raise ValueError("guards.negations and guards.bridges must be lists of words")
+        if not isinstance(negations, list):
+            raise ValueError("guards.negations must be a list of words")
+        before = raw.get("void_before", {})
+        if not isinstance(before, dict) or not all(isinstance(v, dict) for v in before.values()):
+            raise ValueError("guards.void_before must map a speaker to categories and their words")
         return cls(tuple(tuple(_words(n)) for n in negations if _words(n)),
-                   frozenset(w for b in bridges for w in _words(b)),
-                   pairs("negatable"), pairs("not_in_questions"))  # fmt: skip
+                   words("bridges"), pairs("negatable"), pairs("not_in_questions"),
+                   words("reporting"), words("fillers"), pairs("reported"),
+                   {(speaker, c): frozenset(w for x in ws for w in _words(x))
+                    for speaker, cats in before.items() for c, ws in cats.items()})  # fmt: skip
 
     def void(self, speaker: str, category: str, text: str, m: re.Match[str]) -> bool:
         if (speaker, category) in self.negatable and self._negated(text[: m.start()]):
             return True
+        if (speaker, category) in self.reported and self._reported(text[m.end():]):
+            return True
+        after = self.void_before.get((speaker, category))
+        if after and _next_word(text[m.end():]) in after:
+            return True
         if (speaker, category) in self.not_in_questions:
             end = _SENTENCE_END.search(text, m.end())
             return end is not None and end.group(0) == "?"
+        return False
+
+    def _reported(self, after: str) -> bool:
+        clause = _CLAUSE_END.split(after)[0]
+        for word in _words(clause):
+            if word in self.reporting:
+                return True
+            if word not in self.fillers:
+                return False
         return False
 
     def _negated(self, before: str) -> bool:

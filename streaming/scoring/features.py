@@ -11,7 +11,7 @@ import math
 from streaming.scoring.state import CallState
 
 DEFAULT_AGENT_WPM = 150.0
-ESCALATION_PHRASES = ("manager", "cancel", "complaint", "legal", "regulator", "abuse")
+ESCALATION_PHRASES = ("manager", "cancel", "complaint", "formal_complaint", "legal", "regulator", "abuse")
 
 
 def call_features(state: CallState, *, now: float, agent_norm_wpm: float | None) -> dict[str, float]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 
+from streaming.scoring.risk import RULE_HOLD_CALM_TURNS
 from streaming.scoring.state import CallState
 
 Features = dict[str, float]
@@ -28,14 +29,22 @@ class Cue:
 # key -> detector(state, features) -> lapse present?  Order = priority on the wallboard.
 DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     "abuse": lambda s, x: x["abuse"] > 0,
+    # escalation requests, while their hard rule holds (the customer not calm since)
+    "asked_manager": lambda s, x: x["manager"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
+    "legal_threat": lambda s, x: x["legal"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
+    "public_threat": lambda s, x: x["regulator"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
     "interrupting": lambda s, x: s.talk_over >= 2,
     "no_empathy": lambda s, x: x["no_empathy"] > 0 and s.n_customer_turns >= 2,
     "repeat_caller": lambda s, x: x["repeat_contact"] > 0,
     "venting": lambda s, x: s.venting_now,
     "no_ack": lambda s, x: s.awaiting_ack and s.n_agent_turns >= 2,
-    "pace_tone": lambda s, x: x["agent_pace"] > 0.25 or x["agent_curt"] > 0,
-    "handoffs": lambda s, x: s.transfers >= 1 or s.holds >= 2 or x["hold_minutes"] > 2,
-    "no_timeframe": lambda s, x: s.awaiting_timeframe and s.n_agent_turns >= 1,
+    "pace_tone": lambda s, x: x["agent_pace"] > 0.25,
+    "curt": lambda s, x: x["agent_curt"] > 0,
+    # playbook 9: repeated transfers; long or repeated holds (one transfer is no lapse)
+    "handoffs": lambda s, x: s.transfers >= 2,
+    "long_hold": lambda s, x: s.holds >= 2 or x["hold_minutes"] > 2,
+    # playbook 10: asked "when" and not told, or a promise made with no "when"
+    "no_timeframe": lambda s, x: (s.awaiting_timeframe or s.commit_no_timeframe) and s.n_agent_turns >= 1,
     "stuck": lambda s, x: s.negative_streak >= 4,
     "no_options": lambda s, x: x["duration"] > 0.4 and x["negative_sentiment"] > 0.2
     and x["options_offered"] == 0,
@@ -50,7 +59,8 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
 AWAITING_AGENT = frozenset({"no_ack", "no_empathy", "no_timeframe"})
 # Cues on what the customer brings, not on how the agent handles it: recorded for the
 # agent's trends as situations met (kind ``situation``), never as the agent's lapses.
-SITUATIONS = frozenset({"repeat_caller", "venting", "abuse"})
+SITUATIONS = frozenset({"repeat_caller", "venting", "abuse", "asked_manager", "legal_threat",
+                        "public_threat"})
 
 
 def to_record(keys: list[str], *, agent_spoke: bool) -> list[tuple[str, str]]:
@@ -74,8 +84,13 @@ SAME_AS_FEATURE = {
     "repeat_caller": "repeat_contact",
     "venting": "venting",
     "no_ack": "no_acknowledgement",
-    "pace_tone": "agent_curt",
+    "asked_manager": "manager",
+    "legal_threat": "legal",
+    "public_threat": "regulator",
+    "pace_tone": "agent_pace",
+    "curt": "agent_curt",
     "handoffs": "transfers",
+    "long_hold": "hold_minutes",
     "no_timeframe": "no_timeframe",
     "stuck": "negative_streak",
     "jargon": "agent_jargon",

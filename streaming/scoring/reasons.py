@@ -30,6 +30,7 @@ PHRASES: dict[str, Callable[[float, CallState], str | None]] = {
     "manager": lambda v, s: "asked for a manager",
     "cancel": lambda v, s: "threatened to cancel",
     "complaint": lambda v, s: f"complaining (\"{s.quote('customer', 'complaint')}\")",
+    "formal_complaint": lambda v, s: "wants to make a formal complaint",
     "legal": lambda v, s: "legal threat",
     "regulator": lambda v, s: "threatened regulator or social media",
     "abuse": lambda v, s: "abusive language",
@@ -151,7 +152,8 @@ _KINDS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), k) for p, k in [
     (r"^waited( \d+ min)? in queue$", "waited in queue"),
     (r"^(customer has talked for \d+ min|customer talking at length)$", "customer talking at length"),
     (r"^customer asked (a question|\d+ questions)$", "customer asked questions"),
-    (r"^(\d+ min on hold|time on hold)$", "time on hold"),
+    (r"^(\d+ min on hold|time on hold|long or repeated holds)$", "time on hold"),
+    (r"^repeated transfers$", "transfers"),
     # a playbook cue (data/playbook.json's wording) and the risk feature for the same lapse
     (r"^(complaint not acknowledged|no acknowledgement yet)$", "complaint not acknowledged"),
     (r"^no empathy shown( yet)?$", "no empathy shown"),

@@ -56,6 +56,7 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "manager": 2.0,
     "cancel": 1.6,
     "complaint": 0.9,
+    "formal_complaint": 1.6,
     "legal": 2.5,
     "regulator": 1.6,
     "abuse": 1.8,
@@ -70,6 +71,7 @@ RULE_FLOORS: dict[str, tuple[float, str]] = {
     "abuse": (0.75, "abusive language"),
     "regulator": (0.72, "threatened regulator or social media"),
     "cancel": (0.7, "threatened to cancel"),
+    "formal_complaint": (0.7, "wants to make a formal complaint"),
 }
 # the floors hold until the customer has been calm for this many turns in a row since
 # the last such phrase (not negative, no escalation phrase): a customer who asked for a

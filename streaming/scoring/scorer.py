@@ -54,8 +54,11 @@ REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat
 MAX_CUSTOMERS = 200_000  # customers remembered for repeat detection
 TOMBSTONE = "ended"  # an ended call's stored state before its delivery was kept with it
 # A customer turn with one of these phrases is scored at most NEGATIVE_PHRASE_CAP.
-NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "legal", "regulator", "abuse"})
+NEGATIVE_PHRASES = frozenset({"manager", "cancel", "complaint", "formal_complaint", "legal", "regulator",
+                              "abuse"})
 NEGATIVE_PHRASE_CAP = -0.4
+# a customer turn with one of these (or very negative) needs the issue reflected back (playbook 4)
+ACK_NEEDED = frozenset({"complaint", "formal_complaint", "repeat", "manager", "cancel"})
 SNAPSHOT_POWER = 1.0  # how fast the weight of a call's earlier snapshots falls off
 # a call a supervisor marked not hot is not shown hot again until its risk rises this much
 # above where it was then, or a hard rule fires that had not: "not hot" is not a snooze
@@ -273,6 +276,7 @@ class Scorer:
             self.clock = max(self.clock, ts)
         out = Applied()
         sentiment: float | None = None
+        handed_off_by: str | None = None
 
         if isinstance(event, ev.Utterance):
             sentiment = self._utterance(state, event, seq, batch)
@@ -296,6 +300,7 @@ class Scorer:
             state.on_hold_since = None
             batch.markers.append(MarkerRow(state.call_id, seq, ts, "hold_ended"))
         elif isinstance(event, ev.Transfer):
+            handed_off_by = state.agent_id  # a lapse this transfer brings is theirs, not the next agent's
             if not (state.agent_id is None and event.to_queue == state.queue and event.to_agent_id):
                 state.transfers += 1  # else: the agent who took a transfer that waited in the queue
             state.queue = event.to_queue
@@ -310,7 +315,8 @@ class Scorer:
 
         if state.status == "live":
             self._rescore(state, seq, ts, batch,
-                          speaker=event.speaker if isinstance(event, ev.Utterance) else None)
+                          speaker=event.speaker if isinstance(event, ev.Utterance) else None,
+                          lapse_agent=handed_off_by if isinstance(event, ev.Transfer) else None)
         if isinstance(event, ev.Utterance) and sentiment is not None:
             batch.turns.append(TurnRow(state.call_id, seq, ts, event.speaker, event.text,
                                        event.start_ms, event.end_ms, sentiment, state.risk))
@@ -358,6 +364,10 @@ class Scorer:
         context = self.context(state, event.speaker)
         sentiment = self.sentiment.predict_one(event.text, context)
         found = self.phrases.find(event.speaker, event.text)
+        if event.speaker == "agent" and "vague" in found:
+            # "maybe next week, maybe next month", "I don't know how many working days": no timeframe
+            found.pop("timeframe", None)
+            found.pop("time", None)
         if event.speaker == "customer" and found.keys() & NEGATIVE_PHRASES:
             # "Could I speak to a manager, please?" reads polite to a lexicon; it is not.
             sentiment = min(sentiment, NEGATIVE_PHRASE_CAP)
@@ -379,7 +389,7 @@ class Scorer:
             if drifted is not None:
                 batch.drifts.append(drifted)
             state.add_customer_sentiment(sentiment, event.duration_ms)
-            if found.keys() & {"complaint", "repeat", "manager", "cancel"} or sentiment < -0.5:
+            if found.keys() & ACK_NEEDED or sentiment < -0.5:
                 state.awaiting_ack = True
             if "when" in found:
                 state.awaiting_timeframe = True
@@ -390,16 +400,21 @@ class Scorer:
             else:
                 state.calm_turns_since_rule = 0  # calm in a row, or it does not count
         else:
-            if "reflect" in found or "empathy" in found:
+            # playbook 4: the issue restated or checked acknowledges it ("I'm sorry about that"
+            # is empathy, practice 5, and does not); after abuse, practice 8's line does
+            if "reflect" in found or ("boundary" in found and state.phrase("customer", "abuse")):
                 state.awaiting_ack = False
             state.ack_missed = state.awaiting_ack
             if found.keys() & {"timeframe", "time"}:  # a clock time or date answers "when" too
                 state.awaiting_timeframe = False
+                state.commit_no_timeframe = False
+            elif found.keys() & {"commitment", "callback"}:  # playbook 10: a promise with no when
+                state.commit_no_timeframe = True
         return sentiment
 
     def _practice(self, state: CallState, practice: str, kind: str, seq: int, ts: float,
-                  batch: StoreBatch) -> None:  # fmt: skip
-        batch.practices.append(PracticeRow(state.call_id, practice, kind, seq, ts, state.agent_id,
+                  batch: StoreBatch, agent_id: str | None = None) -> None:  # fmt: skip
+        batch.practices.append(PracticeRow(state.call_id, practice, kind, seq, ts, agent_id or state.agent_id,
                                            state.team, state.queue))  # fmt: skip
 
     def _agent_practices(self, state: CallState, text: str, found: dict[str, str], seq: int, ts: float,
@@ -433,7 +448,10 @@ class Scorer:
         )  # fmt: skip
 
     def _rescore(self, state: CallState, seq: int, ts: float, batch: StoreBatch,
-                 speaker: str | None = None, corrected: bool = False) -> None:  # fmt: skip
+                 speaker: str | None = None, corrected: bool = False,
+                 lapse_agent: str | None = None) -> None:  # fmt: skip
+        """Score the call now. ``lapse_agent``: the agent a lapse found now is recorded against
+        when not the call's agent (a transfer's: the agent who handed the call off)."""
         x = self.features(state, ts)
         # the learned model is trained on calls the customer has spoken in; before that
         # (ringing, the greeting) it would extrapolate, so the prior alone speaks
@@ -446,11 +464,12 @@ class Scorer:
         learned = (self.risk.predict_proba_one(x, words, learned_x) if words is not None
                    else self.risk.prior_proba(x))  # fmt: skip
         floor, rule_reasons = self.risk.rule_floor(x, state.calm_turns_since_rule)
+        fired = {f for f, (_, r) in RULE_FLOORS.items() if r in rule_reasons}
         risk = max(learned, floor)
         lapses = self.playbook.lapses(state, x)
         recorded = to_record([c.key for c in lapses], agent_spoke=speaker == "agent")
         for key, kind in practices.new_lapses(state, recorded):
-            self._practice(state, key, kind, seq, ts, batch)
+            self._practice(state, key, kind, seq, ts, batch, agent_id=lapse_agent)
         reasons = list(rule_reasons)
         said = set()
         contributions = self.risk.contributions(x)
@@ -458,6 +477,8 @@ class Scorer:
             contributions.update(self.risk.sparse_contributions(words))
         quote_words = lambda: self.risk.top_words(state.word_features())  # noqa: E731
         for feature, text in top_reasons(contributions, x, state, limit=4, quote_words=quote_words):
+            if feature == "profanity" and "abuse" in fired:
+                continue  # "abusive language" says it already
             said.add(feature)
             if text not in reasons:
                 reasons.append(text)

@@ -82,6 +82,7 @@ class CallState:
     awaiting_ack: bool = False  # a complaint not yet reflected back by the agent
     ack_missed: bool = False  # ... and the agent has answered since without reflecting it
     awaiting_timeframe: bool = False  # the customer asked "when" and got no timeframe
+    commit_no_timeframe: bool = False  # the agent promised something and said no "when" yet
     # holds and transfers
     holds: int = 0
     hold_s: float = 0.0

@@ -76,7 +76,7 @@ def test_lapses_are_recorded_once_and_a_call_ending_without_recap_is_one():
     ], disposition="escalated")  # fmt: skip
     lapses = [p.practice for p in batch.practices if p.kind == "lapse"]
     assert len(lapses) == len(set(lapses))  # first time only
-    assert {"pace_tone", "no_recap"} <= set(lapses)
+    assert {"curt", "no_recap"} <= set(lapses)
     # what the customer brought is recorded, but not as the agent's lapse
     assert [p.practice for p in batch.practices if p.kind == "situation"] == ["repeat_caller"]
     assert batch.calls["c1"].summary is not None and "escalated" in batch.calls["c1"].summary
@@ -118,7 +118,8 @@ def test_a_cue_the_agent_talks_past_is_their_lapse_from_that_turn():
 
 @pytest.mark.parametrize(("text", "hours"), [
     ("I'll call you back within 24 hours", 24), ("we will call you in two days", 48),
-    ("someone will ring you back within the hour", 1), ("I'll get back to you by tomorrow", 24),
+    ("someone will ring you back within the hour", 1), ("I'll ring you back in half an hour", 0.5),
+    ("we'll phone you within ten hours", 10), ("I'll call you in 2 weeks", 336),
 ])  # fmt: skip
 def test_timeframes(text, hours):
     assert due_in_s(text) == hours * 3600

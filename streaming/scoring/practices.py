@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from streaming.scoring.state import CallState
 
@@ -31,34 +31,130 @@ GOOD_PRACTICES = {
 }
 DEFAULT_CALLBACK_S = 86_400.0  # a callback promised with no timeframe is due within a day
 LONGEST_CALLBACK_S = 90 * 86_400.0  # "within 3000000 days" is due in 90 (and not past year 9999)
-_HOURS = {"hour": 1, "hours": 1, "day": 24, "days": 24}
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a": 1, "an": 1, "the": 1,
-            "24": 24, "48": 48, "72": 72}  # fmt: skip
-_WITHIN = re.compile(
-    r"\b(?:within|in)\s+(?:the\s+next\s+)?(\d{1,6}|one|two|three|four|five|a|an|the)\s+"
-    r"(?:(business|working)\s+)?(hours?|days?)\b"
+# "by end of day", "by Friday": the end of that business day; "tomorrow morning": noon;
+# "this evening": 21:00. In UTC, the events' clock: the scorer knows no center's time zone.
+END_OF_DAY_H, MORNING_H, EVENING_H, FIRST_THING_H = 17, 12, 21, 10
+_UNIT_S = {"min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86_400, "week": 7 * 86_400,
+           "month": 30 * 86_400}  # fmt: skip
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+            "thirty": 30, "forty": 40, "forty-five": 45, "a": 1, "an": 1, "the": 1,
+            "a couple of": 2, "couple of": 2, "a few": 3, "few": 3, "several": 3}  # fmt: skip
+_DURATION = re.compile(
+    r"\b(?:within|in|inside|under|up\s+to)\s+(?:the\s+next\s+|the\s+coming\s+|about\s+|around\s+|roughly\s+"
+    r"|less\s+than\s+|a\s+max(?:imum)?\s+of\s+)?(\d{1,6}|a\s+couple\s+of|couple\s+of|a\s+few|forty-five|"
+    + "|".join(sorted((k for k in _NUMBERS if " " not in k and k != "forty-five"), key=len, reverse=True))
+    + r")\s+(?:more\s+)?(?:(business|working)\s+)?(min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|months?)\b"
 )
+_HALF_HOUR = re.compile(r"\b(?:within|in|inside|under)\s+(?:the\s+next\s+)?half\s+(?:an\s+)?hour\b")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
+_CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)"
+                    r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
 
 
-def due_in_s(text: str) -> float | None:
-    """Seconds until a promise in ``text`` is due, from the timeframe said; None if none was."""
-    lower = text.lower()
-    m = _WITHIN.search(lower)
-    if m:
-        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBERS.get(m.group(1), 1)
-        return min(float(n * _HOURS[m.group(3)] * 3600), LONGEST_CALLBACK_S)
-    if "end of day" in lower or "today" in lower:
-        return 8 * 3600.0
-    if "tomorrow" in lower:
-        return 86_400.0
-    if "end of the week" in lower or "by friday" in lower or "by monday" in lower:
-        return 5 * 86_400.0
-    return None
+def due_in_s(text: str, ts: float | None = None) -> float | None:
+    """Seconds until a promise in ``text``, said at ``ts``, is due; None if no timeframe was said.
+
+    A span ("within 2 hours", "in 3 working days") needs no ``ts``; a day or a time ("by
+    Friday", "tomorrow morning", "at 3pm", "later today") is worked out from ``ts`` (epoch s)
+    and is None without it.
+
+    >>> monday_9am = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
+    >>> [due_in_s(t, monday_9am) / 3600 for t in ("by Friday", "tomorrow morning", "at 3pm", "next week")]
+    [104.0, 27.0, 6.0, 272.0]
+    """
+    lower = text.lower().replace("\u2019", "'")
+    span = _span_s(lower, ts)
+    if span is not None:
+        return min(span, LONGEST_CALLBACK_S)
+    if ts is None:
+        return None
+    when = _calendar(lower, datetime.fromtimestamp(ts, UTC))
+    return None if when is None else min(max(when.timestamp() - ts, 0.0), LONGEST_CALLBACK_S)
+
+
+def _span_s(lower: str, ts: float | None) -> float | None:
+    if _HALF_HOUR.search(lower):
+        return 1800.0
+    m = _DURATION.search(lower)
+    if m is None:
+        return None
+    count = m.group(1)
+    n = min(int(count), 100_000) if count.isdigit() else _NUMBERS.get(re.sub(r"\s+", " ", count), 1)
+    said = m.group(3)
+    unit = ("month" if said.startswith("mo") else "min" if said.startswith("mi")
+            else {"h": "hour", "d": "day", "w": "week"}[said[0]])  # fmt: skip
+    if m.group(2) and unit == "day":  # working days: weekends skipped (from the day it was said)
+        if ts is None:  # not knowing the day: n days
+            return n * 86_400.0
+        start = datetime.fromtimestamp(ts, UTC)
+        day, left = start, min(n, 1000)
+        while left:
+            day += timedelta(days=1)
+            left -= day.weekday() < 5
+        return (day - start).total_seconds()
+    return float(n * _UNIT_S[unit])
+
+
+def _calendar(lower: str, now: datetime) -> datetime | None:
+    """The time a day or clock time in ``lower`` names, from ``now``; None if none is named."""
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day: datetime | None = None
+    hour = END_OF_DAY_H
+    weekday = _WEEKDAY.search(lower)
+    if "day after tomorrow" in lower:
+        day = today + timedelta(days=2)
+    elif "tomorrow" in lower:  # before "today": "it won't be today, probably tomorrow"
+        day = today + timedelta(days=1)
+    elif weekday:  # the coming one; said on a Monday, "Monday" is next Monday
+        ahead = (_WEEKDAYS.index(weekday.group(1)) - now.weekday()) % 7 or 7
+        day = today + timedelta(days=ahead)
+    elif "next week" in lower:  # by the end of next week's working days
+        day = today + timedelta(days=7 - now.weekday() + 4)
+    elif re.search(r"\b(?:end\s+of\s+(?:the\s+|this\s+)?week|this\s+week)\b", lower):
+        ahead = 4 - now.weekday()
+        this_friday = ahead > 0 or (ahead == 0 and now.hour < END_OF_DAY_H)
+        day = today + timedelta(days=ahead if this_friday else ahead + 7)
+    elif re.search(r"\bend\s+of\s+(?:the\s+|this\s+)?month\b", lower):
+        first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        day = first_next - timedelta(days=1)
+    elif "next month" in lower:
+        day = today + timedelta(days=30)
+    elif re.search(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)"
+                   r"|end\s+of\s+(?:the\s+)?(?:business\s+)?day|close\s+of\s+business|end\s+of\s+business)\b",
+                   lower):  # fmt: skip
+        day = today
+    clock = _CLOCK.search(lower)
+    if clock:
+        if clock.group(6):
+            h, minute = 12, 0
+        elif clock.group(1):
+            h, minute = int(clock.group(1)) % 12, int(clock.group(2) or 0)
+            h += 12 if clock.group(3).startswith("p") else 0
+        else:
+            h, minute = int(clock.group(4)), int(clock.group(5))
+        if h > 23 or minute > 59:
+            return None
+        at = (day or today).replace(hour=h, minute=minute)
+        return at if at > now or day is not None else at + timedelta(days=1)
+    if day is None:
+        return None
+    if "first thing" in lower:
+        hour = FIRST_THING_H
+    elif "morning" in lower:
+        hour = MORNING_H
+    elif "evening" in lower or "tonight" in lower:
+        hour = EVENING_H
+    at = day.replace(hour=hour)
+    if at <= now:  # "later today" said after the business day: by the end of today
+        at = max(today.replace(hour=23, minute=59), now + timedelta(hours=1))
+    return at
 
 
 def due_at(text: str, ts: float) -> tuple[float, bool]:
     """When a callback said at ``ts`` is due, and whether the agent gave a timeframe."""
-    seconds = due_in_s(text)
+    seconds = due_in_s(text, ts)
     return ts + (DEFAULT_CALLBACK_S if seconds is None else seconds), seconds is not None
 
 

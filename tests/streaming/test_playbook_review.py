@@ -1,0 +1,227 @@
+"""Phrase rules and playbook cues found wrong by a review: each rule's miss and a false hit
+it must not make (own utterances, written for these tests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from streaming import events as ev
+from streaming.scoring import Scorer
+from streaming.scoring.phrases import PhraseBook
+from streaming.scoring.practices import due_at, due_in_s
+from streaming.store import StoreBatch
+
+BOOK = PhraseBook.default()
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, 09:00
+
+# (speaker, category, text, meant)
+CASES = [
+    # 1. a mention or reported speech is no threat
+    ("customer", "legal", "My daughter is a solicitor and she said you'd sort it", False),
+    ("customer", "legal", "I used to work as an attorney, funnily enough", False),
+    ("customer", "legal", "My solicitors will be writing to you", True),
+    ("customer", "legal", "I'm going to get a lawyer involved", True),
+    ("customer", "legal", "I'm passing this to my attorney", True),
+    ("customer", "manager", "Your supervisor rang me on Tuesday and said it was sorted", False),
+    ("customer", "manager", "The manager already told me that last week", False),
+    ("customer", "manager", "Let me talk to your supervisor.", True),
+    ("customer", "regulator", "I found your number on Twitter", False),
+    ("customer", "regulator", "I'm going to post all of this on Facebook", True),
+    ("customer", "regulator", "I'll be leaving a one star review", True),
+    ("customer", "abuse", "My wife said to tell you to shut up, she's joking", False),
+    # 2. escalations missed
+    ("customer", "manager", "Get me someone above you, now", True),
+    ("customer", "manager", "I want this escalated to management", True),
+    ("customer", "manager", "put ur manager on", True),
+    ("customer", "manager", "I want your manger", True),
+    ("customer", "cancel", "Cancel my internet, I've had enough", True),
+    ("customer", "cancel", "We're switching to a rival tomorrow", True),
+    ("customer", "cancel", "I'm switching to paperless bills", False),
+    ("customer", "cancel", "I'll be taking my business elsewhere then", True),
+    ("customer", "cancel", "Can I cancel the delivery slot and pick another?", False),
+    ("customer", "cancel", "I want out of my contract today", True),
+    ("customer", "abuse", "oh f*** off will you", True),
+    ("customer", "abuse", "shut the f*** up", True),
+    ("customer", "abuse", "You're a complete idiot", True),
+    ("customer", "abuse", "I felt like such an idiot", False),
+    ("customer", "abuse", "I didn't call you a moron", False),
+    ("customer", "formal_complaint", "I wish to lodge a complaint about this", True),
+    ("customer", "formal_complaint", "I don't want to make a formal complaint, just fix it", False),
+    # 3. reflect, options, recap in the agent's own words
+    ("agent", "reflect", "So if I've got this right, the bill doubled in June?", True),
+    ("agent", "reflect", "Correct me if I'm wrong, the parcel never came?", True),
+    ("agent", "reflect", "To confirm your address, what's the postcode?", False),
+    ("agent", "reflect", "Just to make sure you know, this call is recorded.", False),
+    ("agent", "options", "I can credit the account or book a visit, whichever suits you.", True),
+    ("agent", "options", "Would you rather have a voucher, or a refund?", True),
+    ("agent", "options", "You could also have checked the app.", False),
+    ("agent", "recap", "Quick recap before you go: the refund is on its way.", True),
+    ("agent", "recap", "So to sum up, the engineer comes Friday.", True),
+    # 4. empathy: an apology used as a filler or a "but" is no empathy
+    ("agent", "empathy", "I'm sorry, but the fee is in the terms.", False),
+    ("agent", "empathy", "I'm sorry, could you spell the surname?", False),
+    ("agent", "empathy", "I understand that the plan changed, so the price went up.", False),
+    ("agent", "empathy", "I'm truly sorry this dragged on.", True),
+    ("agent", "empathy", "That sounds so stressful.", True),
+    ("agent", "empathy", "I can see why you'd be upset about it.", True),
+    ("agent", "empathy", "I fully understand.", True),
+    # 5. callbacks: said, not denied, asked or reported
+    ("agent", "callback", "We'll phone you on Wednesday with the result.", True),
+    ("agent", "callback", "A colleague will give you a call tomorrow.", True),
+    ("agent", "callback", "I can't guarantee anyone will call you back.", False),
+    ("agent", "callback", "Has anybody said they'd call you back?", False),
+    ("agent", "callback", "My colleague said he'd call you back, I see.", False),
+    # 6. "when" and timeframes
+    ("customer", "when", "Any idea when the credit will land?", True),
+    ("customer", "when", "When's the engineer due?", True),
+    ("customer", "when", "How long have I had this phone? Years.", False),
+    ("agent", "timeframe", "Bear with me, give me five minutes to look.", False),
+    # 8. repeat callers: the customer's own contacts
+    ("customer", "repeat", "I phoned you on Friday about this exact problem", True),
+    ("customer", "repeat", "I've been on the phone with your lot three times", True),
+    ("customer", "repeat", "Second time lucky, I got a person!", False),
+    ("customer", "repeat", "I haven't called before about this", False),
+    ("customer", "repeat", "My sister called yesterday about her own bill", False),
+    # 9. curt wording
+    ("agent", "curt", "There's nothing else I can do.", True),
+    ("agent", "curt", "That's just the way it is, I'm afraid.", True),
+    ("agent", "curt", "It's not that I can't help you, I need the account first.", False),
+]
+
+
+@pytest.mark.parametrize(("speaker", "category", "text", "meant"), CASES)
+def test_phrase_rules(speaker: str, category: str, text: str, meant: bool) -> None:
+    assert (category in BOOK.find(speaker, text)) is meant, BOOK.find(speaker, text)
+
+
+def test_a_masked_word_matches_a_run_of_masking_characters() -> None:
+    assert BOOK.find("customer", "what the f***ing hell")["profanity"] == "f***ing"
+    assert "abuse" in BOOK.find("customer", "f#@k you")
+
+
+def test_a_vague_answer_is_no_timeframe() -> None:
+    _, batch = run([("customer", "When will my refund come through?"),
+                    ("agent", "Maybe next week, maybe the week after, I couldn't say.")])  # fmt: skip
+    assert "timeframe_given" not in {p.practice for p in batch.practices}
+    assert "no_timeframe" in lapses(batch)
+
+
+def run(lines: list[tuple[str, str] | tuple[str, str, dict[str, str]]], t0: datetime = T0,
+        gap_s: float = 10) -> tuple[Scorer, StoreBatch]:  # fmt: skip
+    scorer, batch = Scorer(), StoreBatch()
+    scorer.apply(ev.CallStarted("c1", t0, 0, queue="billing", agent_id="a1", agent_name="Ana",
+                                team="Blue", customer_id="k1", channel="voice", language="en",
+                                wait_s=12.0), batch)  # fmt: skip
+    ms, t = 0, 0.0
+    for i, line in enumerate(lines, start=1):
+        t += gap_s
+        if line[0] == "transfer":
+            moved = {"type": "transfer", "call_id": "c1", "seq": i, "to_queue": "billing2",
+                     "ts": (t0 + timedelta(seconds=t)).isoformat(), "to_agent_id": line[1]}
+            scorer.apply(ev.event_from_dict(moved), batch)
+            continue
+        speaker, text = line[0], line[1]
+        spoken = max(3500, 400 * len(text.split()))
+        scorer.apply(ev.Utterance("c1", t0 + timedelta(seconds=t), i, speaker=speaker, text=text,
+                                  start_ms=ms + 500, end_ms=ms + 500 + spoken), batch)  # fmt: skip
+        ms += 500 + spoken
+    return scorer, batch
+
+
+def lapses(batch: StoreBatch) -> set[str]:
+    return {p.practice for p in batch.practices if p.kind == "lapse"}
+
+
+def test_a_mentioned_lawyer_does_not_turn_the_tile_red() -> None:
+    scorer, _ = run([("agent", "Hello, how can I help?"),
+                     ("customer", "My brother is a lawyer and he told me to ring you.")])  # fmt: skip
+    assert scorer.calls["c1"].level != "hot"
+
+
+def test_a_formal_complaint_is_a_hard_rule() -> None:
+    scorer, _ = run([("agent", "Hello, how can I help?"),
+                     ("customer", "I would like to lodge a formal complaint, please.")])  # fmt: skip
+    state = scorer.calls["c1"]
+    assert state.risk >= 0.7 and "wants to make a formal complaint" in state.reasons
+
+
+def test_sorry_alone_does_not_acknowledge_but_reflecting_does() -> None:
+    _, batch = run([("customer", "You billed me twice, this is unacceptable."),
+                    ("agent", "I'm sorry about that."), ("customer", "Right."),
+                    ("agent", "Let me pull the account up.")])  # fmt: skip
+    assert "no_ack" in lapses(batch)
+    _, batch = run([("customer", "You billed me twice, this is unacceptable."),
+                    ("agent", "I'm sorry. Just so I'm clear, both payments left on the 3rd?"),
+                    ("customer", "Yes."), ("agent", "Let me pull the account up.")])  # fmt: skip
+    assert "no_ack" not in lapses(batch)
+
+
+def test_the_boundary_line_after_abuse_is_no_lapse() -> None:
+    _, batch = run([("customer", "You're a liar, all of you."),
+                    ("agent", "I do want to help, and I need us to keep this respectful."),
+                    ("customer", "Fine."), ("agent", "Thank you. Let me look.")])  # fmt: skip
+    assert "no_ack" not in lapses(batch)
+
+
+def test_a_promise_without_a_timeframe_is_a_lapse_and_with_one_is_not() -> None:
+    _, batch = run([("customer", "My refund never arrived."),
+                    ("agent", "I'll get that sorted and someone will be in touch.")])  # fmt: skip
+    assert "no_timeframe" in lapses(batch)
+    _, batch = run([("customer", "My refund never arrived."),
+                    ("agent", "I'll get that sorted, you'll have it within 3 working days.")])  # fmt: skip
+    assert "no_timeframe" not in lapses(batch)
+
+
+def test_curt_wording_gets_its_own_whisper() -> None:
+    scorer, _ = run([("customer", "The bill is wrong again."),
+                     ("agent", "Like I said, the bill is right.")])  # fmt: skip
+    assert scorer.calls["c1"].whisper == scorer.playbook.cue("curt").whisper
+
+
+def test_one_transfer_is_no_lapse_and_a_second_is_the_handing_agents() -> None:
+    _, batch = run([("customer", "My bill is wrong."), ("transfer", "a2"), ("agent", "Hi, taking over.")])
+    assert "handoffs" not in lapses(batch)
+    _, batch = run([("customer", "My bill is wrong."), ("transfer", "a2"), ("agent", "Hi, taking over."),
+                    ("transfer", "a3"), ("agent", "Hello, it's Bo.")])  # fmt: skip
+    [handoff] = [p for p in batch.practices if p.practice == "handoffs"]
+    assert handoff.agent_id == "a2"
+
+
+def test_a_manager_request_gets_a_whisper() -> None:
+    scorer, _ = run([("customer", "Put a supervisor on the line.")])
+    state = scorer.calls["c1"]
+    assert state.whisper == scorer.playbook.cue("asked_manager").whisper
+    assert state.reasons.count("asked for a manager") == 1
+
+
+def test_abuse_is_not_said_twice_as_harsh_words() -> None:
+    scorer, _ = run([("customer", "you moron, you utter moron")])
+    reasons = scorer.calls["c1"].reasons
+    assert "abusive language" in reasons and not any(r.startswith("harsh words") for r in reasons)
+
+
+WEDNESDAY_8PM = datetime(2026, 3, 4, 20, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(("text", "due"), [
+    ("I'll ring you by Friday", "2026-03-06 17:00"),  # the coming Friday, end of the business day
+    ("I'll ring you on Monday", "2026-03-09 17:00"),
+    ("I'll ring you later today", "2026-03-04 23:59"),  # said after hours: by the end of today
+    ("I'll ring you at 10am", "2026-03-05 10:00"),  # past today: tomorrow's
+    ("I'll ring you tomorrow afternoon", "2026-03-05 17:00"),
+    ("I'll ring you by end of day tomorrow", "2026-03-05 17:00"),
+    ("Not today, I'm afraid, but I'll ring you tomorrow", "2026-03-05 17:00"),
+    ("I'll ring you next week", "2026-03-13 17:00"),
+    ("I'll ring you in a couple of days", "2026-03-06 20:00"),
+    ("I'll ring you in 2 working days", "2026-03-06 20:00"),
+])  # fmt: skip
+def test_due_times_from_the_time_the_promise_is_said(text: str, due: str) -> None:
+    at, said = due_at(text, WEDNESDAY_8PM)
+    assert datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M") == due and said
+
+
+def test_no_timeframe_is_a_day_and_a_span_is_capped() -> None:
+    assert due_at("I'll ring you back", WEDNESDAY_8PM) == (WEDNESDAY_8PM + 86_400, False)
+    assert due_in_s("I'll ring you back within 400 weeks") == 90 * 86_400

@@ -538,8 +538,8 @@ SETTING_ARGS = ("bootstrap_servers", "topic_prefix", "store_url", "group_id", "d
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Argument, then environment, then default."""
     overrides = {k: getattr(args, k) for k in SETTING_ARGS if getattr(args, k, None) is not None}
-    if getattr(args, "broker_port", None) is not None and "bootstrap_servers" not in overrides:
-        overrides["bootstrap_servers"] = f"127.0.0.1:{args.broker_port}"
+    # `callheat run` connects its children to the broker it starts (run.py), whatever
+    # --bootstrap-servers or CALLHEAT_BOOTSTRAP_SERVERS say
     return Settings(**overrides)
 
 

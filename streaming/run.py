@@ -50,6 +50,9 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
     broker = EmbeddedBroker(settings.broker_host, settings.broker_port,
                             log_path=settings.data_dir / "broker.log")  # fmt: skip
     broker.start()
+    # the children feed and read the broker started here, on broker_port, never the
+    # broker CALLHEAT_BOOTSTRAP_SERVERS names (a production Kafka, say)
+    settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap_servers})
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
         create_callheat_topics(broker.bootstrap_servers, settings.topics, settings.partitions)

@@ -26,14 +26,21 @@ def _get(url: str) -> int:
         return 0
 
 
-def _start_run(data: Path, port: int, broker_port: int) -> subprocess.Popen[str]:
+def _start_run(data: Path, port: int, broker_port: int, *, env_port: bool = False) -> subprocess.Popen[str]:
+    """``callheat run``; with ``env_port``, its broker port from CALLHEAT_BROKER_PORT, and a
+    CALLHEAT_BOOTSTRAP_SERVERS nobody listens on that it must not feed (it did: the children
+    followed it, not the broker run started)."""
     env = {**os.environ, "CALLHEAT_DATA_DIR": str(data),
            "CALLHEAT_STORE_URL": f"sqlite:///{data / 'callheat.db'}"}
+    ports = ["--broker-port", str(broker_port)]
+    if env_port:
+        env.update(CALLHEAT_BROKER_PORT=str(broker_port),
+                   CALLHEAT_BOOTSTRAP_SERVERS=f"127.0.0.1:{free_port()}")
+        ports = []
     # Faster than the default x2 so the test is short; `make run` uses the defaults.
     return subprocess.Popen(
-        [sys.executable, "-m", "streaming.cli", "run", "--port", str(port), "--broker-port",
-         str(broker_port), "--speed", "6"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        [sys.executable, "-m", "streaming.cli", "run", "--port", str(port), *ports, "--speed", "6"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
 def _wait_for_wallboard(proc: subprocess.Popen[str], port: int, deadline: float) -> None:
@@ -52,7 +59,7 @@ def _leftovers(port: int, broker_port: int) -> list[str]:
 def test_run_serves_a_live_wallboard_and_stops_cleanly(tmp_path: Path):
     port, broker_port = free_port(), free_port()
     data = tmp_path / "data"
-    proc = _start_run(data, port, broker_port)
+    proc = _start_run(data, port, broker_port, env_port=True)
     try:
         deadline = time.monotonic() + 90
         _wait_for_wallboard(proc, port, deadline)

@@ -234,7 +234,9 @@ class ScorerService:
             # client asks about with 4 partitions (Kafka with num.partitions)
             trainer.close(autocommit=False)
             missing = (f"{topic} does not exist; it needs exactly 1 partition so every replica learns "
-                       "in the same order: create it with one partition (callheat broker does)")  # fmt: skip
+                       "in the same order: create it with one partition (`callheat broker` and "
+                       "`callheat run` create the topics on the broker they start; on another broker, "
+                       "use its own tools, e.g. kafka-topics.sh --create --partitions 1)")  # fmt: skip
             raise ConfigError(training_partitions(topic, partitions) if partitions else missing)
         tp = TopicPartition(topic, 0)
         trainer.assign([tp])

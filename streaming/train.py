@@ -66,6 +66,41 @@ def learn_dialogues(
         scorer.learn_inline = learn_inline
 
 
+def missing_training_topic(topic: str) -> str:
+    """The one line for a missing ``training-examples`` topic (the scorer says the same)."""
+    return (f"{topic} does not exist; it needs exactly 1 partition so every replica learns in the "
+            "same order: create it with one partition (`callheat broker` and `callheat run` create "
+            "the topics on the broker they start; on another broker, use its own tools, e.g. "
+            "kafka-topics.sh --create --partitions 1)")  # fmt: skip
+
+
+def require_training_topic(settings: Settings) -> None:
+    """ConfigError in one line unless ``training-examples`` exists with exactly one partition,
+    as the scorer checks at start, or BrokerError if no broker answers.
+
+    Missing, it must not be left to the broker to create on the first send: Tansu creates
+    it with 4 partitions (Kafka with num.partitions), and no scorer would start on it again.
+    A group-less consumer reads the metadata of the topics that exist without creating any.
+    """
+    from streaming.consumer import training_partitions
+    from streaming.errors import ConfigError
+    from streaming.kafka_io import make_consumer
+
+    require_broker(settings)  # a broker that is down fails here, at once
+    topic = settings.topics.training_examples
+    try:
+        reader = make_consumer(settings, group_id=None)
+        try:
+            partitions = len(reader.partitions_for_topic(topic))
+        finally:
+            reader.close(autocommit=False)
+    except KafkaError as exc:
+        raise BrokerError(f"cannot read the topics of {settings.bootstrap_servers}: {exc}") from exc
+    if partitions != 1:
+        raise ConfigError(training_partitions(topic, partitions) if partitions else
+                          missing_training_topic(topic))  # fmt: skip
+
+
 def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) -> dict[str, Any]:
     """Learn the dialogues in ``paths``, publishing what was learned as it goes; a summary.
 
@@ -88,6 +123,7 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
                 read["escalated"] += dialogue.escalated
                 yield dialogue
 
+    require_training_topic(settings)  # before anything is sent: see there
     scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
     warm = checkpoint.restore(scorer, settings.checkpoint_path)
     sent: Counter[str] = Counter()

@@ -851,7 +851,9 @@ def test_a_training_examples_topic_of_several_partitions_or_none_is_refused_at_s
         f"{topic} has 6 partitions; it needs exactly 1 so every replica learns in the same order: "
         "recreate it with one partition" if partitions else
         f"{topic} does not exist; it needs exactly 1 partition so every replica learns in the same "
-        "order: create it with one partition (callheat broker does)")  # fmt: skip
+        "order: create it with one partition (`callheat broker` and `callheat run` create the topics "
+        "on the broker they start; on another broker, use its own tools, e.g. kafka-topics.sh "
+        "--create --partitions 1)")  # fmt: skip
 
 
 def test_a_training_examples_topic_that_comes_back_with_several_partitions_is_reported(own_broker, tmp_path,

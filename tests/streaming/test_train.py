@@ -63,6 +63,37 @@ def test_the_import_learns_every_label_once_and_a_replica_learning_its_examples_
     assert all(e.key.startswith("import-run1-") for e in examples)
 
 
+def test_train_refuses_a_missing_or_partitioned_training_topic_before_sending(broker, tmp_path, capsys,
+                                                                            monkeypatch):  # fmt: skip
+    """A first send to a missing training-examples topic had Tansu create it with 4
+    partitions, and no scorer would start on it after that."""
+    from streaming.broker import create_topics
+    from streaming.settings import Settings
+
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    data = write(tmp_path / "d.jsonl", 2, labelled=True)
+    topics = Settings(topic_prefix="train-none-").topics
+    argv = ["train", "--bootstrap-servers", broker.bootstrap_servers, "--data", str(data)]
+    assert main([*argv, "--topic-prefix", "train-none-"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"callheat: error: {topics.training_examples} does not exist; it needs exactly 1 partition so "
+        "every replica learns in the same order: create it with one partition (`callheat broker` and "
+        "`callheat run` create the topics on the broker they start; on another broker, use its own "
+        "tools, e.g. kafka-topics.sh --create --partitions 1)\n")
+    reader = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers)
+    try:
+        assert topics.training_examples not in reader.topics()  # not created by a send
+    finally:
+        reader.close()
+    topics = Settings(topic_prefix="train-six-").topics
+    create_topics(broker.bootstrap_servers, topics.all(), 6)  # training-examples too
+    assert main([*argv, "--topic-prefix", "train-six-"]) == 1
+    assert capsys.readouterr().err == (
+        f"callheat: error: {topics.training_examples} has 6 partitions; it needs exactly 1 so every "
+        "replica learns in the same order: recreate it with one partition\n")
+
+
 def test_evaluate_can_start_warm_from_a_file_the_baseline_stays_cold(tmp_path, capsys):
     data = write(tmp_path / "d.jsonl", DIALOGUES, labelled=True)
     cold = evaluate(data, baseline="lexicon")

@@ -38,6 +38,7 @@ from streaming.scoring import Scorer
 from streaming.settings import Settings
 from streaming.simulator import SimConfig, generate
 from streaming.store import StoreBatch, open_store, redacted
+from streaming.store.open import scrubbed
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def _stage_store(workdir: Path, name: str, database: str | None) -> Iterator[str
             conn.execute(f"CREATE SCHEMA {schema}")
     except psycopg.Error as exc:
         raise ConfigError(f"cannot make a schema for the benchmark in {redacted(database)}: "
-                          f"{first_line(exc)}") from exc  # fmt: skip
+                          f"{first_line(exc, database)}") from exc  # fmt: skip
     try:
         yield url
     finally:
@@ -232,12 +233,34 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float,
                        _percentile(latencies_ms, 50), _percentile(latencies_ms, 99))  # fmt: skip
 
 
+def _check_url(database: str) -> None:
+    """ConfigError in one line, without the password, unless ``database`` parses as a URL (as
+    :func:`_stage_store` splits it) and as libpq's conninfo."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    from streaming.store.postgres import first_line
+
+    try:
+        urlsplit(database)
+        conninfo_to_dict(database)
+    except ValueError as exc:
+        problem = scrubbed(str(exc), database)
+    except psycopg.Error as exc:
+        problem = first_line(exc, database)
+    else:
+        return
+    raise ConfigError(f"bench --store-url {redacted(database)!r} is not a valid URL: {problem}")
+
+
 def run_bench(n_events: int, batch_size: int, broker: bool, database: str | None = None,
               progress: Callable[[str], None] = print) -> dict[str, Any]:  # fmt: skip
     """The stages' figures; the stores are new SQLite files, or new schemas in the PostgreSQL
     ``database`` (a ``postgresql://`` URL)."""
     if database is not None and not database.startswith(("postgresql://", "postgres://")):
         raise ConfigError("bench --store-url takes a postgresql:// URL (SQLite stages use new files)")
+    if database is not None:
+        _check_url(database)
     progress(f"generating {n_events} simulated events ...")
     events = simulated_events(n_events)
     results = []

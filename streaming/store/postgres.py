@@ -24,7 +24,7 @@ from psycopg.rows import dict_row
 
 from streaming.errors import StoreError
 from streaming.store import schema
-from streaming.store.open import redacted
+from streaming.store.open import redacted, scrubbed
 from streaming.store.sql import Row, SQLStore
 
 # libpq settings a store URL does not give itself: no read or write waits for ever on a
@@ -71,7 +71,8 @@ class PostgresStore(SQLStore):
                         conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
         except psycopg.Error as exc:
             self.close()
-            raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: {first_line(exc)}") from exc
+            raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: "
+                             f"{first_line(exc, url)}") from exc  # fmt: skip
 
     @staticmethod
     def _schema_current(conn: psycopg.Connection[dict[str, Any]]) -> bool:
@@ -105,7 +106,7 @@ class PostgresStore(SQLStore):
                             cur.executemany(to_pyformat(sql), rows)
                             changed += max(0, cur.rowcount)
             except psycopg.Error as exc:
-                raise StoreError(f"store write failed: {first_line(exc)}") from exc
+                raise StoreError(f"store write failed: {first_line(exc, self.url)}") from exc
         return changed
 
     # --- reads ---------------------------------------------------------------------
@@ -120,7 +121,7 @@ class PostgresStore(SQLStore):
                     conn.execute("SET TRANSACTION READ ONLY")
                     return list[Row](conn.execute(to_pyformat(sql), params).fetchall())
             except psycopg.Error as exc:
-                raise StoreError(f"store read failed: {first_line(exc)}") from exc
+                raise StoreError(f"store read failed: {first_line(exc, self.url)}") from exc
 
     def _report_rows(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """In a READ ONLY transaction: PostgreSQL's ``WITH`` can hold an ``UPDATE``, which the
@@ -133,6 +134,8 @@ class PostgresStore(SQLStore):
                 self._conn.close()
 
 
-def first_line(exc: psycopg.Error) -> str:
-    """The first line of a psycopg error (the rest repeats the statement)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def first_line(exc: psycopg.Error, url: str = "") -> str:
+    """The first line of a psycopg error (the rest repeats the statement), without the
+    passwords of ``url``: libpq quotes the URL, or the part of it it could not parse."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return scrubbed(line, url) if url else line

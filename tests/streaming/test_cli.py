@@ -545,3 +545,32 @@ def test_score_refuses_a_training_examples_topic_of_several_partitions_in_one_li
     assert one_line(capsys) == (
         "callheat: error: cli-six-training-examples has 6 partitions; it needs exactly 1 so every "
         "replica learns in the same order: recreate it with one partition\n")
+
+
+@pytest.mark.parametrize("command", [["score", "--bootstrap-servers", "127.0.0.1:9"], ["dashboard"],
+                                     ["simulate", "--history-days", "1"], ["bench", "--events", "10"]])
+@pytest.mark.parametrize("url", [
+    "postgresql://u:secretpw@[::1/db",  # urlsplit raised ValueError: a 40-line traceback
+    "postgresql://u:secret%zzpw@127.0.0.1:1/db",  # libpq's message quoted the password
+    "postgresql://u:secret%zzpw@[::1/db",
+])  # fmt: skip
+def test_a_malformed_postgresql_url_is_one_line_without_its_password(
+    command, url, capsys, tmp_path, monkeypatch, signal_handlers
+):
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
+    assert main([*command, "--store-url", url]) == 1
+    err = one_line(capsys)
+    assert "secret" not in err and "***" in err, err
+
+
+def test_redacted_never_raises_and_hides_every_password():
+    from streaming.store import redacted
+
+    for url, hidden in [("postgresql://u:secretpw@[::1/db", "postgresql://u:***@[::1/db"),
+                        ("postgresql://u:sec@ret@db/x", "postgresql://u:***@db/x"),
+                        ("postgresql://u@db/x?sslmode=require&password=secret",
+                         "postgresql://u@db/x?sslmode=require&password=***"),
+                        ("postgresql://u:secret@db:notaport/x", "postgresql://u:***@db:notaport/x"),
+                        ("mysql://x", "mysql://x"),
+                        ("sqlite:///a@b:c.db", "sqlite:///a@b:c.db")]:  # fmt: skip
+        assert redacted(url) == hidden

@@ -13,6 +13,7 @@ from kafka.errors import KafkaError
 
 from streaming.errors import BrokerError
 from streaming.events import encode
+from streaming.reach import BOOTSTRAP_TIMEOUT_MS, interruptible, wait_for_broker
 from streaming.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def require_broker(settings: Settings, timeout_s: float = 5.0) -> None:
 
     For one-shot commands (``train``, ``replay``, ``record``): kafka-python alone retries a
     dead address for 30 s, logging each attempt, before it gives up. The scorer and the
-    simulator do not check: started beside a broker, they wait for it as kafka-python does.
+    simulator do not check: started beside a broker, they wait for it (``reach.wait_for_broker``).
     """
     errors = []
     for server in settings.bootstrap_servers.split(","):
@@ -56,7 +57,9 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     }
     config.update(overrides)
     try:
-        return KafkaProducer(**config)
+        with interruptible():
+            wait_for_broker(settings, config.get("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS) / 1000)
+            return KafkaProducer(**config)
     except KafkaError as exc:
         raise BrokerError(f"cannot connect a producer to {settings.bootstrap_servers}: {exc}") from exc
 
@@ -78,7 +81,9 @@ def make_consumer(
     }
     config.update(overrides)
     try:
-        consumer = KafkaConsumer(**config)
+        with interruptible():
+            wait_for_broker(settings, config.get("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS) / 1000)
+            consumer = KafkaConsumer(**config)
     except KafkaError as exc:
         raise BrokerError(f"cannot connect a consumer to {settings.bootstrap_servers}: {exc}") from exc
     if topics:

@@ -574,3 +574,29 @@ def test_redacted_never_raises_and_hides_every_password():
                         ("mysql://x", "mysql://x"),
                         ("sqlite:///a@b:c.db", "sqlite:///a@b:c.db")]:  # fmt: skip
         assert redacted(url) == hidden
+
+
+@pytest.mark.parametrize("command", [["score"], ["simulate"]])
+def test_ctrl_c_while_waiting_for_a_broker_stops_at_once(command, tmp_path):
+    """A Ctrl-C was ignored for about 30 s, while kafka-python's client waited for the broker."""
+    import os
+    import signal
+
+    from streaming.broker import free_port
+
+    env = {**os.environ, "CALLHEAT_DATA_DIR": str(tmp_path),
+           "CALLHEAT_STORE_URL": f"sqlite:///{tmp_path / 'c.db'}"}  # fmt: skip
+    server = f"127.0.0.1:{free_port()}"
+    argv = [sys.executable, "-m", "streaming.cli", *command, "--bootstrap-servers", server]
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)  # started, and waiting for a broker
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=40)
+        assert time.monotonic() - sent < 5 and proc.returncode == 130, err
+        assert "no broker reachable at 127.0.0.1:" in err  # it was waiting for one
+        assert "Traceback" not in err and "ERROR" not in err and "Exception" not in err, err
+    finally:
+        proc.kill()
+        proc.wait()

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from streaming.children import die_with_parent
-from streaming.errors import CallHeatError, ConfigError
+from streaming.errors import CallHeatError, ConfigError, UsageError
 from streaming.logs import throttle_chatty_loggers
 from streaming.settings import DEFAULT_GROUP_ID, MAX_RECORDS, Settings
 
@@ -358,9 +358,21 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _named(setting: str, flag: str, args: argparse.Namespace) -> str:
+    """How a setting was given: its argument, its environment variable, or its default."""
+    env = f"CALLHEAT_{setting.upper()}"
+    if getattr(args, setting, None) is not None:
+        return flag
+    return env if env in os.environ else f"{setting} (default)"
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.run import run_all
 
+    if settings.dashboard_port == settings.broker_port:
+        raise UsageError(f"the wallboard and the broker cannot share port {settings.broker_port} "
+                         f"({_named('dashboard_port', '--port', args)}, "
+                         f"{_named('broker_port', '--broker-port', args)}): choose two ports")  # fmt: skip
     make_data_dir(settings)
     check_store(settings)
     return run_all(settings, seed=args.seed, calls=args.calls, concurrency=args.concurrency,
@@ -587,6 +599,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _stdout_closed()
     except ValidationError as exc:
         print(f"callheat: error: {_setting_error(exc, args)}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"callheat: error: {exc}", file=sys.stderr)
         return 2
     except CallHeatError as exc:
         print(f"callheat: error: {exc}", file=sys.stderr)

@@ -15,6 +15,10 @@ class ConfigError(CallHeatError):
     """A setting or command-line argument is invalid."""
 
 
+class UsageError(ConfigError):
+    """An argument or setting that is invalid in itself or with another: exit 2, as argparse's."""
+
+
 class InvalidEvent(CallHeatError):
     """An event failed validation; ``reason`` says why in one line."""
 

@@ -24,9 +24,22 @@ from streaming.store import open_store
 log = logging.getLogger(__name__)
 
 
-def _wait_http(url: str, timeout_s: float, stop: threading.Event) -> bool:
+def _exited(children: dict[str, subprocess.Popen[bytes]]) -> tuple[str, int] | None:
+    """The first child that ended when it should not have (a simulator of --calls N ends
+    with 0 when it is done), and its exit code."""
+    for name, proc in children.items():
+        code = proc.poll()
+        if code is not None and not (name == "simulator" and code == 0):
+            return name, code
+    return None
+
+
+def _wait_http(url: str, timeout_s: float, stop: threading.Event,
+               children: dict[str, subprocess.Popen[bytes]]) -> bool:  # fmt: skip
+    """Whether ``url`` answered 200 within ``timeout_s``; False at once when stopped or when a
+    child ended (the wallboard failing to start, say: it was waited for in vain for 60 s)."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and not stop.is_set():
+    while time.monotonic() < deadline and not stop.is_set() and not _exited(children):
         try:
             with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - our own localhost URL
                 if r.status == 200:
@@ -74,23 +87,22 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
              "--concurrency", str(concurrency), "--speed", str(speed)], env=env,
             preexec_fn=die_with_parent())  # fmt: skip
         url = f"http://{settings.dashboard_host}:{settings.dashboard_port}"
-        if _wait_http(f"{url}/_stcore/health", 60, stop):
+        if _wait_http(f"{url}/_stcore/health", 60, stop, children):
             print(f"\n  CallHeat wallboard: {url}\n  Ctrl-C stops everything.\n", flush=True)
-        elif not stop.is_set():
+        elif not stop.is_set() and not _exited(children):
             log.error("the wallboard did not answer at %s within 60 s", url)
             return 1
-        while not stop.wait(1.0):
-            for name, proc in children.items():
-                code = proc.poll()
-                if code is None or (name == "simulator" and code == 0):
-                    continue
+        while True:
+            if (exited := _exited(children)) is not None:
                 # Ctrl-C reaches the children too, and one may end before this process
                 # has handled it: a stop that follows at once is a clean stop
                 if stop.wait(0.5):
-                    break
+                    return 0
+                name, code = exited
                 log.error("%s exited with code %s; stopping", name, code)
                 return 1
-        return 0
+            if stop.wait(1.0):
+                return 0
     finally:
         stop_children(children)
         broker.stop()

@@ -111,3 +111,29 @@ def test_run_killed_with_sigkill_leaves_nothing_running(tmp_path: Path):
             pass
         for pid in _leftovers(port, broker_port):  # the broker has a session of its own
             os.kill(int(pid), signal.SIGKILL)
+
+
+def test_run_refuses_one_port_for_the_wallboard_and_the_broker(tmp_path: Path):
+    port = free_port()
+    env = {**os.environ, "CALLHEAT_DATA_DIR": str(tmp_path), "CALLHEAT_BROKER_PORT": str(port)}
+    proc = subprocess.run([sys.executable, "-m", "streaming.cli", "run", "--port", str(port)], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr == (
+        f"callheat: error: the wallboard and the broker cannot share port {port} (--port, "
+        "CALLHEAT_BROKER_PORT): choose two ports\n")
+    assert not _leftovers(port, port)
+
+
+def test_run_notices_at_once_a_wallboard_that_could_not_start(tmp_path: Path):
+    """It waited 60 s for the wallboard to answer, then blamed it for not answering."""
+    port, broker_port = free_port(), free_port()
+    env = {**os.environ, "CALLHEAT_DATA_DIR": str(tmp_path / "data"),
+           "CALLHEAT_STORE_URL": f"sqlite:///{tmp_path / 'data' / 'callheat.db'}",
+           "CALLHEAT_DASHBOARD_HOST": "192.0.2.1"}  # an address of no interface here: no bind
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "streaming.cli", "run", "--port", str(port),
+                           "--broker-port", str(broker_port)], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 1 and time.monotonic() - started < 40, proc.stderr
+    assert "wallboard exited with code" in proc.stderr and "within 60 s" not in proc.stderr
+    assert not _leftovers(port, broker_port)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from streaming.errors import ConfigError
+from streaming.errors import ConfigError, UsageError
 from streaming.events import CallEvent, encode, event_to_dict
 from streaming.scoring import Scorer
 from streaming.settings import Settings
@@ -234,7 +234,7 @@ def bench_latency(events: list[CallEvent], workdir: Path, rate: float,
 
 
 def _check_url(database: str) -> None:
-    """ConfigError in one line, without the password, unless ``database`` parses as a URL (as
+    """UsageError in one line, without the password, unless ``database`` parses as a URL (as
     :func:`_stage_store` splits it) and as libpq's conninfo."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict
@@ -250,7 +250,7 @@ def _check_url(database: str) -> None:
         problem = first_line(exc, database)
     else:
         return
-    raise ConfigError(f"bench --store-url {redacted(database)!r} is not a valid URL: {problem}")
+    raise UsageError(f"bench --store-url {redacted(database)!r} is not a valid URL: {problem}")
 
 
 def run_bench(n_events: int, batch_size: int, broker: bool, database: str | None = None,
@@ -258,7 +258,7 @@ def run_bench(n_events: int, batch_size: int, broker: bool, database: str | None
     """The stages' figures; the stores are new SQLite files, or new schemas in the PostgreSQL
     ``database`` (a ``postgresql://`` URL)."""
     if database is not None and not database.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("bench --store-url takes a postgresql:// URL (SQLite stages use new files)")
+        raise UsageError("bench --store-url takes a postgresql:// URL (SQLite stages use new files)")
     if database is not None:
         _check_url(database)
     progress(f"generating {n_events} simulated events ...")

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from streaming.children import die_with_parent
 from streaming.errors import CallHeatError, ConfigError, UsageError
 from streaming.logs import throttle_chatty_loggers
-from streaming.settings import DEFAULT_GROUP_ID, MAX_RECORDS, Settings
+from streaming.settings import DEFAULT_GROUP_ID, MAX_PARTITIONS, MAX_RECORDS, Settings
 
 log = logging.getLogger("callheat")
 
@@ -68,6 +68,7 @@ MAX_CONCURRENCY = 10_000
 MAX_CALLS_PER_DAY = 1_000_000
 MAX_BENCH_EVENTS = 10_000_000
 MAX_BENCH_RUNS = 1_000
+MAX_HISTORY_DAYS = 366
 MIN_SPEED, MAX_SPEED = 0.001, 1_000_000.0
 
 
@@ -259,6 +260,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.broker import port_open
+    from streaming.errors import BrokerError
+
+    # Streamlit would fail after the address below was printed, in its own words
+    if port_open(settings.dashboard_host, settings.dashboard_port):
+        raise BrokerError(f"port {settings.dashboard_port} is in use (is a wallboard already running?); "
+                          "choose another with --port")  # fmt: skip
     # the wallboard would start, and show the error in its page: say it here instead
     check_store(settings)
     cmd = dashboard_command(settings)
@@ -419,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("broker", help="start the embedded Kafka-compatible broker and create topics")
     p.add_argument("--port", type=_port, dest="broker_port", metavar="PORT",
                    help="port (default 9092)")
-    p.add_argument("--partitions", type=_positive_int, help="partitions per topic (default 6)")
+    p.add_argument("--partitions", type=_bounded(1, MAX_PARTITIONS),
+                   help=f"partitions per topic, 1-{MAX_PARTITIONS:,} (default 6; training-examples "
+                   "always has 1)")  # fmt: skip
     p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
     p.set_defaults(func=cmd_broker)
 
@@ -433,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
         "supervisors' whispers, barge-ins and feedback on hot calls, callbacks kept or not. "
         "30 days at the default volume take about 4 minutes on 2 cores. Uses --seed; the other options "
         "above are for live simulation.")
-    history.add_argument("--history-days", type=_at_least_one, metavar="N",
-                         help="days of history to fill (1-366)")
+    history.add_argument("--history-days", type=_bounded(1, MAX_HISTORY_DAYS), metavar="N",
+                         help=f"days of history to fill (1-{MAX_HISTORY_DAYS})")
     history.add_argument("--calls-per-day", type=_bounded(1, MAX_CALLS_PER_DAY), default=1_000,
                          metavar="N", help="average calls a day over the week, abandoned included, "
                          f"1-{MAX_CALLS_PER_DAY:,} (default 1000: a mid-size floor of about 13 agents "

@@ -33,3 +33,7 @@ class BrokerError(CallHeatError):
 
 class StoreError(CallHeatError):
     """The store could not be opened, migrated or written."""
+
+
+class InvalidStoreURL(StoreError, UsageError):
+    """A store URL that does not parse: a StoreError to whoever opens stores, exit 2 to the CLI."""

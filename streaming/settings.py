@@ -28,6 +28,8 @@ INT32_MAX = 2**31 - 1
 MAX_GROUP_ID_BYTES = 255 - len(".pkl")
 # a batch (one store transaction) or a turn's training examples (about 0.45 ms each to learn)
 MAX_RECORDS = 100_000
+# partitions per topic (callheat broker / run --partitions)
+MAX_PARTITIONS = 1_024
 # a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
 WEEK_S = 7 * 24 * 3600.0
 
@@ -143,7 +145,7 @@ class Settings(BaseSettings):
     broker_host: str = "127.0.0.1"
     broker_port: int = Field(default=9092, ge=1, le=65535)
     topic_prefix: str = ""
-    partitions: int = Field(default=6, ge=1, le=1024)
+    partitions: int = Field(default=6, ge=1, le=MAX_PARTITIONS)
     # default: DEFAULT_GROUP_ID after the topic prefix (only "callheat-scorer" without one)
     group_id: str = Field(default_factory=lambda data: f"{data.get('topic_prefix', '')}{DEFAULT_GROUP_ID}")
     # Tansu joins a group only after the rebalance timeout, which kafka-python takes

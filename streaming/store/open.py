@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from streaming.errors import ConfigError
+from streaming.errors import UsageError
 from streaming.store.base import Store
 
 
@@ -19,7 +19,7 @@ def open_store(url: str) -> Store:
         from streaming.store.postgres import PostgresStore
 
         return PostgresStore(url)
-    raise ConfigError(f"unsupported store URL {redacted(url)!r}: use sqlite:///PATH or postgresql://...")
+    raise UsageError(f"unsupported store URL {redacted(url)!r}: use sqlite:///PATH or postgresql://...")
 
 
 def _userinfo(url: str) -> tuple[str, str, str]:

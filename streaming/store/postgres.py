@@ -22,7 +22,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from streaming.errors import StoreError
+from streaming.errors import InvalidStoreURL, StoreError
 from streaming.store import schema
 from streaming.store.open import redacted, scrubbed
 from streaming.store.sql import Row, SQLStore
@@ -60,6 +60,11 @@ class PostgresStore(SQLStore):
         self.url = url
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
+        try:
+            conninfo_to_dict(url)
+        except psycopg.Error as exc:  # not a URL libpq can read: an invalid setting
+            raise InvalidStoreURL(f"invalid PostgreSQL store URL {redacted(url)}: "
+                                  f"{first_line(exc, url)}") from exc  # fmt: skip
         try:
             conn = self._connection()
             if not self._schema_current(conn):

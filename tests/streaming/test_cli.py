@@ -32,6 +32,9 @@ from streaming.cli import main
     # run checks the simulator's arguments before it starts anything
     (["run", "--concurrency", "0"], "--concurrency: must be 1-10,000, got 0"),
     (["run", "--speed", "1e9"], "--speed: must be 0.001-1,000,000"),
+    # the help said 1-366, and the error came later without naming the argument
+    (["simulate", "--history-days", "367"], "--history-days: must be 1-366, got 367"),
+    (["broker", "--partitions", "0"], "--partitions: must be 1-1,024, got 0"),  # pydantic's words
 ])
 def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
     with pytest.raises(SystemExit) as info:
@@ -73,7 +76,7 @@ def test_an_unreadable_input_file_is_one_line(command, content, words, capsys, t
 
 
 def test_unreachable_store_url_scheme_is_one_line(capsys):
-    assert main(["score", "--store-url", "mysql://x"]) == 1
+    assert main(["score", "--store-url", "mysql://x"]) == 2  # an invalid setting (it was 1)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unsupported store URL" in err
 
@@ -128,7 +131,7 @@ def test_bench_times_the_stores_on_postgresql_in_schemas_of_its_own_and_drops_th
         schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'callheat_bench%'")
         assert schemas.fetchall() == []
         assert conn.execute("SELECT to_regclass('public.calls')").fetchone() == (None,)
-    assert main(["bench", "--events", "300", "--store-url", "sqlite:///x.db"]) == 1
+    assert main(["bench", "--events", "300", "--store-url", "sqlite:///x.db"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "takes a postgresql:// URL" in err
 
@@ -196,7 +199,8 @@ def signal_handlers():
 
 
 def test_the_bounds_are_in_the_help(capsys):
-    for command, words in (("simulate", ["1-10,000", "1-1,000,000", "0.001-1,000,000"]),
+    for command, words in (("simulate", ["1-10,000", "1-1,000,000", "0.001-1,000,000", "1-366"]),
+                           ("broker", ["1-1,024"]),
                            ("run", ["1-10,000"]), ("bench", ["1-10,000,000", "1-1,000"])):  # fmt: skip
         with pytest.raises(SystemExit):
             main([command, "--help"])
@@ -296,11 +300,11 @@ def test_a_data_dir_that_cannot_be_made_is_one_line(command, data_dir, words, ca
 
 
 @pytest.mark.parametrize("command", ["dashboard", "run"])
-@pytest.mark.parametrize(("url", "words"), [
-    ("mysql://x", "unsupported store URL 'mysql://x'"),
-    ("sqlite:///{tmp}/a-file/y.db", "cannot open SQLite store at {tmp}/a-file/y.db"),
+@pytest.mark.parametrize(("url", "words", "code"), [
+    ("mysql://x", "unsupported store URL 'mysql://x'", 2),  # an invalid setting
+    ("sqlite:///{tmp}/a-file/y.db", "cannot open SQLite store at {tmp}/a-file/y.db", 1),
 ])  # fmt: skip
-def test_a_store_url_that_does_not_open_is_one_line_before_anything_starts(command, url, words, capsys,
+def test_a_store_url_that_does_not_open_is_one_line_before_anything_starts(command, url, words, code, capsys,
                                                                             tmp_path, monkeypatch):
     from streaming.broker import free_port, port_open
 
@@ -308,7 +312,7 @@ def test_a_store_url_that_does_not_open_is_one_line_before_anything_starts(comma
     monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "data"))
     port, broker_port = free_port(), free_port()
     extra = ["--broker-port", str(broker_port)] if command == "run" else []
-    assert main([command, "--store-url", url.format(tmp=tmp_path), "--port", str(port), *extra]) == 1
+    assert main([command, "--store-url", url.format(tmp=tmp_path), "--port", str(port), *extra]) == code
     assert words.format(tmp=tmp_path) in one_line(capsys)
     assert not port_open("127.0.0.1", port) and not port_open("127.0.0.1", broker_port)
 
@@ -558,7 +562,7 @@ def test_a_malformed_postgresql_url_is_one_line_without_its_password(
     command, url, capsys, tmp_path, monkeypatch, signal_handlers
 ):
     monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
-    assert main([*command, "--store-url", url]) == 1
+    assert main([*command, "--store-url", url]) == 2  # an invalid setting
     err = one_line(capsys)
     assert "secret" not in err and "***" in err, err
 
@@ -600,3 +604,21 @@ def test_ctrl_c_while_waiting_for_a_broker_stops_at_once(command, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_dashboard_on_a_busy_port_is_one_line_before_it_prints_an_address(capsys, tmp_path, monkeypatch):
+    """It printed the address (another program's), then Streamlit's own words, exit 1."""
+    import socket
+
+    from streaming.cli import MAX_HISTORY_DAYS
+    from streaming.history import MAX_DAYS
+
+    assert MAX_HISTORY_DAYS == MAX_DAYS
+    monkeypatch.setenv("CALLHEAT_STORE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        assert main(["dashboard", "--port", str(port)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"callheat: error: port {port} is in use (is a wallboard already running?); choose another "
+        "with --port\n")

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from streaming.children import die_with_parent
 from streaming.errors import CallHeatError, ConfigError, UsageError
 from streaming.logs import throttle_chatty_loggers
-from streaming.settings import DEFAULT_GROUP_ID, MAX_PARTITIONS, MAX_RECORDS, Settings
+from streaming.settings import DEFAULT_GROUP_ID, MAX_PARTITIONS, MAX_RECORDS, Settings, unknown_variables
 
 log = logging.getLogger("callheat")
 
@@ -252,8 +252,10 @@ def dashboard_command(settings: Settings) -> list[str]:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that hands ``settings`` to a child process."""
-    env = dict(os.environ)
+    """The environment that hands ``settings`` to a child process (without the ``CALLHEAT_*``
+    names that are no setting: this process warned of them already)."""
+    unknown = {name for name, _ in unknown_variables(os.environ)}
+    env = {name: value for name, value in os.environ.items() if name not in unknown}
     for name, value in settings.model_dump().items():
         env[f"CALLHEAT_{name.upper()}"] = str(value)
     return env
@@ -551,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-STORE_URL_HELP = ("store URL: sqlite:///PATH (default sqlite:///.callheat/callheat.db) or "
+STORE_URL_HELP = ("store URL: sqlite:///PATH (default: callheat.db in the data directory, "
+                  "CALLHEAT_DATA_DIR, itself .callheat by default: sqlite:///.callheat/callheat.db) or "
                   "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
 SETTING_ARGS = ("bootstrap_servers", "topic_prefix", "store_url", "group_id", "dashboard_port",
                 "broker_port", "partitions")  # fmt: skip
@@ -599,6 +602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     # its IO thread warns whenever a scoring batch holds the GIL for >0.1 s: noise, not a fault
     logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+    for name, meant in unknown_variables(os.environ):
+        log.warning("%s is not a CallHeat setting: it is ignored%s", name,
+                    f" (did you mean {meant}?)" if meant else "")  # fmt: skip
     func: Callable[[Settings, argparse.Namespace], int] = args.func
     try:
         settings = settings_from_args(args)

@@ -6,7 +6,9 @@ then the default here. Nothing else in the code reads the environment.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,28 @@ def check_group_id(value: str) -> str:
         raise ValueError(f"at most {MAX_GROUP_ID_BYTES} bytes (it names the model checkpoint file "
                          f"<group_id>.pkl), got {len(value.encode('utf-8'))}")  # fmt: skip
     return value
+
+
+def default_store_path(data_dir: Path | None) -> Path:
+    """Where the store is when no store URL is given: ``callheat.db`` in the data directory."""
+    return (data_dir if data_dir is not None else Path(".callheat")) / "callheat.db"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """Each ``CALLHEAT_*`` name in ``environ`` that is no setting (a misspelling is otherwise
+    ignored in silence), with the setting's variable it most likely meant, if any.
+
+    >>> unknown_variables({"CALLHEAT_BOOTSTRAP_SERVER": "kafka:9092", "CALLHEAT_DATA_DIR": "/d"})
+    [('CALLHEAT_BOOTSTRAP_SERVER', 'CALLHEAT_BOOTSTRAP_SERVERS')]
+    """
+    known = {f"CALLHEAT_{name.upper()}" for name in Settings.model_fields}
+    unknown = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith("CALLHEAT_") and upper not in known:
+            close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.75)
+            unknown.append((name, close[0] if close else None))
+    return unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +188,8 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path(".callheat")
-    store_url: str = "sqlite:///.callheat/callheat.db"
+    # default: the SQLite file callheat.db in data_dir (sqlite:///.callheat/callheat.db)
+    store_url: str = Field(default_factory=lambda data: f"sqlite:///{default_store_path(data.get('data_dir'))}")
 
     # Scoring (warm_threshold must be below hot_threshold)
     hot_threshold: float = Field(default=0.7, gt=0.0, lt=1.0, allow_inf_nan=False)

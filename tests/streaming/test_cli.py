@@ -622,3 +622,38 @@ def test_dashboard_on_a_busy_port_is_one_line_before_it_prints_an_address(capsys
     assert captured.out == "" and captured.err == (
         f"callheat: error: port {port} is in use (is a wallboard already running?); choose another "
         "with --port\n")
+
+
+def test_a_misspelled_setting_variable_is_warned_of_once(monkeypatch, caplog, capsys, tmp_path):
+    """CALLHEAT_BOOTSTRAP_SERVER=kafka:9092 quietly left the default 127.0.0.1:9092."""
+    from streaming.cli import settings_env
+    from streaming.settings import Settings, unknown_variables
+
+    monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVER", "kafka:9092")
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))  # a known one: no warning
+    with caplog.at_level("WARNING", logger="callheat"):
+        assert main(["replay", str(tmp_path / "x.jsonl")]) == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["CALLHEAT_BOOTSTRAP_SERVER is not a CallHeat setting: it is ignored (did you "
+                        "mean CALLHEAT_BOOTSTRAP_SERVERS?)"]
+    assert "no such file" in one_line(capsys)
+    # what `callheat run` hands its children: every setting, and nothing they would warn of again
+    env = settings_env(Settings())
+    assert unknown_variables(env) == [] and "CALLHEAT_BOOTSTRAP_SERVER" not in env
+    assert {f"CALLHEAT_{name.upper()}" for name in Settings.model_fields} <= set(env)
+
+
+def test_the_default_store_is_in_the_data_dir(monkeypatch, tmp_path):
+    """It was sqlite:///.callheat/callheat.db whatever CALLHEAT_DATA_DIR said."""
+    from streaming.cli import build_parser, settings_from_args
+    from streaming.settings import Settings
+
+    monkeypatch.delenv("CALLHEAT_STORE_URL", raising=False)
+    monkeypatch.delenv("CALLHEAT_DATA_DIR", raising=False)
+    assert Settings().store_url == "sqlite:///.callheat/callheat.db"  # as before
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "d"))
+    assert Settings().store_url == f"sqlite:///{tmp_path / 'd' / 'callheat.db'}"
+    given = settings_from_args(build_parser().parse_args(["score", "--store-url", "sqlite:///x.db"]))
+    assert given.store_url == "sqlite:///x.db" and given.data_dir == tmp_path / "d"
+    monkeypatch.setenv("CALLHEAT_STORE_URL", "sqlite:///y.db")
+    assert Settings().store_url == "sqlite:///y.db"

@@ -68,6 +68,7 @@ MAX_CONCURRENCY = 10_000
 MAX_CALLS_PER_DAY = 1_000_000
 MAX_BENCH_EVENTS = 10_000_000
 MAX_BENCH_RUNS = 1_000
+DEFAULT_BENCH_RUNS = 5
 MAX_HISTORY_DAYS = 366
 MIN_SPEED, MAX_SPEED = 0.001, 1_000_000.0
 
@@ -84,6 +85,16 @@ def _port(text: str) -> int:
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
     return value
+
+
+class _Once(argparse.Action):
+    """An option that takes one value: given twice, it is refused (the last one used to win)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:  # fmt: skip
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"argument {option_string}: given twice; it takes one file")
+        setattr(namespace, self.dest, values)
 
 
 def _positive_float(text: str) -> float:
@@ -287,6 +298,9 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.recorder import record
 
+    # opened before the broker is asked anything, so a file that cannot be written fails at
+    # once; made here, it goes again if the recording fails before writing a line
+    new = not os.path.lexists(args.out)
     try:
         out = open(args.out, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
     except OSError as exc:
@@ -298,6 +312,10 @@ def cmd_record(settings: Settings, args: argparse.Namespace) -> int:
                        max_events=args.max_events, idle_timeout_s=args.idle_timeout)  # fmt: skip
     except OSError as exc:  # a full disk, say: kafka-python's own errors are KafkaErrors
         raise CallHeatError(f"--out {args.out!r}: cannot write to it: {exc.strerror or exc}") from None
+    except BaseException:
+        if new and os.path.isfile(args.out) and os.path.getsize(args.out) == 0:
+            os.unlink(args.out)  # no topic, no broker: no empty file left behind
+        raise
     print(f"recorded {n} events to {args.out}", flush=True)
     return 0
 
@@ -316,10 +334,15 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
     from streaming.bench import run_bench
 
+    if args.pages and (args.broker or args.bench_database is not None):
+        raise UsageError("bench --pages times the wallboard pages on SQLite: it takes no "
+                         f"{'--broker' if args.broker else '--store-url'}")  # fmt: skip
+    if not args.pages and args.runs is not None:
+        raise UsageError("bench --runs is for --pages (the median of that many page runs)")
     if args.pages:
         from streaming.bench_pages import run_page_bench
 
-        pages = run_page_bench(settings.data_dir, runs=args.runs,
+        pages = run_page_bench(settings.data_dir, runs=args.runs or DEFAULT_BENCH_RUNS,
                                progress=(lambda _: None) if args.json else print)  # fmt: skip
         if args.json:
             print(json.dumps(pages, indent=2))
@@ -491,7 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
         "after it was predicted), and reports escalation ROC AUC and average precision, early warning, false "
         "alarms, and turn-sentiment macro-F1 and Spearman.",
     )  # fmt: skip
-    p.add_argument("--data", required=True, metavar="FILE.jsonl", help="labelled dialogues, one per line")
+    p.add_argument("--data", required=True, metavar="FILE.jsonl", action=_Once,
+                   help="labelled dialogues, one per line")
     p.add_argument("--baseline", choices=["lexicon"], help="also run the lexicon-only scorer, side by side")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--shuffle", type=_positive_int, metavar="SEED",
@@ -500,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_at_least_one, metavar="N",
                    help="replay only the first N dialogues (after --shuffle): how the scorer does "
                    "with fewer labels to learn from, as in a smaller center's first weeks")  # fmt: skip
-    p.add_argument("--train", metavar="FILE.jsonl",
+    p.add_argument("--train", metavar="FILE.jsonl", action=_Once,
                    help="first learn this file's dialogues, as 'callheat train' teaches the live "
                    "scorers, then measure: how a center starts with its own labelled calls "
                    "imported (the lexicon baseline stays as it is)")  # fmt: skip
@@ -529,7 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
         "for a range of thresholds, alerts per hour per 100 calls and alert precision and recall "
         "against the calls' outcomes.",
     )  # fmt: skip
-    p.add_argument("--events", required=True, metavar="FILE", help="a file written by 'callheat record'")
+    p.add_argument("--events", required=True, metavar="FILE", action=_Once,
+                   help="a file written by 'callheat record'")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_backtest)
 
@@ -539,16 +564,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_bounded(1, MAX_RECORDS), default=2_000,
                    help=f"events per batch, 1-{MAX_RECORDS:,} (default 2000)")
     p.add_argument("--broker", action="store_true",
-                   help="also measure end to end through a fresh embedded broker")
+                   help="also measure end to end through a fresh embedded broker (not with --pages)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--store-url", dest="bench_database", metavar="POSTGRESQL_URL",
                    help="time the stores on this PostgreSQL database instead of new SQLite files: each "
-                   "stage writes a new schema of its own, dropped afterwards (needs CREATE on the database)")
+                   "stage writes a new schema of its own, dropped afterwards (needs CREATE on the database; "
+                   "not with --pages)")
     p.add_argument("--pages", action="store_true",
                    help="instead, time the wallboard with 1,000 live calls and the trends page over "
                    "30 days of history (filled once under DATA_DIR/bench/, about 4 minutes the first time)")
-    p.add_argument("--runs", type=_bounded(1, MAX_BENCH_RUNS), default=5,
-                   help=f"page runs to take the median of, 1-{MAX_BENCH_RUNS:,} (with --pages; default 5)")
+    p.add_argument("--runs", type=_bounded(1, MAX_BENCH_RUNS),
+                   help=f"page runs to take the median of, 1-{MAX_BENCH_RUNS:,} (with --pages only; "
+                   f"default {DEFAULT_BENCH_RUNS})")  # fmt: skip
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -35,6 +35,9 @@ from streaming.cli import main
     # the help said 1-366, and the error came later without naming the argument
     (["simulate", "--history-days", "367"], "--history-days: must be 1-366, got 367"),
     (["broker", "--partitions", "0"], "--partitions: must be 1-1,024, got 0"),  # pydantic's words
+    # the last one was used, the first ignored in silence
+    (["backtest", "--events", "a", "--events", "b"], "argument --events: given twice"),
+    (["evaluate", "--data", "a", "--data", "b"], "argument --data: given twice"),
 ])
 def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
     with pytest.raises(SystemExit) as info:
@@ -657,3 +660,26 @@ def test_the_default_store_is_in_the_data_dir(monkeypatch, tmp_path):
     assert given.store_url == "sqlite:///x.db" and given.data_dir == tmp_path / "d"
     monkeypatch.setenv("CALLHEAT_STORE_URL", "sqlite:///y.db")
     assert Settings().store_url == "sqlite:///y.db"
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    # ignored in silence
+    (["bench", "--runs", "3"], "bench --runs is for --pages"),
+    (["bench", "--pages", "--broker"], "bench --pages times the wallboard pages on SQLite: it takes no "
+                                       "--broker"),
+    (["bench", "--pages", "--store-url", "postgresql://u@h/db"], "it takes no --store-url"),
+])  # fmt: skip
+def test_bench_options_that_do_not_go_together_are_refused(argv, words, capsys):
+    assert main(argv) == 2
+    assert words in one_line(capsys)
+
+
+def test_record_that_fails_before_recording_leaves_no_empty_file(broker, capsys, tmp_path):
+    out = tmp_path / "r3.jsonl"
+    argv = ["record", "--bootstrap-servers", broker.bootstrap_servers, "--topic-prefix", "zz-nothing-"]
+    assert main([*argv, "--out", str(out)]) == 1
+    assert "topic 'zz-nothing-call-events' does not exist" in one_line(capsys)
+    assert not out.exists()
+    out.write_text("kept\n", encoding="utf-8")  # a file that was there is left as it was
+    assert main([*argv, "--out", str(out)]) == 1
+    assert out.read_text(encoding="utf-8") == "kept\n"

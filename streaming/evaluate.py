@@ -98,29 +98,53 @@ def load_dialogues(path: Path) -> list[Dialogue]:
 
 
 def _dialogue(obj: dict[str, Any]) -> Dialogue:
-    turns = []
-    for t in obj["turns"]:
-        if t["speaker"] not in ev.SPEAKERS:
-            raise ValueError(f"speaker {t['speaker']!r} is not customer or agent")
-        if not isinstance(t["text"], str):
-            raise ValueError(f"text must be a string, got {t['text']!r}")
-        sentiment, rating = t.get("sentiment"), t.get("sentiment_label")
-        if rating is not None and (isinstance(rating, bool) or rating not in (1, 2, 3, 4, 5)):
-            raise ValueError(f"sentiment_label must be a rating 1-5, got {rating!r}")
-        if sentiment is None and rating is not None:  # a majority rating alone: 1 -> -1, 3 -> 0, 5 -> 1
-            sentiment = (int(rating) - 3) / 2
-        if sentiment is not None and (isinstance(sentiment, bool) or not isinstance(sentiment, int | float)
-                                      or not -1.0 <= sentiment <= 1.0):  # NaN fails this too
-            raise ValueError(f"sentiment must be a number in [-1, 1], got {sentiment!r}")
-        turns.append(Turn(t["speaker"], t["text"], None if sentiment is None else float(sentiment),
-                          None if rating is None else int(rating)))  # fmt: skip
+    """One line's dialogue, or ValueError / KeyError naming the field that is wrong."""
+    dialogue_id = obj["dialogue_id"]
+    named = isinstance(dialogue_id, str | int) and not isinstance(dialogue_id, bool)
+    if not named or not str(dialogue_id).strip():
+        raise ValueError(f"dialogue_id must be a string or a whole number, got {_short(dialogue_id)}")
+    raw_turns = obj["turns"]
+    if not isinstance(raw_turns, list) or not raw_turns:
+        raise ValueError(f"turns must be a list of one turn or more, got {_short(raw_turns)}")
+    turns = [_turn(t, i) for i, t in enumerate(raw_turns)]
     if not isinstance(obj["escalated"], bool):
         raise ValueError(f"escalated must be true or false, got {obj['escalated']!r}")
     fdt = obj.get("first_dissatisfied_turn")
-    if fdt is not None and (isinstance(fdt, bool) or not isinstance(fdt, int) or fdt < 0):
-        raise ValueError(f"first_dissatisfied_turn must be a turn index or null, got {fdt!r}")
-    return Dialogue(str(obj["dialogue_id"]), str(obj.get("source", "")), obj["escalated"], fdt,
+    if fdt is not None and (isinstance(fdt, bool) or not isinstance(fdt, int) or not 0 <= fdt < len(turns)):
+        raise ValueError(f"first_dissatisfied_turn must be a turn index (0-{len(turns) - 1}) or null, "
+                         f"got {fdt!r}")  # fmt: skip
+    return Dialogue(str(dialogue_id), str(obj.get("source", "")), obj["escalated"], fdt,
                     tuple(turns))  # fmt: skip
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _turn(t: Any, i: int) -> Turn:
+    where = f"turns[{i}]"
+    if not isinstance(t, dict):
+        raise ValueError(f"{where} must be an object with speaker and text, got {_short(t)}")
+    for name in ("speaker", "text"):
+        if name not in t:
+            raise ValueError(f"{where} has no field {name!r}")
+    if t["speaker"] not in ev.SPEAKERS:
+        raise ValueError(f"{where}.speaker {_short(t['speaker'])} is not customer or agent")
+    if not isinstance(t["text"], str):
+        raise ValueError(f"{where}.text must be a string, got {_short(t['text'])}")
+    sentiment, rating = t.get("sentiment"), t.get("sentiment_label")
+    if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int)
+                               or rating not in (1, 2, 3, 4, 5)):  # 2.0 too: a rating is a whole number
+        raise ValueError(f"{where}.sentiment_label must be a rating 1-5, a whole number, "
+                         f"got {_short(rating)}")  # fmt: skip
+    if sentiment is None and rating is not None:  # a majority rating alone: 1 -> -1, 3 -> 0, 5 -> 1
+        sentiment = (int(rating) - 3) / 2
+    if sentiment is not None and (isinstance(sentiment, bool) or not isinstance(sentiment, int | float)
+                                  or not -1.0 <= sentiment <= 1.0):  # NaN fails this too
+        raise ValueError(f"{where}.sentiment must be a number in [-1, 1], got {_short(sentiment)}")
+    return Turn(t["speaker"], t["text"], None if sentiment is None else float(sentiment),
+                None if rating is None else int(rating))  # fmt: skip
 
 
 # --- the dialogue as call events ---------------------------------------------------------

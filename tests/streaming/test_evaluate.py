@@ -85,7 +85,8 @@ def test_cli_json_and_one_line_errors(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert set(report) >= {"dataset", "dialogues", "callheat", "baseline"}
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": []}\nnot json\n', encoding="utf-8")
+    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": [{"speaker": "agent", "text": "hi"}]}\n'
+                   "not json\n", encoding="utf-8")
     assert main(["evaluate", "--data", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.jsonl:2" in err[0]
@@ -172,6 +173,16 @@ def turn(**fields) -> dict:
     ({"turns": [turn(sentiment=float("nan"))]}, "got nan"),
     ({"turns": [turn(sentiment_label=6)]}, "sentiment_label must be a rating 1-5"),
     ({"turns": [turn(text=None)]}, "text must be a string"),
+    # taken, and read as "None", an empty call, a label of no turn, a rating of 2.0
+    ({"dialogue_id": None}, "dialogue_id must be a string or a whole number, got None"),
+    ({"turns": []}, "turns must be a list of one turn or more, got []"),
+    ({"first_dissatisfied_turn": 1}, "first_dissatisfied_turn must be a turn index (0-0) or null, got 1"),
+    ({"turns": [turn(sentiment_label=2.0)]}, "turns[0].sentiment_label must be a rating 1-5, a whole "
+     "number, got 2.0"),
+    # "string indices must be integers"
+    ({"turns": "abc"}, "turns must be a list of one turn or more, got 'abc'"),
+    ({"turns": [turn(), "abc"]}, "turns[1] must be an object with speaker and text, got 'abc'"),
+    ({"turns": [turn(), {"text": "x"}]}, "turns[1] has no field 'speaker'"),
 ])  # fmt: skip
 def test_a_label_out_of_range_is_refused_with_its_line(change, words, tmp_path):
     """What evaluate measures against, and callheat train teaches every replica, must be a label."""

@@ -158,7 +158,8 @@ def test_train_reads_the_checkpoint_and_a_bad_file_sends_nothing(
     kafka = ["--bootstrap-servers", kafka_settings.bootstrap_servers, "--topic-prefix",
              kafka_settings.topic_prefix, "--group-id", kafka_settings.group_id]
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": []}\nnot json\n', encoding="utf-8")
+    bad.write_text('{"dialogue_id": "a", "escalated": true, "turns": [{"speaker": "agent", "text": "hi"}]}\n'
+                   "not json\n", encoding="utf-8")
     assert main(["train", *kafka, "--data", str(data), "--data", str(bad)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.jsonl:2" in err[0]

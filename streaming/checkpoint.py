@@ -47,6 +47,9 @@ def restore(scorer: Scorer, path: Path) -> bool:
     """
     if not path.exists():
         return False
+    if not path.is_file():  # a directory, say: nothing learned to keep, and not ours to move
+        log.warning("ignoring model checkpoint %s: not a file; starting cold", path)
+        return False
     try:
         with open(path, "rb") as f:
             payload = pickle.load(f)  # noqa: S301 - our own file, written by save()

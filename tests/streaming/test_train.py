@@ -177,9 +177,11 @@ def test_an_import_whose_sends_the_broker_refuses_exits_1_in_one_line(own_broker
     broker refused them (kafka-python's flush() does not raise). Its producer is one the test's
     own broker, restarted for real, left in kafka-python's fatal state: every send fails."""
     from streaming import train as train_module
+    from streaming.broker import create_topics
     from tests.streaming.test_consumer import fatal_producer
 
     producer = fatal_producer(own_broker)
+    create_topics(own_broker.bootstrap_servers, ["training-examples"], 1)  # train checks it first
     monkeypatch.setattr(train_module, "make_producer", lambda settings: producer)
     monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "data"))
     data = write(tmp_path / "d.jsonl", 4, labelled=True)

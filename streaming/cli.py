@@ -55,8 +55,11 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
     """A whole number from ``low`` to ``high``: absurd sizes fail at once instead of hanging."""
 
     def parse(text: str) -> int:
-        value = _positive_int(text)
-        if not low <= value <= high:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:  # one message for either side ("-2": not "0 or more")
             raise argparse.ArgumentTypeError(f"must be {low:,}-{high:,}, got {value:,}")
         return value
 

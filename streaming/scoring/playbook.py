@@ -26,29 +26,35 @@ class Cue:
     whisper: str | None
 
 
+def _rule_holds(s: CallState) -> bool:
+    """Whether a hard rule's phrase still holds: the customer has not been calm since."""
+    return s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS
+
+
 # key -> detector(state, features) -> lapse present?  Order = priority on the wallboard.
+# Features are read with .get: a missing one is absent, not an error.
 DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
-    "abuse": lambda s, x: x["abuse"] > 0,
+    "abuse": lambda s, x: x.get("abuse", 0.0) > 0,
     # escalation requests, while their hard rule holds (the customer not calm since)
-    "asked_manager": lambda s, x: x["manager"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
-    "legal_threat": lambda s, x: x["legal"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
-    "public_threat": lambda s, x: x["regulator"] > 0 and s.calm_turns_since_rule < RULE_HOLD_CALM_TURNS,
+    "asked_manager": lambda s, x: x.get("manager", 0.0) > 0 and _rule_holds(s),
+    "legal_threat": lambda s, x: x.get("legal", 0.0) > 0 and _rule_holds(s),
+    "public_threat": lambda s, x: x.get("regulator", 0.0) > 0 and _rule_holds(s),
     "interrupting": lambda s, x: s.talk_over >= 2,
-    "no_empathy": lambda s, x: x["no_empathy"] > 0 and s.n_customer_turns >= 2,
-    "repeat_caller": lambda s, x: x["repeat_contact"] > 0,
+    "no_empathy": lambda s, x: x.get("no_empathy", 0.0) > 0 and s.n_customer_turns >= 2,
+    "repeat_caller": lambda s, x: x.get("repeat_contact", 0.0) > 0,
     "venting": lambda s, x: s.venting_now,
     "no_ack": lambda s, x: s.awaiting_ack and s.n_agent_turns >= 2,
-    "pace_tone": lambda s, x: x["agent_pace"] > 0.25,
-    "curt": lambda s, x: x["agent_curt"] > 0,
+    "pace_tone": lambda s, x: x.get("agent_pace", 0.0) > 0.25,
+    "curt": lambda s, x: x.get("agent_curt", 0.0) > 0,
     # playbook 9: repeated transfers; long or repeated holds (one transfer is no lapse)
     "handoffs": lambda s, x: s.transfers >= 2,
-    "long_hold": lambda s, x: s.holds >= 2 or x["hold_minutes"] > 2,
+    "long_hold": lambda s, x: s.holds >= 2 or x.get("hold_minutes", 0.0) > 2,
     # playbook 10: asked "when" and not told, or a promise made with no "when"
     "no_timeframe": lambda s, x: (s.awaiting_timeframe or s.commit_no_timeframe) and s.n_agent_turns >= 1,
     "stuck": lambda s, x: s.negative_streak >= 4,
-    "no_options": lambda s, x: x["duration"] > 0.4 and x["negative_sentiment"] > 0.2
-    and x["options_offered"] == 0,
-    "jargon": lambda s, x: x["agent_jargon"] > 0,
+    "no_options": lambda s, x: x.get("duration", 0.0) > 0.4 and x.get("negative_sentiment", 0.0) > 0.2
+    and x.get("options_offered", 0.0) == 0,
+    "jargon": lambda s, x: x.get("agent_jargon", 0.0) > 0,
 }
 
 

@@ -213,8 +213,11 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
 
 
 def test_playbook_cues_come_from_lapses_and_situations_most_urgent_first_in_the_centers_wording(store):
-    keys = list(DETECTORS)[:3]
-    assert keys[0] in SITUATIONS and keys[1] not in SITUATIONS
+    order = list(DETECTORS)
+    situation = next(k for k in order if k in SITUATIONS)
+    lapses = [k for k in order if k not in SITUATIONS]
+    keys = [situation, lapses[0], lapses[1]]
+    assert order.index(keys[0]) < order.index(keys[1])  # the more urgent one first
     store.apply(StoreBatch(practices=[
         PracticeRow("c1", keys[1], "lapse", 4, NOW),
         PracticeRow("c1", keys[0], "situation", 9, NOW),

@@ -78,7 +78,8 @@ def test_the_playbook_cues_show_with_their_whispers_and_fill_the_whisper_box(sto
     use = [b for b in at.button if b.label.startswith("Use: ")]
     assert use[0].label == f"Use: {call.whisper}"  # the scorer's top suggestion first
     other = use[-1].label.removeprefix("Use: ")
-    assert other != call.whisper and other in {book.cue(k).whisper for k in lapses}
+    cued = {p.practice for p in store.practices(call.call_id) if p.kind in ("lapse", "situation")}
+    assert other != call.whisper and other in {book.cue(k).whisper for k in cued}
     use[-1].click().run()
     assert at.text_area(key=f"whisper-{call.call_id}").value == other
 

@@ -61,3 +61,11 @@ def test_sentiment_model_contract(context):
     assert pickle.loads(before).predict_one("this is useless, again", context) == y
     assert -1.0 <= model.predict_one("", context) <= 1.0  # nothing to read
     assert -1.0 <= SentimentModel().predict_one("zxqv qwrt", context) <= 1.0  # cold, unseen words
+
+
+def test_the_playbook_reads_missing_features_as_absent():
+    """Its detectors indexed the features: a state scored without one raised KeyError."""
+    from streaming.scoring.playbook import Playbook
+    from streaming.scoring.state import CallState
+
+    assert Playbook.default().lapses(CallState("c"), {}) == []

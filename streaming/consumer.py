@@ -105,7 +105,12 @@ def dlq_record(reason: str, topic: str, partition: int, offset: int, key: bytes 
 
 
 def training_partitions(topic: str, partitions: int) -> str:
-    """The one line for a ``training-examples`` topic of several partitions."""
+    """The one line for a ``training-examples`` topic of several partitions, or none (0)."""
+    if not partitions:
+        return (f"{topic} does not exist; it needs exactly 1 partition so every replica learns in "
+                "the same order: create it with one partition (`callheat broker` and `callheat run` "
+                "create the topics on the broker they start; on another broker, use its own tools, "
+                "e.g. kafka-topics.sh --create --partitions 1)")  # fmt: skip
     return (f"{topic} has {partitions} partitions; it needs exactly 1 so every replica learns in "
             "the same order: recreate it with one partition")  # fmt: skip
 
@@ -233,11 +238,7 @@ class ScorerService:
             # missing, it must not be left to the broker to create: Tansu creates a topic a
             # client asks about with 4 partitions (Kafka with num.partitions)
             trainer.close(autocommit=False)
-            missing = (f"{topic} does not exist; it needs exactly 1 partition so every replica learns "
-                       "in the same order: create it with one partition (`callheat broker` and "
-                       "`callheat run` create the topics on the broker they start; on another broker, "
-                       "use its own tools, e.g. kafka-topics.sh --create --partitions 1)")  # fmt: skip
-            raise ConfigError(training_partitions(topic, partitions) if partitions else missing)
+            raise ConfigError(training_partitions(topic, partitions))
         tp = TopicPartition(topic, 0)
         trainer.assign([tp])
         if self.scorer.training_offset >= 0:

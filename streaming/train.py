@@ -66,14 +66,6 @@ def learn_dialogues(
         scorer.learn_inline = learn_inline
 
 
-def missing_training_topic(topic: str) -> str:
-    """The one line for a missing ``training-examples`` topic (the scorer says the same)."""
-    return (f"{topic} does not exist; it needs exactly 1 partition so every replica learns in the "
-            "same order: create it with one partition (`callheat broker` and `callheat run` create "
-            "the topics on the broker they start; on another broker, use its own tools, e.g. "
-            "kafka-topics.sh --create --partitions 1)")  # fmt: skip
-
-
 def require_training_topic(settings: Settings) -> None:
     """ConfigError in one line unless ``training-examples`` exists with exactly one partition,
     as the scorer checks at start, or BrokerError if no broker answers.
@@ -97,8 +89,7 @@ def require_training_topic(settings: Settings) -> None:
     except KafkaError as exc:
         raise BrokerError(f"cannot read the topics of {settings.bootstrap_servers}: {exc}") from exc
     if partitions != 1:
-        raise ConfigError(training_partitions(topic, partitions) if partitions else
-                          missing_training_topic(topic))  # fmt: skip
+        raise ConfigError(training_partitions(topic, partitions))
 
 
 def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) -> dict[str, Any]:

@@ -195,7 +195,8 @@ class ScorerService:
         self.topics = settings.topics
         self.store = store
         self.scorer = scorer or Scorer(
-            hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold
+            hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold,
+            timezone=settings.center_tz,
         )
         if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
             log.info("restored model checkpoint %s", settings.checkpoint_path)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -201,6 +202,9 @@ class Settings(BaseSettings):
     # an event dated further than this past both the wall clock and the latest event does
     # not move the scorer's clock (the data's "now": idle calls, the wallboard's clocks)
     max_clock_jump_s: float = Field(default=300.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
+    # the center's time zone (IANA name): "by Friday", "tomorrow morning" or "at 3pm" in an
+    # agent's callback promise are that day and hour on the center's clock
+    center_timezone: str = "UTC"
 
     # Wallboard
     dashboard_host: str = "127.0.0.1"
@@ -242,6 +246,16 @@ class Settings(BaseSettings):
             raise ValueError(f"expected a directory, got {value!r}")
         return value
 
+    @field_validator("center_timezone")
+    @classmethod
+    def _center_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a directory
+            raise ValueError(f"expected a time zone name such as Europe/Paris or America/New_York, "
+                             f"got {value!r}") from None
+        return value
+
     @field_validator("store_url")
     @classmethod
     def _store_url(cls, value: str) -> str:
@@ -260,6 +274,10 @@ class Settings(BaseSettings):
     @property
     def topics(self) -> Topics:
         return Topics.with_prefix(self.topic_prefix)
+
+    @property
+    def center_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.center_timezone)
 
     @property
     def checkpoint_path(self) -> Path:

@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from streaming.scoring.state import CallState
 
@@ -32,7 +32,7 @@ GOOD_PRACTICES = {
 DEFAULT_CALLBACK_S = 86_400.0  # a callback promised with no timeframe is due within a day
 LONGEST_CALLBACK_S = 90 * 86_400.0  # "within 3000000 days" is due in 90 (and not past year 9999)
 # "by end of day", "by Friday": the end of that business day; "tomorrow morning": noon;
-# "this evening": 21:00. In UTC, the events' clock: the scorer knows no center's time zone.
+# "this evening": 21:00; each on the center's clock (Settings.center_timezone, default UTC)
 END_OF_DAY_H, MORNING_H, EVENING_H, FIRST_THING_H = 17, 12, 21, 10
 _UNIT_S = {"min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86_400, "week": 7 * 86_400,
            "month": 30 * 86_400}  # fmt: skip
@@ -53,28 +53,35 @@ _CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))
                     r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
 
 
-def due_in_s(text: str, ts: float | None = None) -> float | None:
+def due_in_s(text: str, ts: float | None = None, tz: tzinfo = UTC) -> float | None:
     """Seconds until a promise in ``text``, said at ``ts``, is due; None if no timeframe was said.
 
     A span ("within 2 hours", "in 3 working days") needs no ``ts``; a day or a time ("by
     Friday", "tomorrow morning", "at 3pm", "later today") is worked out from ``ts`` (epoch s)
-    and is None without it.
+    and is None without it. Days, clock times and working days are the center's, in ``tz``.
 
     >>> monday_9am = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
     >>> [due_in_s(t, monday_9am) / 3600 for t in ("by Friday", "tomorrow morning", "at 3pm", "next week")]
     [104.0, 27.0, 6.0, 272.0]
+
+    The same words said at 9:00 in New York (14:00 UTC) name New York's times:
+
+    >>> from zoneinfo import ZoneInfo
+    >>> ny_9am = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    >>> [due_in_s(t, ny_9am, ZoneInfo("America/New_York")) / 3600 for t in ("by Friday", "at 3pm")]
+    [104.0, 6.0]
     """
     lower = text.lower().replace("\u2019", "'")
-    span = _span_s(lower, ts)
+    span = _span_s(lower, ts, tz)
     if span is not None:
         return min(span, LONGEST_CALLBACK_S)
     if ts is None:
         return None
-    when = _calendar(lower, datetime.fromtimestamp(ts, UTC))
+    when = _calendar(lower, datetime.fromtimestamp(ts, tz))
     return None if when is None else min(max(when.timestamp() - ts, 0.0), LONGEST_CALLBACK_S)
 
 
-def _span_s(lower: str, ts: float | None) -> float | None:
+def _span_s(lower: str, ts: float | None, tz: tzinfo) -> float | None:
     if _HALF_HOUR.search(lower):
         return 1800.0
     m = _DURATION.search(lower)
@@ -88,12 +95,12 @@ def _span_s(lower: str, ts: float | None) -> float | None:
     if m.group(2) and unit == "day":  # working days: weekends skipped (from the day it was said)
         if ts is None:  # not knowing the day: n days
             return n * 86_400.0
-        start = datetime.fromtimestamp(ts, UTC)
+        start = datetime.fromtimestamp(ts, tz)
         day, left = start, min(n, 1000)
         while left:
             day += timedelta(days=1)
             left -= day.weekday() < 5
-        return (day - start).total_seconds()
+        return day.timestamp() - ts  # the same time of day (a zone's clock change in between counts)
     return float(n * _UNIT_S[unit])
 
 
@@ -152,9 +159,10 @@ def _calendar(lower: str, now: datetime) -> datetime | None:
     return at
 
 
-def due_at(text: str, ts: float) -> tuple[float, bool]:
-    """When a callback said at ``ts`` is due, and whether the agent gave a timeframe."""
-    seconds = due_in_s(text, ts)
+def due_at(text: str, ts: float, tz: tzinfo = UTC) -> tuple[float, bool]:
+    """When a callback said at ``ts`` is due (days and times on the center's clock, ``tz``),
+    and whether the agent gave a timeframe."""
+    seconds = due_in_s(text, ts, tz)
     return ts + (DEFAULT_CALLBACK_S if seconds is None else seconds), seconds is not None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Any, TypeVar
 
 from river import metrics
@@ -135,6 +136,7 @@ class Scorer:
         risk: RiskModel | None = None,
         phrases: PhraseBook | None = None,
         playbook: Playbook | None = None,
+        timezone: tzinfo = UTC,
     ) -> None:
         self.hot_threshold = hot_threshold
         self.warm_threshold = warm_threshold
@@ -142,6 +144,7 @@ class Scorer:
         self.risk = risk or RiskModel()
         self.phrases = phrases or PhraseBook.default()
         self.playbook = playbook or Playbook.default()
+        self.timezone = timezone  # the center's: "by Friday" in a promise is the center's Friday
         self.calls: dict[str, CallState] = {}
         # recently ended calls, to tell their replayed events from late ones (None: not known)
         self.ended: OrderedDict[str, Ended | None] = OrderedDict()
@@ -423,7 +426,7 @@ class Scorer:
         for practice in practices.new_practices(state, found):
             self._practice(state, practice, "good", seq, ts, batch)
         if "callback" in found:
-            due, timeframe = practices.due_at(text, ts)
+            due, timeframe = practices.due_at(text, ts, self.timezone)
             promise = f"callback by {practices.format_due(due)}"
             promise += "" if timeframe else " (no timeframe said)"
             state.promises.append(promise)

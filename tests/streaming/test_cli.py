@@ -416,6 +416,9 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     ("DASHBOARD_HOST", " ", "expected a host name or address, got ' '"),
     ("DATA_DIR", "", "expected a directory, got ''"),  # it was the current directory
     ("STORE_URL", "sqlite:///", "expected sqlite:///PATH, got 'sqlite:///' (no path)"),
+    ("CENTER_TIMEZONE", "Mars/Base", "expected a time zone name such as Europe/Paris"),
+    ("CENTER_TIMEZONE", "America", "got 'America'"),  # a directory of zones: was an OSError
+    ("CENTER_TIMEZONE", "../etc/passwd", "expected a time zone name"),
 ])  # fmt: skip
 def test_a_setting_out_of_its_range_is_one_line(name, value, words, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(f"CALLHEAT_{name}", value)

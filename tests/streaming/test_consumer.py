@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from kafka import KafkaProducer, TopicPartition
@@ -427,6 +428,15 @@ def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka
     dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]
     assert len(dlq) == 1 and dlq[0]["topic"] == kafka_settings.topics.training_examples
     assert "wpm must be a finite number" in dlq[0]["reason"]
+
+
+def test_the_scorer_reads_callback_promises_on_the_centers_clock(kafka_settings):
+    settings = kafka_settings.model_copy(update={"center_timezone": "America/New_York"})
+    service = ScorerService(settings, open_store(settings.store_url))
+    try:
+        assert service.scorer.timezone == ZoneInfo("America/New_York")  # its due times: test_playbook_review
+    finally:
+        service.close()
 
 
 def test_the_stored_model_figures_catch_up_with_what_the_scorer_learned(kafka_settings):

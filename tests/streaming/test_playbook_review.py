@@ -3,12 +3,13 @@ it must not make (own utterances, written for these tests)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from streaming import events as ev
-from streaming.scoring import Scorer
+from streaming.scoring import Scorer, practices
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.practices import due_at, due_in_s
 from streaming.store import StoreBatch
@@ -109,8 +110,8 @@ def test_a_vague_answer_is_no_timeframe() -> None:
 
 
 def run(lines: list[tuple[str, str] | tuple[str, str, dict[str, str]]], t0: datetime = T0,
-        gap_s: float = 10) -> tuple[Scorer, StoreBatch]:  # fmt: skip
-    scorer, batch = Scorer(), StoreBatch()
+        gap_s: float = 10, timezone: tzinfo = UTC) -> tuple[Scorer, StoreBatch]:  # fmt: skip
+    scorer, batch = Scorer(timezone=timezone), StoreBatch()
     scorer.apply(ev.CallStarted("c1", t0, 0, queue="billing", agent_id="a1", agent_name="Ana",
                                 team="Blue", customer_id="k1", channel="voice", language="en",
                                 wait_s=12.0), batch)  # fmt: skip
@@ -220,6 +221,36 @@ WEDNESDAY_8PM = datetime(2026, 3, 4, 20, 0, tzinfo=UTC).timestamp()
 def test_due_times_from_the_time_the_promise_is_said(text: str, due: str) -> None:
     at, said = due_at(text, WEDNESDAY_8PM)
     assert datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M") == due and said
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(("said", "text", "due"), [
+    # 16:00 in New York is 21:00 UTC: the end of New York's business day is an hour off,
+    # not tomorrow's 17:00 UTC (nor the end of the UTC day)
+    ("2026-03-04 16:00", "I'll ring you by end of day", "2026-03-04 17:00"),
+    ("2026-03-04 16:00", "I'll ring you by Friday", "2026-03-06 17:00"),
+    ("2026-03-04 20:30", "I'll ring you tomorrow morning", "2026-03-05 12:00"),  # 01:30 UTC on the 5th
+    ("2026-03-04 20:30", "I'll ring you at 9am", "2026-03-05 09:00"),
+    # New York moves its clocks on Sunday 8 March: two working days from Friday 10:00 are
+    # Tuesday 10:00 on New York's clock, 71 hours later, not 72
+    ("2026-03-06 10:00", "I'll ring you in 2 working days", "2026-03-10 10:00"),
+])  # fmt: skip
+def test_due_times_are_the_centers_days_and_hours(said: str, text: str, due: str) -> None:
+    ts = datetime.fromisoformat(said).replace(tzinfo=NEW_YORK).timestamp()
+    at, given = due_at(text, ts, NEW_YORK)
+    assert datetime.fromtimestamp(at, NEW_YORK).strftime("%Y-%m-%d %H:%M") == due and given
+
+
+def test_the_scorer_works_out_promises_on_the_centers_clock() -> None:
+    said = datetime(2026, 3, 4, 16, 0, tzinfo=NEW_YORK)  # 21:00 UTC
+    for timezone, due in ((NEW_YORK, "2026-03-04 22:00 UTC"), (UTC, "2026-03-04 23:59 UTC")):
+        _, batch = run([("customer", "When will it be fixed?"),
+                        ("agent", "I will call you back by end of day with the fix")],
+                       t0=said, timezone=timezone)  # fmt: skip
+        [promise] = batch.commitments
+        assert practices.format_due(promise.due_at) == due
 
 
 def test_no_timeframe_is_a_day_and_a_span_is_capped() -> None:

@@ -51,6 +51,7 @@ from streaming.errors import BrokerError, ConfigError, InvalidEvent, StoreError
 from streaming.events import CallEvent, CallStarted, SupervisorAction, parse_action, parse_event
 from streaming.jsonl import parse_object
 from streaming.kafka_io import SendFailed, await_sends, close_quietly, make_consumer, make_producer, send_json
+from streaming.retention import Retention
 from streaming.scoring import Scorer, TrainingExample, example_from_dict
 from streaming.settings import Settings
 from streaming.store import Store, StoreBatch
@@ -206,6 +207,7 @@ class ScorerService:
         self._held: _Held | None = None  # published, not yet stored
         self._figures_due = False  # examples learned whose figures the store does not hold yet
         self.report_every_s = 10.0  # the log line and the store heartbeat
+        self.retention = Retention(store, settings.retention_days)
         self._last_checkpoint = time.monotonic()
         self.consumer = consumer or make_consumer(settings)
         self.consumer.subscribe(
@@ -550,6 +552,7 @@ class ScorerService:
                         self.checkpoint()
                         self.check_training_topic()
                         self.close_idle_calls()
+                        self.retention.tick()  # calls past the retention period: hourly
                 except FAILURES as exc:
                     # the broker or the store is failing: keep the process; a batch not
                     # published is polled again, one published but not stored is held and

@@ -217,6 +217,10 @@ class Settings(BaseSettings):
     # at most this many calls shown hot at once (the hottest win); 0 = no cap
     alert_budget: int = Field(default=0, ge=0)
 
+    # Retention: calls that ended more than this many days ago are deleted with their words,
+    # scores and actions (streaming/retention.py); 0 keeps everything
+    retention_days: int = Field(default=0, ge=0, le=36_500)
+
     @field_validator("bootstrap_servers")
     @classmethod
     def _bootstrap_servers(cls, value: str) -> str:

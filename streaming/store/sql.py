@@ -27,6 +27,11 @@ from streaming.store.base import (
 
 R = TypeVar("R")
 
+# a call's rows in other tables, deleted with it by SQLStore.prune
+PRUNED_WITH_CALL = ("turns", "markers", "alerts", "practices", "commitments", "actions")
+# supervisor actions on calls the store no longer holds (their call pruned before them)
+_ORPHAN_ACTIONS = "DELETE FROM actions WHERE ts < ? AND call_id NOT IN (SELECT call_id FROM calls)"
+
 Row = Mapping[str, Any]
 
 
@@ -110,6 +115,43 @@ class SQLStore(ABC):
             "WHERE status IN ('live', 'queued')", [(ts, ts)])])  # fmt: skip
         self._write([("DELETE FROM scorer_state", [()])])
         return closed
+
+    def prune(self, before: float, *, dry_run: bool = False, chunk: int = 500,
+              until: float | None = None) -> dict[str, int]:  # fmt: skip
+        """Delete every call that ended before ``before`` (epoch s) with all its rows: its
+        turns, markers, alerts, practices, commitments and supervisor actions (and actions
+        older than ``before`` on calls the store no longer holds). Live and queued calls are
+        never touched. Returns the rows deleted per table; ``dry_run`` counts them instead.
+
+        Calls go ``chunk`` at a time, each chunk in one transaction, so a large prune never
+        holds the store's write lock for long; with ``until`` (a ``time.monotonic()``
+        deadline) it stops after the chunk that passes it, and the next prune goes on.
+        """
+        if dry_run:
+            old = "SELECT call_id FROM calls WHERE ended_at < ?"
+            out = {t: self._rows(f"SELECT COUNT(*) AS n FROM {t} WHERE call_id IN ({old})", (before,))[0]["n"]
+                   for t in PRUNED_WITH_CALL}  # fmt: skip
+            out["calls"] = self._rows(f"SELECT COUNT(*) AS n FROM ({old}) AS o", (before,))[0]["n"]
+            out["actions"] += self._rows(_ORPHAN_ACTIONS.replace("DELETE", "SELECT COUNT(*) AS n", 1),
+                                         (before,))[0]["n"]  # fmt: skip
+            return {t: int(n) for t, n in out.items()}
+        out = dict.fromkeys(("calls", *PRUNED_WITH_CALL), 0)
+        while True:
+            ids = [r["call_id"] for r in self._rows(
+                "SELECT call_id FROM calls WHERE ended_at < ? LIMIT ?", (before, chunk))]  # fmt: skip
+            if not ids:
+                break
+            marks = ", ".join("?" * len(ids))
+            for table in PRUNED_WITH_CALL:  # counted first: _write gives one total for all
+                out[table] += self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE call_id IN ({marks})",
+                                         tuple(ids))[0]["n"]  # fmt: skip
+            out["calls"] += len(ids)
+            self._write([(f"DELETE FROM {t} WHERE call_id IN ({marks})", [tuple(ids)])
+                         for t in (*PRUNED_WITH_CALL, "ended_states", "calls")])  # fmt: skip
+            if until is not None and time.monotonic() > until:
+                return out
+        out["actions"] += self._write([(_ORPHAN_ACTIONS, [(before,)])])
+        return out
 
     def record_action(self, action: ActionRow) -> None:
         self._write([(schema.INSERT_ACTION, [_action_params(action)])])

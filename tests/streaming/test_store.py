@@ -1,12 +1,22 @@
 """Both store engines, SQLite and a real PostgreSQL: idempotent writes, newer rows win,
-interrupted calls, late-feedback states pruned by age."""
+interrupted calls, late-feedback states pruned by age, calls deleted past retention."""
 
 import psycopg
 import pytest
 
 from streaming.broker import free_port
 from streaming.errors import StoreError
-from streaming.store import ActionRow, CallRow, StoreBatch, TurnRow, open_store
+from streaming.store import (
+    ActionRow,
+    AlertRow,
+    CallRow,
+    CommitmentRow,
+    MarkerRow,
+    PracticeRow,
+    StoreBatch,
+    TurnRow,
+    open_store,
+)
 
 
 def call(seq: int, status: str = "live", risk: float = 0.1) -> CallRow:
@@ -123,3 +133,51 @@ def test_a_select_only_role_can_open_a_postgresql_store_to_read_it(postgres):
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("DROP OWNED BY viewer")
         admin.execute("DROP ROLE viewer")
+
+
+def _rows_of(call_id: str, ended_at: float | None, ts: float) -> StoreBatch:
+    """A call with one row in every table that holds a call's rows."""
+    return StoreBatch(
+        calls={call_id: CallRow(call_id, "live" if ended_at is None else "ended", "billing", "k1",
+                                updated_at=ts, ended_at=ended_at, last_seq=2)},
+        turns=[TurnRow(call_id, 1, ts, "customer", "my bill is wrong", 0, 900, -0.3, 0.2)],
+        markers=[MarkerRow(call_id, 2, ts, "hold_started")],
+        alerts=[AlertRow(call_id, 1, ts, 0.8, ("asked for a manager",))],
+        practices=[PracticeRow(call_id, "empathy_shown", "good", 1, ts)],
+        commitments=[CommitmentRow(call_id, 1, ts, ts + 3600, "I'll call you back", "k1")],
+        actions=[ActionRow(f"{call_id}-w", call_id, "whisper", "s1", ts, text="ask what they need")],
+        ended_states={} if ended_at is None else {call_id: (ended_at, "{}")},
+    )  # fmt: skip
+
+
+def test_prune_deletes_calls_ended_before_the_cutoff_with_all_their_rows(engine_store):
+    for i in range(3):  # three old calls, pruned one per chunk below
+        engine_store.apply(_rows_of(f"old-{i}", ended_at=100.0 + i, ts=90.0))
+    engine_store.apply(_rows_of("recent", ended_at=1_000.0, ts=990.0))
+    engine_store.apply(_rows_of("live", ended_at=None, ts=95.0))  # started long ago, still live
+    engine_store.record_action(ActionRow("gone-call", "pruned-before", "barge_in", "s1", 50.0))
+    engine_store.record_action(ActionRow("new-orphan", "not-stored-yet", "barge_in", "s1", 2_000.0))
+    before = engine_store.counts()
+    expected = {"calls": 3, "turns": 3, "markers": 3, "alerts": 3, "practices": 3, "commitments": 3,
+                "actions": 4}  # fmt: skip
+    assert engine_store.prune(500.0, dry_run=True) == expected
+    assert engine_store.counts() == before  # a dry run deletes nothing
+
+    # a deadline already passed: one chunk (one call) and it stops; the next prune goes on
+    first = engine_store.prune(500.0, chunk=1, until=0.0)
+    assert first["calls"] == 1 and first["turns"] == 1 and first["actions"] == 1
+    rest = engine_store.prune(500.0, chunk=1)
+    assert {t: first[t] + rest[t] for t in expected} == expected
+    assert engine_store.prune(500.0) == dict.fromkeys(expected, 0)
+
+    after = engine_store.counts()
+    assert after["calls"] == 2 and after["ended_states"] == 1  # the old calls' states went too
+    assert {t: before[t] - after[t] for t in expected} == expected
+    for call_id in ("old-0", "old-1", "old-2"):
+        assert engine_store.get_call(call_id) is None and engine_store.turns(call_id) == []
+        assert engine_store.actions(call_id) == [] and engine_store.commitments(call_id) == []
+    for call_id in ("recent", "live"):
+        assert engine_store.get_call(call_id) is not None
+        assert len(engine_store.turns(call_id)) == len(engine_store.markers(call_id)) == 1
+        assert len(engine_store.practices(call_id)) == len(engine_store.actions(call_id)) == 1
+    assert [a.action_id for a in engine_store.actions("not-stored-yet")] == ["new-orphan"]

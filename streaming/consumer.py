@@ -53,7 +53,7 @@ from streaming.jsonl import parse_object
 from streaming.kafka_io import SendFailed, await_sends, close_quietly, make_consumer, make_producer, send_json
 from streaming.retention import Retention
 from streaming.scoring import Scorer, TrainingExample, example_from_dict
-from streaming.settings import Settings
+from streaming.settings import HEARTBEAT_S, Settings
 from streaming.store import Store, StoreBatch
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class ScorerService:
         self.rebalances = 0  # partitions revoked so far (a batch held for the store checks it)
         self._held: _Held | None = None  # published, not yet stored
         self._figures_due = False  # examples learned whose figures the store does not hold yet
-        self.report_every_s = 10.0  # the log line and the store heartbeat
+        self.report_every_s = HEARTBEAT_S  # the log line and the store heartbeat
         self.retention = Retention(store, settings.retention_days)
         self._last_checkpoint = time.monotonic()
         self.consumer = consumer or make_consumer(settings)

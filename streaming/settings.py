@@ -35,6 +35,7 @@ MAX_RECORDS = 100_000
 MAX_PARTITIONS = 1_024
 # a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
 WEEK_S = 7 * 24 * 3600.0
+HEARTBEAT_S = 10.0  # the scorer's store heartbeat and log line, every this many seconds
 
 
 def check_bootstrap_servers(value: str) -> str:
@@ -210,8 +211,9 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     refresh_s: float = Field(default=1.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
-    # the scorer writes at least every 10 s (a heartbeat when idle); older means it is down
-    stale_after_s: float = Field(default=30.0, gt=0.0, le=WEEK_S, allow_inf_nan=False)
+    # the scorer writes at least every HEARTBEAT_S (a heartbeat when idle); older means it is
+    # down. Two heartbeats at least: less would call a quiet floor's scorer down between them
+    stale_after_s: float = Field(default=30.0, ge=2 * HEARTBEAT_S, le=WEEK_S, allow_inf_nan=False)
     # a queued call answered within this many seconds counts toward the service level
     service_level_s: float = Field(default=20.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     # at most this many calls shown hot at once (the hottest win); 0 = no cap

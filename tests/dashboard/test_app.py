@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 
 import kafka
 import pytest
@@ -170,9 +172,12 @@ def test_call_page_without_a_call_offers_the_live_calls(store):
     assert not at.exception
 
 
-def test_stale_data_is_called_out(app_env, monkeypatch):
-    monkeypatch.setenv("CALLHEAT_STALE_AFTER_S", "0.001")
-    clear_streamlit_caches()
+def test_stale_data_is_called_out(app_env):
+    # the scorer's last write a minute ago: past the default 30 s (three heartbeats missed)
+    db = sqlite3.connect(app_env.removeprefix("sqlite:///"))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'last_update'", (repr(time.time() - 60),))
+    db.commit()
+    db.close()
     at = run_app()
     assert any("data is stale since" in w.value for w in at.warning)
     # across the board too, with the tiles greyed and their clocks stopped

@@ -403,6 +403,8 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     ("IDLE_CALL_S", "inf", "finite number"),
     ("REFRESH_S", "inf", "finite number"),
     ("STALE_AFTER_S", "inf", "finite number"),  # a scorer that is down would never show as down
+    # below two of the scorer's 10 s heartbeats, a quiet floor's scorer would show as down
+    ("STALE_AFTER_S", "15", "greater than or equal to 20"),
     ("SERVICE_LEVEL_S", "inf", "finite number"),
     ("SERVICE_LEVEL_S", "nan", "finite number"),
     ("HOT_THRESHOLD", "nan", "finite number"),

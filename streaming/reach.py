@@ -1,7 +1,7 @@
 """Waiting for a Kafka broker in a way a stop signal interrupts.
 
 kafka-python's client constructors wait for a broker, up to 30 s for one that does not
-answer, in code a signal handler that only sets an event (``cli.stop_on_signals``) cannot
+answer, in code a signal handler that only sets an event (``children.stop_on_signals``) cannot
 reach: Ctrl-C on a scorer or a simulator started before its broker was ignored that long.
 :func:`wait_for_broker` does that wait first, in a plain loop of sockets and sleeps, and
 :func:`interruptible` makes a stop signal end it at once (``kafka_io.make_producer`` and
@@ -52,7 +52,7 @@ def wait_for_broker(settings: Settings, timeout_s: float) -> None:
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
     """A stop signal (Ctrl-C, SIGTERM, SIGHUP) raises KeyboardInterrupt inside, after the
-    handler installed before (``cli.stop_on_signals`` sets its stop event) has run. Only in
+    handler installed before (``children.stop_on_signals`` sets its stop event) has run. Only in
     the main thread, where Python runs signal handlers (elsewhere, nothing changes)."""
     if threading.current_thread() is not threading.main_thread():
         yield

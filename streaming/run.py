@@ -15,8 +15,13 @@ import time
 import urllib.request
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, port_open
-from streaming.children import die_with_parent
-from streaming.cli import dashboard_command, settings_env, stop_children, stop_on_signals
+from streaming.children import (
+    dashboard_command,
+    die_with_parent,
+    settings_env,
+    stop_children,
+    stop_on_signals,
+)
 from streaming.errors import BrokerError
 from streaming.settings import Settings
 from streaming.store import open_store

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from streaming.broker import free_port
-from streaming.cli import dashboard_command
+from streaming.children import dashboard_command
 from streaming.settings import Settings
 from streaming.store import Store, open_store
 from tests.dashboard.conftest import floor_scripts

@@ -476,7 +476,8 @@ def test_the_default_group_id_is_the_topic_prefix_s_and_names_the_checkpoint(mon
     """Tenants sharing a broker through their topic prefixes shared the default group: the
     second tenant's scorer was assigned no partition and idled. Without a prefix, nothing
     changes for an existing install."""
-    from streaming.cli import build_parser, settings_env, settings_from_args
+    from streaming.children import settings_env
+    from streaming.cli import build_parser, settings_from_args
     from streaming.settings import Settings
 
     monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path))
@@ -499,7 +500,7 @@ def test_the_default_group_id_is_the_topic_prefix_s_and_names_the_checkpoint(mon
 
 
 def test_a_prefixed_install_upgraded_is_told_how_to_keep_its_old_group(monkeypatch, tmp_path, caplog):
-    from streaming.cli import warn_of_the_old_default_group
+    from streaming.cli.preflight import warn_of_the_old_default_group
     from streaming.settings import Settings
 
     old = tmp_path / "models" / "callheat-scorer.pkl"
@@ -618,7 +619,7 @@ def test_dashboard_on_a_busy_port_is_one_line_before_it_prints_an_address(capsys
     """It printed the address (another program's), then Streamlit's own words, exit 1."""
     import socket
 
-    from streaming.cli import MAX_HISTORY_DAYS
+    from streaming.cli.argtypes import MAX_HISTORY_DAYS
     from streaming.history import MAX_DAYS
 
     assert MAX_HISTORY_DAYS == MAX_DAYS
@@ -634,7 +635,7 @@ def test_dashboard_on_a_busy_port_is_one_line_before_it_prints_an_address(capsys
 
 def test_a_misspelled_setting_variable_is_warned_of_once(monkeypatch, caplog, capsys, tmp_path):
     """CALLHEAT_BOOTSTRAP_SERVER=kafka:9092 quietly left the default 127.0.0.1:9092."""
-    from streaming.cli import settings_env
+    from streaming.children import settings_env
     from streaming.settings import Settings, unknown_variables
 
     monkeypatch.setenv("CALLHEAT_BOOTSTRAP_SERVER", "kafka:9092")

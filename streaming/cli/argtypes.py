@@ -1,0 +1,102 @@
+"""What the command line accepts: argument types, their bounds and the parser's error style.
+
+Each type turns one argument's text into its value or refuses it with an
+``argparse.ArgumentTypeError`` that says what was expected, so a bad argument is one
+line and exit code 2 (``Parser``), before anything starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+# the bounds of the sizes the commands take (said in --help)
+MAX_CONCURRENCY = 10_000
+MAX_CALLS_PER_DAY = 1_000_000
+MAX_BENCH_EVENTS = 10_000_000
+MAX_BENCH_RUNS = 1_000
+DEFAULT_BENCH_RUNS = 5
+MAX_HISTORY_DAYS = 366
+MIN_SPEED, MAX_SPEED = 0.001, 1_000_000.0
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    value = positive_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from ``low`` to ``high``: absurd sizes fail at once instead of hanging.
+
+    >>> bounded(1, 10_000)("30")
+    30
+    >>> bounded(1, 10_000)("20000")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be 1-10,000, got 20,000
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:  # one message for either side ("-2": not "0 or more")
+            raise argparse.ArgumentTypeError(f"must be {low:,}-{high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def sim_speed(text: str) -> float:
+    value = positive_float(text)
+    if not MIN_SPEED <= value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"must be {MIN_SPEED:g}-{MAX_SPEED:,.0f}, got {text}")
+    return value
+
+
+def port_number(text: str) -> int:
+    value = positive_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
+class Once(argparse.Action):
+    """An option that takes one value: given twice, it is refused (the last one used to win)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:  # fmt: skip
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"argument {option_string}: given twice; it takes one file")
+        setattr(namespace, self.dest, values)

@@ -1,0 +1,64 @@
+"""What a command checks before it starts anything: a ConfigError or a StoreError in one
+line now, instead of a service that runs on and fails later (or logs it every 30 s)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from streaming.errors import ConfigError
+from streaming.settings import DEFAULT_GROUP_ID, Settings
+
+log = logging.getLogger("callheat")
+
+
+def _make_dir(path: Path, name: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"{name} is a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{name} cannot be created: {exc.strerror or exc}") from None
+
+
+def make_data_dir(settings: Settings, sub: str = "") -> Path:
+    """``settings.data_dir`` (or its subdirectory ``sub``), created if need be and checked
+    writable; a ConfigError naming it if it is not, before anything starts (a scorer would
+    run on, logging every 30 s that its model checkpoint was not saved)."""
+    path = settings.data_dir
+    name = f"data directory {path} (CALLHEAT_DATA_DIR)"
+    _make_dir(path, name)
+    if sub:
+        path, name = path / sub, f"{path / sub} in the {name}"
+        _make_dir(path, name)
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".callheat-write-test-") as probe:
+            probe.write(b"x")
+            probe.flush()
+    except OSError as exc:
+        raise ConfigError(f"{name} cannot be written to: {exc.strerror or exc}") from None
+    return path
+
+
+def warn_of_the_old_default_group(settings: Settings) -> None:
+    """The default group id used to be ``callheat-scorer`` whatever the topic prefix (tenants
+    sharing a broker shared it): a prefixed install upgraded without a group id now starts
+    another group, without its model checkpoint. Say so, and how to keep the old group."""
+    if not settings.topic_prefix or settings.group_id != f"{settings.topic_prefix}{DEFAULT_GROUP_ID}":
+        return
+    old = settings.checkpoint_path.with_name(f"{DEFAULT_GROUP_ID}.pkl")
+    if old.exists() and not settings.checkpoint_path.exists():
+        log.warning("with topic prefix %r the default consumer group is now %r, not %r: its model "
+                    "checkpoint %s is not there yet, so the models start cold and the group reads "
+                    "the topics from the start (events already stored are skipped). To go on "
+                    "with the old group and its checkpoint %s, set CALLHEAT_GROUP_ID=%s",
+                    settings.topic_prefix, settings.group_id, DEFAULT_GROUP_ID,
+                    settings.checkpoint_path, old, DEFAULT_GROUP_ID)  # fmt: skip
+
+
+def check_store(settings: Settings) -> None:
+    """A StoreError or ConfigError now if the store URL does not open, before starting anything."""
+    from streaming.store import open_store
+
+    open_store(settings.store_url).close()

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from pydantic import SecretStr
+
 from streaming.errors import ConfigError, UsageError
 from streaming.events import CallEvent, encode, event_to_dict
 from streaming.scoring import Scorer
@@ -136,7 +138,7 @@ def _fresh_broker(workdir: Path, name: str, database: str | None, **overrides: A
         prefix = f"{name}{uuid.uuid4().hex[:6]}-"
         settings = Settings(bootstrap_servers=broker.bootstrap_servers, topic_prefix=prefix,
                             group_id=f"{prefix}scorer", data_dir=workdir,
-                            store_url=store_url,
+                            store_url=SecretStr(store_url),
                             max_poll_interval_ms=3000, **overrides)  # fmt: skip
         create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
         yield settings

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from streaming.settings import Settings, unknown_variables
 
 log = logging.getLogger("callheat")
@@ -101,7 +103,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     unknown = {name for name, _ in unknown_variables(os.environ)}
     env = {name: value for name, value in os.environ.items() if name not in unknown}
     for name, value in settings.model_dump().items():
-        env[f"CALLHEAT_{name.upper()}"] = str(value)
+        # a secret (the store URL) is handed as it is: its str() is **********
+        secret = isinstance(value, SecretStr)
+        env[f"CALLHEAT_{name.upper()}"] = value.get_secret_value() if secret else str(value)
     return env
 
 

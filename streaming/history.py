@@ -41,6 +41,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from pydantic import SecretStr
+
 from streaming.errors import ConfigError
 from streaming.events import CallEnded, CallEvent, CallQueued, CallStarted, SupervisorAction
 from streaming.scoring import Scorer
@@ -380,7 +382,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     return result
 
 
-def run_history(store_url: str, cfg: HistoryConfig, *, hot_threshold: float = 0.7,
+def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold: float = 0.7,
                 warm_threshold: float = 0.4,
                 progress: Callable[[str], None] = print) -> HistoryResult:  # fmt: skip
     """What ``callheat simulate --history-days N`` runs: open the store, fill it, close it."""

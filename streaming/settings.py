@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Kafka's rule for a topic name: these characters, at most 249 of them
@@ -164,7 +164,10 @@ class Topics:
 class Settings(BaseSettings):
     """CallHeat configuration. Environment variables are ``CALLHEAT_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="CALLHEAT_", frozen=True, extra="ignore")
+    # a ValidationError's text shows no input (a rule between settings carries them all, the
+    # store URL's password too): each message says what was wrong with the value given
+    model_config = SettingsConfigDict(env_prefix="CALLHEAT_", frozen=True, extra="ignore",
+                                      hide_input_in_errors=True)  # fmt: skip
 
     # Kafka
     bootstrap_servers: str = "127.0.0.1:9092"
@@ -190,8 +193,11 @@ class Settings(BaseSettings):
 
     # Storage
     data_dir: Path = Path(".callheat")
-    # default: the SQLite file callheat.db in data_dir (sqlite:///.callheat/callheat.db)
-    store_url: str = Field(default_factory=lambda data: f"sqlite:///{default_store_path(data.get('data_dir'))}")
+    # default: the SQLite file callheat.db in data_dir (sqlite:///.callheat/callheat.db). A
+    # secret: a PostgreSQL URL can carry a password, so repr, str and dumps show **********;
+    # only open_store, settings_env (a child's environment) and redacted (a log line) unwrap it
+    store_url: SecretStr = Field(
+        default_factory=lambda data: SecretStr(f"sqlite:///{default_store_path(data.get('data_dir'))}"))
 
     # Scoring (warm_threshold must be below hot_threshold)
     hot_threshold: float = Field(default=0.7, gt=0.0, lt=1.0, allow_inf_nan=False)
@@ -264,10 +270,12 @@ class Settings(BaseSettings):
 
     @field_validator("store_url")
     @classmethod
-    def _store_url(cls, value: str) -> str:
+    def _store_url(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
         # SQLite opens a private temporary database for an empty path: each process its own
-        if value.startswith("sqlite:///") and not value.removeprefix("sqlite:///").strip():
-            raise ValueError(f"expected sqlite:///PATH, got {value!r} (no path)")
+        # (a sqlite URL holds no password: it can be shown)
+        if url.startswith("sqlite:///") and not url.removeprefix("sqlite:///").strip():
+            raise ValueError(f"expected sqlite:///PATH, got {url!r} (no path)")
         return value
 
     @model_validator(mode="after")

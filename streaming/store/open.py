@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from pydantic import SecretStr
+
 from streaming.errors import UsageError
 from streaming.store.base import Store
 
 
-def open_store(url: str) -> Store:
-    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``."""
+def open_store(url: str | SecretStr) -> Store:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``; as a
+    ``SecretStr`` too (``Settings.store_url``), unwrapped only here, to open the store."""
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
     if url.startswith("sqlite:///"):
         from streaming.store.sqlite import SQLiteStore
 
@@ -64,14 +69,18 @@ def scrubbed(text: str, url: str) -> str:
     return text
 
 
-def redacted(url: str) -> str:
+def redacted(url: str | SecretStr) -> str:
     """``url`` without its password, for messages and logs; never raises, whatever ``url`` is.
 
     >>> redacted("postgresql://callheat:secret@db:5432/callheat")
     'postgresql://callheat:***@db:5432/callheat'
     >>> redacted("postgresql://u:secretpw@[::1/db")
     'postgresql://u:***@[::1/db'
+    >>> redacted(SecretStr("postgresql://u:pw@db/callheat?sslmode=require"))
+    'postgresql://u:***@db/callheat?sslmode=require'
     """
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
     sep, userinfo, at = _userinfo(url)
     if sep and at and ":" in userinfo:
         start = url.index("://") + 3 + userinfo.index(":") + 1

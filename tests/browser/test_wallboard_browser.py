@@ -56,7 +56,7 @@ def app(kafka_settings: Settings, scorer: Running) -> Iterator[str]:
     """The wallboard served by Streamlit on a free port over the scorer's store."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLHEAT_")}
-    env.update({"CALLHEAT_STORE_URL": kafka_settings.store_url,
+    env.update({"CALLHEAT_STORE_URL": kafka_settings.store_url.get_secret_value(),
                 "CALLHEAT_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
                 "CALLHEAT_TOPIC_PREFIX": kafka_settings.topic_prefix,
                 "CALLHEAT_STALE_AFTER_S": "100000",

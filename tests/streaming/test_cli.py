@@ -659,13 +659,13 @@ def test_the_default_store_is_in_the_data_dir(monkeypatch, tmp_path):
 
     monkeypatch.delenv("CALLHEAT_STORE_URL", raising=False)
     monkeypatch.delenv("CALLHEAT_DATA_DIR", raising=False)
-    assert Settings().store_url == "sqlite:///.callheat/callheat.db"  # as before
+    assert Settings().store_url.get_secret_value() == "sqlite:///.callheat/callheat.db"  # as before
     monkeypatch.setenv("CALLHEAT_DATA_DIR", str(tmp_path / "d"))
-    assert Settings().store_url == f"sqlite:///{tmp_path / 'd' / 'callheat.db'}"
+    assert Settings().store_url.get_secret_value() == f"sqlite:///{tmp_path / 'd' / 'callheat.db'}"
     given = settings_from_args(build_parser().parse_args(["score", "--store-url", "sqlite:///x.db"]))
-    assert given.store_url == "sqlite:///x.db" and given.data_dir == tmp_path / "d"
+    assert given.store_url.get_secret_value() == "sqlite:///x.db" and given.data_dir == tmp_path / "d"
     monkeypatch.setenv("CALLHEAT_STORE_URL", "sqlite:///y.db")
-    assert Settings().store_url == "sqlite:///y.db"
+    assert Settings().store_url.get_secret_value() == "sqlite:///y.db"
 
 
 @pytest.mark.parametrize(("argv", "words"), [

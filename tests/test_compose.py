@@ -44,7 +44,8 @@ def test_its_settings_are_callheats_and_valid():
     assert {"CALLHEAT_BOOTSTRAP_SERVERS", "CALLHEAT_STORE_URL", "CALLHEAT_DASHBOARD_HOST"} <= set(env)
     assert unknown_variables(env) == []
     settings = Settings(**{k.removeprefix("CALLHEAT_").lower(): v for k, v in env.items()})
-    assert settings.store_url.startswith("postgresql://") and settings.dashboard_host == "0.0.0.0"
+    assert settings.store_url.get_secret_value().startswith("postgresql://")
+    assert settings.dashboard_host == "0.0.0.0"
 
 
 def test_its_callheat_commands_parse():

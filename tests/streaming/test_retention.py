@@ -39,7 +39,7 @@ def test_retention_deletes_calls_past_its_days_once_an_hour_and_zero_keeps_all(s
 def test_a_store_that_refuses_the_prune_is_logged_and_tried_again_later(store, settings, caplog):
     _ended(store, "old", days_ago=31)
     # the real database refuses: a trigger stands for a role without DELETE rights
-    db = sqlite3.connect(settings.store_url.removeprefix("sqlite:///"))
+    db = sqlite3.connect(settings.store_url.get_secret_value().removeprefix("sqlite:///"))
     db.execute("CREATE TRIGGER keep BEFORE DELETE ON calls BEGIN SELECT RAISE(ABORT, 'no deletes'); END")
     db.commit()
     retention = Retention(store, days=30)

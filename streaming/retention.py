@@ -67,16 +67,17 @@ class Retention:
             counts = self.store.prune(before, until=started + self.budget_s)
         except StoreError as exc:  # the store is down: scoring goes on, the prune later
             log.warning("retention: could not prune calls ended before %s, trying again in %.0f s: %s",
-                        _day(before), self.every_s, exc)  # fmt: skip
+                        stamp(before), self.every_s, exc)  # fmt: skip
             self._next = time.monotonic() + self.every_s
             return None
         ran_out = time.monotonic() > started + self.budget_s
         self._next = time.monotonic() + (AGAIN_S if ran_out else self.every_s)
         if counts.get("calls") or counts.get("actions"):
             log.info("retention (%d days): deleted %s of calls ended before %s%s", self.days,
-                     described(counts), _day(before), "; more to go" if ran_out else "")  # fmt: skip
+                     described(counts), stamp(before), "; more to go" if ran_out else "")  # fmt: skip
         return counts
 
 
-def _day(ts: float) -> str:
+def stamp(ts: float) -> str:
+    """A cutoff as the logs and ``callheat prune`` say it."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")

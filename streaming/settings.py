@@ -35,6 +35,7 @@ MAX_RECORDS = 100_000
 MAX_PARTITIONS = 1_024
 # a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
 WEEK_S = 7 * 24 * 3600.0
+MAX_RETENTION_DAYS = 36_500  # a hundred years: "keep everything" is 0
 HEARTBEAT_S = 10.0  # the scorer's store heartbeat and log line, every this many seconds
 
 
@@ -227,7 +228,7 @@ class Settings(BaseSettings):
 
     # Retention: calls that ended more than this many days ago are deleted with their words,
     # scores and actions (streaming/retention.py); 0 keeps everything
-    retention_days: int = Field(default=0, ge=0, le=36_500)
+    retention_days: int = Field(default=0, ge=0, le=MAX_RETENTION_DAYS)
 
     @field_validator("bootstrap_servers")
     @classmethod

@@ -28,12 +28,13 @@ from streaming.cli.tools import (
     cmd_backtest,
     cmd_bench,
     cmd_evaluate,
+    cmd_prune,
     cmd_record,
     cmd_replay,
     cmd_simulate,
     cmd_train,
 )
-from streaming.settings import MAX_PARTITIONS, MAX_RECORDS
+from streaming.settings import MAX_PARTITIONS, MAX_RECORDS, MAX_RETENTION_DAYS
 
 STORE_URL_HELP = ("store URL: sqlite:///PATH (default: callheat.db in the data directory, "
                   "CALLHEAT_DATA_DIR, itself .callheat by default: sqlite:///.callheat/callheat.db) or "
@@ -182,6 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a file written by 'callheat record'")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser(
+        "prune", help="delete calls that ended more than N days ago from the store",
+        description="Deletes from the store every call that ended more than N days ago, with its "
+        "turns, markers, alerts, practices, callbacks, supervisors' actions and final state: what "
+        "the scorer does every hour when CALLHEAT_RETENTION_DAYS is set, done now. Live calls are "
+        "never touched, and what the models learned from the calls stays.",
+    )  # fmt: skip
+    p.add_argument("--older-than-days", type=bounded(1, MAX_RETENTION_DAYS), required=True, metavar="N",
+                   action=Once,
+                   help=f"delete calls that ended more than N days ago, 1-{MAX_RETENTION_DAYS:,}")
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
+    p.add_argument("--store-url", help=STORE_URL_HELP)
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
     p.add_argument("--events", type=bounded(1, MAX_BENCH_EVENTS), default=50_000,

@@ -1,6 +1,6 @@
 """The commands that run once and end: ``simulate``, ``record``, ``replay`` (events to and
 from Kafka), ``evaluate``, ``train``, ``backtest`` (labelled and recorded data through the
-scorer) and ``bench``."""
+scorer), ``prune`` (the store's retention) and ``bench``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import argparse
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 from streaming.children import stop_on_signals
@@ -128,4 +129,27 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
 
     report = backtest(Path(args.events))
     print(json.dumps(report, indent=2) if args.json else format_backtest(report), flush=True)
+    return 0
+
+
+def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.retention import cutoff, described, stamp
+    from streaming.store import open_store, redacted
+
+    url = settings.store_url.get_secret_value()
+    path = Path(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite:///") and not path.is_file():  # opening it would create an empty one
+        raise UsageError(f"no store at {path}: nothing to prune (check --store-url or CALLHEAT_STORE_URL)")
+    before = cutoff(time.time(), args.older_than_days)
+    store = open_store(settings.store_url)
+    try:
+        counts = store.prune(before, dry_run=args.dry_run)
+    finally:
+        store.close()
+    store_name, rows = redacted(settings.store_url), {k: n for k, n in counts.items() if k != "calls"}
+    if not any(counts.values()):
+        print(f"nothing to delete: no call in {store_name} ended before {stamp(before)}", flush=True)
+    else:
+        print(f"{'would delete' if args.dry_run else 'deleted'} {counts['calls']:,} calls that ended "
+              f"before {stamp(before)}, with {described(rows)}, from {store_name}", flush=True)  # fmt: skip
     return 0

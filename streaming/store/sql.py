@@ -129,9 +129,10 @@ class SQLStore(ABC):
         """
         if dry_run:
             old = "SELECT call_id FROM calls WHERE ended_at < ?"
-            out = {t: self._rows(f"SELECT COUNT(*) AS n FROM {t} WHERE call_id IN ({old})", (before,))[0]["n"]
-                   for t in PRUNED_WITH_CALL}  # fmt: skip
-            out["calls"] = self._rows(f"SELECT COUNT(*) AS n FROM ({old}) AS o", (before,))[0]["n"]
+            count = "SELECT COUNT(*) AS n FROM {} WHERE call_id IN (" + old + ")"
+            out = {"calls": self._rows(f"SELECT COUNT(*) AS n FROM ({old}) AS o", (before,))[0]["n"]}
+            for t in PRUNED_WITH_CALL:
+                out[t] = self._rows(count.format(t), (before,))[0]["n"]
             out["actions"] += self._rows(_ORPHAN_ACTIONS.replace("DELETE", "SELECT COUNT(*) AS n", 1),
                                          (before,))[0]["n"]  # fmt: skip
             return {t: int(n) for t, n in out.items()}

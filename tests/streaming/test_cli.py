@@ -28,6 +28,8 @@ from streaming.cli import main
      "--calls-per-day: must be 1-1,000,000"),
     (["simulate", "--speed", "1e-300"], "--speed: must be 0.001-1,000,000"),
     (["bench", "--events", "99999999999999999999"], "--events: must be 1-10,000,000"),
+    (["prune", "--older-than-days", "0"], "--older-than-days: must be 1-36,500, got 0"),
+    (["prune"], "the following arguments are required: --older-than-days"),
     (["bench", "--pages", "--runs", "99999999999999999999"], "--runs: must be 1-1,000"),
     # run checks the simulator's arguments before it starts anything
     (["run", "--concurrency", "0"], "--concurrency: must be 1-10,000, got 0"),
@@ -689,3 +691,32 @@ def test_record_that_fails_before_recording_leaves_no_empty_file(broker, capsys,
     out.write_text("kept\n", encoding="utf-8")  # a file that was there is left as it was
     assert main([*argv, "--out", str(out)]) == 1
     assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_prune_counts_then_deletes_calls_past_the_days_given(tmp_path, capsys):
+    from streaming.store import CallRow, StoreBatch, TurnRow, open_store
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = open_store(url)
+    for call_id, days_ago in (("old", 40), ("recent", 5)):
+        ended = time.time() - days_ago * 86_400
+        row = CallRow(call_id, "ended", "billing", "k1", updated_at=ended, ended_at=ended, last_seq=1)
+        turn = TurnRow(call_id, 1, ended, "customer", "hi", 0, 900, 0.0, 0.1)
+        store.apply(StoreBatch(calls={call_id: row}, turns=[turn]))
+    store.close()
+    assert main(["prune", "--older-than-days", "30", "--store-url", url, "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("would delete 1 calls that ended before ")
+    assert main(["prune", "--older-than-days", "30", "--store-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("deleted 1 calls that ended before ") and "with 1 turns, from sqlite:///" in out
+    assert main(["prune", "--older-than-days", "30", "--store-url", url]) == 0
+    assert capsys.readouterr().out.startswith("nothing to delete: no call in sqlite:///")
+    store = open_store(url)
+    assert store.get_call("old") is None and store.get_call("recent") is not None
+    store.close()
+
+
+def test_prune_of_a_store_that_is_not_there_is_one_line_and_creates_none(tmp_path, capsys):
+    missing = tmp_path / "typo.db"
+    assert main(["prune", "--older-than-days", "30", "--store-url", f"sqlite:///{missing}"]) == 2
+    assert f"no store at {missing}" in one_line(capsys) and not missing.exists()

@@ -3,8 +3,10 @@
 The lists live in ``data/phrases.json`` (or a file named by the caller) so a
 contact center can tune them without touching code. The same file says when a
 phrase found is not meant (``guards``): a hard-rule phrase the customer negates
-or reports ("I don't want to cancel my account", "I was told to cancel it"), and a
-curt phrase the agent asks as a question ("Are you sure I can't help you find one?").
+or reports ("I don't want to cancel my account", "I was told to cancel it"), a
+curt phrase the agent asks as a question ("Are you sure I can't help you find one?"), and
+a customer's "still not working" asked about now ("Is it still not working?"), not said
+of an earlier contact.
 
 >>> m = PhraseBook.default()
 >>> sorted(m.match("customer", "I want to speak to your manager, this is the third time"))
@@ -12,6 +14,8 @@ curt phrase the agent asks as a question ("Are you sure I can't help you find on
 >>> m.match("agent", "I understand how frustrating that is")
 {'empathy'}
 >>> m.match("customer", "No, I don't want to cancel my account.")
+set()
+>>> m.match("customer", "Is it still not working on your end?")
 set()
 """
 
@@ -98,6 +102,9 @@ class Guards:
     "my son is a lawyer and he said..." is a mention by its wording, see the lists).
     A ``void_before`` category's phrase is void when one of its words comes right after it
     (past a comma): "I'm sorry, but...", "I'm sorry, can you repeat that?".
+    A ``status_questions`` category's phrase holding one of its words is void in a sentence
+    that ends with "?": "Is it still not working?" asks how things are now; it does not say
+    the customer called before about it, as "it's still not working" does.
     """
 
     negations: tuple[tuple[str, ...], ...] = ()
@@ -108,6 +115,7 @@ class Guards:
     fillers: frozenset[str] = frozenset()  # "already", "just"...
     reported: frozenset[tuple[str, str]] = frozenset()
     void_before: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    status_questions: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, object]) -> Guards:
@@ -123,17 +131,20 @@ class Guards:
                 raise ValueError(f"guards.{key} must be a list of words")
             return frozenset(w for b in value for w in _words(str(b)))
 
+        def category_words(key: str) -> dict[tuple[str, str], frozenset[str]]:
+            value = raw.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ValueError(f"guards.{key} must map a speaker to categories and their words")
+            return {(speaker, c): frozenset(w for x in ws for w in _words(x))
+                    for speaker, cats in value.items() for c, ws in cats.items()}  # fmt: skip
+
         negations = raw.get("negations", [])
         if not isinstance(negations, list):
             raise ValueError("guards.negations must be a list of words")
-        before = raw.get("void_before", {})
-        if not isinstance(before, dict) or not all(isinstance(v, dict) for v in before.values()):
-            raise ValueError("guards.void_before must map a speaker to categories and their words")
         return cls(tuple(tuple(_words(n)) for n in negations if _words(n)),
                    words("bridges"), pairs("negatable"), pairs("not_in_questions"),
                    words("reporting"), words("fillers"), pairs("reported"),
-                   {(speaker, c): frozenset(w for x in ws for w in _words(x))
-                    for speaker, cats in before.items() for c, ws in cats.items()})  # fmt: skip
+                   category_words("void_before"), category_words("status_questions"))  # fmt: skip
 
     def void(self, speaker: str, category: str, text: str, m: re.Match[str]) -> bool:
         if (speaker, category) in self.negatable and self._negated(text[: m.start()]):
@@ -143,7 +154,8 @@ class Guards:
         after = self.void_before.get((speaker, category))
         if after and _next_word(text[m.end():]) in after:
             return True
-        if (speaker, category) in self.not_in_questions:
+        status = self.status_questions.get((speaker, category))
+        if (speaker, category) in self.not_in_questions or (status and status & set(_words(m.group(0)))):
             end = _SENTENCE_END.search(text, m.end())
             return end is not None and end.group(0) == "?"
         return False

@@ -36,6 +36,8 @@ def _commands() -> dict[str, list[str]]:
             service = m[1]
         elif (m := re.match(r"^\s+command:\s*(\[.*\])\s*$", line)) and service:
             out[service] = json.loads(m[1])
+        elif (m := re.match(r"^\s+test:\s*\[\"CMD\",\s*(.*\])\s*$", line)) and service:
+            out[f"{service} healthcheck"] = json.loads("[" + m[1])
     return out
 
 
@@ -50,11 +52,12 @@ def test_its_settings_are_callheats_and_valid():
 
 def test_its_callheat_commands_parse():
     commands = _commands()
-    assert {"scorer", "wallboard", "simulator", "topics"} <= set(commands)
+    assert {"scorer", "wallboard", "simulator", "topics", "scorer healthcheck"} <= set(commands)
     for service, command in commands.items():
         if command[0] == "callheat":
             args = build_parser().parse_args(command[1:])  # a bad flag exits 2 here
             assert args.command == command[1], service
+    assert commands["scorer healthcheck"] == ["callheat", "status"]  # exit 0 while the scorer writes
 
 
 def test_its_topic_set_up_creates_callheats_topics(broker):

@@ -32,6 +32,7 @@ from streaming.cli.tools import (
     cmd_record,
     cmd_replay,
     cmd_simulate,
+    cmd_status,
     cmd_train,
 )
 from streaming.settings import MAX_PARTITIONS, MAX_RECORDS, MAX_RETENTION_DAYS
@@ -197,6 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
     p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_prune)
+
+    p = sub.add_parser(
+        "status", help="is the scorer writing? exit 0 if so, 1 if not (for monitoring)",
+        description="Reads the store: when the scorer last wrote to it (a heartbeat at least every "
+        "10 s), its last figures (events/s, consumer lag, calls in memory) and the live and queued "
+        "calls. Exits 0 when the last write is within CALLHEAT_STALE_AFTER_S (30 s), as the "
+        "wallboard's stale banner judges, and 1 when it is older or there was none. With several "
+        "scorer replicas it tells whether the group is writing, not which replica is alive.",
+    )  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--store-url", help=STORE_URL_HELP)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
     p.add_argument("--events", type=bounded(1, MAX_BENCH_EVENTS), default=50_000,

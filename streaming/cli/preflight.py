@@ -6,9 +6,13 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from streaming.errors import ConfigError
+from streaming.errors import ConfigError, UsageError
 from streaming.settings import DEFAULT_GROUP_ID, Settings
+
+if TYPE_CHECKING:
+    from streaming.store import Store
 
 log = logging.getLogger("callheat")
 
@@ -62,3 +66,15 @@ def check_store(settings: Settings) -> None:
     from streaming.store import open_store
 
     open_store(settings.store_url).close()
+
+
+def open_existing_store(settings: Settings) -> Store:
+    """The store, for a command that reads or changes what is there (``prune``, ``status``): a
+    SQLite file that is not there is a UsageError, not a new empty store made in its place."""
+    from streaming.store import open_store
+
+    url = settings.store_url.get_secret_value()
+    path = Path(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite:///") and not path.is_file():
+        raise UsageError(f"no store at {path} (check --store-url or CALLHEAT_STORE_URL)")
+    return open_store(settings.store_url)

@@ -1,6 +1,7 @@
 """The commands that run once and end: ``simulate``, ``record``, ``replay`` (events to and
 from Kafka), ``evaluate``, ``train``, ``backtest`` (labelled and recorded data through the
-scorer), ``prune`` (the store's retention) and ``bench``."""
+scorer), ``prune`` (the store's retention), ``status`` (is the scorer writing?) and
+``bench``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from streaming.children import stop_on_signals
 from streaming.cli.argtypes import DEFAULT_BENCH_RUNS
-from streaming.cli.preflight import warn_of_the_old_default_group
+from streaming.cli.preflight import open_existing_store, warn_of_the_old_default_group
 from streaming.errors import CallHeatError, ConfigError, UsageError
 from streaming.settings import Settings
 
@@ -134,14 +135,10 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.retention import cutoff, described, stamp
-    from streaming.store import open_store, redacted
+    from streaming.store import redacted
 
-    url = settings.store_url.get_secret_value()
-    path = Path(url.removeprefix("sqlite:///"))
-    if url.startswith("sqlite:///") and not path.is_file():  # opening it would create an empty one
-        raise UsageError(f"no store at {path}: nothing to prune (check --store-url or CALLHEAT_STORE_URL)")
     before = cutoff(time.time(), args.older_than_days)
-    store = open_store(settings.store_url)
+    store = open_existing_store(settings)
     try:
         counts = store.prune(before, dry_run=args.dry_run)
     finally:
@@ -153,3 +150,15 @@ def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{'would delete' if args.dry_run else 'deleted'} {counts['calls']:,} calls that ended "
               f"before {stamp(before)}, with {described(rows)}, from {store_name}", flush=True)  # fmt: skip
     return 0
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming.status import read_status
+
+    store = open_existing_store(settings)
+    try:
+        status = read_status(store, time.time(), settings.stale_after_s)
+    finally:
+        store.close()
+    print(json.dumps(status.to_dict()) if args.json else status.line(), flush=True)
+    return 0 if status.fresh else 1

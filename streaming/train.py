@@ -74,9 +74,9 @@ def require_training_topic(settings: Settings) -> None:
     it with 4 partitions (Kafka with num.partitions), and no scorer would start on it again.
     A group-less consumer reads the metadata of the topics that exist without creating any.
     """
-    from streaming.consumer import training_partitions
     from streaming.errors import ConfigError
     from streaming.kafka_io import make_consumer
+    from streaming.training_topic import training_partitions
 
     require_broker(settings)  # a broker that is down fails here, at once
     topic = settings.topics.training_examples

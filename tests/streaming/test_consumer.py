@@ -340,7 +340,7 @@ def test_a_crash_after_publishing_before_the_store_write_loses_nothing_and_learn
     def crash(batch: object) -> None:  # the process dies while writing the batch
         raise StoreError("simulated crash at the store write")
 
-    monkeypatch.setattr(crashed, "_write", crash)
+    monkeypatch.setattr(crashed.writer, "write", crash)
     polled: dict = {}
     deadline = time.monotonic() + 45
     while sum(map(len, polled.values())) < len(items) and time.monotonic() < deadline:
@@ -532,7 +532,7 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
                 raise StoreError("store write failed: database or disk is full")
             apply(batch)
 
-        monkeypatch.setattr(service, "_write", refuse_first_batch)
+        monkeypatch.setattr(service.writer, "write", refuse_first_batch)
     else:
         flush = service.producer.flush
 
@@ -647,9 +647,9 @@ def test_a_scorer_left_without_partitions_for_long_says_so(broker, tmp_path, mon
     import logging
     import uuid
 
-    from streaming import consumer
+    from streaming import rebalance
 
-    monkeypatch.setattr(consumer, "EMPTY_ASSIGNMENT_WARN_S", 2.0)
+    monkeypatch.setattr(rebalance, "EMPTY_ASSIGNMENT_WARN_S", 2.0)
     group = f"shared-{uuid.uuid4().hex[:8]}"
     first = _tenant(broker, tmp_path, group_id=group)
     second = _tenant(broker, tmp_path, group_id=group)
@@ -670,11 +670,11 @@ def test_a_scorer_left_without_partitions_for_long_says_so(broker, tmp_path, mon
 def test_partitions_assigned_in_time_leave_no_warning(monkeypatch, caplog):
     import logging
 
-    from streaming import consumer
+    from streaming import rebalance
     from streaming.scoring import Scorer
 
-    monkeypatch.setattr(consumer, "EMPTY_ASSIGNMENT_WARN_S", 0.3)
-    listener = consumer._ForgetOnRevoke(Scorer(), "g")
+    monkeypatch.setattr(rebalance, "EMPTY_ASSIGNMENT_WARN_S", 0.3)
+    listener = rebalance.ForgetOnRevoke(Scorer(), "g")
     with caplog.at_level(logging.INFO, logger="streaming.consumer"):
         listener.on_partitions_assigned(set())
         listener.on_partitions_assigned({TopicPartition("call-events", 0)})
@@ -813,7 +813,7 @@ def test_a_rebalance_while_a_batch_waits_for_the_store_loses_nothing(kafka_setti
         assert wait_for(lambda: one.service.stats.events == len(first))
         own_postgres.stop()
         publish(settings, rest)
-        assert wait_for(lambda: one.service._held is not None)
+        assert wait_for(lambda: one.service.writer.held is not None)
         two = Running(settings, second)  # joins the group: the partitions are shared out again
         assert wait_for(lambda: "partitions were reassigned while a batch waited" in caplog.text, 60)
         own_postgres.start()

@@ -1,0 +1,79 @@
+"""Calls changing hands between scorer replicas: state dropped when partitions go, and taken
+over from the store when a call this replica does not hold turns up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from kafka import ConsumerRebalanceListener
+
+from streaming.events import CallEvent, CallStarted, SupervisorAction
+from streaming.scoring import Scorer
+from streaming.store import Store
+
+# the scorer service's lines, under its one logger name, wherever they are written from
+log = logging.getLogger("streaming.consumer")
+
+# an assignment still empty after this long is logged as a warning: the scorer is idle
+EMPTY_ASSIGNMENT_WARN_S = 60.0
+
+
+def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | SupervisorAction]) -> None:
+    """Load from the store what ``items`` need and ``scorer`` does not hold.
+
+    A call this replica has no state for (after a restart or a rebalance) is taken over
+    from its persisted state, or known as ended. An action about a call that ended, which
+    this replica does not remember, gets the call's final state from ``ended_states``, so
+    feedback sent after the end is learned whichever replica receives it. A starting
+    call's customer this replica has not seen is looked up in the calls that ended, so a
+    repeat caller is one whichever replica their last call ended on.
+    """
+    missing = scorer.missing({item.call_id for item in items})
+    if missing:
+        for call_id, state in store.load_states(missing).items():
+            scorer.adopt(call_id, state)
+    unheld = scorer.unheld({item.call_id for item in items if isinstance(item, SupervisorAction)})
+    if unheld:
+        for call_id, state in store.load_ended_states(unheld).items():
+            scorer.adopt_ended(call_id, state)
+    starts = [item for item in items if isinstance(item, CallStarted)]
+    customers = scorer.unknown_customers({s.customer_id for s in starts})
+    if customers:
+        before = max(s.ts.timestamp() for s in starts)
+        for customer_id, ended_at in store.last_calls_ended(customers, before).items():
+            scorer.remember_customer(customer_id, ended_at)
+
+
+class ForgetOnRevoke(ConsumerRebalanceListener):
+    """When partitions move to another replica, drop ``scorer``'s in-memory call state (it
+    is in the store) and count the revocation, so that a batch held for the store is not
+    written after its partitions may have moved (see
+    :meth:`~streaming.batch_writer.BatchWriter.retry_held`). An assignment that stays empty
+    for ``EMPTY_ASSIGNMENT_WARN_S`` is logged as a warning."""
+
+    def __init__(self, scorer: Scorer, group_id: str = "") -> None:
+        self.scorer = scorer
+        self.group_id = group_id
+        self.revocations = 0  # partitions revoked so far
+        self._empty: threading.Timer | None = None  # warns unless partitions come first
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked:
+            self.revocations += 1
+            self.scorer.release_calls()
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))
+        if self._empty is not None:
+            self._empty.cancel()
+            self._empty = None
+        if not assigned:
+            self._empty = threading.Timer(EMPTY_ASSIGNMENT_WARN_S, log.warning, args=(
+                "no partitions assigned for %.0f s: the other members of consumer group %r hold "
+                "them all (more scorers than partitions, or another install on this broker using "
+                "the same group id); this scorer scores nothing", EMPTY_ASSIGNMENT_WARN_S,
+                self.group_id))  # fmt: skip
+            self._empty.daemon = True
+            self._empty.start()

@@ -147,7 +147,7 @@ def test_small_amounts_are_not_given_as_reasons():
 
 def test_not_hot_quiets_a_live_call_until_it_gets_worse():
     from streaming import events as ev
-    from streaming.scoring.scorer import NOT_HOT_REASON
+    from streaming.scoring.rescoring import NOT_HOT_REASON
 
     scorer = Scorer()
     script = angry_call("loud-1", ended=False)  # ends asking for a manager, threatening to cancel
@@ -178,7 +178,7 @@ def test_marked_hot_shows_a_calm_call_hot_until_marked_not_hot():
     """The supervisor heard something the scorer did not: the tile goes red at once,
     says who made it so, and is not counted as one of the scorer's alerts."""
     from streaming import events as ev
-    from streaming.scoring.scorer import MARKED_HOT_REASON
+    from streaming.scoring.rescoring import MARKED_HOT_REASON
 
     scorer = Scorer()
     script = calm_call("quiet-1", ended=False)

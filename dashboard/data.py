@@ -24,6 +24,7 @@ from streaming.kafka_io import close_quietly, make_producer
 from streaming.scoring.playbook import Cue
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, CommitmentRow, MarkerRow, Store, TurnRow, open_store
+from streaming.store import meta as meta_keys
 
 # A producer call must never hang a page: give up on metadata and sends quickly.
 PRODUCER_OVERRIDES = {"bootstrap_timeout_ms": 5_000, "max_block_ms": 5_000,
@@ -85,7 +86,7 @@ def now() -> float:
     Event times run ahead of the wall clock when a simulation or replay is time
     compressed (``--speed`` above 1); durations are then measured in data time.
     """
-    return _clock(get_store().meta("event_time"))
+    return _clock(get_store().meta(meta_keys.EVENT_TIME))
 
 
 def _clock(event_time: str | None) -> float:
@@ -100,7 +101,7 @@ def board() -> Board:
     of interventions is wall time; the queue window is board time, like the calls.
     """
     store = get_store()
-    last_update, event_time = store.last_update(), store.meta("event_time")
+    last_update, event_time = store.last_update(), store.meta(meta_keys.EVENT_TIME)
     read_at = _clock(event_time)  # now(), without reading event_time a second time
     return Board(
         live=store.live_calls(),

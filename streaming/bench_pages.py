@@ -34,6 +34,7 @@ from streaming.history import HistoryConfig, fill_history
 from streaming.scoring import Scorer
 from streaming.simulator import SimConfig, generate
 from streaming.store import Store, StoreBatch, open_store
+from streaming.store import meta as meta_keys
 
 LIVE_CALLS = 1_000
 HISTORY = HistoryConfig(days=30, calls_per_day=1_000, seed=7)
@@ -74,7 +75,7 @@ def history_store(data_dir: Path, progress: Callable[[str], None]) -> str:
     url = f"sqlite:///{path}"
     store = open_store(url)
     try:
-        meta = json.loads(store.meta("history") or "{}")
+        meta = json.loads(store.meta(meta_keys.HISTORY) or "{}")
         wanted = {"days": HISTORY.days, "calls_per_day": HISTORY.calls_per_day, "seed": HISTORY.seed}
         if any(meta.get(k) != v for k, v in wanted.items()):
             if meta:

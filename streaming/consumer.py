@@ -60,6 +60,7 @@ from streaming.scoring import Scorer, TrainingExample
 from streaming.settings import HEARTBEAT_S, Settings
 from streaming.stats import Stats
 from streaming.store import Store, StoreBatch
+from streaming.store import meta as meta_keys
 from streaming.training_topic import TrainingReader, open_trainer, training_partitions
 
 __all__ = ["DLQ_KEEP_BYTES", "FAILURES", "ScorerService", "Stats", "adopt_stored", "dlq_record",
@@ -119,7 +120,7 @@ class ScorerService:
         """Start the clock where the stored batches left it: an event moves it only so far
         past it (max_clock_jump_s), and a time-compressed run may be ahead of the wall clock."""
         try:
-            stored = float(self.store.meta("event_time") or 0.0)
+            stored = float(self.store.meta(meta_keys.EVENT_TIME) or 0.0)
         except StoreError as exc:  # the first batch's write says so again, and waits for it
             log.warning("the store's event time is not readable yet: %s", exc)
             return
@@ -200,8 +201,8 @@ class ScorerService:
             updates.extend(applied.updates)
             examples.extend(applied.examples)
         self.scorer.flush(batch)
-        batch.meta["validation"] = self.scorer.validation_json()
-        batch.meta["event_time"] = repr(self.scorer.clock)
+        batch.meta[meta_keys.VALIDATION] = self.scorer.validation_json()
+        batch.meta[meta_keys.EVENT_TIME] = repr(self.scorer.clock)
         stats.examples, stats.updates = len(examples), len(updates)
         # Publish, then write. Once the store holds the batch, its events are duplicates
         # to a restarted scorer and what they produced would never be published again;
@@ -260,7 +261,8 @@ class ScorerService:
                             self._done(stats, window)
                             failures = 0
                         elif self._figures_due:
-                            self.writer.write(StoreBatch(meta={"validation": self.scorer.validation_json()}))
+                            figures = {meta_keys.VALIDATION: self.scorer.validation_json()}
+                            self.writer.write(StoreBatch(meta=figures))
                             self._figures_due = False
                             failures = 0
                     if max_batches is not None and self.stats.batches >= max_batches:
@@ -318,7 +320,7 @@ class ScorerService:
                  figures["events_per_s"], window.actions, window.dlq, window.duplicates,
                  window.learned, len(self.scorer.calls), "unknown" if lag is None else lag)  # fmt: skip
         try:
-            self.writer.write(StoreBatch(meta={"scorer": json.dumps(figures)}), attempts=1)
+            self.writer.write(StoreBatch(meta={meta_keys.HEARTBEAT: json.dumps(figures)}), attempts=1)
         except StoreError as exc:
             log.error("heartbeat not written, tried again in %.0f s: %s", self.report_every_s, exc)
 

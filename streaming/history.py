@@ -50,6 +50,7 @@ from streaming.simulator.acd import Simulation
 from streaming.simulator.config import SimConfig
 from streaming.simulator.floor import Floor, build_floor
 from streaming.store import AlertRow, Store, StoreBatch
+from streaming.store import meta as meta_keys
 
 OPEN_HOURS = {  # local hour -> share of the day's calls (sums to 1)
     7: 0.03, 8: 0.07, 9: 0.10, 10: 0.11, 11: 0.10, 12: 0.08, 13: 0.08,
@@ -335,7 +336,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
         batch.ended_states.clear()  # nor learned from: the live model learns from real calls only
         batch.ended_states_before = None
         if final:
-            batch.meta["history"] = json.dumps({
+            batch.meta[meta_keys.HISTORY] = json.dumps({
                 "days": cfg.days, "calls_per_day": cfg.calls_per_day, "seed": cfg.seed,
                 "first_ts": result.first_ts, "last_ts": result.last_ts, "calls": result.calls,
                 "written_at": time.time()})  # fmt: skip

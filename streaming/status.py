@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.store import Store
+from streaming.store import meta as meta_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ def read_status(store: Store, now: float, stale_after_s: float) -> Status:
     rows = store.query("SELECT status, COUNT(*) AS n FROM calls WHERE status IN ('live', 'queued') "
                        "GROUP BY status")  # fmt: skip
     counts = {r["status"]: int(r["n"]) for r in rows}
-    raw = store.meta("scorer")
+    raw = store.meta(meta_keys.HEARTBEAT)
     try:
         heartbeat = json.loads(raw) if raw else {}
     except ValueError:  # written by another version, say: the rest still tells

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, formats, model_report, reports, tables, trend_charts
+from streaming.store import meta as meta_keys
 
 TTL_S = 30.0
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "all": None}
@@ -24,7 +25,7 @@ def _load(since: float | None) -> dict[str, Any]:
     points = store.model_history(since)
     return {
         "points": points,
-        "validation": store.meta("validation"),
+        "validation": store.meta(meta_keys.VALIDATION),
         "drifts": model_report.drift_frame(store.drifts(since)),
         "feedback": model_report.load_feedback(store, since),
         "outcomes": model_report.load_feedback_outcomes(store, since),

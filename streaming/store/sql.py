@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from streaming.errors import StoreError
+from streaming.store import meta as meta_keys
 from streaming.store import schema
 from streaming.store.base import (
     ActionRow,
@@ -104,7 +105,7 @@ class SQLStore(ABC):
                 (schema.UPSERT_ENDED_STATE, [(c, t, s) for c, (t, s) in batch.ended_states.items()]),
                 ("DELETE FROM ended_states WHERE ended_at < ?",
                  [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
-                (schema.UPSERT_META, [*batch.meta.items(), ("last_update", repr(time.time()))]),
+                (schema.UPSERT_META, [*batch.meta.items(), (meta_keys.LAST_UPDATE, repr(time.time()))]),
             ]
         )  # fmt: skip
 
@@ -249,7 +250,7 @@ class SQLStore(ABC):
         return self._rows(sql, params)
 
     def last_update(self) -> float | None:
-        rows = self._rows("SELECT value FROM meta WHERE key = 'last_update'")
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (meta_keys.LAST_UPDATE,))
         return float(rows[0]["value"]) if rows else None
 
     def counts(self) -> dict[str, int]:

@@ -92,6 +92,22 @@ KEPT = [
     ("customer", "complaint", "Don't you think that's ridiculous?", True),
     ("agent", "repeat", "Is it still not working on your end?", False),
     ("agent", "curt", "Could you stop shouting, please?", False),
+    # ordinary calm calls the first version of these rules turned hot (found by a review of them)
+    ("customer", "cancel", "Hi! I'm closing my account at the other bank and moving everything here.", False),
+    ("customer", "cancel", "Just updating my address, we're moving abroad and we're leaving.", False),
+    ("customer", "cancel", "We're terminating the contract with our old supplier to join you.", False),
+    ("customer", "cancel", "I never renew manually, it's automatic isn't it", False),
+    ("customer", "cancel", "We're not renewing the parking permit, we sold the car.", False),
+    ("customer", "cancel", "If nobody's home, I'll leave.", False),
+    ("customer", "cancel", "Are you done with this service visit?", False),
+    ("customer", "cancel", "I need to close the account I opened by mistake", False),
+    ("customer", "abuse", "Hi, can you collect the piece of junk in the front garden?", False),
+    ("customer", "abuse", "Did you get the piece of rubbish I reported by the bins?", False),
+    ("customer", "abuse", "You useless piece of junk.", True),
+    ("agent", "curt", "Ah, that's your problem right there, the cable is loose.", False),
+    ("agent", "curt", "That's your problem, not mine.", True),
+    ("customer", "repeat", "I've been calling my mum all week and the line keeps dropping.", False),
+    ("customer", "repeat", "I've been calling you all week about this.", True),
 ]
 
 

@@ -3,7 +3,8 @@
 ``make test`` installs the project editable, from the source tree, so a data file the
 package data leaves out works here and fails in a built image (docker-compose.yml runs
 ``pip install .``). Building a wheel here would need setuptools from the network, so the
-rules in pyproject.toml are checked against the tree instead.
+rules in pyproject.toml are checked against the tree instead. The image built from the
+tree leaves out what .dockerignore names (the venv, build output, the local store).
 """
 
 from __future__ import annotations
@@ -21,6 +22,18 @@ def _shipped_only_as_data(path: Path) -> bool:
     return path.suffix != ".py" or not (path.parent / "__init__.py").exists()
 
 
+def _matches(path: Path, pattern: str) -> bool:
+    """As setuptools' package-data globs match: ``*`` within one directory, never across "/".
+
+    >>> _matches(Path("data/phrases.json"), "data/*"), _matches(Path("data/sub/x.json"), "data/*")
+    (True, False)
+    """
+    parts = pattern.split("/")
+    if len(path.parts) != len(parts):
+        return False
+    return all(fnmatch(p, q) for p, q in zip(path.parts, parts, strict=True))
+
+
 def test_every_file_the_packages_read_is_in_their_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     package_data: dict[str, list[str]] = config["package-data"]
@@ -32,7 +45,7 @@ def test_every_file_the_packages_read_is_in_their_package_data():
                 continue
             covered = any(
                 rel.is_relative_to(package.replace(".", "/"))
-                and any(fnmatch(str(rel.relative_to(package.replace(".", "/"))), p) for p in patterns)
+                and any(_matches(rel.relative_to(package.replace(".", "/")), p) for p in patterns)
                 for package, patterns in package_data.items()
             )
             if not covered:

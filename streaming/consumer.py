@@ -267,11 +267,11 @@ class ScorerService:
                             failures = 0
                     if max_batches is not None and self.stats.batches >= max_batches:
                         break
+                    self.retention.tick()  # calls past the retention period: hourly (a no-op between)
                     if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_every_s:
                         self.checkpoint()
                         self.check_training_topic()
                         self.close_idle_calls()
-                        self.retention.tick()  # calls past the retention period: hourly
                 except FAILURES as exc:
                     # the broker or the store is failing: keep the process; a batch not
                     # published is polled again, one published but not stored is held and

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DAY_S = 86_400.0
 EVERY_S = 3_600.0  # how often the scorer prunes: retention is counted in days
-BUDGET_S = 1.0  # the longest one prune holds up the scorer's loop; the rest goes on later
+BUDGET_S = 1.0  # a prune stops after the chunk (500 calls) that passes this; the rest goes on later
 AGAIN_S = 10.0  # how soon a prune that ran out of its budget goes on
 
 
@@ -58,23 +58,22 @@ class Retention:
         self._next = time.monotonic()  # the first tick prunes what aged out while it was down
 
     def tick(self) -> dict[str, int] | None:
-        """Prune if due; the rows deleted, or None when nothing was due (or it is off)."""
+        """Prune if due (cheap when not: the scorer calls it every turn of its loop); the rows
+        deleted, or None when nothing was due (or it is off)."""
         if self.days <= 0 or time.monotonic() < self._next:
             return None
         before = cutoff(time.time(), self.days)
-        started = time.monotonic()
         try:
-            counts = self.store.prune(before, until=started + self.budget_s)
+            counts, finished = self.store.prune(before, until=time.monotonic() + self.budget_s)
         except StoreError as exc:  # the store is down: scoring goes on, the prune later
             log.warning("retention: could not prune calls ended before %s, trying again in %.0f s: %s",
                         stamp(before), self.every_s, exc)  # fmt: skip
             self._next = time.monotonic() + self.every_s
             return None
-        ran_out = time.monotonic() > started + self.budget_s
-        self._next = time.monotonic() + (AGAIN_S if ran_out else self.every_s)
-        if counts.get("calls") or counts.get("actions"):
+        self._next = time.monotonic() + (self.every_s if finished else AGAIN_S)
+        if any(counts.values()):
             log.info("retention (%d days): deleted %s of calls ended before %s%s", self.days,
-                     described(counts), stamp(before), "; more to go" if ran_out else "")  # fmt: skip
+                     described(counts), stamp(before), "" if finished else "; more to go")  # fmt: skip
         return counts
 
 

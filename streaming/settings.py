@@ -36,6 +36,9 @@ MAX_PARTITIONS = 1_024
 # a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
 WEEK_S = 7 * 24 * 3600.0
 MAX_RETENTION_DAYS = 36_500  # a hundred years: "keep everything" is 0
+# a shorter retention would delete what the scorer still reads: the last week's calls of a
+# customer (repeat callers) and ended calls' states (supervisors' late feedback)
+MIN_RETENTION_DAYS = 7
 HEARTBEAT_S = 10.0  # the scorer's store heartbeat and log line, every this many seconds
 
 
@@ -267,6 +270,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a directory
             raise ValueError(f"expected a time zone name such as Europe/Paris or America/New_York, "
                              f"got {value!r}") from None
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_days(cls, value: int) -> int:
+        if 0 < value < MIN_RETENTION_DAYS:
+            raise ValueError(f"expected 0 (keep everything) or at least {MIN_RETENTION_DAYS} days, got "
+                             f"{value}: the scorer reads the last week's calls (repeat callers, feedback)")
         return value
 
     @field_validator("store_url")

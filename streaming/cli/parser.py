@@ -35,7 +35,7 @@ from streaming.cli.tools import (
     cmd_status,
     cmd_train,
 )
-from streaming.settings import MAX_PARTITIONS, MAX_RECORDS, MAX_RETENTION_DAYS
+from streaming.settings import MAX_PARTITIONS, MAX_RECORDS, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS
 
 STORE_URL_HELP = ("store URL: sqlite:///PATH (default: callheat.db in the data directory, "
                   "CALLHEAT_DATA_DIR, itself .callheat by default: sqlite:///.callheat/callheat.db) or "
@@ -190,22 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Deletes from the store every call that ended more than N days ago, with its "
         "turns, markers, alerts, practices, callbacks, supervisors' actions and final state: what "
         "the scorer does every hour when CALLHEAT_RETENTION_DAYS is set, done now. Live calls are "
-        "never touched, and what the models learned from the calls stays.",
+        "never touched, nor a call whose callback is due less than N days ago, and what the models "
+        "learned from the calls stays.",
     )  # fmt: skip
-    p.add_argument("--older-than-days", type=bounded(1, MAX_RETENTION_DAYS), required=True, metavar="N",
-                   action=Once,
-                   help=f"delete calls that ended more than N days ago, 1-{MAX_RETENTION_DAYS:,}")
+    p.add_argument("--older-than-days", type=bounded(MIN_RETENTION_DAYS, MAX_RETENTION_DAYS), required=True,
+                   metavar="N", action=Once,
+                   help=f"delete calls that ended more than N days ago, "
+                   f"{MIN_RETENTION_DAYS}-{MAX_RETENTION_DAYS:,} (the scorer reads the last week's calls)")
     p.add_argument("--dry-run", action="store_true", help="count what would be deleted; delete nothing")
     p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser(
-        "status", help="is the scorer writing? exit 0 if so, 1 if not (for monitoring)",
-        description="Reads the store: when the scorer last wrote to it (a heartbeat at least every "
-        "10 s), its last figures (events/s, consumer lag, calls in memory) and the live and queued "
-        "calls. Exits 0 when the last write is within CALLHEAT_STALE_AFTER_S (30 s), as the "
-        "wallboard's stale banner judges, and 1 when it is older or there was none. With several "
-        "scorer replicas it tells whether the group is writing, not which replica is alive.",
+        "status", help="is a scorer running? exit 0 if so, 1 if not (for monitoring)",
+        description="Reads the store: the heartbeat every scorer replica leaves there every 10 s (its "
+        "age, and that replica's events/s, consumer lag and calls in memory) and the live and queued "
+        "calls. Exits 0 when the heartbeat is within CALLHEAT_STALE_AFTER_S (30 s), and 1 when it is "
+        "older or there is none. With several replicas it tells whether the group is running, not "
+        "which replica is alive.",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--store-url", help=STORE_URL_HELP)

@@ -140,7 +140,7 @@ def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
     before = cutoff(time.time(), args.older_than_days)
     store = open_existing_store(settings)
     try:
-        counts = store.prune(before, dry_run=args.dry_run)
+        counts = store.prune(before, dry_run=args.dry_run).counts
     finally:
         store.close()
     store_name, rows = redacted(settings.store_url), {k: n for k, n in counts.items() if k != "calls"}

@@ -7,7 +7,7 @@ sort and aggregate them the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +198,14 @@ class StoreBatch:
             del getattr(self, name)[length:]
 
 
+class Pruned(NamedTuple):
+    """What :meth:`Store.prune` deleted (or would): rows per table, and whether it got
+    through everything that had aged out (False: stopped at its deadline, more to go)."""
+
+    counts: dict[str, int]
+    finished: bool
+
+
 class Store(Protocol):
     """What the scorer writes and the wallboard reads. Every write is idempotent."""
 
@@ -208,7 +216,7 @@ class Store(Protocol):
     def close_interrupted(self, ts: float) -> int: ...
 
     def prune(self, before: float, *, dry_run: bool = False, chunk: int = 500,
-              until: float | None = None) -> dict[str, int]: ...
+              until: float | None = None) -> Pruned: ...
 
     def load_states(self, call_ids: list[str]) -> dict[str, str]: ...
 

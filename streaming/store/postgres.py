@@ -99,9 +99,9 @@ class PostgresStore(SQLStore):
 
     # --- writes --------------------------------------------------------------------
 
-    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> int:
-        """Run the statements in one transaction; returns the rows they changed."""
-        changed = 0
+    def _write_each(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> list[int]:
+        """Run the statements in one transaction; returns the rows each changed."""
+        changed: list[int] = []
         with self._lock:
             try:
                 conn = self._connection()
@@ -109,7 +109,7 @@ class PostgresStore(SQLStore):
                     for sql, rows in statements:
                         if rows:
                             cur.executemany(to_pyformat(sql), rows)
-                            changed += max(0, cur.rowcount)
+                        changed.append(max(0, cur.rowcount) if rows else 0)
             except psycopg.Error as exc:
                 raise StoreError(f"store write failed: {first_line(exc, self.url)}") from exc
         return changed

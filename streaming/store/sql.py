@@ -1,6 +1,6 @@
 """What both store engines share: the SQL (``?`` placeholders, portable between SQLite and
 PostgreSQL) and the mapping between rows and tables. An engine supplies the connection:
-:meth:`SQLStore._write` (statements in one transaction) and :meth:`SQLStore._rows`.
+:meth:`SQLStore._write_each` (statements in one transaction) and :meth:`SQLStore._rows`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from streaming.store.base import (
     DriftRow,
     MarkerRow,
     PracticeRow,
+    Pruned,
     StoreBatch,
     TurnRow,
 )
@@ -30,8 +31,14 @@ R = TypeVar("R")
 
 # a call's rows in other tables, deleted with it by SQLStore.prune
 PRUNED_WITH_CALL = ("turns", "markers", "alerts", "practices", "commitments", "actions")
-# supervisor actions on calls the store no longer holds (their call pruned before them)
-_ORPHAN_ACTIONS = "DELETE FROM actions WHERE ts < ? AND call_id NOT IN (SELECT call_id FROM calls)"
+# the calls SQLStore.prune deletes: ended before the cutoff, no callback due after it
+_PRUNABLE = ("SELECT {columns} FROM calls WHERE ended_at < ? AND NOT EXISTS (SELECT 1 FROM commitments cm "
+             "WHERE cm.call_id = calls.call_id AND cm.due_at >= ?)")
+# supervisor actions on calls the store no longer holds (their call pruned before them);
+# NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a large calls table row by row
+_ORPHAN_ACTIONS = ("DELETE FROM actions WHERE ts < ? AND NOT EXISTS "
+                   "(SELECT 1 FROM calls c WHERE c.call_id = actions.call_id)")
+
 
 Row = Mapping[str, Any]
 
@@ -63,11 +70,15 @@ def _action_params(a: ActionRow) -> tuple[Any, ...]:
 
 
 class SQLStore(ABC):
-    """The store's reads and writes over an engine's :meth:`_write` and :meth:`_rows`."""
+    """The store's reads and writes over an engine's :meth:`_write_each` and :meth:`_rows`."""
 
     @abstractmethod
+    def _write_each(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> list[int]:
+        """Run the statements in one transaction; returns the rows each changed."""
+
     def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> int:
         """Run the statements in one transaction; returns the rows they changed."""
+        return sum(self._write_each(statements))
 
     @abstractmethod
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
@@ -118,42 +129,46 @@ class SQLStore(ABC):
         return closed
 
     def prune(self, before: float, *, dry_run: bool = False, chunk: int = 500,
-              until: float | None = None) -> dict[str, int]:  # fmt: skip
+              until: float | None = None) -> Pruned:  # fmt: skip
         """Delete every call that ended before ``before`` (epoch s) with all its rows: its
-        turns, markers, alerts, practices, commitments and supervisor actions (and actions
-        older than ``before`` on calls the store no longer holds). Live and queued calls are
-        never touched. Returns the rows deleted per table; ``dry_run`` counts them instead.
+        turns, markers, alerts, practices, commitments, supervisor actions and final state
+        (and actions older than ``before`` on calls the store no longer holds). Live and
+        queued calls are never touched, nor a call with a callback due at ``before`` or
+        later: it stays until its promise is as old as the rest, so that whether it was kept
+        can still be told. The rows deleted per table; ``dry_run`` counts them instead.
 
         Calls go ``chunk`` at a time, each chunk in one transaction, so a large prune never
         holds the store's write lock for long; with ``until`` (a ``time.monotonic()``
-        deadline) it stops after the chunk that passes it, and the next prune goes on.
+        deadline) it stops after the chunk that passes it (``finished`` False), and the next
+        prune goes on. The counts are the rows this prune deleted: where several replicas
+        prune at once, each counts only its own.
         """
+        old = _PRUNABLE.format(columns="call_id")
         if dry_run:
-            old = "SELECT call_id FROM calls WHERE ended_at < ?"
-            count = "SELECT COUNT(*) AS n FROM {} WHERE call_id IN (" + old + ")"
-            out = {"calls": self._rows(f"SELECT COUNT(*) AS n FROM ({old}) AS o", (before,))[0]["n"]}
-            for t in PRUNED_WITH_CALL:
-                out[t] = self._rows(count.format(t), (before,))[0]["n"]
-            out["actions"] += self._rows(_ORPHAN_ACTIONS.replace("DELETE", "SELECT COUNT(*) AS n", 1),
-                                         (before,))[0]["n"]  # fmt: skip
-            return {t: int(n) for t, n in out.items()}
+            calls = self._rows(_PRUNABLE.format(columns="COUNT(*) AS n"), (before, before))
+            out = {"calls": int(calls[0]["n"])}
+            for table in PRUNED_WITH_CALL:
+                out[table] = int(self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE call_id IN ({old})",
+                                            (before, before))[0]["n"])  # fmt: skip
+            out["actions"] += int(self._rows(_ORPHAN_ACTIONS.replace("DELETE", "SELECT COUNT(*) AS n", 1),
+                                             (before,))[0]["n"])  # fmt: skip
+            return Pruned(out, True)
         out = dict.fromkeys(("calls", *PRUNED_WITH_CALL), 0)
         while True:
-            ids = [r["call_id"] for r in self._rows(
-                "SELECT call_id FROM calls WHERE ended_at < ? LIMIT ?", (before, chunk))]  # fmt: skip
+            ids = [r["call_id"] for r in self._rows(f"{old} LIMIT ?", (before, before, chunk))]
             if not ids:
                 break
             marks = ", ".join("?" * len(ids))
-            for table in PRUNED_WITH_CALL:  # counted first: _write gives one total for all
-                out[table] += self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE call_id IN ({marks})",
-                                         tuple(ids))[0]["n"]  # fmt: skip
-            out["calls"] += len(ids)
-            self._write([(f"DELETE FROM {t} WHERE call_id IN ({marks})", [tuple(ids)])
-                         for t in (*PRUNED_WITH_CALL, "ended_states", "calls")])  # fmt: skip
+            tables = (*PRUNED_WITH_CALL, "ended_states", "calls")
+            counts = self._write_each([(f"DELETE FROM {t} WHERE call_id IN ({marks})", [tuple(ids)])
+                                       for t in tables])  # fmt: skip
+            for table, n in zip(tables, counts, strict=True):
+                if table in out:
+                    out[table] += n
             if until is not None and time.monotonic() > until:
-                return out
+                return Pruned(out, False)
         out["actions"] += self._write([(_ORPHAN_ACTIONS, [(before,)])])
-        return out
+        return Pruned(out, True)
 
     def record_action(self, action: ActionRow) -> None:
         self._write([(schema.INSERT_ACTION, [_action_params(action)])])

@@ -42,15 +42,14 @@ class SQLiteStore(SQLStore):
 
     # --- writes --------------------------------------------------------------------
 
-    def _write(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> int:
-        """Run the statements in one transaction; returns the rows they changed."""
-        changed = 0
+    def _write_each(self, statements: Iterable[tuple[str, Sequence[tuple[Any, ...]]]]) -> list[int]:
+        """Run the statements in one transaction; returns the rows each changed."""
+        changed: list[int] = []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 for sql, rows in statements:
-                    if rows:
-                        changed += max(0, self._db.executemany(sql, rows).rowcount)
+                    changed.append(max(0, self._db.executemany(sql, rows).rowcount) if rows else 0)
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if self._db.in_transaction:  # BEGIN itself may have failed (locked)

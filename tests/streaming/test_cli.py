@@ -28,7 +28,8 @@ from streaming.cli import main
      "--calls-per-day: must be 1-1,000,000"),
     (["simulate", "--speed", "1e-300"], "--speed: must be 0.001-1,000,000"),
     (["bench", "--events", "99999999999999999999"], "--events: must be 1-10,000,000"),
-    (["prune", "--older-than-days", "0"], "--older-than-days: must be 1-36,500, got 0"),
+    (["prune", "--older-than-days", "0"], "--older-than-days: must be 7-36,500, got 0"),
+    (["prune", "--older-than-days", "3"], "--older-than-days: must be 7-36,500, got 3"),
     (["prune"], "the following arguments are required: --older-than-days"),
     (["bench", "--pages", "--runs", "99999999999999999999"], "--runs: must be 1-1,000"),
     # run checks the simulator's arguments before it starts anything
@@ -421,6 +422,7 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     ("DATA_DIR", "", "expected a directory, got ''"),  # it was the current directory
     ("STORE_URL", "sqlite:///", "expected sqlite:///PATH, got 'sqlite:///' (no path)"),
     ("CENTER_TIMEZONE", "Mars/Base", "expected a time zone name such as Europe/Paris"),
+    ("RETENTION_DAYS", "3", "expected 0 (keep everything) or at least 7 days, got 3"),
     ("CENTER_TIMEZONE", "America", "got 'America'"),  # a directory of zones: was an OSError
     ("CENTER_TIMEZONE", "../etc/passwd", "expected a time zone name"),
 ])  # fmt: skip

@@ -26,7 +26,7 @@ def test_status_is_0_while_the_scorer_writes_and_1_once_it_stopped(kafka_setting
             time.sleep(0.1)
         assert main(["status", "--store-url", url]) == 0
         out = capsys.readouterr().out
-        assert out.startswith("scoring: last store write ") and "(stale after 30 s)" in out
+        assert out.startswith("scoring: last scorer heartbeat ") and "(stale after 30 s)" in out
         assert f"(group {kafka_settings.group_id}); 0 live calls, 0 queued" in out
         assert main(["status", "--store-url", url, "--json"]) == 0
         figures = json.loads(capsys.readouterr().out)
@@ -36,18 +36,24 @@ def test_status_is_0_while_the_scorer_writes_and_1_once_it_stopped(kafka_setting
         thread.join(30)
         service.close()
         service.store.close()
-    db = sqlite3.connect(url.removeprefix("sqlite:///"))  # its last write, a minute ago
-    db.execute("UPDATE meta SET value = ? WHERE key = 'last_update'", (repr(time.time() - 60),))
+    db = sqlite3.connect(url.removeprefix("sqlite:///"))  # its last heartbeat, a minute ago
+    (raw,) = db.execute("SELECT value FROM meta WHERE key = 'scorer'").fetchone()
+    db.execute("UPDATE meta SET value = ? WHERE key = 'scorer'", (json.dumps({**json.loads(raw),
+                                                                               "at": time.time() - 60}),))
     db.commit()
     db.close()
     assert main(["status", "--store-url", url]) == 1
-    assert re.match(r"not scoring: last store write 6\d s ago \(stale after 30 s\)", capsys.readouterr().out)
+    stale = capsys.readouterr().out
+    assert re.match(r"not scoring: last scorer heartbeat 6\d s ago \(stale after 30 s\)", stale)
 
 
-def test_status_of_a_store_no_scorer_wrote_to_is_1(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    open_store(url).close()
+def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    # a history fill writes the store (its last write is now) with no scorer running
+    assert main(["simulate", "--history-days", "1", "--calls-per-day", "20", "--store-url", url]) == 0
+    capsys.readouterr()
     assert main(["status", "--store-url", url]) == 1
-    assert capsys.readouterr().out == "not scoring: no scorer has written to this store\n"
+    out = capsys.readouterr().out
+    assert out == "not scoring: no scorer heartbeat in this store; 0 live calls, 0 queued\n"
     assert main(["status", "--store-url", f"sqlite:///{tmp_path / 'typo.db'}"]) == 2
     assert "callheat: error: no store at " in capsys.readouterr().err

@@ -1,6 +1,9 @@
 """Both store engines, SQLite and a real PostgreSQL: idempotent writes, newer rows win,
 interrupted calls, late-feedback states pruned by age, calls deleted past retention."""
 
+import dataclasses
+import threading
+
 import psycopg
 import pytest
 
@@ -144,7 +147,7 @@ def _rows_of(call_id: str, ended_at: float | None, ts: float) -> StoreBatch:
         markers=[MarkerRow(call_id, 2, ts, "hold_started")],
         alerts=[AlertRow(call_id, 1, ts, 0.8, ("asked for a manager",))],
         practices=[PracticeRow(call_id, "empathy_shown", "good", 1, ts)],
-        commitments=[CommitmentRow(call_id, 1, ts, ts + 3600, "I'll call you back", "k1")],
+        commitments=[CommitmentRow(call_id, 1, ts, ts + 60, "I'll call you back", "k1")],
         actions=[ActionRow(f"{call_id}-w", call_id, "whisper", "s1", ts, text="ask what they need")],
         ended_states={} if ended_at is None else {call_id: (ended_at, "{}")},
     )  # fmt: skip
@@ -160,15 +163,17 @@ def test_prune_deletes_calls_ended_before_the_cutoff_with_all_their_rows(engine_
     before = engine_store.counts()
     expected = {"calls": 3, "turns": 3, "markers": 3, "alerts": 3, "practices": 3, "commitments": 3,
                 "actions": 4}  # fmt: skip
-    assert engine_store.prune(500.0, dry_run=True) == expected
+    assert engine_store.prune(500.0, dry_run=True) == (expected, True)
     assert engine_store.counts() == before  # a dry run deletes nothing
 
     # a deadline already passed: one chunk (one call) and it stops; the next prune goes on
-    first = engine_store.prune(500.0, chunk=1, until=0.0)
+    first, finished = engine_store.prune(500.0, chunk=1, until=0.0)
+    assert not finished
     assert first["calls"] == 1 and first["turns"] == 1 and first["actions"] == 1
-    rest = engine_store.prune(500.0, chunk=1)
+    rest, finished = engine_store.prune(500.0, chunk=1)
+    assert finished
     assert {t: first[t] + rest[t] for t in expected} == expected
-    assert engine_store.prune(500.0) == dict.fromkeys(expected, 0)
+    assert engine_store.prune(500.0) == (dict.fromkeys(expected, 0), True)
 
     after = engine_store.counts()
     assert after["calls"] == 2 and after["ended_states"] == 1  # the old calls' states went too
@@ -181,3 +186,34 @@ def test_prune_deletes_calls_ended_before_the_cutoff_with_all_their_rows(engine_
         assert len(engine_store.turns(call_id)) == len(engine_store.markers(call_id)) == 1
         assert len(engine_store.practices(call_id)) == len(engine_store.actions(call_id)) == 1
     assert [a.action_id for a in engine_store.actions("not-stored-yet")] == ["new-orphan"]
+
+
+def test_prune_keeps_a_call_whose_callback_is_not_yet_as_old_as_the_cutoff(engine_store):
+    promised = _rows_of("promised", ended_at=100.0, ts=90.0)
+    promised.commitments[0] = dataclasses.replace(promised.commitments[0], due_at=3_600.0)
+    engine_store.apply(promised)
+    assert engine_store.prune(1_000.0).counts["calls"] == 0  # due after the cutoff: kept
+    assert len(engine_store.commitments("promised")) == 1
+    assert engine_store.prune(5_000.0).counts == {"calls": 1, "turns": 1, "markers": 1, "alerts": 1,
+                                                  "practices": 1, "commitments": 1, "actions": 1}  # fmt: skip
+
+
+def test_replicas_pruning_at_once_each_count_only_what_they_deleted(engine_store):
+    """Several scorer replicas prune the same store: together they delete each row once, and
+    their counts add up to that (they each counted every call before)."""
+    url = getattr(engine_store, "url", None) or f"sqlite:///{engine_store.path}"
+    for i in range(60):
+        engine_store.apply(_rows_of(f"old-{i}", ended_at=100.0, ts=90.0))
+    stores = [open_store(url) for _ in range(3)]
+    results: list[dict[str, int]] = []
+    threads = [threading.Thread(target=lambda s=s: results.append(s.prune(500.0, chunk=7).counts))
+               for s in stores]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for s in stores:
+        s.close()
+    assert len(results) == 3
+    assert sum(r["calls"] for r in results) == 60 and sum(r["turns"] for r in results) == 60
+    assert engine_store.counts()["calls"] == 0 and engine_store.counts()["turns"] == 0

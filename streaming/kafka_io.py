@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections import deque
@@ -147,6 +148,12 @@ class Sends:
             self.accepted += sum(1 for f in pending if f.succeeded())
             if self.refused is None:
                 self.refused = next((f.exception for f in pending if f.failed()), None)
+
+    def settle(self, timeout_s: float = 10.0) -> None:
+        """After a send failed: wait for the sends still in flight, so the counts are whole,
+        whatever becomes of them (the failure already being raised)."""
+        with contextlib.suppress(KafkaError):
+            self.wait(timeout_s)
 
 
 def close_quietly(producer: KafkaProducer, timeout_s: float = 5.0) -> None:

@@ -7,7 +7,6 @@ shared.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -180,8 +179,7 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
             sends.track(producer.send(settings.topics.call_events, key=key, value=encode(obj)))
         sends.wait(timeout_s=60)
     except KafkaError as exc:
-        with contextlib.suppress(KafkaError):  # the sends still in flight, for whole counts
-            sends.wait(timeout_s=10)
+        sends.settle()
         raise BrokerError(
             f"replay stopped: the broker did not accept every event sent to {settings.topics.call_events} "
             f"on {settings.bootstrap_servers} ({sends.refused or exc}); {sends.accepted} of the {total} "

@@ -15,7 +15,6 @@ calibration), which stays about the center's live calls.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import uuid
 from collections import Counter
@@ -129,8 +128,7 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
                 sent[type(example).__name__] += 1
         sends.wait(timeout_s=SEND_TIMEOUT_S)
     except KafkaError as exc:
-        with contextlib.suppress(KafkaError):  # the sends still in flight, for whole counts
-            sends.wait(timeout_s=10)
+        sends.settle()
         raise BrokerError(
             f"the broker did not accept every training example sent to "
             f"{settings.topics.training_examples} on {settings.bootstrap_servers} "

@@ -36,7 +36,7 @@ _PRUNABLE = ("SELECT {columns} FROM calls WHERE ended_at < ? AND NOT EXISTS (SEL
              "WHERE cm.call_id = calls.call_id AND cm.due_at >= ?)")
 # supervisor actions on calls the store no longer holds (their call pruned before them);
 # NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a large calls table row by row
-_ORPHAN_ACTIONS = ("DELETE FROM actions WHERE ts < ? AND NOT EXISTS "
+_ORPHAN_ACTIONS = ("FROM actions WHERE ts < ? AND NOT EXISTS "
                    "(SELECT 1 FROM calls c WHERE c.call_id = actions.call_id)")
 
 
@@ -150,7 +150,7 @@ class SQLStore(ABC):
             for table in PRUNED_WITH_CALL:
                 out[table] = int(self._rows(f"SELECT COUNT(*) AS n FROM {table} WHERE call_id IN ({old})",
                                             (before, before))[0]["n"])  # fmt: skip
-            out["actions"] += int(self._rows(_ORPHAN_ACTIONS.replace("DELETE", "SELECT COUNT(*) AS n", 1),
+            out["actions"] += int(self._rows(f"SELECT COUNT(*) AS n {_ORPHAN_ACTIONS}",
                                              (before,))[0]["n"])  # fmt: skip
             return Pruned(out, True)
         out = dict.fromkeys(("calls", *PRUNED_WITH_CALL), 0)
@@ -167,7 +167,7 @@ class SQLStore(ABC):
                     out[table] += n
             if until is not None and time.monotonic() > until:
                 return Pruned(out, False)
-        out["actions"] += self._write([(_ORPHAN_ACTIONS, [(before,)])])
+        out["actions"] += self._write([(f"DELETE {_ORPHAN_ACTIONS}", [(before,)])])
         return Pruned(out, True)
 
     def record_action(self, action: ActionRow) -> None:

@@ -93,6 +93,11 @@ def _clock(event_time: str | None) -> float:
     return max(time.time(), float(event_time) if event_time else 0.0)
 
 
+def _data_time(last_update: float | None, event_time: str | None) -> float | None:
+    """The board time of the last write: its wall time, or the event time if that runs ahead."""
+    return None if last_update is None else max(last_update, float(event_time or 0.0))
+
+
 @st.cache_data(ttl=0.5, show_spinner=False, max_entries=4)
 def board() -> Board:
     """Live and queued calls, queue figures, interventions and claims; shared for half a second.
@@ -108,7 +113,7 @@ def board() -> Board:
         queued=store.queued_calls(),
         last_update=last_update,
         read_at=read_at,
-        data_time=None if last_update is None else max(last_update, float(event_time or 0.0)),
+        data_time=_data_time(last_update, event_time),
         queue_calls=reads.queue_calls(store, read_at - WINDOW_S),
         intervened=reads.intervened_calls(store, time.time() - WINDOW_S),
         claims=alerts.claims(reads.live_claims(store)),
@@ -132,6 +137,8 @@ class CallDetail:
     cues: list[Cue]
     commitments: list[CommitmentRow]
     read_at: float  # the wallboard's clock at the read (see now())
+    last_update: float | None = None  # the scorer's last write (wall time), as Board has it
+    data_time: float | None = None  # the board time of that write, as Board has it
 
 
 @st.cache_data(ttl=0.5, show_spinner=False, max_entries=64)
@@ -140,11 +147,13 @@ def call_detail(call_id: str) -> CallDetail:
     by its fragments and by everyone watching the same call (each refresh read the store
     about nine times a viewer otherwise)."""
     store = get_store()
+    last_update, event_time = store.last_update(), store.meta(meta_keys.EVENT_TIME)
+    times = (_clock(event_time), last_update, _data_time(last_update, event_time))
     call = store.get_call(call_id)
     if call is None:
-        return CallDetail(None, [], [], [], [], [], now())
+        return CallDetail(None, [], [], [], [], [], *times)
     return CallDetail(call, store.turns(call_id), store.markers(call_id), store.actions(call_id),
-                      reads.playbook_cues(store, call_id), store.commitments(call_id), now())  # fmt: skip
+                      reads.playbook_cues(store, call_id), store.commitments(call_id), *times)  # fmt: skip
 
 
 def refresh() -> None:
@@ -158,12 +167,13 @@ def live_calls() -> list[CallRow]:
     return get_store().live_calls()
 
 
-def browser_tz() -> tzinfo | None:
-    """The viewer's timezone (from the browser), else None for the server's local time."""
+def browser_tz() -> tzinfo:
+    """The viewer's time zone (from the browser), else the center's (``CALLHEAT_CENTER_TIMEZONE``):
+    never the server's, which may be anywhere (a cloud host's UTC, say)."""
     name = st.context.timezone
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a directory
+            pass
+    return get_settings().center_tz

@@ -12,6 +12,8 @@ text they show, :func:`labels` their column headers.
 ('+0.25', '+0.00', '−0.30', '—')
 >>> csat(3.5293), csat(4), count(49510), count(None)
 ('3.5', '4.0', '49,510', '—')
+>>> minutes(2.5), minutes(12), minutes(None)
+('2.5', '12.0', '—')
 >>> label("share_of_hot_calls"), label("avg_csat")
 ('share of hot calls', 'avg CSAT')
 """
@@ -70,6 +72,11 @@ def csat(value: Any) -> str:
     return MISSING if missing(value) else f"{float(value):.1f}"
 
 
+def minutes(value: Any) -> str:
+    """A duration in minutes, one decimal (a call's length in the review list)."""
+    return decimal(value, 1)
+
+
 def count(value: Any) -> str:
     return MISSING if missing(value) else f"{int(value):,}"
 
@@ -84,7 +91,8 @@ def text(value: Any) -> str:
 
 
 KINDS: dict[str, Callable[[Any], str]] = {"pct": pct, "sentiment": sentiment, "csat": csat,
-                                          "count": count, "decimal": decimal, "text": text}  # fmt: skip
+                                          "count": count, "decimal": decimal, "text": text,
+                                          "minutes": minutes}  # fmt: skip
 
 
 def label(column: str) -> str:
@@ -110,7 +118,7 @@ def _default_kind(series: pd.Series) -> str:
 
 def formatters(frame: pd.DataFrame, kinds: Mapping[str, str]) -> dict[str, Callable[[Any], str]]:
     """A text formatter for every column but dates: ``kinds`` names some (``pct``,
-    ``sentiment``, ``csat``, ``count``, ``decimal``, ``text``); whole numbers are counts,
+    ``sentiment``, ``csat``, ``count``, ``decimal``, ``minutes``, ``text``); whole numbers are counts,
     other numbers three decimals, the rest text.
 
     Dates are left to the table's own date format.

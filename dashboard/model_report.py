@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import tzinfo
 from typing import Any
 
 import pandas as pd
 
-from dashboard import reads
+from dashboard import formats, reads
 from streaming.store import DriftRow, Store
 
 SERIES = ("roc_auc", "log_loss", "outcomes", "escalated", "risk_labels", "sentiment_labels",
@@ -62,6 +63,44 @@ def latest_figures(points: list[tuple[float, str]], meta_validation: str | None)
     if live:
         return live
     return parse_figures(points[-1][1]) if points else {}
+
+
+def _outcomes(figures: dict[str, Any]) -> int | None:
+    n = figures.get("outcomes")
+    return int(n) if isinstance(n, int | float) and not isinstance(n, bool) else None
+
+
+def headline_note(points: list[tuple[float, str]], meta_validation: str | None, tz: tzinfo) -> str:
+    """What the headline figures (:func:`latest_figures`) cover, said so they cannot be read as
+    the chosen period's: each point, and the live figures, count everything its model had
+    learned by then, and the live scorer's may have started after the chart's points (a
+    ``callheat simulate --history-days`` fill, then ``callheat run``).
+
+    >>> from datetime import timezone
+    >>> headline_note([(0.0, '{"outcomes": 2400}')], '{"outcomes": 10}', timezone.utc)[:78]
+    'Headline figures: the live scorer, over all it has learned (10 call outcomes),'
+    >>> headline_note([(0.0, '{"outcomes": 2400}')], None, timezone.utc)
+    'Headline figures: the latest point of the period (1970-01-01 00:00 UTC), over all its model had \
+learned by then (2,400 call outcomes).'
+    >>> headline_note([], None, timezone.utc)
+    'No validation figures yet.'
+    """
+    live = parse_figures(meta_validation)
+    last = parse_figures(points[-1][1]) if points else {}
+    if not live and not last:
+        return "No validation figures yet."
+    counted = _outcomes(live or last)
+    learned = "" if counted is None else f" ({counted:,} call outcomes)"
+    if not live:
+        return (f"Headline figures: the latest point of the period ({formats.stamp(points[-1][0], tz)}), "
+                f"over all its model had learned by then{learned}.")
+    note = (f"Headline figures: the live scorer, over all it has learned{learned}, whatever the period; "
+            "the chart below has the period's points.")
+    charted = _outcomes(last)
+    if counted is not None and charted is not None and charted > counted:
+        note += (f" The chart's latest point counts more ({charted:,}): another run of the model wrote it "
+                 "(a history fill, say) before this scorer started.")
+    return note
 
 
 def calibration_frame(figures: dict[str, Any]) -> pd.DataFrame:

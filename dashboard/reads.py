@@ -21,10 +21,14 @@ def queue_calls(store: Store, since: float) -> list[QueueCall]:
     """Calls waiting or live now, and calls that ended (answered or abandoned) since ``since``.
 
     A call answered since ``since`` is live now or ended after it, so this covers
-    every call the queue figures of that window need.
+    every call the queue figures of that window need. Each is in the queue it waited in
+    and was answered from (``first_queue``), where a transfer has moved it since: its
+    wait counts toward that queue's service level, not the one it was passed to (rows
+    stored before ``first_queue`` was kept read by ``queue``).
     """
     rows = store.query(
-        "SELECT call_id, status, queue, queued_at, started_at, wait_s, ended_at FROM calls "
+        "SELECT call_id, status, COALESCE(first_queue, queue) AS queue, queued_at, started_at, "
+        "wait_s, ended_at FROM calls "
         "WHERE status IN ('queued', 'live') OR ended_at >= ?",
         (since,),
     )

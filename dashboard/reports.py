@@ -7,6 +7,14 @@ returns are small enough for pandas. Calls count in the period they *started* in
 its peak risk reached the hot threshold, which is exactly when the scorer wrote an
 alert for it. Times stay UTC epoch seconds until :func:`local_times` turns them into
 the viewer's time zone.
+
+A transferred call counts once, for one agent, team and queue: those it had when its
+risk first reached the hot threshold (the agent the alert was about, whom the
+supervisor whispered to), and for a call that never turned hot those it ended with.
+So the agent and team filters and every per-agent figure split the calls between
+agents, and a call that turned hot in tech support before it was passed to retention
+is tech support's hot call, not retention's. Calls stored before the store kept who
+had a call when it turned hot (``calls.hot_agent_id``) count for their last agent.
 """
 
 from __future__ import annotations
@@ -28,6 +36,25 @@ KIND_ORDER = {"good": 0, "lapse": 1, "situation": 2}  # playbook columns per age
 WINDOW_S = 300.0  # customer sentiment this long before vs after an intervention
 
 
+# the agent, team and queue a call counts for (see the module's docstring), as SQL on the
+# calls table's alias {a}: who had it when it turned hot, else its last agent and queue
+CREDITED = {
+    "agent_id": "COALESCE({a}.hot_agent_id, {a}.agent_id)",
+    "agent_name": "CASE WHEN {a}.hot_agent_id IS NULL THEN {a}.agent_name ELSE {a}.hot_agent_name END",
+    "team": "CASE WHEN {a}.hot_agent_id IS NULL THEN {a}.team ELSE {a}.hot_team END",
+    "queue": "COALESCE({a}.hot_queue, {a}.queue)",
+}
+
+
+def credited(column: str, alias: str = "c") -> str:
+    """The SQL of the ``agent_id``, ``agent_name``, ``team`` or ``queue`` a call counts for.
+
+    >>> credited("queue")
+    'COALESCE(c.hot_queue, c.queue)'
+    """
+    return CREDITED[column].format(a=alias)
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """``start <= started_at < end`` (UTC epoch seconds); empty tuples mean "all"."""
@@ -38,16 +65,22 @@ class Filters:
     teams: tuple[str, ...] = ()
     agents: tuple[str, ...] = ()  # agent ids
 
-    def where(self, alias: str = "c", ts: str = "started_at") -> tuple[str, tuple[Any, ...]]:
-        """A SQL condition on a calls-like table (``queue``, ``team``, ``agent_id`` columns).
+    def where(self, alias: str = "c", ts: str = "started_at", *,
+              own: bool = False) -> tuple[str, tuple[Any, ...]]:  # fmt: skip
+        """A SQL condition on the calls table: on the agent, team and queue each call counts
+        for (:func:`credited`); ``own``: on a table's own ``queue``, ``team`` and ``agent_id``
+        columns instead (a commitment's: who made the promise).
 
-        >>> Filters(0, 10, teams=("Blue", "Red")).where()
-        ('c.started_at >= ? AND c.started_at < ? AND c.team IN (?, ?)', (0, 10, 'Blue', 'Red'))
+        >>> Filters(0, 10, teams=("Blue",)).where("cm", ts="ts", own=True)
+        ('cm.ts >= ? AND cm.ts < ? AND cm.team IN (?)', (0, 10, 'Blue'))
+        >>> Filters(0, 10, queues=("billing",)).where()[0]
+        'c.started_at >= ? AND c.started_at < ? AND COALESCE(c.hot_queue, c.queue) IN (?)'
         """
         parts, params = [f"{alias}.{ts} >= ?", f"{alias}.{ts} < ?"], list[Any]([self.start, self.end])
         for column, values in (("queue", self.queues), ("team", self.teams), ("agent_id", self.agents)):
             if values:
-                parts.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
+                sql = f"{alias}.{column}" if own else credited(column, alias)
+                parts.append(f"{sql} IN ({', '.join('?' * len(values))})")
                 params.extend(values)
         return " AND ".join(parts), tuple(params)
 
@@ -73,11 +106,13 @@ CALL_COLUMNS = ["call_id", "started_at", "ended_at", "status", "queue", "team", 
 
 
 def load_calls(store: Store, f: Filters) -> pd.DataFrame:
-    """Answered calls started in the range, with their mean customer-turn sentiment."""
+    """Answered calls started in the range, with their mean customer-turn sentiment; the
+    queue, team and agent are those each call counts for (:func:`credited`)."""
     cond, params = f.where()
     rows = store.query(
-        "SELECT c.call_id, c.started_at, c.ended_at, c.status, c.queue, c.team, c.agent_id, "
-        "c.agent_name, c.peak_risk, c.disposition, c.csat, "
+        f"SELECT c.call_id, c.started_at, c.ended_at, c.status, {credited('queue')} AS queue, "
+        f"{credited('team')} AS team, {credited('agent_id')} AS agent_id, "
+        f"{credited('agent_name')} AS agent_name, c.peak_risk, c.disposition, c.csat, "
         "(SELECT AVG(t.sentiment) FROM turns t WHERE t.call_id = c.call_id "
         " AND t.speaker = 'customer') AS customer_sentiment "
         f"FROM calls c WHERE {cond} ORDER BY c.started_at", params)  # fmt: skip
@@ -87,8 +122,9 @@ def load_calls(store: Store, f: Filters) -> pd.DataFrame:
 def filter_options(store: Store, start: float, end: float) -> dict[str, list[Any]]:
     """Queues, teams and agents (id, name) with calls in the range, for the filter widgets."""
     rows = store.query(
-        "SELECT DISTINCT queue, team, agent_id, agent_name FROM calls "
-        "WHERE started_at >= ? AND started_at < ?", (start, end))  # fmt: skip
+        f"SELECT DISTINCT {credited('queue')} AS queue, {credited('team')} AS team, "
+        f"{credited('agent_id')} AS agent_id, {credited('agent_name')} AS agent_name FROM calls c "
+        "WHERE c.started_at >= ? AND c.started_at < ?", (start, end))  # fmt: skip
     agents = {r["agent_id"]: r["agent_name"] or r["agent_id"] for r in rows if r["agent_id"]}
     return {
         "queues": sorted({r["queue"] for r in rows if r["queue"]}),
@@ -143,7 +179,7 @@ COMMITMENT_COLUMNS = ["call_id", "ts", "due_at", "customer_id", "agent_id", "tea
 
 def load_commitments(store: Store, f: Filters) -> pd.DataFrame:
     """Callbacks promised in the range, with the customer's next call start after the promise."""
-    cond, params = f.where("cm", ts="ts")
+    cond, params = f.where("cm", ts="ts", own=True)
     rows = store.query(
         "SELECT cm.call_id, cm.ts, cm.due_at, cm.customer_id, cm.agent_id, cm.team, cm.queue, "
         "cm.text, (SELECT MIN(c2.started_at) FROM calls c2 WHERE c2.customer_id = cm.customer_id "
@@ -153,12 +189,14 @@ def load_commitments(store: Store, f: Filters) -> pd.DataFrame:
 
 
 def load_practices(store: Store, f: Filters) -> pd.DataFrame:
-    """Per agent and playbook practice (good ones and lapses): calls in the range showing it."""
+    """Per agent and playbook practice (good ones and lapses): calls in the range showing it,
+    per agent the calls count for (:func:`credited`, as :func:`load_calls`)."""
     cond, params = f.where()
+    agent = credited("agent_id")
     rows = store.query(
-        "SELECT c.agent_id, p.practice, p.kind, COUNT(DISTINCT p.call_id) AS calls FROM practices p "
-        f"JOIN calls c ON c.call_id = p.call_id WHERE {cond} "
-        "GROUP BY c.agent_id, p.practice, p.kind", params)  # fmt: skip
+        f"SELECT {agent} AS agent_id, p.practice, p.kind, COUNT(DISTINCT p.call_id) AS calls "
+        f"FROM practices p JOIN calls c ON c.call_id = p.call_id WHERE {cond} "
+        f"GROUP BY {agent}, p.practice, p.kind", params)  # fmt: skip
     return _frame(rows, ["agent_id", "practice", "kind", "calls"])
 
 
@@ -169,6 +207,55 @@ def load_actions_on(store: Store, f: Filters) -> pd.DataFrame:
         "SELECT a.call_id, a.action, COUNT(*) AS n FROM actions a JOIN calls c ON c.call_id = a.call_id "
         f"WHERE {cond} GROUP BY a.call_id, a.action", params)  # fmt: skip
     return _frame(rows, ["call_id", "action", "n"])
+
+
+def load_routes(store: Store, f: Filters, hot_threshold: float) -> dict[str, str]:
+    """The way each transferred hot call in the range went, from its markers: the queues
+    and, in brackets, the agents who had it, in order (for the review list).
+
+    A transfer naming no agent left the call waiting in the new queue; the ``transfer``
+    to the same queue naming an agent that follows says who took it (one leg, not two).
+    """
+    cond, params = f.where()
+    rows = store.query(
+        "SELECT m.call_id, m.kind, m.detail, c.first_queue, c.agent_id, c.agent_name, c.hot_agent_id, "
+        "c.hot_agent_name FROM markers m JOIN calls c ON c.call_id = m.call_id "
+        f"WHERE {cond} AND c.transfers > 0 AND c.peak_risk >= ? "
+        "AND m.kind IN ('queued', 'started', 'transfer') ORDER BY m.call_id, m.seq",
+        (*params, hot_threshold))  # fmt: skip
+    names: dict[str, str] = {}
+    for r in rows:
+        for id_key, name_key in (("agent_id", "agent_name"), ("hot_agent_id", "hot_agent_name")):
+            # a name that is only the id (a transfer to an agent no call_started had named)
+            # never replaces a real one, whichever row comes last
+            if r[id_key] and r[name_key] and r[name_key] != r[id_key]:
+                names[r[id_key]] = r[name_key]
+    legs: dict[str, list[list[str | None]]] = {}
+    for r in rows:
+        route = legs.setdefault(r["call_id"], [])
+        detail = str(r["detail"])
+        if r["kind"] == "queued":
+            if not route:
+                route.append([detail, None])
+        elif r["kind"] == "started":
+            route[:] = [[r["first_queue"] or (route[0][0] if route else "?"), detail]]
+        else:
+            queue, _, agent = detail.partition(" / ")
+            name = names.get(agent, agent) if agent else None
+            if agent and route and route[-1][0] == queue and route[-1][1] is None:
+                route[-1][1] = name  # who took the transfer that waited
+            else:
+                route.append([queue, name])
+    return {call_id: route_text(route) for call_id, route in legs.items() if len(route) > 1}
+
+
+def route_text(legs: list[list[str | None]]) -> str:
+    """A call's legs (``[queue, agent name or None]``, in order) as the review list writes them.
+
+    >>> route_text([["tech_support", "Emeka Castillo"], ["retention", "Luca Haddou"], ["billing", None]])
+    'tech_support (Emeka Castillo) → retention (Luca Haddou) → billing'
+    """
+    return " → ".join(f"{q} ({a})" if a else str(q) for q, a in legs)
 
 
 # --- figures (pandas) -----------------------------------------------------------------------
@@ -353,17 +440,20 @@ def practice_kinds(practices: pd.DataFrame) -> dict[str, str]:
 
 
 def review_table(review: pd.DataFrame, tz: tzinfo | None) -> pd.DataFrame:
-    """The review list as shown and exported: local end time, duration in minutes."""
+    """The review list as shown and exported: local end time, duration in minutes (one
+    decimal: the page writes it with the ``minutes`` format of :mod:`dashboard.formats`)."""
     out = review.assign(ended_at=local_times(review["ended_at"].astype(float), tz).dt.floor("s"),
                         duration_min=(review["duration_s"].astype(float) / 60).round(1))  # fmt: skip
     return out.drop(columns="duration_s")
 
 
 def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], actions: pd.DataFrame,
-                hot_threshold: float) -> pd.DataFrame:  # fmt: skip
-    """Hot calls that ended, newest first, with why they turned hot and what was done."""
-    columns = ["call_id", "ended_at", "agent_name", "team", "queue", "duration_s", "peak_risk",
-               "disposition", "csat", "reasons", "interventions"]  # fmt: skip
+                hot_threshold: float, routes: dict[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Hot calls that ended, newest first, with why they turned hot and what was done. The
+    agent, team and queue are those the call had when it turned hot (:func:`load_calls`);
+    ``transferred`` is the way a transferred call went (:func:`load_routes`), else empty."""
+    columns = ["call_id", "ended_at", "agent_name", "team", "queue", "transferred", "duration_s",
+               "peak_risk", "disposition", "csat", "reasons", "interventions"]  # fmt: skip
     c = add_flags(calls, hot_threshold)
     c = c[c["hot"] & c["ended"]].copy()
     if c.empty:
@@ -375,7 +465,8 @@ def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], action
     done = (actions.assign(what=actions["action"].str.replace("_", "-") + actions["n"].map(
         lambda n: f" ×{n}" if n > 1 else "")).groupby("call_id")["what"].agg(", ".join)
         if len(actions) else pd.Series(dtype=str))  # fmt: skip
-    c["interventions"] = c["call_id"].map(done).fillna("")
+    c["interventions"] = c["call_id"].map(lambda cid: done.get(cid, ""))
+    c["transferred"] = c["call_id"].map(lambda cid: (routes or {}).get(cid, ""))
     c["duration_s"] = c["ended_at"].astype(float) - c["started_at"].astype(float)
     return c.sort_values("ended_at", ascending=False)[columns].reset_index(drop=True)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from dashboard.alerts import NEW_HOT_S, is_new_hot
 from streaming.store import ActionRow, CallRow, TurnRow
@@ -106,8 +106,31 @@ def fmt_risk(risk: float) -> str:
 
 
 def fmt_clock(ts: float, tz: tzinfo | None = None) -> str:
-    """``HH:MM:SS`` of an epoch time in ``tz`` (the server's local time if None)."""
-    return datetime.fromtimestamp(ts, tz).strftime("%H:%M:%S")
+    """``HH:MM:SS ZONE`` of an epoch time in ``tz`` (UTC if None), the zone named: a time on a
+    live page read in another zone than the viewer thinks is an hour or more off unseen.
+
+    >>> from zoneinfo import ZoneInfo
+    >>> fmt_clock(1_800_000_000, ZoneInfo("America/Chicago")), fmt_clock(0)
+    ('02:00:00 CST', '00:00:00 UTC')
+    """
+    return datetime.fromtimestamp(ts, tz or UTC).strftime("%H:%M:%S %Z")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, at most ``limit`` characters: cut at a word, with an ellipsis.
+
+    >>> shorten("Acknowledge the repeat call and own it.", 24)
+    'Acknowledge the repeat…'
+    >>> shorten("  Offer   the refund. ", 40), shorten("Unbreakablewordhere", 8)
+    ('Offer the refund.', 'Unbreak…')
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if " " in cut and flat[limit - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 def level_rank(level: str) -> int:
@@ -269,6 +292,36 @@ def freshness(
 # --- one call ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class CallActions:
+    """Whether whisper, barge-in, monitor and acknowledge can be sent on a call, and if not why
+    (feedback can be sent on any call)."""
+
+    live: bool
+    note: str | None = None
+
+
+def call_actions(call: CallRow) -> CallActions:
+    """What the call page's action buttons can do for ``call`` as it is now.
+
+    >>> call = CallRow(call_id="c1", status="live", queue="billing", customer_id="k1", updated_at=0.0)
+    >>> call_actions(call).note.split(":")[0]
+    'The call is live, waiting in billing for an agent (transferred, say)'
+    >>> from dataclasses import replace
+    >>> call_actions(replace(call, agent_id="a1"))
+    CallActions(live=True, note=None)
+    """
+    if call.status == "live" and call.agent_id:
+        return CallActions(True)
+    if call.status == "live":
+        why = f"The call is live, waiting in {call.queue} for an agent (transferred, say)"
+        need = "need an agent on the call"
+    else:
+        why, need = f"The call is {call.status}", "are for live calls"
+    return CallActions(False, f"{why}: whisper, barge-in, monitor and acknowledge {need}; "
+                              "feedback is recorded for any call.")
+
+
 def call_start(call: CallRow) -> float | None:
     """The time the call's clock starts from: answered, else queued."""
     return call.started_at if call.started_at is not None else call.queued_at
@@ -340,14 +393,15 @@ def action_rows(
 def call_choice_label(call: CallRow, tz: tzinfo | None = None) -> str:
     """How a live call reads in the call picker: who, which queue, since when.
 
-    Nothing that changes while the call goes on: the picker is drawn once per page,
-    and the banner below it refreshes; a risk in the picker would soon contradict it.
+    No figure that changes at every turn: the picker is drawn once per page (again only
+    when the call's :func:`call_actions` change: an agent picks it up, say), and the banner
+    below it refreshes; a risk in the picker would soon contradict it.
 
     >>> from datetime import timezone
     >>> call = CallRow(call_id="c1", status="live", queue="billing", customer_id="k1",
     ...                updated_at=90.0, agent_name="Dana Ruiz", started_at=60.0)
     >>> call_choice_label(call, timezone.utc)
-    'Dana Ruiz · billing · since 00:01:00'
+    'Dana Ruiz · billing · since 00:01:00 UTC'
     """
     who = call.agent_name or call.agent_id or "no agent"
     start = call_start(call)

@@ -114,6 +114,7 @@ table.ch-queues td.ch-bad { color: #b91c1c; }
 .ch-pill-budget { background: #9a3412; }
 @keyframes ch-blink { to { visibility: hidden; } }
 div[class*="st-key-tile-hot-"]:has(.ch-new) { box-shadow: 0 0 0 5px #dc2626; }
+.ch-whisper { margin-top: .3rem; font-size: 1.0rem; font-style: italic; overflow-wrap: anywhere; }
 .ch-onit { margin-top: .3rem; font-weight: 700; color: #1d4ed8; }
 .ch-budget-note { margin-top: .2rem; font-size: .95rem; color: #9a3412; font-weight: 600; }
 .ch-compact .ch-name { font-size: 1.1rem; }
@@ -130,7 +131,7 @@ TV_CSS = """
 [data-testid="stMetricLabel"] p { font-size: 1.35rem; }
 .ch-name { font-size: 2.1rem; }
 .ch-risk { font-size: 3.0rem; }
-.ch-meta, .ch-sent, ul.ch-reasons, .ch-onit, .ch-budget-note { font-size: 1.4rem; }
+.ch-meta, .ch-sent, ul.ch-reasons, .ch-whisper, .ch-onit, .ch-budget-note { font-size: 1.4rem; }
 .ch-dur { font-size: 1.7rem; }
 .ch-pill { font-size: 1.1rem; }
 .ch-compact .ch-name { font-size: 1.35rem; }
@@ -171,8 +172,13 @@ def _on_it(names: Sequence[str]) -> str:
     return f'<div class="ch-onit">On it: {safe.md(", ".join(names))}</div>' if names else ""
 
 
+WHISPER_LEVELS = ("hot", "warming")  # tiles that show the suggested whisper
+TILE_WHISPER_CHARS = 90  # about two lines of a tile; the call page has the whole text
+
+
 def tile_html(t: Tile) -> str:
-    """One tile's body as a single-line HTML block (markdown keeps it as raw HTML)."""
+    """One tile's body as a single-line HTML block (markdown keeps it as raw HTML); a hot or
+    warming tile ends with the suggested whisper, shortened to :data:`TILE_WHISPER_CHARS`."""
     parts = [
         f'<div class="ch-tile ch-{t.level}{" ch-new" if t.new_hot else ""}">',
         f'<div class="ch-row"><span class="ch-name">{safe.md(t.agent_name)}</span>'
@@ -192,6 +198,9 @@ def tile_html(t: Tile) -> str:
         if t.reasons:
             items = "".join(f"<li>{safe.md(r)}</li>" for r in t.reasons)
             parts.append(f'<ul class="ch-reasons">{items}</ul>')
+        if t.whisper and t.level in WHISPER_LEVELS:  # what to tell the agent, at a glance
+            whisper = safe.md(views.shorten(t.whisper, TILE_WHISPER_CHARS))
+            parts.append(f'<div class="ch-whisper">Whisper: “{whisper}”</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -301,15 +310,24 @@ def show_header(h: Header) -> None:
                 st.caption(note)
 
 
+# stale: every figure of the board greyed, the header's red figures and the queue table too
 STALE_CSS = """<style>
-div[class*="st-key-tile-"] { opacity: .5; filter: grayscale(.8); }
+div[class*="st-key-tile-"], div[class*="st-key-metric-"], table.ch-queues
+{ opacity: .5; filter: grayscale(1); }
 </style>"""
 
 
 def show_stale_board(f: Freshness) -> None:
-    """Across the board, not in a corner: the tiles are greyed and their clocks stopped."""
+    """Across the board, not in a corner: tiles, header figures and queue table greyed, the
+    clocks stopped."""
     st.markdown(STALE_CSS, unsafe_allow_html=True)
-    st.error(f"{safe.md(f.text)}: the tiles show the calls as they were then, their clocks stopped. "
+    st.error(f"{safe.md(f.text)}: the board shows the calls as they were then, their clocks stopped. "
+             "Is the scorer running?", icon=":material/warning:")  # fmt: skip
+
+
+def show_stale_call(f: Freshness) -> None:
+    """The call page's form of :func:`show_stale_board`: the banner says the call is as it was."""
+    st.error(f"{safe.md(f.text)}: the call is shown as it was then, its clocks stopped. "
              "Is the scorer running?", icon=":material/warning:")  # fmt: skip
 
 

@@ -96,8 +96,9 @@ def table(replayed: Replayed, thresholds: Sequence[float] = THRESHOLDS) -> list[
     return rows
 
 
-def backtest(path: Path, thresholds: Iterable[float] = THRESHOLDS) -> dict[str, Any]:
-    replayed = replay_file(path)
+def backtest(path: Path, thresholds: Iterable[float] = THRESHOLDS, *,
+             scorer: Scorer | None = None) -> dict[str, Any]:  # fmt: skip
+    replayed = replay_file(path, scorer)
     calls = [c for c in replayed.calls.values() if c.escalated is not None and c.started is not None]
     return {
         "file": path.name,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,20 +23,29 @@ log = logging.getLogger(__name__)
 
 LEARNED = ("sentiment", "risk", "agent_wpm", "customers", "auc", "log_loss", "n_outcomes",
            "n_escalated", "n_feedback", "n_sentiment_corrections", "training_offset",
-           "calibration", "drift", "learned_keys", "n_imported", "agent_directory")  # fmt: skip
+           "calibration", "drift", "learned_keys", "n_imported", "agent_directory",
+           "training_key")  # fmt: skip
 # added to LEARNED since FORMAT 6: a checkpoint without them keeps the scorer's starting value
-# (agent_directory: the names and teams a transfer shows, seen in call_started events)
-ADDED = frozenset({"n_imported", "agent_directory"})
+# (agent_directory: the names and teams a transfer shows, seen in call_started events;
+# training_key: the last example's key, to tell its topic from one made again)
+ADDED = frozenset({"n_imported", "agent_directory", "training_key"})
 FORMAT = 6
 
 
 def save(scorer: Scorer, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    # a name no other writer has: replicas in containers sharing the data volume are all
+    # pid 1, so a pid-named file was one file that each replaced under the other
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
     payload = {"format": FORMAT, **{name: getattr(scorer, name) for name in LEARNED}}
-    with open(tmp, "wb") as f:
-        pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def restore(scorer: Scorer, path: Path) -> bool:

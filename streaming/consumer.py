@@ -82,7 +82,7 @@ class ScorerService:
         self.store = store
         self.scorer = scorer or Scorer(
             hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold,
-            timezone=settings.center_tz,
+            center=settings.center_clock,
         )
         if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
             log.info("restored model checkpoint %s", settings.checkpoint_path)
@@ -92,6 +92,8 @@ class ScorerService:
         self.report_every_s = HEARTBEAT_S  # the log line and the store heartbeat
         self.retention = Retention(store, settings.retention_days)
         self._last_checkpoint = time.monotonic()
+        self._failing_since = 0.0  # monotonic time the current failure in a row began
+        self.partition_times: dict[tuple[str, int], float] = {}  # the latest event time taken per partition
         self.consumer = consumer or make_consumer(settings)
         self.rebalance = ForgetOnRevoke(self.scorer, settings.group_id)
         self.consumer.subscribe(
@@ -158,18 +160,25 @@ class ScorerService:
         # Call events first, then supervisor actions: an action in the same batch is
         # about the call as the supervisor saw it, so it applies to the newest state.
         parsed = sorted(parse_polled(records, self.topics.supervisor_actions, self.scorer.clock,
-                                     self.settings.idle_call_s, dlq),
+                                     self.settings.idle_call_s, dlq, self.partition_times),
                         key=lambda p: isinstance(p[0], SupervisorAction))  # fmt: skip
         stats.dlq = len(dlq)
         adopt_stored(self.scorer, self.store, [item for item, _, _ in parsed])
         batch = StoreBatch()
         updates = []
         examples: list[TrainingExample] = []
+        unsure: dict[Any, list[int]] = {}  # topic-partition -> offsets of duplicates by offset alone
         for item, tp, m in parsed:
             mark = batch.mark()
             try:
                 if isinstance(item, SupervisorAction):
-                    examples.extend(self.scorer.apply_action(item, batch).examples)
+                    applied = self.scorer.apply_action(item, batch)
+                    if applied.refused:
+                        dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key,
+                                              m.value))  # fmt: skip
+                        stats.dlq += 1
+                        continue
+                    examples.extend(applied.examples)
                     stats.actions += 1
                     continue
                 # an event dated further ahead (up to idle_call_s, see parse_polled) is scored, but
@@ -192,6 +201,8 @@ class ScorerService:
                 continue
             if applied.duplicate:
                 stats.duplicates += 1
+                if applied.offset_only:
+                    unsure.setdefault(tp, []).append(m.offset)
                 continue
             if applied.refused:
                 dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key, m.value))
@@ -213,6 +224,7 @@ class ScorerService:
         sends = [(self.topics.call_scores, u.call_id, u.to_dict()) for u in updates]
         sends += [(self.topics.training_examples, x.call_id, x.to_dict()) for x in examples]
         sends += [(self.topics.dlq, record["key"] or "", record) for record in dlq]
+        resets, self.scorer.partition_resets = self.scorer.partition_resets, {}
         try:
             self.publisher.publish(sends)
         except (KafkaError, BrokerError):
@@ -221,9 +233,26 @@ class ScorerService:
         for record in dlq:
             log.warning("DLQ %s[%s]@%s: %s", record["topic"], record["partition"], record["offset"],
                         record["reason"])  # fmt: skip
+        self._log_delivery(resets, unsure)
         # StoreError: the batch stays held, for run() to write again
         self.writer.store_published(Held(batch, stats, records, revocations))
         return stats
+
+    def _log_delivery(self, resets: dict[int, int], unsure: dict[Any, list[int]]) -> None:
+        """Say what a batch found of partition resets (see :mod:`streaming.scoring.delivery`):
+        one line per partition whose offsets started again, and one per partition where events
+        without seq were skipped as replays by their offset alone."""
+        for partition, n in sorted(resets.items()):
+            log.warning("%s[%s]: offsets started again below those already applied (a recreated topic, "
+                        "or a broker that restarted empty): %d calls forgot the offsets they had noted "
+                        "on it, and take its events as new", self.topics.call_events, partition,
+                        n)  # fmt: skip
+        for tp, at in sorted(unsure.items(), key=lambda kv: (kv[0].topic, kv[0].partition)):
+            log.warning("%s[%s]: %d events (offsets %d-%d) skipped as replays by their offset alone (without "
+                        "seq, or with one their call never applied, at offsets it had noted); had this "
+                        "partition been reset (a recreated topic, a broker that restarted empty), they "
+                        "were new and were not scored",
+                        tp.topic, tp.partition, len(at), min(at), max(at))  # fmt: skip
 
     # --- the loop -------------------------------------------------------------------
 
@@ -242,7 +271,7 @@ class ScorerService:
                         held = self.writer.retry_held(self.rebalance.revocations)
                         if held is not None:
                             self._done(held, window)
-                            failures = 0
+                            failures = self._recovered(failures)
                     else:
                         records = unstored = self.consumer.poll(
                             timeout_ms=0 if behind else self.settings.poll_timeout_ms,
@@ -259,12 +288,12 @@ class ScorerService:
                             stats = self.process(records)  # published, then written
                             unstored = {}
                             self._done(stats, window)
-                            failures = 0
+                            failures = self._recovered(failures)
                         elif self._figures_due:
                             figures = {meta_keys.VALIDATION: self.scorer.validation_json()}
                             self.writer.write(StoreBatch(meta=figures))
                             self._figures_due = False
-                            failures = 0
+                            failures = self._recovered(failures)
                     if max_batches is not None and self.stats.batches >= max_batches:
                         break
                     self.retention.tick()  # calls past the retention period: hourly (a no-op between)
@@ -277,6 +306,8 @@ class ScorerService:
                     # published is polled again, one published but not stored is held and
                     # written again (its calls start again from the store's state otherwise)
                     failures += 1
+                    if failures == 1:
+                        self._failing_since = time.monotonic()
                     delay = min(30.0, 2.0**failures)
                     log.error("broker or store failing, retrying in %.0f s: %s", delay, exc)
                     if self.writer.held is None:
@@ -290,6 +321,13 @@ class ScorerService:
         finally:
             self.checkpoint()
         return self.stats
+
+    def _recovered(self, failures: int) -> int:
+        """After a write that worked: say once how long the failure in a row lasted; 0."""
+        if failures:
+            log.warning("broker and store answering again after %.0f s (%d failed tries)",
+                        time.monotonic() - self._failing_since, failures)  # fmt: skip
+        return 0
 
     def _done(self, stats: Stats, window: Stats) -> None:
         """A batch is stored: commit its offsets and count it."""

@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from pydantic import SecretStr
 
+from streaming.center_clock import DEFAULT_CENTER, CenterClock
 from streaming.errors import ConfigError
 from streaming.events import CallEnded, CallEvent, CallQueued, CallStarted, SupervisorAction
 from streaming.scoring import Scorer
@@ -73,8 +74,9 @@ class HistoryConfig:
     """What history to write.
 
     ``calls_per_day`` is the average over a week (weekdays get more, weekends
-    fewer). ``end`` (exclusive) defaults to the start of today in ``tz``; ``tz``
-    defaults to the server's local time zone.
+    fewer). ``end`` (exclusive) defaults to the start of today in ``tz``; ``tz``, the
+    clock of the opening hours, defaults to the server's local time zone
+    (``callheat simulate`` passes ``CALLHEAT_CENTER_TIMEZONE`` when it is set).
     """
 
     days: int
@@ -384,9 +386,12 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
 
 
 def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold: float = 0.7,
-                warm_threshold: float = 0.4,
+                warm_threshold: float = 0.4, center: CenterClock = DEFAULT_CENTER,
                 progress: Callable[[str], None] = print) -> HistoryResult:  # fmt: skip
-    """What ``callheat simulate --history-days N`` runs: open the store, fill it, close it."""
+    """What ``callheat simulate --history-days N`` runs: open the store, fill it, close it.
+
+    ``center`` is the center's clock, on which the scorer reads promised callback times.
+    """
     from streaming.store import open_store, redacted
 
     store = open_store(store_url)
@@ -395,7 +400,7 @@ def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold
         span = f"{first[0].start:%Y-%m-%d}" if first else "nothing"
         progress(f"filling {redacted(store_url)} with {cfg.days} days of past calls from {span} "
                  f"(about {cfg.calls_per_day:,} a day, seed {cfg.seed}) ...")  # fmt: skip
-        scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold)
+        scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold, center=center)
         return fill_history(store, cfg, scorer=scorer, progress=progress)
     finally:
         store.close()

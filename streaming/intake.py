@@ -4,6 +4,7 @@ into a DLQ record that carries the reason and the original bytes."""
 from __future__ import annotations
 
 import base64
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -45,7 +46,8 @@ Parsed = tuple[CallEvent | SupervisorAction, Any, Any]  # (event or action, topi
 
 
 def parse_polled(records: dict[Any, list[Any]], actions_topic: str, clock: float, idle_call_s: float,
-                 dlq: list[dict[str, Any]]) -> list[Parsed]:  # fmt: skip
+                 dlq: list[dict[str, Any]],
+                 partition_times: dict[tuple[str, int], float]) -> list[Parsed]:  # fmt: skip
     """(event or action, topic-partition, message) of each valid message of a polled batch;
     a DLQ record appended to ``dlq`` for each other one.
 
@@ -53,7 +55,12 @@ def parse_polled(records: dict[Any, list[Any]], actions_topic: str, clock: float
     message keyed other than by its call id is refused. The scorer's ``clock`` follows the
     events (replays and time-compressed runs run ahead of the wall clock), but one event
     dated far ahead would age every live call past ``idle_call_s`` at once: an event more
-    than that ahead of both clocks is refused.
+    than that ahead of both clocks is refused. So is one more than that behind the latest
+    event taken from its own partition (``partition_times``, kept by the caller: a producer
+    whose clock is hours slow, among others on time): its call would be closed as idle at
+    the next sweep, and the rest of it refused as coming after that end. Its own partition,
+    not the scorer's clock: after downtime the backlog of one partition can be read hours
+    ahead of another's, and the other's events are not late for that.
     """
     parsed: list[Parsed] = []
     latest = max(clock, time.time()) + idle_call_s
@@ -71,6 +78,14 @@ def parse_polled(records: dict[Any, list[Any]], actions_topic: str, clock: float
                     raise InvalidEvent(
                         f"ts {item.ts.isoformat()} is more than {idle_call_s:g} s ahead "
                         "of both the wall clock and the latest event: a clock error")  # fmt: skip
+                part = (tp.topic, tp.partition)
+                if not is_action and item.ts.timestamp() < partition_times.get(part, -math.inf) - idle_call_s:
+                    raise InvalidEvent(
+                        f"ts {item.ts.isoformat()} is more than {idle_call_s:g} s behind the latest "
+                        f"event on its partition (CALLHEAT_IDLE_CALL_S): a clock error, or an old "
+                        "recording replayed with --keep-ts")  # fmt: skip
+                if not is_action:
+                    partition_times[part] = max(partition_times.get(part, -math.inf), item.ts.timestamp())
             except InvalidEvent as exc:
                 dlq.append(dlq_record(exc.reason, tp.topic, tp.partition, m.offset, m.key, m.value))
                 continue

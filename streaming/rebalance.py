@@ -26,7 +26,10 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
     A call this replica has no state for (after a restart or a rebalance) is taken over
     from its persisted state, or known as ended. An action about a call that ended, which
     this replica does not remember, gets the call's final state from ``ended_states``, so
-    feedback sent after the end is learned whichever replica receives it. A starting
+    feedback sent after the end is learned whichever replica receives it; one about a
+    call the store holds with no state is known to be a real call. The actions
+    already stored under the batch's action ids are noted, so that an id used again for
+    another action is refused whichever replica receives it. A starting
     call's customer this replica has not seen is looked up in the calls that ended, so a
     repeat caller is one whichever replica their last call ended on.
     """
@@ -34,10 +37,20 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
     if missing:
         for call_id, state in store.load_states(missing).items():
             scorer.adopt(call_id, state)
-    unheld = scorer.unheld({item.call_id for item in items if isinstance(item, SupervisorAction)})
+    actions = scorer.unknown_actions({item.action_id for item in items if isinstance(item, SupervisorAction)})
+    if actions:
+        for row in store.actions_by_id(actions).values():
+            scorer.remember_action(row)
+    acted_on = {item.call_id for item in items if isinstance(item, SupervisorAction)}
+    unheld = scorer.unheld(acted_on)
     if unheld:
         for call_id, state in store.load_ended_states(unheld).items():
             scorer.adopt_ended(call_id, state)
+    # a call in the store with no state (a history fill's, one closed as interrupted, one
+    # ended long ago): its actions are stored, and teach nothing
+    for call_id in scorer.unknown_calls(acted_on):
+        if store.get_call(call_id) is not None:
+            scorer.remember_stored_call(call_id)
     starts = [item for item in items if isinstance(item, CallStarted)]
     customers = scorer.unknown_customers({s.customer_id for s in starts})
     if customers:

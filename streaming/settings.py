@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streaming.center_clock import CenterClock, parse_weekend
+
 # Kafka's rule for a topic name: these characters, at most 249 of them
 TOPIC_CHARS = re.compile(r"[a-zA-Z0-9._-]*")
 MAX_TOPIC_LEN = 249
@@ -216,6 +218,9 @@ class Settings(BaseSettings):
     # the center's time zone (IANA name): "by Friday", "tomorrow morning" or "at 3pm" in an
     # agent's callback promise are that day and hour on the center's clock
     center_timezone: str = "UTC"
+    # the center's weekend (weekday names or their first three letters, comma-separated; ""
+    # for none): "in 3 working days" and "by the end of the week" skip or stop before it
+    center_weekend: str = "sat,sun"
 
     # Wallboard
     dashboard_host: str = "127.0.0.1"
@@ -272,6 +277,12 @@ class Settings(BaseSettings):
                              f"got {value!r}") from None
         return value
 
+    @field_validator("center_weekend")
+    @classmethod
+    def _center_weekend(cls, value: str) -> str:
+        parse_weekend(value)
+        return value
+
     @field_validator("retention_days")
     @classmethod
     def _retention_days(cls, value: int) -> int:
@@ -304,6 +315,11 @@ class Settings(BaseSettings):
     @property
     def center_tz(self) -> ZoneInfo:
         return ZoneInfo(self.center_timezone)
+
+    @property
+    def center_clock(self) -> CenterClock:
+        """The center's time zone and weekend, on which promised callbacks fall due."""
+        return CenterClock(self.center_tz, parse_weekend(self.center_weekend))
 
     @property
     def checkpoint_path(self) -> Path:

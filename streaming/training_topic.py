@@ -5,6 +5,7 @@ examples in the same order hold the same models)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
@@ -52,10 +53,59 @@ def open_trainer(settings: Settings, training_offset: int) -> KafkaConsumer:
     tp = TopicPartition(topic, 0)
     trainer.assign([tp])
     if training_offset >= 0:
-        trainer.seek(tp, training_offset + 1)
+        trainer.seek(tp, training_offset + 1)  # TrainingReader checks the topic reaches it
     else:
         trainer.seek_to_beginning(tp)
     return trainer
+
+
+def _reset(trainer: KafkaConsumer, tp: TopicPartition, training_offset: int,
+           training_key: str | None) -> bool:  # fmt: skip
+    """Whether ``tp`` is not the topic the model learned up to ``training_offset`` from: it was
+    made again, or its broker lost its log (the embedded broker keeps topics in memory, so a
+    second ``callheat run`` finds it empty). Read on from the old offset, the new examples
+    below it would be skipped without a word. Said in one line; the reader then reads the
+    topic from its beginning. Leaves ``trainer`` at the example after ``training_offset``.
+
+    Told by the example at ``training_offset``: another key than the one learned there
+    (``training_key``), or none there while the topic ends at or before it. (Tansu's end
+    offset can lag behind a batch of several examples, so the end alone would mistake a
+    topic being written for one made again.)
+    """
+    try:
+        end = trainer.end_offsets([tp]).get(tp)
+        there = _key_at(trainer, tp, training_offset)
+    except KafkaError:  # no answer now: read on from where we are
+        trainer.seek(tp, training_offset + 1)
+        return False
+    trainer.seek(tp, training_offset + 1)
+    if there is None:  # nothing at that offset
+        made_again = end is not None and end <= training_offset
+    else:
+        made_again = training_key is not None and there != training_key
+    if made_again:
+        log.warning("%s holds other examples than the model learned up to offset %d (it ends at %s): "
+                    "the topic was created again or its broker lost its log; learning it from its "
+                    "beginning", tp.topic, training_offset, end)  # fmt: skip
+    return made_again
+
+
+def _key_at(trainer: KafkaConsumer, tp: TopicPartition, offset: int, wait_s: float = 2.0) -> str | None:
+    """The key of the example at ``offset`` ("" if it has none), or None if there is none
+    there (within ``wait_s``; a broker that lost its log returns nothing for it)."""
+    trainer.seek(tp, offset)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        for m in trainer.poll(timeout_ms=200, max_records=1).get(tp, []):
+            if m.offset != offset:  # gone (a retention limit): no example to compare with
+                return None
+            try:
+                value = parse_object(m.value)
+            except ValueError:
+                return ""
+            key = value.get("key")
+            return key if isinstance(key, str) else ""
+    return None
 
 
 class TrainingReader:
@@ -70,6 +120,7 @@ class TrainingReader:
         self.max_records = max_records
         self.publisher = publisher
         self.learned = 0  # examples learned so far
+        self.check_reset()
 
     def learn(self, timeout_ms: int = 0) -> int:
         """Learn the training examples published since the last call (by any replica);
@@ -83,6 +134,7 @@ class TrainingReader:
         try:
             for tp, messages in records.items():
                 for m in messages:
+                    example = None
                     try:
                         example = example_from_dict(parse_object(m.value))
                     except (InvalidEvent, ValueError) as exc:
@@ -94,6 +146,7 @@ class TrainingReader:
                         self.scorer.learn(example)
                         learned += 1
                     self.scorer.training_offset = m.offset
+                    self.scorer.training_key = example.key if example is not None else None
         except (KafkaError, BrokerError):  # the DLQ refused it: read on from the example it was for
             tp = TopicPartition(self.topics.training_examples, 0)
             self.trainer.seek(tp, self.scorer.training_offset + 1)
@@ -102,14 +155,27 @@ class TrainingReader:
             self.learned += learned
         return learned
 
+    def check_reset(self) -> None:
+        """Read ``training-examples`` from its beginning once it holds other examples than the
+        model learned (:func:`_reset`): at start, and with every checkpoint."""
+        scorer = self.scorer
+        tp = TopicPartition(self.topics.training_examples, 0)
+        if scorer.training_offset >= 0 and _reset(self.trainer, tp, scorer.training_offset,
+                                                  scorer.training_key):  # fmt: skip
+            self.trainer.seek_to_beginning(tp)
+            scorer.training_offset, scorer.training_key = -1, None  # the checkpoint's position too
+
     def check_partitions(self) -> None:
-        """Log an error while ``training-examples`` has more than one partition.
+        """Log an error while ``training-examples`` has more than one partition, and read it
+        from its beginning again once it holds other examples than the model learned
+        (:meth:`check_reset`).
 
         Checked at start (refused, by :func:`open_trainer`), and again with every checkpoint
         from the metadata the reader holds: a topic deleted and created again while the
         scorer runs (a restarted Tansu creates it with 4 partitions as soon as a client asks
         about it) would otherwise cost most of the learning without a word. Scoring goes on.
         """
+        self.check_reset()
         topic = self.topics.training_examples
         try:
             partitions = len(self.trainer.partitions_for_topic(topic))

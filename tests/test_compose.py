@@ -60,6 +60,14 @@ def test_its_callheat_commands_parse():
     assert commands["scorer healthcheck"] == ["callheat", "status"]  # exit 0 while the scorer writes
 
 
+def test_the_brokers_log_is_on_its_volume():
+    # the apache/kafka image writes to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says
+    # otherwise: a volume elsewhere stays empty and a recreated broker loses every event
+    log_dirs = re.search(r"^\s+KAFKA_LOG_DIRS:\s*(\S+)\s*$", COMPOSE, re.M)
+    volume = re.search(r"^\s+- kafka-data:(\S+)\s*$", COMPOSE, re.M)
+    assert log_dirs and volume and log_dirs[1] == volume[1]
+
+
 def test_its_topic_set_up_creates_callheats_topics(broker):
     command = _commands()["topics"]
     assert command[:2] == ["python", "-c"]

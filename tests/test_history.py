@@ -175,3 +175,31 @@ def test_the_command_fills_the_store_and_prints_a_summary(tmp_path, capsys):
         assert store.meta("history") is not None
     finally:
         store.close()
+
+
+def test_the_centers_clock_sets_opening_hours_and_callback_times(tmp_path, capsys, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from streaming.center_clock import CenterClock
+    from streaming.scoring.practices import due_at
+
+    tokyo = ZoneInfo("Asia/Tokyo")  # UTC+9 all year: 07:00-21:00 there is 22:00-12:00 UTC
+    monkeypatch.setenv("CALLHEAT_CENTER_TIMEZONE", "Asia/Tokyo")
+    url = f"sqlite:///{tmp_path / 'tokyo.db'}"
+    assert cli.main(["simulate", "--history-days", "2", "--calls-per-day", "400", "--seed", "4",
+                     "--store-url", url]) == 0  # fmt: skip
+    capsys.readouterr()
+    store = open_store(url)
+    try:
+        rows = store.query("SELECT started_at FROM calls WHERE started_at IS NOT NULL")
+        starts = [r["started_at"] for r in rows]
+        hours = {datetime.fromtimestamp(t, tokyo).hour for t in starts}
+        assert hours and min(hours) >= 7 and max(hours) <= 21, hours
+        assert {datetime.fromtimestamp(t, UTC).hour for t in starts} & {0, 1, 2}  # not UTC's 07-21
+        promised = store.query("SELECT ts, due_at, text FROM commitments")
+        by_clock = [r for r in promised
+                    if due_at(r["text"], r["ts"], CenterClock(tokyo)) != due_at(r["text"], r["ts"])]
+        assert by_clock, "no promise whose due time depends on the clock: the test would prove nothing"
+        assert all(r["due_at"] == due_at(r["text"], r["ts"], CenterClock(tokyo))[0] for r in promised)
+    finally:
+        store.close()

@@ -3,16 +3,19 @@
 Which call comes from ``?call_id=...`` (so a call can be linked), else from a
 picker of the live calls; who is acting from ``?sup=...`` or the session. The
 live parts refresh in fragments; the action panel sits outside them so typing a
-whisper is never interrupted by a refresh.
+whisper is never interrupted by a refresh. When what the panel can do changes (an
+agent picks up a call that waited in a queue, the call ends), the refreshing banner
+reruns the whole page, so the buttons follow the call as the banner does.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import actions, charts, data, formats, nav, prefs, reports, safe, session, views, widgets
+from dashboard import actions, charts, data, formats, nav, prefs, safe, session, views, widgets
 from streaming.scoring.playbook import Cue
 from streaming.store import CallRow, CommitmentRow, TurnRow
 
@@ -22,7 +25,7 @@ def _choose_call() -> str | None:
     wanted = st.query_params.get("call_id") or st.session_state.get("call_id")
     live = data.live_calls()
     ids = [c.call_id for c in live]
-    tz = reports.resolve_tz(data.browser_tz())
+    tz = data.browser_tz()
     labels = {c.call_id: views.call_choice_label(c, tz) for c in live}
     if wanted and wanted not in labels:
         ids.insert(0, wanted)
@@ -59,6 +62,7 @@ DONE = {
 }
 
 MAX_SUGGESTIONS = 4
+PANEL_DRAWN = "call-actions-drawn"  # (call id, views.CallActions) the action panel was drawn for
 BUTTON_KEYS = {"barge_in": "barge-in", "monitor": "monitor", "acknowledge": "acknowledge",
                "hot": "mark-hot", "not_hot": "mark-not-hot"}  # fmt: skip
 
@@ -139,7 +143,9 @@ def _action_panel(call_id: str) -> None:
         return
     st.subheader("Act on this call")
     _supervisor_input()
-    live = call.status == "live" and bool(call.agent_id)
+    can = views.call_actions(call)
+    st.session_state[PANEL_DRAWN] = (call_id, can)
+    live = can.live
     _whisper_box(call, detail.cues, live)
     rows = [[("acknowledge", "Acknowledge"), ("monitor", "Monitor"), ("barge_in", "Barge in")],
             [("hot", "Mark hot"), ("not_hot", "Mark not hot")]]  # fmt: skip
@@ -148,9 +154,8 @@ def _action_panel(call_id: str) -> None:
             col.button(label, key=BUTTON_KEYS[kind], width="stretch",
                        disabled=not live and kind not in actions.FEEDBACK_LABELS,
                        on_click=_one_click, args=(call_id, kind))  # fmt: skip
-    if not live:
-        st.caption(f"The call is {safe.md(call.status)}: whisper, barge-in, monitor and acknowledge are "
-                   "for live calls; feedback is recorded for any call.")  # fmt: skip
+    if can.note:
+        st.caption(safe.md(can.note))
     _correction_box(call, detail.turns)
     session.show_flash()
 
@@ -171,7 +176,7 @@ def _reasons_and_cues(call: CallRow, cues: list[Cue]) -> None:
 def _summary_and_commitments(call: CallRow, promised: list[CommitmentRow]) -> None:
     """The post-call summary and the callbacks promised, their times in the viewer's zone, named
     (the scorer writes a summary's times in UTC)."""
-    tz = reports.resolve_tz(data.browser_tz())
+    tz = data.browser_tz()
     if call.summary:
         st.markdown("**Post-call summary**")
         summary = formats.local_stamps(call.summary, tz)
@@ -205,9 +210,18 @@ def main() -> None:
     @st.fragment(run_every=settings.refresh_s)
     def live_detail() -> None:
         detail = data.call_detail(call_id)
-        call, now = detail.call, detail.read_at
+        call = detail.call
         if call is None:
             return
+        if st.session_state.get(PANEL_DRAWN) != (call_id, views.call_actions(call)):
+            st.rerun(scope="app")  # the action panel, outside this fragment, was drawn for another state
+        # stale by wall time, as on the wallboard: the scorer's writes are stamped with it
+        fresh = views.freshness(detail.last_update, time.time(), settings.stale_after_s, data.browser_tz())
+        now = views.board_clock(detail.read_at, detail.data_time, fresh.stale)
+        if fresh.stale and detail.last_update is not None:
+            widgets.show_stale_call(fresh)
+        else:
+            widgets.show_freshness(fresh)
         # an ended call's banner is not red or amber: nothing is going on any more
         banner_key = "banner-ended" if call.ended_at is not None else f"banner-{call.level}"
         with st.container(border=True, key=banner_key):
@@ -244,11 +258,11 @@ def main() -> None:
             st.caption("No actions yet.")
 
     detail, side = st.columns([3, 2], gap="large")
-    with detail:
-        live_detail()
-    with side:
+    with side:  # drawn first: live_detail compares the call with what the panel was drawn for
         _action_panel(call_id)
         action_list()
+    with detail:
+        live_detail()
 
 
 main()

@@ -74,6 +74,7 @@ def main() -> None:
          "Of the alerts supervisors gave hot / not-hot feedback on, the share they marked hot"),
         ("Learned share", formats.pct(latest.get("learned_share")), None),
     ]
+    st.markdown(model_report.headline_note(d["points"], d["validation"], tz))  # not the period's figures
     for col, (label, value, explained) in zip(st.columns(len(figures)), figures, strict=True):
         with col, st.container(border=True):
             st.metric(label, value, help=explained)

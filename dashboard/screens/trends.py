@@ -48,7 +48,8 @@ def _figures(f: Filters, freq: str, tz_name: str | None, hot: float, minute: int
     practices = reports.load_practices(store, f)
     names = dict(zip(calls["agent_id"], calls["agent_name"], strict=True))
     by_agent = reports.callbacks_by(commitments, now, "agent_id", names)
-    review = reports.review_list(calls, alerts, reports.load_actions_on(store, f), hot)
+    review = reports.review_list(calls, alerts, reports.load_actions_on(store, f), hot,
+                                 reports.load_routes(store, f, hot))
     return {
         "n_calls": len(calls),
         "headline": reports.headline(calls, hot),
@@ -156,7 +157,8 @@ def _headline(h: dict[str, Any], kept_rate: float | None) -> None:
 
 
 def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
-    st.caption("Hot calls that ended, newest first: open one to go through its timeline with the agent.")
+    st.caption("Hot calls that ended, newest first: open one to go through its timeline with the agent. "
+               "A transferred call is listed under the agent and queue it had when it turned hot.")
     if review.empty:
         st.info("No hot call ended in this period.")
         return
@@ -164,20 +166,22 @@ def _review(review: pd.DataFrame, period: tuple[date, date]) -> None:
     for row in review.head(REVIEW_LINKS).itertuples():
         ended = row.ended_at.strftime("%a %d %b %H:%M")
         label = (f"{ended} · {safe.md(formats.text(row.agent_name))} · {safe.md(row.queue)} · "
-                 f"peak {formats.pct(row.peak_risk)} · {safe.md(formats.text(row.disposition))}")  # fmt: skip
+                 f"peak {formats.pct(row.peak_risk)} · {safe.md(formats.text(row.disposition))}"
+                 + (f" · transferred: {safe.md(row.transferred)}" if row.transferred else ""))  # fmt: skip
         st.page_link(nav.CALL_PAGE, label=label, query_params={"call_id": row.call_id, **back},
                      icon=":material/play_circle:")  # fmt: skip
     if len(review) > REVIEW_ROWS:
         st.caption(f"The newest {REVIEW_ROWS:,} of {len(review):,} are shown; the CSV has them all.")
-    _table(review, "review-list", period, {"peak_risk": "pct", "csat": "count"}, max_rows=REVIEW_ROWS,
-           headers={"agent_name": "agent", "ended_at": "ended"},
+    _table(review, "review-list", period, {"peak_risk": "pct", "csat": "count", "duration_min": "minutes"},
+           max_rows=REVIEW_ROWS, headers={"agent_name": "agent when hot", "queue": "queue when hot",
+                                          "team": "team when hot", "ended_at": "ended"},
            config={"ended_at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})  # fmt: skip
 
 
 def main() -> None:
     settings = data.get_settings()
-    tz_name = st.context.timezone
-    tz, hot = _zone(tz_name), settings.hot_threshold
+    tz = data.browser_tz()  # the viewer's zone, else the center's: never the server's
+    tz_name, hot = str(tz), settings.hot_threshold
     st.markdown("### Trends")
     controls = _controls(tz)
     if controls is None:

@@ -98,5 +98,5 @@ class Once(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:  # fmt: skip
         if getattr(namespace, self.dest, None) is not None:
-            parser.error(f"argument {option_string}: given twice; it takes one file")
+            parser.error(f"argument {option_string}: given twice; it takes one {self.metavar or 'value'}")
         setattr(namespace, self.dest, values)

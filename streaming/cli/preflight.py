@@ -68,13 +68,19 @@ def check_store(settings: Settings) -> None:
     open_store(settings.store_url).close()
 
 
+def missing_sqlite_store(settings: Settings) -> Path | None:
+    """The SQLite file the store URL names when it is not there yet; None otherwise."""
+    url = settings.store_url.get_secret_value()
+    path = Path(url.removeprefix("sqlite:///"))
+    return path if url.startswith("sqlite:///") and not path.is_file() else None
+
+
 def open_existing_store(settings: Settings) -> Store:
     """The store, for a command that reads or changes what is there (``prune``, ``status``): a
     SQLite file that is not there is a UsageError, not a new empty store made in its place."""
     from streaming.store import open_store
 
-    url = settings.store_url.get_secret_value()
-    path = Path(url.removeprefix("sqlite:///"))
-    if url.startswith("sqlite:///") and not path.is_file():
-        raise UsageError(f"no store at {path} (check --store-url or CALLHEAT_STORE_URL)")
+    missing = missing_sqlite_store(settings)
+    if missing is not None:
+        raise UsageError(f"no store at {missing} (check --store-url or CALLHEAT_STORE_URL)")
     return open_store(settings.store_url)

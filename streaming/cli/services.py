@@ -18,7 +18,12 @@ from streaming.children import (
     stop_children,
     stop_on_signals,
 )
-from streaming.cli.preflight import check_store, make_data_dir, warn_of_the_old_default_group
+from streaming.cli.preflight import (
+    check_store,
+    make_data_dir,
+    missing_sqlite_store,
+    warn_of_the_old_default_group,
+)
 from streaming.errors import BrokerError, CallHeatError, UsageError
 from streaming.settings import Settings
 
@@ -73,7 +78,11 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         raise BrokerError(f"port {settings.dashboard_port} is in use (is a wallboard already running?); "
                           "choose another with --port")  # fmt: skip
     # the wallboard would start, and show the error in its page: say it here instead
+    missing = missing_sqlite_store(settings)
     check_store(settings)
+    if missing is not None:  # started before the scorer, or a mistyped path: say which
+        log.warning("no store at %s yet: made an empty one; the wallboard shows an empty floor until "
+                    "a scorer writes there (check --store-url or CALLHEAT_STORE_URL)", missing)
     cmd = dashboard_command(settings)
     print(f"wallboard: http://{settings.dashboard_host}:{settings.dashboard_port}", flush=True)
     stop = stop_on_signals()

@@ -27,9 +27,13 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     if args.history_days is not None:
         from streaming.history import HistoryConfig, run_history
 
-        cfg = HistoryConfig(days=args.history_days, calls_per_day=args.calls_per_day, seed=args.seed)
+        # the floor's opening hours on the center's clock once one is set, else on this server's
+        tz = settings.center_tz if "center_timezone" in settings.model_fields_set else None
+        cfg = HistoryConfig(days=args.history_days, calls_per_day=args.calls_per_day, seed=args.seed,
+                            tz=tz)  # fmt: skip
         result = run_history(settings.store_url, cfg, hot_threshold=settings.hot_threshold,
-                             warm_threshold=settings.warm_threshold)  # fmt: skip
+                             warm_threshold=settings.warm_threshold,
+                             center=settings.center_clock)  # fmt: skip
         print(result.line(), flush=True)
         return 0
     stop = stop_on_signals()
@@ -127,8 +131,9 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.backtest import backtest, format_backtest
+    from streaming.scoring.scorer import Scorer
 
-    report = backtest(Path(args.events))
+    report = backtest(Path(args.events), scorer=Scorer(center=settings.center_clock))
     print(json.dumps(report, indent=2) if args.json else format_backtest(report), flush=True)
     return 0
 
@@ -155,7 +160,11 @@ def cmd_prune(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.status import read_status
 
-    store = open_existing_store(settings)
+    try:
+        store = open_existing_store(settings)
+    except UsageError as exc:  # no store, so no scorer writing to it: 'not scoring', exit 1
+        print(f"not scoring: {exc}", flush=True)
+        return 1
     try:
         status = read_status(store, time.time(), settings.stale_after_s)
     finally:

@@ -11,13 +11,19 @@ feedback on one turn's sentiment is a sentiment example and corrects that turn. 
 True
 >>> is_verdict(ev.SupervisorAction("barge_in", "b2", "c1", "sup-1", at))
 False
+>>> fix = ev.SupervisorAction("feedback", "f1", "c1", "sup-1", at, utterance_seq=7, sentiment=-0.5)
+>>> missing_turn(CallState("c1", last_seq=4), fix)
+'no such turn: utterance_seq 7 is not a turn of call c1 (its last event is seq 4): not stored'
 """
 
 from __future__ import annotations
 
+import zlib
+from typing import Any
+
 from streaming import events as ev
 from streaming.scoring.examples import RiskExample, SentimentExample
-from streaming.scoring.state import CallState
+from streaming.scoring.state import KEEP_TURNS, CallState
 from streaming.scoring.turns import turn_context
 
 
@@ -63,3 +69,30 @@ def sentiment_correction(state: CallState, action: ev.SupervisorAction) -> Senti
                                f"{state.call_id}/{action.action_id}/sentiment")  # fmt: skip
     state.correct(seq, action.sentiment)
     return example
+
+
+def missing_turn(state: CallState, action: ev.SupervisorAction) -> str | None:
+    """Why a turn correction is about a turn the call does not have (the reason it is
+    refused), or None: not a correction, a turn the call has, or one older than the
+    :data:`~streaming.scoring.state.KEEP_TURNS` turns it keeps (which may have been one)."""
+    seq = action.utterance_seq
+    if action.action != "feedback" or seq is None or action.sentiment is None:
+        return None
+    turns = state.recent_turns
+    if any(t[0] == seq for t in turns):
+        return None
+    if seq > state.last_seq:
+        why = f"its last event is seq {state.last_seq}"
+    elif len(turns) < KEEP_TURNS or seq > turns[0][0]:
+        why = f"seq {seq} was not a turn the scorer scored"
+    else:
+        return None  # older than the turns kept: it may have been one
+    return f"no such turn: utterance_seq {seq} is not a turn of call {state.call_id} ({why}): not stored"
+
+
+def action_digest(action: ev.SupervisorAction | Any) -> int:
+    """A fingerprint of an action (or its stored row) but its time: the same ``action_id``
+    sent again with it is the same action; with another, a different one."""
+    content = (action.action, action.call_id, action.supervisor_id, action.agent_id, action.text,
+               action.label, action.utterance_seq, action.sentiment)  # fmt: skip
+    return zlib.crc32(repr(content).encode("utf-8", "surrogatepass"))

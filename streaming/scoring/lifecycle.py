@@ -29,6 +29,8 @@ def apply_lifecycle(state: CallState, event: ev.CallEvent, seq: int, ts: float, 
     if isinstance(event, ev.CallQueued):
         state.queue, state.customer_id, state.status = event.queue, event.customer_id, "queued"
         state.queued_at = ts
+        if state.first_queue is None:
+            state.first_queue = event.queue
         batch.markers.append(MarkerRow(state.call_id, seq, ts, "queued", event.queue))
     elif isinstance(event, ev.CallStarted):
         _started(state, event, ts, agent_directory, customers.get(event.customer_id))
@@ -44,6 +46,8 @@ def apply_lifecycle(state: CallState, event: ev.CallEvent, seq: int, ts: float, 
         batch.markers.append(MarkerRow(state.call_id, seq, ts, "hold_ended"))
     elif isinstance(event, ev.Transfer):
         handed_off_by = state.agent_id
+        if state.agent_id is not None:  # else: an agent takes a transfer that waited
+            state.handed_off_from = [state.agent_id, state.agent_name, state.team, state.queue]
         if not (state.agent_id is None and event.to_queue == state.queue and event.to_agent_id):
             state.transfers += 1  # else: the agent who took a transfer that waited in the queue
         state.queue = event.to_queue
@@ -62,6 +66,7 @@ def _started(state: CallState, event: ev.CallStarted, ts: float,
              last_call: float | None) -> None:  # fmt: skip
     state.status = "live"
     state.queue, state.customer_id = event.queue, event.customer_id
+    state.first_queue = event.queue  # answered from: the queue its wait_s was measured in
     state.agent_id, state.agent_name, state.team = event.agent_id, event.agent_name, event.team
     agent_directory[event.agent_id] = (event.agent_name, event.team)
     state.channel, state.language, state.consent = event.channel, event.language, event.consent

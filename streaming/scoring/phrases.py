@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -105,6 +106,10 @@ class Guards:
     A ``status_questions`` category's phrase holding one of its words is void in a sentence
     that ends with "?": "Is it still not working?" asks how things are now; it does not say
     the customer called before about it, as "it's still not working" does.
+    ``void_in_call_after`` is the one guard that reads the call, not the turn
+    (:meth:`void_in_call`): a category's phrase is void once the customer has said a
+    phrase of one of the listed categories, that turn included. After "my husband passed
+    away", "I need to close our account" is a request, not a threat to leave.
     """
 
     negations: tuple[tuple[str, ...], ...] = ()
@@ -116,6 +121,7 @@ class Guards:
     reported: frozenset[tuple[str, str]] = frozenset()
     void_before: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     status_questions: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    void_in_call_after: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: dict[str, object]) -> Guards:
@@ -138,13 +144,22 @@ class Guards:
             return {(speaker, c): frozenset(w for x in ws for w in _words(x))
                     for speaker, cats in value.items() for c, ws in cats.items()}  # fmt: skip
 
+        def categories(key: str) -> dict[tuple[str, str], frozenset[str]]:
+            value = raw.get(key, {})
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ValueError(f"guards.{key} must map a speaker to categories and the customer's "
+                                 "categories that void them")  # fmt: skip
+            return {(speaker, c): frozenset(map(str, after))
+                    for speaker, cats in value.items() for c, after in cats.items()}  # fmt: skip
+
         negations = raw.get("negations", [])
         if not isinstance(negations, list):
             raise ValueError("guards.negations must be a list of words")
         return cls(tuple(tuple(_words(n)) for n in negations if _words(n)),
                    words("bridges"), pairs("negatable"), pairs("not_in_questions"),
                    words("reporting"), words("fillers"), pairs("reported"),
-                   category_words("void_before"), category_words("status_questions"))  # fmt: skip
+                   category_words("void_before"), category_words("status_questions"),
+                   categories("void_in_call_after"))  # fmt: skip
 
     def void(self, speaker: str, category: str, text: str, m: re.Match[str]) -> bool:
         if (speaker, category) in self.negatable and self._negated(text[: m.start()]):
@@ -159,6 +174,24 @@ class Guards:
             end = _SENTENCE_END.search(text, m.end())
             return end is not None and end.group(0) == "?"
         return False
+
+    def void_in_call(self, speaker: str, found: dict[str, str],
+                     said: Callable[[str], bool]) -> dict[str, str]:  # fmt: skip
+        """``found`` (one turn's categories) less those the call has voided: ``said(category)``
+        tells whether the customer said a phrase of that category earlier in the call.
+
+        >>> g = Guards(void_in_call_after={("customer", "cancel"): frozenset({"bereavement"})})
+        >>> g.void_in_call("customer", {"cancel": "close our account", "bereavement": "passed away"},
+        ...                lambda category: False)
+        {'bereavement': 'passed away'}
+        >>> g.void_in_call("customer", {"cancel": "cancel my contract"}, lambda category: False)
+        {'cancel': 'cancel my contract'}
+        """
+        def void(category: str) -> bool:
+            after = self.void_in_call_after.get((speaker, category), frozenset())
+            return any(c in found or said(c) for c in after)
+
+        return {c: words for c, words in found.items() if not void(c)}
 
     def _reported(self, after: str) -> bool:
         clause = _CLAUSE_END.split(after)[0]

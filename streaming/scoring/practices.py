@@ -16,8 +16,9 @@ True
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 
+from streaming.center_clock import DEFAULT_CENTER, CenterClock
 from streaming.scoring.state import CallState
 
 # agent phrase category -> good practice recorded for the agent's trends
@@ -32,7 +33,7 @@ GOOD_PRACTICES = {
 DEFAULT_CALLBACK_S = 86_400.0  # a callback promised with no timeframe is due within a day
 LONGEST_CALLBACK_S = 90 * 86_400.0  # "within 3000000 days" is due in 90 (and not past year 9999)
 # "by end of day", "by Friday": the end of that business day; "tomorrow morning": noon;
-# "this evening": 21:00; each on the center's clock (Settings.center_timezone, default UTC)
+# "this evening": 21:00; each on the center's clock (Settings.center_clock: its time zone and weekend)
 END_OF_DAY_H, MORNING_H, EVENING_H, FIRST_THING_H = 17, 12, 21, 10
 _UNIT_S = {"min": 60, "minute": 60, "hr": 3600, "hour": 3600, "day": 86_400, "week": 7 * 86_400,
            "month": 30 * 86_400}  # fmt: skip
@@ -53,12 +54,13 @@ _CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))
                     r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
 
 
-def due_in_s(text: str, ts: float | None = None, tz: tzinfo = UTC) -> float | None:
+def due_in_s(text: str, ts: float | None = None, center: CenterClock = DEFAULT_CENTER) -> float | None:
     """Seconds until a promise in ``text``, said at ``ts``, is due; None if no timeframe was said.
 
     A span ("within 2 hours", "in 3 working days") needs no ``ts``; a day or a time ("by
     Friday", "tomorrow morning", "at 3pm", "later today") is worked out from ``ts`` (epoch s)
-    and is None without it. Days, clock times and working days are the center's, in ``tz``.
+    and is None without it. Days, clock times and working days are the center's (``center``:
+    its time zone, and its weekend, Saturday and Sunday unless set).
 
     >>> monday_9am = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
     >>> [due_in_s(t, monday_9am) / 3600 for t in ("by Friday", "tomorrow morning", "at 3pm", "next week")]
@@ -68,20 +70,30 @@ def due_in_s(text: str, ts: float | None = None, tz: tzinfo = UTC) -> float | No
 
     >>> from zoneinfo import ZoneInfo
     >>> ny_9am = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
-    >>> [due_in_s(t, ny_9am, ZoneInfo("America/New_York")) / 3600 for t in ("by Friday", "at 3pm")]
+    >>> new_york = CenterClock(ZoneInfo("America/New_York"))
+    >>> [due_in_s(t, ny_9am, new_york) / 3600 for t in ("by Friday", "at 3pm")]
     [104.0, 6.0]
+
+    Where the weekend is Friday and Saturday, the week ends on Thursday and a Thursday's
+    "2 working days" is Monday:
+
+    >>> from streaming.center_clock import parse_weekend
+    >>> fri_sat = CenterClock(weekend=parse_weekend("fri,sat"))
+    >>> thursday_9am = datetime(2026, 3, 5, 9, 0, tzinfo=UTC).timestamp()
+    >>> [due_in_s(t, thursday_9am, fri_sat) / 3600 for t in ("by the end of the week", "in 2 working days")]
+    [8.0, 96.0]
     """
     lower = text.lower().replace("\u2019", "'")
-    span = _span_s(lower, ts, tz)
+    span = _span_s(lower, ts, center)
     if span is not None:
         return min(span, LONGEST_CALLBACK_S)
     if ts is None:
         return None
-    when = _calendar(lower, datetime.fromtimestamp(ts, tz))
+    when = _calendar(lower, datetime.fromtimestamp(ts, center.tz), center)
     return None if when is None else min(max(when.timestamp() - ts, 0.0), LONGEST_CALLBACK_S)
 
 
-def _span_s(lower: str, ts: float | None, tz: tzinfo) -> float | None:
+def _span_s(lower: str, ts: float | None, center: CenterClock) -> float | None:
     if _HALF_HOUR.search(lower):
         return 1800.0
     m = _DURATION.search(lower)
@@ -95,21 +107,26 @@ def _span_s(lower: str, ts: float | None, tz: tzinfo) -> float | None:
     if m.group(2) and unit == "day":  # working days: weekends skipped (from the day it was said)
         if ts is None:  # not knowing the day: n days
             return n * 86_400.0
-        start = datetime.fromtimestamp(ts, tz)
+        start = datetime.fromtimestamp(ts, center.tz)
         day, left = start, min(n, 1000)
         while left:
             day += timedelta(days=1)
-            left -= day.weekday() < 5
+            left -= center.working(day.weekday())
         return day.timestamp() - ts  # the same time of day (a zone's clock change in between counts)
+    if ts is not None and unit in ("day", "week", "month"):  # calendar days: the same time of day
+        days = min(n * _UNIT_S[unit] // 86_400, 1000)  # (a clock change in between counts too)
+        start = datetime.fromtimestamp(ts, center.tz)
+        return (start + timedelta(days=days)).timestamp() - ts
     return float(n * _UNIT_S[unit])
 
 
-def _calendar(lower: str, now: datetime) -> datetime | None:
+def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None:
     """The time a day or clock time in ``lower`` names, from ``now``; None if none is named."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     day: datetime | None = None
     hour = END_OF_DAY_H
     weekday = _WEEKDAY.search(lower)
+    last = center.position(center.last_working_day)  # the week's end, in days from its start
     if "day after tomorrow" in lower:
         day = today + timedelta(days=2)
     elif "tomorrow" in lower:  # before "today": "it won't be today, probably tomorrow"
@@ -118,11 +135,11 @@ def _calendar(lower: str, now: datetime) -> datetime | None:
         ahead = (_WEEKDAYS.index(weekday.group(1)) - now.weekday()) % 7 or 7
         day = today + timedelta(days=ahead)
     elif "next week" in lower:  # by the end of next week's working days
-        day = today + timedelta(days=7 - now.weekday() + 4)
+        day = today + timedelta(days=7 - center.position(now.weekday()) + last)
     elif re.search(r"\b(?:end\s+of\s+(?:the\s+|this\s+)?week|this\s+week)\b", lower):
-        ahead = 4 - now.weekday()
-        this_friday = ahead > 0 or (ahead == 0 and now.hour < END_OF_DAY_H)
-        day = today + timedelta(days=ahead if this_friday else ahead + 7)
+        ahead = last - center.position(now.weekday())
+        this_week = ahead > 0 or (ahead == 0 and now.hour < END_OF_DAY_H)
+        day = today + timedelta(days=ahead if this_week else ahead + 7)
     elif re.search(r"\bend\s+of\s+(?:the\s+|this\s+)?month\b", lower):
         first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
         day = first_next - timedelta(days=1)
@@ -159,10 +176,10 @@ def _calendar(lower: str, now: datetime) -> datetime | None:
     return at
 
 
-def due_at(text: str, ts: float, tz: tzinfo = UTC) -> tuple[float, bool]:
-    """When a callback said at ``ts`` is due (days and times on the center's clock, ``tz``),
+def due_at(text: str, ts: float, center: CenterClock = DEFAULT_CENTER) -> tuple[float, bool]:
+    """When a callback said at ``ts`` is due (days and times on the ``center``'s clock),
     and whether the agent gave a timeframe."""
-    seconds = due_in_s(text, ts, tz)
+    seconds = due_in_s(text, ts, center)
     return ts + (DEFAULT_CALLBACK_S if seconds is None else seconds), seconds is not None
 
 

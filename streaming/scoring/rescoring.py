@@ -82,6 +82,11 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     state.reasons = reasons[:5] if risk >= warm_threshold or rule_reasons else reasons[:2]
     state.whisper = whispers[0] if whispers else None
     state.risk = risk
+    if state.peak_risk < hot_threshold <= risk:  # hot for the first time: whose call it is
+        # a transfer that tips the call hot is the doing of the agent who handed it off
+        handed = lapse_agent is not None and state.handed_off_from is not None
+        state.hot_holder = (list(state.handed_off_from) if handed and state.handed_off_from
+                            else [state.agent_id, state.agent_name, state.team, state.queue])  # fmt: skip
     state.peak_risk = max(state.peak_risk, risk)
     was_hot = state.level == "hot"
     if muted:

@@ -48,6 +48,9 @@ class Applied:
     updates: list[ScoreUpdate] = field(default_factory=list)
     examples: list[TrainingExample] = field(default_factory=list)
     duplicate: bool = False
+    # a duplicate by its Kafka offset alone (no seq to tell it by, and the offset is older
+    # than the call's latest kept): after a partition reset it would have been a new event
+    offset_only: bool = False
     # why the event was refused: it came after the call's later events or after its end
     # (see streaming.scoring.delivery); the consumer sends it to the DLQ with this reason
     refused: str | None = None
@@ -61,6 +64,7 @@ def score_update(s: CallState, seq: int, ts: float, sentiment: float | None) -> 
 
 def call_row(s: CallState) -> CallRow:
     """The call's row in the store, with its summary once it ended."""
+    hot = s.hot_holder or [None, None, None, None]
     return CallRow(
         call_id=s.call_id, status=s.status, queue=s.queue, customer_id=s.customer_id,
         updated_at=s.updated_at, agent_id=s.agent_id, agent_name=s.agent_name, team=s.team,
@@ -73,6 +77,8 @@ def call_row(s: CallState) -> CallRow:
         whisper=s.whisper, hot_since=s.hot_since, n_turns=s.n_customer_turns + s.n_agent_turns,
         holds=s.holds, transfers=s.transfers, on_hold=s.on_hold_since is not None,
         last_seq=s.last_seq, summary=practices.summary(s) if s.status == "ended" else None,
+        first_queue=s.first_queue, hot_agent_id=hot[0], hot_agent_name=hot[1], hot_team=hot[2],
+        hot_queue=hot[3],
     )  # fmt: skip
 
 

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from datetime import UTC, tzinfo
 from typing import Any, TypeVar
 
 from river import metrics
 
 from streaming import events as ev
+from streaming.center_clock import DEFAULT_CENTER, CenterClock
 from streaming.scoring import ending, feedback
 from streaming.scoring.admission import judge_ended, judge_live
 from streaming.scoring.delivery import Ended, digest, ended_from_json, ended_to_json, keep_digest, record
@@ -41,7 +41,7 @@ from streaming.scoring.rows import Applied, ScoreUpdate, action_row, call_row, s
 from streaming.scoring.sentiment import SentimentModel, TurnContext
 from streaming.scoring.state import CallState
 from streaming.scoring.turns import read_turn, turn_context
-from streaming.store.base import StoreBatch, TurnRow
+from streaming.store.base import ActionRow, StoreBatch, TurnRow
 
 __all__ = ["Applied", "ScoreUpdate", "Scorer"]
 
@@ -56,6 +56,7 @@ KEEP_ENDED_CALLS = 1_000
 KEEP_ENDED_STATE_S = 7 * 86_400
 KEEP_LEARNED_KEYS = 50_000  # keys of the examples learned last: a replay's copies come soon after
 KEEP_ENDED_IDS = 100_000  # ids of the calls that ended last, so their replayed events are dropped
+KEEP_ACTION_IDS = 50_000  # supervisor actions seen last, to refuse an action_id used again for another
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -81,7 +82,7 @@ class Scorer:
         risk: RiskModel | None = None,
         phrases: PhraseBook | None = None,
         playbook: Playbook | None = None,
-        timezone: tzinfo = UTC,
+        center: CenterClock = DEFAULT_CENTER,
     ) -> None:
         self.hot_threshold = hot_threshold
         self.warm_threshold = warm_threshold
@@ -89,12 +90,14 @@ class Scorer:
         self.risk = risk or RiskModel()
         self.phrases = phrases or PhraseBook.default()
         self.playbook = playbook or Playbook.default()
-        self.timezone = timezone  # the center's: "by Friday" in a promise is the center's Friday
+        self.center = center  # the center's clock: "by Friday" in a promise is the center's Friday
         self.calls: dict[str, CallState] = {}
         # recently ended calls, to tell their replayed events from late ones (None: not known)
         self.ended: OrderedDict[str, Ended | None] = OrderedDict()
         self.ended_states: OrderedDict[str, CallState] = OrderedDict()  # for late feedback
         self.learned_keys: OrderedDict[str, None] = OrderedDict()  # recent examples' keys
+        self.actions_seen: OrderedDict[str, int] = OrderedDict()  # action_id -> action_digest
+        self.stored_calls: OrderedDict[str, None] = OrderedDict()  # known from the store's calls only
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
         self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
@@ -109,10 +112,14 @@ class Scorer:
         # the training-examples topic; True (evaluate, backtest, history) learns at once.
         self.learn_inline = True
         self.training_offset = -1  # the last training-examples offset learned (consumer's)
+        self.training_key: str | None = None  # that example's key: None if not known
         self.calibration = Calibration()
         self.drift = SentimentDrift()
         self._last_point = (-1, 0.0)  # (outcomes, event time) of the last model-metrics point
         self._dirty: set[str] = set()  # calls changed since the last flush()
+        # partition -> events that showed its offsets started again (a recreated topic, a
+        # broker that restarted empty), since the consumer last took them (to log)
+        self.partition_resets: dict[int, int] = {}
         self._word_cache: dict[str, tuple[tuple[int, str, str | None], dict[str, float]]] = {}
         self.clock = 0.0  # the latest event time seen (epoch s): the data's "now"
 
@@ -130,6 +137,20 @@ class Scorer:
             self._forget(call_id, ended_from_json(state_json))
         else:
             self.calls[call_id] = CallState.from_json(state_json)
+
+    def unknown_calls(self, call_ids: set[str]) -> list[str]:
+        """Of the calls actions are about, those this scorer knows nothing of (the consumer
+        looks them up in the store's calls)."""
+        return [c for c in call_ids if not self._knows(c)]
+
+    def remember_stored_call(self, call_id: str) -> None:
+        """A call the store holds, with no state to learn from (a history fill's, a call
+        closed as interrupted, one ended long ago): an action about it is stored."""
+        _remember(self.stored_calls, call_id, None, KEEP_ENDED_CALLS)
+
+    def _knows(self, call_id: str) -> bool:
+        return (call_id in self.calls or call_id in self.ended or call_id in self.ended_states
+                or call_id in self.stored_calls)  # fmt: skip
 
     def unheld(self, call_ids: set[str]) -> list[str]:
         """Of the calls actions are about, those this scorer holds neither live nor ended."""
@@ -196,27 +217,30 @@ class Scorer:
         own time, but the data's "now" stays where the other events put it).
         """
         if event.call_id in self.ended:
-            return judge_ended(self.ended[event.call_id], event, batch, partition, offset)
+            out, reset = judge_ended(self.ended[event.call_id], event, batch, partition, offset)
+            self._count_reset(reset, partition)
+            return out
         state = self.calls.get(event.call_id)
         if state is None:
             state = self.calls[event.call_id] = CallState(event.call_id)
         fingerprint = digest(event)
-        judged = judge_live(state, event, fingerprint, partition, offset)
+        judged, reset = judge_live(state, event, fingerprint, partition, offset)
+        self._count_reset(reset, partition)
         if judged is not None:
             if judged.refused:
                 self._dirty.add(state.call_id)  # its offset is noted in the call's state
             return judged
-        seq = record(state, event.seq, partition, offset)
+        seq = record(state, event.seq, partition, offset, fingerprint)
         keep_digest(state.seq_digests, seq, fingerprint)
         ts = event.ts.timestamp()
-        state.updated_at = ts
+        state.updated_at = max(state.updated_at, ts)  # one event dated back makes no call idle
         if clock_limit is None or ts <= clock_limit:
             self.clock = max(self.clock, ts)
         sentiment: float | None = None
         handed_off_by: str | None = None
         if isinstance(event, ev.Utterance):
             sentiment = read_turn(state, event, seq, batch, sentiment_model=self.sentiment,
-                                  phrases=self.phrases, drift=self.drift, timezone=self.timezone)
+                                  phrases=self.phrases, drift=self.drift, center=self.center)
             if sentiment is None:  # no consent: nothing scored or stored
                 self._dirty.add(state.call_id)
                 return Applied()
@@ -235,6 +259,10 @@ class Scorer:
                                        event.start_ms, event.end_ms, sentiment, state.risk))
         self._dirty.add(state.call_id)
         return Applied(updates=[score_update(state, seq, ts, sentiment)])
+
+    def _count_reset(self, reset: bool, partition: int | None) -> None:
+        if reset and partition is not None:
+            self.partition_resets[partition] = self.partition_resets.get(partition, 0) + 1
 
     def flush(self, batch: StoreBatch) -> None:
         """Write the rows and persisted state of every call changed since the last flush.
@@ -327,12 +355,39 @@ class Scorer:
 
     # --- supervisor actions -----------------------------------------------------------
 
+    def unknown_actions(self, action_ids: set[str]) -> list[str]:
+        """Of these action ids, those this scorer has not seen (the consumer looks them up in the store)."""
+        return [a for a in action_ids if a not in self.actions_seen]
+
+    def remember_action(self, action: ev.SupervisorAction | ActionRow) -> None:
+        """An action applied, or stored (by this scorer, another replica or the wallboard)."""
+        _remember(self.actions_seen, action.action_id, feedback.action_digest(action), KEEP_ACTION_IDS)
+
+    def action_refusal(self, action: ev.SupervisorAction) -> str | None:
+        """Why the action cannot mean anything (it goes to the DLQ with this reason), or None."""
+        seen = self.actions_seen.get(action.action_id)
+        if seen is not None and seen != feedback.action_digest(action):
+            return (f"action_id reused with different content: {action.action_id!r} was already "
+                    "taken for another action (the first one stands): not stored")  # fmt: skip
+        call_id = action.call_id
+        if not self._knows(call_id):
+            return (f"no such call: neither the scorer nor the store knows call {call_id!r} (a "
+                    "mistyped call_id, or a call none of whose events came): not stored")  # fmt: skip
+        state = self.calls.get(call_id) or self.ended_states.get(call_id)
+        return None if state is None else feedback.missing_turn(state, action)
+
     def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch) -> Applied:
-        """Store a supervisor action; feedback becomes a training example."""
+        """Store a supervisor action; feedback becomes a training example. An action about
+        a call or a turn nobody knows, or under an ``action_id`` already taken for another
+        action, is refused (``refused``, with the reason; see :meth:`action_refusal`)."""
+        refused = self.action_refusal(action)
+        if refused is not None:
+            return Applied(refused=refused)
+        self.remember_action(action)
         batch.actions.append(action_row(action))
         out = Applied()
         state = self.calls.get(action.call_id) or self.ended_states.get(action.call_id)
-        if state is None:
+        if state is None:  # an ended call whose final state is not kept: stored, nothing learned
             return out
         # actions carry the wallboard's wall clock; a replayed or time-compressed call's
         # own clock may run ahead of it, and durations must not go negative. Feedback

@@ -51,7 +51,10 @@ class CallState:
     first_seq: int = -1  # -1: none yet, or a state stored before it was kept
     last_seq: int = -1  # seq may start at 0
     seq_gaps: list[list[int]] = field(default_factory=list)  # seqs below last_seq never seen
-    offsets: dict[str, int] = field(default_factory=dict)
+    offsets: dict[str, int] = field(default_factory=dict)  # partition -> the last offset noted
+    first_offsets: dict[str, int] = field(default_factory=dict)  # partition -> the first noted
+    # "partition:offset" -> digest of the message there, for the latest offsets noted
+    offset_digests: dict[str, int] = field(default_factory=dict)
     seq_digests: dict[str, int] = field(default_factory=dict)  # seq -> digest of the event applied
     # speech
     n_customer_turns: int = 0
@@ -88,11 +91,17 @@ class CallState:
     hold_s: float = 0.0
     on_hold_since: float | None = None
     transfers: int = 0
+    first_queue: str | None = None  # the queue the call waited in and was answered from
+    # who had the call before its latest transfer: [agent_id, agent_name, team, queue]
+    handed_off_from: list[str | None] | None = None
     # scores
     risk: float = 0.0
     peak_risk: float = 0.0
     level: str = "calm"
     hot_since: float | None = None
+    # who had the call when its risk first reached the hot threshold: [agent_id, agent_name,
+    # team, queue] (the trends credit a hot call to them, not to whoever had it last)
+    hot_holder: list[str | None] | None = None
     # a supervisor marked the live call not hot: at this risk, with these hard rules fired
     not_hot_at: float | None = None
     not_hot_rules: list[str] = field(default_factory=list)

@@ -8,9 +8,8 @@ commitment with its due time. :func:`turn_context` is what a turn replies to.
 
 from __future__ import annotations
 
-from datetime import tzinfo
-
 from streaming import events as ev
+from streaming.center_clock import CenterClock
 from streaming.scoring import practices
 from streaming.scoring.monitoring import SentimentDrift
 from streaming.scoring.phrases import PhraseBook
@@ -43,11 +42,11 @@ def turn_context(state: CallState, speaker: str, before: int | None = None) -> T
 
 def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch, *,
               sentiment_model: SentimentModel, phrases: PhraseBook, drift: SentimentDrift,
-              timezone: tzinfo) -> float | None:  # fmt: skip
+              center: CenterClock) -> float | None:  # fmt: skip
     """Sentiment and bookkeeping of one turn; None when the call has no consent.
 
     ``drift`` follows the customers' sentiment per queue (a drift found goes into
-    ``batch``); ``timezone`` is the center's, in which a promise's "by Friday" is read.
+    ``batch``); ``center`` is the center's clock, on which a promise's "by Friday" is read.
     """
     if not state.consent:
         return None
@@ -56,7 +55,8 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
         state.started_at = state.started_at or event.ts.timestamp()
     context = turn_context(state, event.speaker)
     sentiment = sentiment_model.predict_one(event.text, context)
-    found = phrases.find(event.speaker, event.text)
+    found = phrases.guards.void_in_call(event.speaker, phrases.find(event.speaker, event.text),
+                                        lambda category: state.phrase("customer", category) > 0)
     if event.speaker == "agent" and "vague" in found:
         # "maybe next week, maybe next month", "I don't know how many working days": no timeframe
         found.pop("timeframe", None)
@@ -74,7 +74,7 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
         state.expected_reaction = None
     ts = event.ts.timestamp()
     if event.speaker == "agent":
-        _agent_practices(state, event.text, found, seq, ts, batch, timezone)
+        _agent_practices(state, event.text, found, seq, ts, batch, center)
     elif state.first_issue is None:
         state.first_issue = event.text[:160]
     if event.speaker == "customer":
@@ -107,12 +107,12 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
 
 
 def _agent_practices(state: CallState, text: str, found: dict[str, str], seq: int, ts: float,
-                     batch: StoreBatch, timezone: tzinfo) -> None:  # fmt: skip
+                     batch: StoreBatch, center: CenterClock) -> None:  # fmt: skip
     """Good practices the agent showed, and a callback promise as a commitment with a due time."""
     for practice in practices.new_practices(state, found):
         batch.practices.append(practice_row(state, practice, "good", seq, ts))
     if "callback" in found:
-        due, timeframe = practices.due_at(text, ts, timezone)
+        due, timeframe = practices.due_at(text, ts, center)
         promise = f"callback by {practices.format_due(due)}"
         promise += "" if timeframe else " (no timeframe said)"
         state.promises.append(promise)

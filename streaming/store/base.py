@@ -45,6 +45,13 @@ class CallRow:
     on_hold: bool = False
     last_seq: int = 0
     summary: str | None = None  # post-call notes (playbook practice 14), set when the call ends
+    # the queue the call waited in and was answered from (``queue`` is where it is now: a
+    # transfer moves it), and who had it when it first turned hot (None until then)
+    first_queue: str | None = None
+    hot_agent_id: str | None = None
+    hot_agent_name: str | None = None
+    hot_team: str | None = None
+    hot_queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +228,8 @@ class Store(Protocol):
     def load_states(self, call_ids: list[str]) -> dict[str, str]: ...
 
     def load_ended_states(self, call_ids: list[str]) -> dict[str, str]: ...
+
+    def actions_by_id(self, action_ids: list[str]) -> dict[str, ActionRow]: ...
 
     def last_calls_ended(self, customer_ids: list[str], before: float) -> dict[str, float]: ...
 

@@ -27,7 +27,8 @@ DDL = (
         transfers INTEGER NOT NULL DEFAULT 0, on_hold INTEGER NOT NULL DEFAULT 0,
         last_seq BIGINT NOT NULL DEFAULT 0,
         updated_at DOUBLE PRECISION NOT NULL,
-        summary TEXT
+        summary TEXT, first_queue TEXT,
+        hot_agent_id TEXT, hot_agent_name TEXT, hot_team TEXT, hot_queue TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS calls_ended ON calls (ended_at)",
     "CREATE INDEX IF NOT EXISTS calls_customer ON calls (customer_id, started_at)",
@@ -97,6 +98,7 @@ CALL_COLUMNS = (
     "language", "consent", "queued_at", "started_at", "ended_at", "wait_s", "disposition",
     "csat", "sentiment", "sentiment_trend", "risk", "peak_risk", "level", "reasons", "whisper",
     "hot_since", "n_turns", "holds", "transfers", "on_hold", "last_seq", "updated_at", "summary",
+    "first_queue", "hot_agent_id", "hot_agent_name", "hot_team", "hot_queue",
 )  # fmt: skip
 
 UPSERT_CALL = (
@@ -140,7 +142,11 @@ UPSERT_MODEL_POINT = (
     "ON CONFLICT (ts) DO UPDATE SET figures = excluded.figures"
 )
 # Columns added after the first release: (table, column, type), added to older files on open.
-ADDED_COLUMNS = (("calls", "summary", "TEXT"),)
+# first_queue and hot_*: a transferred call's queue figures and trends (rows written before
+# have them NULL and are read by the call's queue and agent, as they were)
+ADDED_COLUMNS = (("calls", "summary", "TEXT"), ("calls", "first_queue", "TEXT"),
+                 ("calls", "hot_agent_id", "TEXT"), ("calls", "hot_agent_name", "TEXT"),
+                 ("calls", "hot_team", "TEXT"), ("calls", "hot_queue", "TEXT"))  # fmt: skip
 TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", " ".join(DDL)))
 INDEXES = frozenset(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", " ".join(DDL)))
 

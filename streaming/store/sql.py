@@ -121,11 +121,20 @@ class SQLStore(ABC):
         )  # fmt: skip
 
     def close_interrupted(self, ts: float) -> int:
-        """Mark calls still queued or live as interrupted (their events can no longer come)."""
+        """Mark calls still queued or live as interrupted (their events can no longer come), for
+        a run that starts afresh at ``ts``: the scorer's clock (the stored event time) goes back
+        to ``ts`` if an earlier time-compressed run left it ahead, or this run's calls, at the
+        wall clock, would be hours behind it and closed as idle at once."""
         closed = self._write([(
             "UPDATE calls SET status = 'interrupted', ended_at = ?, updated_at = ? "
             "WHERE status IN ('live', 'queued')", [(ts, ts)])])  # fmt: skip
         self._write([("DELETE FROM scorer_state", [()])])
+        try:
+            ahead = float(self.meta(meta_keys.EVENT_TIME) or "-inf") > ts
+        except ValueError:  # not a number: nothing to resume from either
+            ahead = True
+        if ahead:
+            self._write([(schema.UPSERT_META, [(meta_keys.EVENT_TIME, repr(ts))])])
         return closed
 
     def prune(self, before: float, *, dry_run: bool = False, chunk: int = 500,
@@ -180,6 +189,14 @@ class SQLStore(ABC):
 
     def load_ended_states(self, call_ids: list[str]) -> dict[str, str]:
         return self._states("ended_states", call_ids)
+
+    def actions_by_id(self, action_ids: list[str]) -> dict[str, ActionRow]:
+        """The stored actions with these ids (the scorer refuses an id used again for another action)."""
+        out: dict[str, ActionRow] = {}
+        for chunk, marks in _chunks(action_ids):
+            rows = self._rows(f"SELECT * FROM actions WHERE action_id IN ({marks})", tuple(chunk))
+            out.update({r["action_id"]: ActionRow(**dict(r)) for r in rows})
+        return out
 
     def last_calls_ended(self, customer_ids: list[str], before: float) -> dict[str, float]:
         """When each customer's last call ended, of the calls that ended before ``before``."""

@@ -15,16 +15,18 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from streaming.broker import free_port
 from streaming.children import dashboard_command
+from streaming.events import encode
 from streaming.settings import Settings
 from streaming.store import Store, open_store
 from tests.dashboard.conftest import floor_scripts
-from tests.streaming.test_consumer import Running, events_of, publish, read_topic
+from tests.streaming.test_consumer import Running, events_of, publish, read_topic, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
@@ -92,6 +94,21 @@ def feedback_learned(store: Store, scorer: Running) -> int:
     return int(scorer.service.scorer.risk.n_labels)
 
 
+def transfer(settings: Settings, store: Store, call_id: str, to_agent_id: str | None = None) -> None:
+    """The call moves to the retention queue: waiting there, or taken by ``to_agent_id``; returns
+    once the scorer has stored it."""
+    call = store.get_call(call_id)
+    assert call is not None
+    event = {"type": "transfer", "call_id": call_id, "seq": call.last_seq + 1, "to_queue": "retention",
+             "ts": datetime.fromtimestamp(call.updated_at + 2, UTC).isoformat()}  # fmt: skip
+    if to_agent_id:
+        event["to_agent_id"] = to_agent_id
+    publish(settings, [(call_id, encode(event))])
+    assert wait_for(lambda: (c := store.get_call(call_id)) is not None and c.last_seq == event["seq"])
+    got = store.get_call(call_id)
+    assert got is not None and got.status == "live" and got.agent_id == to_agent_id
+
+
 def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, kafka_settings, scorer):
     settings = kafka_settings
     store = open_store(settings.store_url)
@@ -149,6 +166,23 @@ def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, ka
             before = feedback_learned(store, scorer)
             page.get_by_role("button", name="Mark not hot").click()
             sync_api.expect(page.get_by_text("marked not hot").first).to_be_visible(timeout=30_000)
+
+            # transferred to a queue, the page reopened while it waits there, then picked up by an
+            # agent: the buttons follow the call (they stayed disabled, under "The call is live:
+            # ... are for live calls", until the page was reloaded)
+            whisper, barge = (page.get_by_role("button", name=n) for n in ("Send whisper", "Barge in"))
+            waiting = page.get_by_text("waiting in retention for an agent")
+            transfer(settings, store, hottest.call_id)
+            sync_api.expect(whisper).to_be_disabled()
+            sync_api.expect(waiting).to_be_visible()
+            page.reload()
+            sync_api.expect(waiting).to_be_visible(timeout=30_000)
+            sync_api.expect(whisper).to_be_disabled()
+            transfer(settings, store, hottest.call_id, to_agent_id="a-zoe")
+            sync_api.expect(whisper).to_be_enabled()
+            sync_api.expect(barge).to_be_enabled()
+            sync_api.expect(waiting).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "call-picked-up.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "browser-failed.png"), full_page=True)
             raise

@@ -15,6 +15,7 @@ from streaming.errors import BrokerError
 from streaming.events import parse_action
 from streaming.kafka_io import close_quietly, make_producer
 from streaming.scoring.scorer import Scorer
+from streaming.scoring.state import CallState
 from streaming.settings import Settings
 from streaming.store import CallRow, StoreBatch, open_store
 from tests.streaming.test_consumer import fatal_producer
@@ -151,7 +152,10 @@ def test_the_scorer_storing_the_same_action_again_keeps_one(settings, store):
     assert key == b"call-7"
     # what the scorer does with the message it consumes from supervisor-actions
     batch = StoreBatch()
-    Scorer().apply_action(parse_action(value), batch)
+    scorer = Scorer()
+    scorer.adopt("call-7", CallState("call-7", status="live").to_json())  # it scored the call
+    scorer.apply_action(parse_action(value), batch)
+    assert batch.actions  # stored by the scorer too
     store.apply(batch)
     assert store.actions("call-7") == [row]  # one row, the very same (ts to the millisecond)
 

@@ -10,7 +10,7 @@ import kafka
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import nav, safe
+from dashboard import nav, safe, views
 from streaming.store import CallRow, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, point_app_at, use_broker
 from tests.dashboard.test_actions import read_all
@@ -172,17 +172,40 @@ def test_call_page_without_a_call_offers_the_live_calls(store):
     assert not at.exception
 
 
-def test_stale_data_is_called_out(app_env):
-    # the scorer's last write a minute ago: past the default 30 s (three heartbeats missed)
-    db = sqlite3.connect(app_env.removeprefix("sqlite:///"))
-    db.execute("UPDATE meta SET value = ? WHERE key = 'last_update'", (repr(time.time() - 60),))
+def stop_the_scorer(store_url: str, ago_s: float = 60.0) -> float:
+    """The scorer's last write ``ago_s`` ago: past the default 30 s (three heartbeats missed)."""
+    stopped = time.time() - ago_s
+    db = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'last_update'", (repr(stopped),))
     db.commit()
     db.close()
+    return stopped
+
+
+def test_stale_data_is_called_out(app_env):
+    stop_the_scorer(app_env)
     at = run_app()
     assert any("data is stale since" in w.value for w in at.warning)
     # across the board too, with the tiles greyed and their clocks stopped
     assert any("their clocks stopped" in e.value for e in at.error)
-    assert any("grayscale" in m.value for m in at.markdown)
+    [css] = [m.value for m in at.markdown if "grayscale" in m.value]
+    # the header's figures (the red "Hot now" and "Longest hot" too) and the queue table with them:
+    # only the tiles were greyed
+    assert metrics(at)["Hot now"] != "0"
+    for greyed in ('div[class*="st-key-tile-"]', 'div[class*="st-key-metric-"]', "table.ch-queues"):
+        assert greyed in css
+    assert any('<table class="ch-queues">' in m.value for m in at.markdown)
+
+
+def test_the_call_page_says_when_its_data_is_stale_and_stops_its_clocks(app_env, store):
+    """The call page read as live, its clocks running, after the scorer had stopped."""
+    stopped = stop_the_scorer(app_env, ago_s=600)
+    call = by_level(store, "hot")[0]
+    at = open_call(call.call_id)
+    assert any("data is stale since" in e.value and "its clocks stopped" in e.value for e in at.error)
+    assert not any("last update" in m.value for m in at.markdown)
+    banner = next(m.value for m in at.markdown if "ch-banner" in m.value)
+    assert f'<span class="ch-dur">{views.fmt_duration(views.call_duration_s(call, stopped))}</span>' in banner
 
 
 def test_fresh_data_shows_the_last_update(app_env):

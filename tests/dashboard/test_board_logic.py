@@ -311,3 +311,24 @@ def test_im_on_it_says_why_it_cannot_be_pressed():
     assert "supervisor id" in widgets.ack_help("", mine=False)
     assert widgets.ack_help("sup-ana", mine=True).startswith("You are on this call")
     assert widgets.ack_help("sup-ana", mine=False).startswith("Acknowledge")
+
+
+def test_a_transferred_call_counts_for_the_queue_it_waited_in_and_was_answered_from(engine_store):
+    """Answered in tech within 5 s, then passed to retention: tech's service level has it,
+    retention's does not (its wait was never measured there)."""
+    store = engine_store  # SQLite and PostgreSQL
+    store.apply(StoreBatch(calls={
+        "x1": CallRow("x1", "ended", "retention", "c", NOW, queued_at=NOW - 905, started_at=NOW - 900,
+                      wait_s=5, ended_at=NOW - 60, disposition="escalated", transfers=1,
+                      first_queue="tech"),
+        "x2": CallRow("x2", "live", "retention", "c", NOW, queued_at=NOW - 400, started_at=NOW - 300,
+                      wait_s=100, first_queue="retention"),
+        # stored before first_queue was kept: read by its queue
+        "old": CallRow("old", "ended", "billing", "c", NOW, queued_at=NOW - 500, started_at=NOW - 490,
+                       wait_s=10, ended_at=NOW - 100),
+    }))  # fmt: skip
+    by_id = {c.call_id: c.queue for c in reads.queue_calls(store, NOW - HOUR)}
+    assert by_id == {"x1": "tech", "x2": "retention", "old": "billing"}
+    rows = {r.queue: r for r in queues.queue_figures(reads.queue_calls(store, NOW - HOUR), NOW, HOUR, 20)}
+    assert (rows["tech"].answered, rows["tech"].service_level) == (1, 1.0)
+    assert (rows["retention"].answered, rows["retention"].service_level) == (1, 0.0)

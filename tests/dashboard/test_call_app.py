@@ -11,10 +11,10 @@ import json
 import re
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from dateutil.tz import tzlocal
 from streamlit.testing.v1 import AppTest
 
 from dashboard import nav, safe
@@ -24,7 +24,7 @@ from streaming.scoring import Scorer
 from streaming.scoring.playbook import Playbook
 from streaming.scoring.practices import format_due
 from streaming.settings import Settings
-from streaming.store import CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
+from streaming.store import ActionRow, CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
 from tests.factories import CallScript
@@ -100,19 +100,28 @@ def test_an_ended_call_shows_its_summary_and_the_callbacks_promised(store):
     assert not at.button(key="mark-not-hot").disabled  # feedback is for any call
 
 
-@pytest.fixture(params=["UTC", "America/New_York"])
-def server_zone(request, monkeypatch):
-    """The server's local zone (AppTest has no browser, so the page falls back to it)."""
-    monkeypatch.setenv("TZ", request.param)
+@pytest.fixture
+def server_in_tokyo(monkeypatch):
+    """The server's local zone, which a page must never show times in (the viewer's is theirs)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
-    yield request.param
+    yield
     monkeypatch.undo()
     time.tzset()
 
 
-def test_callback_due_times_show_date_time_and_zone_as_the_summary_does(store, server_zone):
+@pytest.fixture(params=["UTC", "America/New_York"])
+def center_zone(request, monkeypatch, server_in_tokyo):
+    """The center's zone (AppTest has no browser zone, so the page falls back to it), on a server
+    in another zone: the page fell back to the server's zone until 2026-11-24."""
+    monkeypatch.setenv("CALLHEAT_CENTER_TIMEZONE", request.param)
+    clear_streamlit_caches()
+    return ZoneInfo(request.param)
+
+
+def test_callback_due_times_show_date_time_and_zone_as_the_summary_does(store, center_zone):
     """The scorer writes a summary's times in UTC; the page shows them, and the callbacks' due
-    times, in one zone (the viewer's; the server's in AppTest), with the date and the zone."""
+    times, in one zone (the viewer's; the center's in AppTest), with the date and the zone."""
     ended = store.get_call("ended-gus")
     assert ended is not None
     promised, due = time.time(), time.time() + 48 * 3600
@@ -123,12 +132,29 @@ def test_callback_due_times_show_date_time_and_zone_as_the_summary_does(store, s
                                    ended.customer_id)],
     ))  # fmt: skip
     shown = text_of(open_call(ended.call_id))
-    local = datetime.fromtimestamp(due, tzlocal()).strftime("%Y-%m-%d %H:%M %Z")
+    local = datetime.fromtimestamp(due, center_zone).strftime("%Y-%m-%d %H:%M %Z")
     assert safe.md(f"callback by {local}.") in shown  # the summary's UTC time, in the page's zone
     assert f"due by {local}" in shown
-    assert local.endswith(" UTC" if server_zone == "UTC" else (" EST", " EDT"))
-    if server_zone != "UTC":
+    assert local.endswith(" UTC" if str(center_zone) == "UTC" else (" EST", " EDT"))
+    if str(center_zone) != "UTC":
         assert safe.md(format_due(due)) not in shown
+
+
+def test_live_clock_times_are_in_the_centers_zone_and_name_it(store, center_zone):
+    """Without a browser zone the call page's clock times (the picker's "since", the last update,
+    the actions' times) are the center's, labelled with its zone; they were the server's, unlabelled."""
+    call = hottest(store)
+    store.apply(StoreBatch(actions=[ActionRow("act-1", call.call_id, "monitor", "sup-ana", time.time())]))
+    at = open_call(call.call_id)
+    start = call.started_at
+    assert start is not None
+    since = datetime.fromtimestamp(start, center_zone).strftime("since %H:%M:%S %Z")
+    picker = next(s for s in at.selectbox if s.label == "Call")
+    assert picker.options[[c.call_id for c in store.live_calls()].index(call.call_id)].endswith(since)
+    zone = datetime.fromtimestamp(start, center_zone).strftime("%Z")
+    assert re.search(rf"last update \d\d&#58;\d\d&#58;\d\d {zone}<", text_of(at))
+    [acted] = at.dataframe[0].value["time"]
+    assert re.fullmatch(rf"\d\d:\d\d:\d\d {zone}", acted)
 
 
 def test_a_call_without_consent_shows_no_words_cues_or_suggestions(store):
@@ -291,7 +317,7 @@ def test_words_and_names_from_a_call_show_as_text_and_a_date_the_customer_said_d
     shown = html.unescape(text_of(at)).replace("\u2060", "")  # less the joiners keeping URLs unlinked
     assert "I was charged at 2026-13-01 99:99 UTC and again on 2026-02-30 10:00 UTC." in shown
     assert "Ana  [Supervisor login expired - sign in](https://evil.example/sso)  # Refund now" in shown
-    local = datetime.fromtimestamp(store.commitments(call.call_id)[0].due_at, tzlocal())
+    local = datetime.fromtimestamp(store.commitments(call.call_id)[0].due_at, UTC)  # the center's
     assert f"Promised: callback by {local.strftime('%Y-%m-%d %H:%M %Z')}" in shown
 
 

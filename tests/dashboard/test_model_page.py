@@ -186,3 +186,34 @@ def test_points_before_any_outcome_say_so_instead_of_an_empty_chart(tmp_path, mo
     validation = next(c.value for c in at.caption if c.value.startswith("Progressive validation"))
     assert "snapshots from" not in validation  # no count to give yet
     clear_streamlit_caches()
+
+
+def test_the_headline_says_it_is_the_live_scorers_whatever_the_period(tmp_path, monkeypatch):
+    """Seen after `callheat simulate --history-days 7` then `callheat run`: the headline said ROC
+    AUC "—" from 10 outcomes (the new live scorer's) under a chart at 0.93 over the week, and
+    nothing said the headline was not the period's."""
+    url = f"sqlite:///{tmp_path / 'ran.db'}"
+    store = open_store(url)
+    now = time.time()
+    try:
+        store.apply(StoreBatch(
+            model_points={now - 86_400: json.dumps({"outcomes": 2400, "escalated": 300, "roc_auc": 0.93})},
+            meta={"validation": json.dumps({"outcomes": 10, "escalated": 0, "roc_auc": None})},
+        ))  # fmt: skip
+    finally:
+        store.close()
+    monkeypatch.setenv("CALLHEAT_STORE_URL", url)
+    clear_streamlit_caches()
+    at = model_page()
+    assert {m.label: m.value for m in at.metric}["Outcomes learned"] == "10"
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "Headline figures: the live scorer, over all it has learned (10 call outcomes), whatever " \
+           "the period" in shown
+    assert "The chart's latest point counts more (2,400)" in shown
+    clear_streamlit_caches()
+
+
+def test_without_a_live_scorer_the_headline_is_the_periods_latest_point_and_says_when(env):
+    at = model_page()
+    assert any(m.value.startswith("Headline figures: the latest point of the period (")
+               and "(120 call outcomes)" in m.value for m in at.markdown)

@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from dashboard import reports
+from dashboard import formats, reports
 from dashboard.reports import Filters
 from streaming.store import (
     ActionRow,
     AlertRow,
     CallRow,
     CommitmentRow,
+    MarkerRow,
     PracticeRow,
     StoreBatch,
     TurnRow,
@@ -236,3 +237,103 @@ def test_an_empty_period_gives_empty_frames(store):
     assert reports.headline(calls, HOT)["hot_rate"] is None
     assert reports.review_list(calls, [], reports.load_actions_on(store, empty), HOT).empty
     assert reports.callbacks_by(reports.load_commitments(store, empty), T0, "team", {}).empty
+
+
+# --- transferred calls ------------------------------------------------------------------------
+
+X0 = T0 + 3 * DAY
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def transfers(request, tmp_path):
+    """x1 turned hot under Emeka (Meadow, tech_support), then went to retention, where Luca
+    (Harbor) took it after it waited; x2 is Luca's own call in retention; x3 went from
+    Emeka to Luca in billing without turning hot."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'transfers.db'}")
+    else:
+        s = open_store(request.getfixturevalue("postgres").new_database())
+    luca = {"agent_id": "l1", "agent_name": "Luca Haddou", "team": "Harbor"}
+    emeka = {"hot_agent_id": "e1", "hot_agent_name": "Emeka Castillo", "hot_team": "Meadow"}
+    b = StoreBatch(calls={
+        "x1": CallRow("x1", "ended", "retention", "k1", X0 + 400, **luca, started_at=X0, ended_at=X0 + 150,
+                      disposition="escalated", peak_risk=1.0, transfers=1, first_queue="tech_support",
+                      **emeka, hot_queue="tech_support"),
+        "x2": CallRow("x2", "ended", "retention", "k2", X0 + 900, **luca, started_at=X0 + 600,
+                      ended_at=X0 + 900, disposition="resolved", peak_risk=0.2, first_queue="retention"),
+        "x3": CallRow("x3", "ended", "billing", "k3", X0 + 1900, **luca, started_at=X0 + 1200,
+                      ended_at=X0 + 1900, disposition="resolved", peak_risk=0.3, transfers=1,
+                      first_queue="tech_support"),
+    }, markers=[
+        MarkerRow("x1", 1, X0 - 5, "queued", "tech_support"),
+        MarkerRow("x1", 2, X0, "started", "Emeka Castillo"),
+        MarkerRow("x1", 9, X0 + 60, "transfer", "retention"),
+        MarkerRow("x1", 10, X0 + 80, "transfer", "retention / l1"),
+        MarkerRow("x1", 14, X0 + 150, "ended"),
+        MarkerRow("x3", 1, X0 + 1200, "started", "Emeka Castillo"),
+        MarkerRow("x3", 5, X0 + 1300, "transfer", "billing / l1"),
+    ], practices=[PracticeRow("x1", "interrupting", "lapse", 4, X0 + 30, "e1", "Meadow", "tech_support")],
+       alerts=[AlertRow("x1", 5, X0 + 40, 0.9, ("threatened to cancel",))])  # fmt: skip
+    s.apply(b)
+    yield s
+    s.close()
+
+
+XWEEK = Filters(X0 - 3600, X0 + DAY)
+
+
+def ids(store, **filters) -> list[str]:
+    return list(reports.load_calls(store, Filters(XWEEK.start, XWEEK.end, **filters))["call_id"])
+
+
+def test_a_transferred_hot_call_counts_for_the_agent_team_and_queue_it_had_when_it_turned_hot(transfers):
+    assert ids(transfers, agents=("e1",)) == ["x1"] and ids(transfers, agents=("l1",)) == ["x2", "x3"]
+    assert ids(transfers, teams=("Meadow",)) == ["x1"] and ids(transfers, teams=("Harbor",)) == ["x2", "x3"]
+    assert ids(transfers, queues=("tech_support",)) == ["x1"]
+    assert ids(transfers, queues=("retention",)) == ["x2"]  # x1 came to retention hot already
+    assert ids(transfers, queues=("billing",)) == ["x3"]  # never hot: where it ended
+    of = lambda agent: reports.headline(  # noqa: E731
+        reports.load_calls(transfers, Filters(XWEEK.start, XWEEK.end, agents=(agent,))), HOT)
+    emeka, luca = of("e1"), of("l1")
+    assert (emeka["hot_rate"], emeka["escalation_rate"]) == (1.0, 1.0)
+    assert (luca["hot_rate"], luca["escalation_rate"]) == (0.0, 0.0)
+    options = reports.filter_options(transfers, XWEEK.start, XWEEK.end)
+    assert options["agents"] == [("e1", "Emeka Castillo"), ("l1", "Luca Haddou")]
+    assert options["teams"] == ["Harbor", "Meadow"]
+    assert options["queues"] == ["billing", "retention", "tech_support"]
+    # the playbook table: x1's lapse among Emeka's calls, none of Luca's
+    practices = reports.load_practices(transfers, XWEEK)
+    table = reports.playbook_by_agent(reports.load_calls(transfers, XWEEK), practices).set_index("agent_id")
+    assert table.loc["e1", "interrupting"] == 1.0 and table.loc["l1", "interrupting"] == 0.0
+
+
+def test_the_review_list_says_where_a_transferred_call_went(transfers):
+    calls = reports.load_calls(transfers, XWEEK)
+    routes = reports.load_routes(transfers, XWEEK, HOT)
+    assert routes == {"x1": "tech_support (Emeka Castillo) → retention (Luca Haddou)"}  # x3 was not hot
+    review = reports.review_list(calls, reports.load_alert_reasons(transfers, XWEEK),
+                                 reports.load_actions_on(transfers, XWEEK), HOT, routes)  # fmt: skip
+    x1 = review.set_index("call_id").loc["x1"]
+    assert (x1["agent_name"], x1["team"], x1["queue"]) == ("Emeka Castillo", "Meadow", "tech_support")
+    assert x1["transferred"] == "tech_support (Emeka Castillo) → retention (Luca Haddou)"
+
+
+def test_review_minutes_read_with_one_decimal():
+    review = pd.DataFrame({"call_id": ["a", "b"], "ended_at": [T0, T0], "duration_s": [150.0, 342.0]})
+    table = reports.review_table(review, UTC)
+    assert list(formats.shown(table, {"duration_min": "minutes"})["duration_min"]) == ["2.5", "5.7"]
+
+
+def test_a_name_that_is_only_an_agents_id_does_not_replace_the_name_in_routes(transfers):
+    # a review: a transfer to an agent no call_started had named stores the id as the name;
+    # the last row read won, and x1's route read "retention (l1)"
+    transfers.apply(StoreBatch(calls={
+        "x4": CallRow("x4", "ended", "retention", "k4", X0 + 2900, agent_id="l1", agent_name="l1",
+                      team="Harbor", started_at=X0 + 2000, ended_at=X0 + 2900, disposition="escalated",
+                      peak_risk=0.9, transfers=1, first_queue="billing", hot_agent_id="l1",
+                      hot_agent_name="l1", hot_team="Harbor", hot_queue="retention"),
+    }, markers=[MarkerRow("x4", 1, X0 + 2000, "started", "Emeka Castillo"),
+                MarkerRow("x4", 5, X0 + 2100, "transfer", "retention / l1")]))  # fmt: skip
+    routes = reports.load_routes(transfers, XWEEK, HOT)
+    assert routes["x1"] == "tech_support (Emeka Castillo) → retention (Luca Haddou)"
+    assert routes["x4"] == "billing (Emeka Castillo) → retention (Luca Haddou)"

@@ -11,10 +11,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from dateutil import tz as dateutil_tz
 from streamlit.testing.v1 import AppTest
 
-from dashboard import nav
+from dashboard import nav, safe
 from streaming.history import HistoryConfig, fill_history
 from streaming.store import CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, table_text
@@ -78,8 +77,9 @@ def trends(**params: str | list[str]) -> AppTest:
 
 
 def local_range(first: date, last: date) -> tuple[float, float]:
-    """The page's period in the server's zone (AppTest has no browser time zone)."""
-    zone = dateutil_tz.tzlocal()
+    """The page's period in the center's zone (AppTest has no browser time zone, and the
+    tests leave CALLHEAT_CENTER_TIMEZONE unset: UTC)."""
+    zone = UTC
     start = datetime(first.year, first.month, first.day, tzinfo=zone)
     end = datetime(last.year, last.month, last.day, tzinfo=zone) + timedelta(days=1)
     return start.timestamp(), end.timestamp()
@@ -136,6 +136,7 @@ def test_tables_read_as_the_headline_does(env):
     review = next(t for cols, t in shown.items() if "peak risk" in cols)
     link = at.get("page_link")[0].proto.label
     assert f"peak {review['peak risk'][0]} ·" in link  # the link and its row agree
+    assert review["minutes"].str.fullmatch(r"\d+\.\d").all()  # "2.5", not "2.500"
 
 
 def test_interventions_say_how_many_actions_their_sentiments_rest_on(env):
@@ -189,6 +190,26 @@ def test_review_list_links_the_hot_calls_that_ended_to_their_call_page(env):
     assert [parse_qs(p.query_string)["call_id"][0] for p in links] == [r["call_id"] for r in newest]
 
 
+def test_a_transferred_call_in_the_review_list_is_under_who_had_it_when_it_turned_hot(env):
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    start, end = local_range(FIRST, LAST)
+    store = open_store(env)
+    try:
+        newest = store.query("SELECT call_id, transfers, first_queue, hot_agent_name, hot_queue FROM calls "
+                             "WHERE started_at >= ? AND started_at < ? AND peak_risk >= 0.7 "
+                             "AND status = 'ended' ORDER BY ended_at DESC LIMIT 15",
+                             (start, end))  # fmt: skip
+    finally:
+        store.close()
+    labels = {parse_qs(p.proto.query_string)["call_id"][0]: p.proto.label for p in at.get("page_link")}
+    moved = [r for r in newest if r["transfers"]]
+    assert moved and len(moved) < len(newest)
+    for r in newest:
+        label = labels[r["call_id"]]
+        assert f" · {safe.md(r['hot_agent_name'])} · {safe.md(r['hot_queue'])} · peak " in label
+        assert (f" · transferred: {safe.md(r['first_queue'] + ' (')}" in label) == bool(r["transfers"])
+
+
 def test_a_call_opened_from_the_review_list_goes_back_to_the_same_trends_view(env):
     view = {"from": FIRST.isoformat(), "to": LAST.isoformat(), "by": "hour"}
     at = trends(**view)
@@ -215,8 +236,10 @@ def test_filters_come_from_the_url_and_stay_in_it(env):
     start, end = local_range(FIRST, FIRST)
     store = open_store(env)
     try:
-        team = store.query("SELECT team, COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? "
-                           "AND team IS NOT NULL GROUP BY team ORDER BY n DESC", (start, end))[0]  # fmt: skip
+        # a call counts for the team of the agent who had it when it turned hot, if it did
+        team = store.query("SELECT CASE WHEN hot_agent_id IS NULL THEN team ELSE hot_team END AS team, "
+                           "COUNT(*) AS n FROM calls WHERE started_at >= ? AND started_at < ? "
+                           "AND team IS NOT NULL GROUP BY 1 ORDER BY n DESC", (start, end))[0]  # fmt: skip
     finally:
         store.close()
     day = FIRST.isoformat()
@@ -224,6 +247,14 @@ def test_filters_come_from_the_url_and_stay_in_it(env):
     assert metrics(at)["Calls answered"] == f"{team['n']:,}"
     assert at.query_params["team"] == team["team"] and at.query_params["by"] == "hour"
     assert at.multiselect(key="tr-team").value == [team["team"]]
+
+
+def test_with_no_browser_zone_the_page_is_on_the_centers_clock(env, monkeypatch):
+    # it fell back to the server's zone, which may be anywhere (a cloud host's UTC, say)
+    monkeypatch.setenv("CALLHEAT_CENTER_TIMEZONE", "Asia/Tokyo")
+    clear_streamlit_caches()
+    at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
+    assert any(c.value.startswith("Times in JST.") for c in at.caption), [c.value for c in at.caption]
 
 
 def test_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import replace
 from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -119,10 +122,41 @@ def test_tile_html_escapes_what_comes_from_calls():
 
 
 def test_freshness_says_when_the_data_stopped():
-    assert views.freshness(NOW - 2, NOW, 10, UTC) == views.Freshness(False, "last update 07:59:58")
-    stale = views.freshness(NOW - 60, NOW, 10, UTC)
-    assert stale.stale and stale.text == "data is stale since 07:59:00"
+    assert views.freshness(NOW - 2, NOW, 10, UTC) == views.Freshness(False, "last update 07:59:58 UTC")
+    stale = views.freshness(NOW - 60, NOW, 10, ZoneInfo("America/Chicago"))
+    assert stale.stale and stale.text == "data is stale since 01:59:00 CST"  # the zone named
     assert views.freshness(None, NOW, 10).stale
+
+
+def test_a_hot_or_warming_tile_shows_the_suggested_whisper_short_and_escaped():
+    long = ("Acknowledge the <b>repeat</b> call, own it, and offer the callback slot the customer asked "
+            "for before they hang up again")
+    hot = widgets.tile_html(views.tile(live("h", "hot", 0.9, hot_since=NOW - 20, whisper=long), NOW))
+    [line] = re.findall(r'<div class="ch-whisper">(.*?)</div>', hot)
+    shown = html.unescape(line)
+    assert shown.startswith("Whisper: “Acknowledge the <b>repeat</b> call") and shown.endswith("…”")
+    assert "<b>" not in line  # escaped
+    assert len(shown) <= len("Whisper: “”") + widgets.TILE_WHISPER_CHARS
+    warm = widgets.tile_html(views.tile(live("w", "warming", 0.5, whisper="Slow down."), NOW))
+    assert '<div class="ch-whisper">Whisper: “Slow down&#46;”</div>' in warm
+    calm = widgets.tile_html(views.tile(live("c", "calm", 0.1, whisper="Slow down."), NOW))
+    assert "ch-whisper" not in calm  # a calm call needs no whisper on the board
+    silent = widgets.tile_html(views.tile(live("n", "hot", 0.9, consent=False, whisper="w"), NOW))
+    assert "ch-whisper" not in silent
+
+
+def test_the_call_pages_actions_follow_the_agent():
+    """A live call waiting for an agent (transferred to a queue) has none to whisper to; once an
+    agent picks it up the actions are back. The page said "The call is live: ... are for live
+    calls" while its buttons stayed disabled."""
+    waiting = live("t", agent_id=None, agent_name=None, queue="retention")
+    can = views.call_actions(waiting)
+    assert not can.live and can.note is not None
+    assert can.note.startswith("The call is live, waiting in retention for an agent")
+    assert "are for live calls" not in can.note
+    assert views.call_actions(replace(waiting, agent_id="a-zoe")) == views.CallActions(True, None)
+    ended = views.call_actions(replace(waiting, agent_id="a-zoe", status="ended"))
+    assert not ended.live and ended.note is not None and ended.note.startswith("The call is ended:")
 
 
 def test_a_sentiment_that_rounds_to_nothing_has_no_sign():

@@ -1,5 +1,6 @@
 import logging
 import pickle
+import threading
 from typing import Any
 
 import pytest
@@ -190,3 +191,31 @@ def test_a_scorer_started_on_a_checkpoint_that_is_not_a_dict_starts_cold(setting
         service = ScorerService(settings, store, consumer=_NoKafka(), producer=_NoKafka(),
                                 trainer=_NoKafka())
     assert service.scorer.n_outcomes == Scorer().n_outcomes and "not a checkpoint" in caplog.text
+
+
+def test_replicas_saving_at_once_never_leave_a_broken_checkpoint(tmp_path):
+    # scorer replicas in containers sharing one data volume are all pid 1; threads of one
+    # process share a pid the same way, so they stand in for them here
+    path = tmp_path / "models" / "g.pkl"
+    scorer = Scorer()
+    checkpoint.save(scorer, path)
+    errors: list[BaseException] = []
+
+    def saver() -> None:
+        try:
+            for _ in range(40):
+                checkpoint.save(scorer, path)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=saver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    loads = 0
+    while any(t.is_alive() for t in threads):
+        assert checkpoint.restore(Scorer(), path), "a reader found the checkpoint unreadable"
+        loads += 1
+    for t in threads:
+        t.join()
+    assert not errors and loads > 0
+    assert [p.name for p in path.parent.iterdir()] == ["g.pkl"]  # no temporary file left behind

@@ -41,6 +41,8 @@ from streaming.cli import main
     # the last one was used, the first ignored in silence
     (["backtest", "--events", "a", "--events", "b"], "argument --events: given twice"),
     (["evaluate", "--data", "a", "--data", "b"], "argument --data: given twice"),
+    (["prune", "--older-than-days", "7", "--older-than-days", "8"],
+     "argument --older-than-days: given twice; it takes one N"),  # it said "one file"
 ])
 def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
     with pytest.raises(SystemExit) as info:
@@ -153,7 +155,7 @@ def test_stopping_callheat_dashboard_stops_streamlit_too(tmp_path):
     env = {**os.environ, "CALLHEAT_DASHBOARD_PORT": str(port),
            "CALLHEAT_STORE_URL": f"sqlite:///{tmp_path / 'c.db'}"}  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "streaming.cli", "dashboard"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while not port_open("127.0.0.1", port) and time.monotonic() < deadline:
@@ -165,6 +167,8 @@ def test_stopping_callheat_dashboard_stops_streamlit_too(tmp_path):
         while port_open("127.0.0.1", port) and time.monotonic() < deadline:
             time.sleep(0.3)
         assert not port_open("127.0.0.1", port), "Streamlit outlived callheat dashboard"
+        # started before any scorer wrote there (or at a mistyped path): it says so
+        assert f"no store at {tmp_path / 'c.db'} yet: made an empty one" in proc.stderr.read()
     finally:
         proc.kill()
 
@@ -425,6 +429,8 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
     ("RETENTION_DAYS", "3", "expected 0 (keep everything) or at least 7 days, got 3"),
     ("CENTER_TIMEZONE", "America", "got 'America'"),  # a directory of zones: was an OSError
     ("CENTER_TIMEZONE", "../etc/passwd", "expected a time zone name"),
+    ("CENTER_WEEKEND", "sat,sunday,holiday", "expected weekday names such as sat,sun or fri,sat, got 'hol"),
+    ("CENTER_WEEKEND", "mon,tue,wed,thu,fri,sat,sun", "leaves no working day"),
 ])  # fmt: skip
 def test_a_setting_out_of_its_range_is_one_line(name, value, words, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(f"CALLHEAT_{name}", value)

@@ -14,16 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from kafka import KafkaProducer, TopicPartition
+from kafka.partitioner.default import murmur2
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, create_topics
+from streaming.center_clock import CenterClock
 from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
 from streaming.errors import ConfigError, StoreError
-from streaming.events import encode
+from streaming.events import encode, event_to_dict
 from streaming.kafka_io import make_consumer, make_producer
 from streaming.scoring import scorer as scorer_module
 from streaming.settings import Settings
 from streaming.store import StoreBatch, open_store
-from tests.factories import angry_call, calm_call
+from tests.factories import CallScript, angry_call, calm_call
 
 pytestmark = pytest.mark.broker
 
@@ -53,6 +55,11 @@ def read_topic(settings: Settings, topic: str, want: int, timeout_s: float = 30)
             out.extend(messages)
     consumer.close()
     return out
+
+
+def partition_of(call_id: str, settings: Settings) -> int:
+    """The call-events partition a call's key goes to (kafka-python's default partitioner)."""
+    return (murmur2(call_id.encode()) & 0x7FFFFFFF) % settings.partitions
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float = 45) -> bool:
@@ -203,6 +210,35 @@ def test_one_event_dated_ahead_neither_closes_the_other_live_calls_nor_sets_the_
     finally:
         restarted.close()
         restarted.store.close()
+
+
+def test_a_call_dated_hours_behind_the_others_is_refused_as_a_clock_error(kafka_settings):
+    # found by a robustness review: a producer whose clock ran 3 h slow had its calls taken,
+    # closed as idle at the next sweep, and every later turn refused as "closed as
+    # interrupted"; the reason now names the clock, at once, and the other calls go on
+    now = datetime.now(UTC).replace(microsecond=0)
+    live = [calm_call(f"live-{i}", ended=False, start=now - timedelta(minutes=5), customer_id=f"k{i}")
+            for i in range(3)]  # fmt: skip
+    publish(kafka_settings, events_of(*live))
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 3 * 6)
+        # on a partition with live traffic (the guard goes by the latest event on its own
+        # partition: another partition's backlog may be hours behind after downtime)
+        slow_id = next(f"slow-{i}" for i in range(100)
+                       if partition_of(f"slow-{i}", kafka_settings) == partition_of("live-0", kafka_settings))
+        slow = calm_call(slow_id, start=now - timedelta(hours=3), customer_id="k-slow")
+        publish(kafka_settings, events_of(slow))
+        dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq,
+                                                       len(slow.events))]  # fmt: skip
+        assert {d["key"] for d in dlq} == {slow_id} and len(dlq) == len(slow.events)
+        assert all(f"more than {kafka_settings.idle_call_s:g} s behind the latest event on its partition"
+                   in d["reason"] for d in dlq)  # fmt: skip
+        assert running.store.get_call(slow_id) is None
+        assert running.service.close_idle_calls() == 0
+        assert {c.call_id for c in running.store.live_calls()} == {f"live-{i}" for i in range(3)}
+    finally:
+        running.close()
 
 
 def test_an_event_the_scorer_fails_on_goes_to_the_dlq_and_the_other_calls_go_on(kafka_settings, monkeypatch):
@@ -382,6 +418,9 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
         {**base, "action": "feedback", "action_id": "f1", "label": "not_hot"},
         {**base, "action": "feedback", "action_id": "f2", "utterance_seq": 8, "sentiment": -0.9},
         {**base, "action": "feedback", "action_id": "bad"},  # neither label nor correction
+        # no such turn, no such call
+        {**base, "action": "feedback", "action_id": "f3", "utterance_seq": 42, "sentiment": 0.5},
+        {**base, "call_id": "nobody-1", "action": "whisper", "action_id": "w2", "text": "Hello"},
     ]
     running = Running(kafka_settings)
     try:
@@ -389,7 +428,8 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
         assert running.wait_for(lambda: running.store.counts()["turns"] == 6)
         producer = make_producer(kafka_settings)
         for a in actions:
-            producer.send(kafka_settings.topics.supervisor_actions, key=b"angry-1", value=encode(a))
+            producer.send(kafka_settings.topics.supervisor_actions, key=a["call_id"].encode(),
+                          value=encode(a))
         producer.flush()
         producer.close()
         assert running.wait_for(lambda: len(running.store.actions("angry-1")) == 3)
@@ -403,9 +443,13 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
         assert validation["feedback_labels"] == 1 and validation["sentiment_corrections"] == 1
     finally:
         running.close()
-    dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 1)]
-    assert len(dlq) == 1 and "feedback needs" in dlq[0]["reason"]
-    assert dlq[0]["topic"] == kafka_settings.topics.supervisor_actions
+    dlq = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 3)]
+    reasons = sorted(d["reason"] for d in dlq)
+    assert len(dlq) == 3 and "feedback needs" in reasons[0]
+    assert reasons[1].startswith("no such call: neither the scorer nor the store knows call 'nobody-1'")
+    assert reasons[2].startswith("no such turn: utterance_seq 42 is not a turn of call angry-1")
+    assert {d["topic"] for d in dlq} == {kafka_settings.topics.supervisor_actions}
+    assert json.loads(next(d for d in dlq if "nobody-1" in d["reason"])["value"])["action_id"] == "w2"
 
 
 def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka_settings):
@@ -431,10 +475,11 @@ def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka
 
 
 def test_the_scorer_reads_callback_promises_on_the_centers_clock(kafka_settings):
-    settings = kafka_settings.model_copy(update={"center_timezone": "America/New_York"})
+    settings = kafka_settings.model_copy(update={"center_timezone": "America/New_York",
+                                                 "center_weekend": "fri,sat"})  # fmt: skip
     service = ScorerService(settings, open_store(settings.store_url))
-    try:
-        assert service.scorer.timezone == ZoneInfo("America/New_York")  # its due times: test_playbook_review
+    try:  # its due times: test_playbook_review
+        assert service.scorer.center == CenterClock(ZoneInfo("America/New_York"), frozenset({4, 5}))
     finally:
         service.close()
 
@@ -787,6 +832,9 @@ def test_a_store_outage_writes_the_held_batch_again_without_publishing_again(kaf
     assert keys and len(keys) == len(set(keys))  # every example published once
     delays = [int(d) for d in re.findall(r"broker or store failing, retrying in (\d+) s", caplog.text)]
     assert len(delays) >= 3 and delays == sorted(set(delays))  # the pause grew at each failure
+    # and the log says when it ended, once (it went from the last failure to "scored ...")
+    back = re.findall(r"broker and store answering again after (\d+) s \((\d+) failed tries\)", caplog.text)
+    assert len(back) == 1 and int(back[0][1]) == len(delays) and int(back[0][0]) >= sum(delays[:-1])
     assert caplog.text.count("assigned partitions") == 1  # the group kept this replica throughout
     store = open_store(settings.store_url)
     try:
@@ -886,3 +934,136 @@ def test_a_training_examples_topic_that_comes_back_with_several_partitions_is_re
         assert running.thread.is_alive()
     finally:
         running.close()
+
+
+@pytest.mark.parametrize("new", [2, 9])  # fewer examples than the model had learned, or more
+def test_a_broker_that_lost_its_log_does_not_stop_the_learning(own_broker, tmp_path, caplog, new):
+    """The embedded broker keeps topics in memory: after a second ``callheat run`` on the same
+    data directory training-examples starts again at offset 0, below the checkpoint's
+    position. Read from there, the new examples were skipped without a word, and nothing was
+    learned until the topic grew past the old position."""
+    data = tmp_path / "own"
+    settings = Settings(bootstrap_servers=own_broker.bootstrap_servers, topic_prefix="lost-",
+                        group_id="lost-scorer", partitions=1, data_dir=data,
+                        store_url=f"sqlite:///{data / 'callheat.db'}")  # fmt: skip
+
+    def send_paces(agents: list[str]) -> None:
+        producer = make_producer(settings)
+        for a in agents:
+            example = {"kind": "pace", "call_id": f"c-{a}", "agent_id": a, "wpm": 150.0, "key": f"c-{a}/pace"}
+            producer.send(settings.topics.training_examples, key=example["call_id"].encode(),
+                          value=json.dumps(example).encode())  # fmt: skip
+        producer.flush()
+        producer.close()
+
+    create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+    first = [f"ag-{i}" for i in range(6)]
+    send_paces(first)
+    running = Running(settings)
+    try:
+        assert running.wait_for(lambda: set(first) <= set(running.service.scorer.agent_wpm))
+    finally:
+        running.close()  # its checkpoint: learned up to offset 5
+    own_broker.stop()
+    own_broker.start()  # empty, as after a crash or a second `callheat run`
+    create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+    again = [f"ag-new-{i}" for i in range(new)]
+    send_paces(again)  # offsets 0 to new - 1: at offset 5, if there is one, another example
+    running = Running(settings)
+    try:
+        assert running.wait_for(lambda: set(again) <= set(running.service.scorer.agent_wpm), 30)
+        said = "lost-training-examples holds other examples than the model learned up to offset 5"
+        assert said in caplog.text
+    finally:
+        running.close()
+
+
+def unnumbered(script) -> list[tuple[str, bytes]]:
+    """A script's events as a producer that does not number them sends them (seq is optional)."""
+    return [(d["call_id"], encode({k: v for k, v in d.items() if k != "seq"})) for d in script.dicts()]
+
+
+def test_events_without_seq_after_a_broker_restart_are_scored_and_replays_still_skipped(own_broker, tmp_path,
+                                                                                      caplog):  # fmt: skip
+    """Found by a robustness review: Tansu keeps topics in memory, so after it restarts a
+    partition's offsets start at 0 again, and a live call's new turns without seq were
+    counted as duplicates of its earlier ones (same offsets): not scored, not stored, not in
+    the DLQ. The test's own broker is restarted for real, between a call's turns."""
+    data = tmp_path / "own"
+    settings = Settings(bootstrap_servers=own_broker.bootstrap_servers, topic_prefix="own-",
+                        group_id="own-scorer", partitions=4, max_poll_interval_ms=3000,
+                        session_timeout_ms=6000, data_dir=data,
+                        store_url=f"sqlite:///{data / 'callheat.db'}")  # fmt: skip
+    # 4 partitions, as the restarted broker makes a topic a client asks about before it is made
+    create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+    script = calm_call("plain-1", ended=False)  # queued, started, six turns: offsets 0-7
+    before = unnumbered(script)
+    script.say("customer", "One more question about the new address, if I may.")
+    script.say("agent", "Sure, go ahead.")
+    after = unnumbered(script)[len(before):]  # offsets 0-1 again, after the restart
+    publish(settings, before)
+    running = Running(settings)
+    try:
+        assert running.wait_for(lambda: len(running.store.turns("plain-1")) == 6)
+        with caplog.at_level(logging.WARNING, logger="streaming.consumer"):
+            own_broker.stop()
+            own_broker.start()  # in memory: it starts empty
+            create_callheat_topics(settings.bootstrap_servers, settings.topics, settings.partitions)
+            publish(settings, after)
+            assert running.wait_for(lambda: len(running.store.turns("plain-1")) == 8, 90)
+        turns = running.store.turns("plain-1")
+        assert [t.seq for t in turns] == list(range(2, 10))  # numbered on, after seq 0-7
+        assert turns[-2].text == "One more question about the new address, if I may."
+        reset = r"own-call-events\[\d\]: offsets started again below those already applied"
+        assert re.search(reset, caplog.text)
+        assert running.service.stats.duplicates == 0
+    finally:
+        running.close()
+    # a genuine replay: a new group over the same store reads the partition again, every
+    # event a duplicate, told by its content at its offset
+    caplog.clear()
+    again_settings = settings.model_copy(update={"group_id": "own-again"})
+    # the restarted broker may have made training-examples with 4 partitions before the test
+    # made it with one, which a new scorer refuses at start: this one reads its first
+    trainer = make_consumer(again_settings, group_id=None)
+    trainer.assign([TopicPartition(settings.topics.training_examples, 0)])
+    service = ScorerService(again_settings, open_store(settings.store_url), trainer=trainer)
+    again = Running(again_settings, service)
+    try:
+        assert again.wait_for(lambda: again.service.stats.duplicates == len(after))
+        time.sleep(1)
+        assert again.service.stats.events == 0 and again.service.stats.dlq == 0
+        assert len(again.store.turns("plain-1")) == 8
+        assert "offsets started again" not in caplog.text and "by their offset alone" not in caplog.text
+    finally:
+        again.close()
+
+
+def test_a_partitions_backlog_hours_behind_another_is_not_a_clock_error():
+    # a review of the guard above, when it went by the scorer's one clock: after 6 h of
+    # downtime one partition's backlog was read up to now first, and the other partition's,
+    # hours older, went to the DLQ as clock errors (6,008 of 13,500 events)
+    from types import SimpleNamespace
+
+    from streaming.intake import parse_polled
+
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def messages(script: CallScript, first_offset: int) -> list[SimpleNamespace]:
+        return [SimpleNamespace(key=e.call_id.encode(), value=encode(event_to_dict(e)),
+                                offset=first_offset + i) for i, e in enumerate(script.events)]  # fmt: skip
+
+    fresh, old = TopicPartition("call-events", 0), TopicPartition("call-events", 1)
+    times: dict[tuple[str, int], float] = {}
+    dlq: list[dict] = []
+    clock = now.timestamp()
+    caught_up = calm_call("now-1", start=now - timedelta(minutes=5))
+    n = len(caught_up.events)
+    assert len(parse_polled({fresh: messages(caught_up, 0)}, "actions", clock, 7200, dlq, times)) == n
+    backlog = calm_call("then-1", start=now - timedelta(hours=5))
+    assert len(parse_polled({old: messages(backlog, 0)}, "actions", clock, 7200, dlq, times)) == n
+    assert dlq == []
+    # a producer 3 h slow on a partition that is up to date is refused
+    slow = calm_call("slow-1", start=now - timedelta(hours=3))
+    assert parse_polled({fresh: messages(slow, n)}, "actions", clock, 7200, dlq, times) == []
+    assert len(dlq) == n and "behind the latest event on its partition" in dlq[0]["reason"]

@@ -137,3 +137,43 @@ def test_asking_whether_it_still_fails_is_no_repeat_caller() -> None:
     assert "repeat_caller" not in {p.practice for p in batch.practices}
     _, batch = run([("customer", "It's still not working, this is the third time I call.")])
     assert "repeat_caller" in {p.practice for p in batch.practices}
+
+
+# A bereaved customer closing an account is making a request, not threatening to leave
+# (own utterances); a phone that "died" is no bereavement.
+BEREAVEMENT = [
+    ("My husband passed away last month.", True),
+    ("I'm calling about my late father's account.", True),
+    ("My mum died in March and I have the death certificate.", True),
+    ("I'm the executor of my aunt's estate.", True),
+    ("I lost my wife in June.", True),
+    ("My phone died halfway through the last call.", False),
+    ("She passed the exam, so she needs her own plan now.", False),
+    ("He passed me to billing and hung up.", False),
+    ("I lost my card on the bus.", False),
+    ("There's a late fee on my account.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "meant"), BEREAVEMENT)
+def test_a_death_in_the_family_is_told_apart(text: str, meant: bool) -> None:
+    assert ("bereavement" in BOOK.find("customer", text)) is meant, BOOK.find("customer", text)
+
+
+@pytest.mark.parametrize("turns", [
+    [("customer", "My husband passed away last month and I need to close our account.")],
+    [("customer", "My dad died in March."), ("agent", "I'm so sorry for your loss."),
+     ("customer", "Thank you. I need to cancel the contract, please.")],
+])  # fmt: skip
+def test_closing_the_account_of_someone_who_died_is_no_churn_threat(turns) -> None:
+    scorer, batch = run([("agent", "Hello, how can I help?"), *turns])
+    state = scorer.calls["c1"]
+    assert "threatened to cancel" not in state.reasons and state.risk < 0.7, (state.risk, state.reasons)
+    assert "cancel" not in {p.practice for p in batch.practices}
+
+
+def test_a_dead_phone_does_not_void_a_churn_threat() -> None:
+    scorer, _ = run([("agent", "Hello, how can I help?"),
+                     ("customer", "My phone died again, I'm cancelling my contract.")])  # fmt: skip
+    state = scorer.calls["c1"]
+    assert state.risk >= 0.7 and "threatened to cancel" in state.reasons

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from streaming import events as ev
+from streaming.center_clock import CenterClock, parse_weekend
 from streaming.scoring import Scorer, practices
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.practices import due_at, due_in_s
@@ -111,7 +112,7 @@ def test_a_vague_answer_is_no_timeframe() -> None:
 
 def run(lines: list[tuple[str, str] | tuple[str, str, dict[str, str]]], t0: datetime = T0,
         gap_s: float = 10, timezone: tzinfo = UTC) -> tuple[Scorer, StoreBatch]:  # fmt: skip
-    scorer, batch = Scorer(timezone=timezone), StoreBatch()
+    scorer, batch = Scorer(center=CenterClock(timezone)), StoreBatch()
     scorer.apply(ev.CallStarted("c1", t0, 0, queue="billing", agent_id="a1", agent_name="Ana",
                                 team="Blue", customer_id="k1", channel="voice", language="en",
                                 wait_s=12.0), batch)  # fmt: skip
@@ -236,11 +237,33 @@ NEW_YORK = ZoneInfo("America/New_York")
     # New York moves its clocks on Sunday 8 March: two working days from Friday 10:00 are
     # Tuesday 10:00 on New York's clock, 71 hours later, not 72
     ("2026-03-06 10:00", "I'll ring you in 2 working days", "2026-03-10 10:00"),
+    # and two days from Saturday 10:00 are Monday 10:00 there, 47 hours later, not 48
+    ("2026-03-07 10:00", "I'll ring you within 2 days", "2026-03-09 10:00"),
+    ("2026-03-07 10:00", "I'll ring you within 48 hours", "2026-03-09 11:00"),
 ])  # fmt: skip
 def test_due_times_are_the_centers_days_and_hours(said: str, text: str, due: str) -> None:
     ts = datetime.fromisoformat(said).replace(tzinfo=NEW_YORK).timestamp()
-    at, given = due_at(text, ts, NEW_YORK)
+    at, given = due_at(text, ts, CenterClock(NEW_YORK))
     assert datetime.fromtimestamp(at, NEW_YORK).strftime("%Y-%m-%d %H:%M") == due and given
+
+
+@pytest.mark.parametrize(("weekend", "text", "due"), [
+    # said on Thursday 5 March 2026 at 10:00; a Friday-Saturday weekend ends the week on
+    # Thursday and starts it on Sunday
+    ("fri,sat", "I'll ring you by the end of the week", "2026-03-05 17:00 Thu"),
+    ("fri,sat", "I'll ring you in 2 working days", "2026-03-09 10:00 Mon"),
+    ("fri,sat", "I'll ring you next week", "2026-03-12 17:00 Thu"),
+    ("sat,sun", "I'll ring you by the end of the week", "2026-03-06 17:00 Fri"),
+    ("sat,sun", "I'll ring you in 2 working days", "2026-03-09 10:00 Mon"),
+    ("sat,sun", "I'll ring you next week", "2026-03-13 17:00 Fri"),
+    ("", "I'll ring you in 2 working days", "2026-03-07 10:00 Sat"),  # no weekend: open every day
+    ("sun", "I'll ring you in 3 working days", "2026-03-09 10:00 Mon"),
+])  # fmt: skip
+def test_working_days_and_the_end_of_the_week_follow_the_centers_weekend(weekend: str, text: str,
+                                                                         due: str) -> None:  # fmt: skip
+    center = CenterClock(weekend=parse_weekend(weekend))
+    at, given = due_at(text, datetime(2026, 3, 5, 10, 0, tzinfo=UTC).timestamp(), center)
+    assert datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M %a") == due and given
 
 
 def test_the_scorer_works_out_promises_on_the_centers_clock() -> None:

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from datetime import timedelta
 from types import SimpleNamespace
@@ -7,7 +8,7 @@ from streaming.scoring.delivery import ended_from_json
 from streaming.scoring.scorer import TOMBSTONE
 from streaming.scoring.state import CallState
 from streaming.store import StoreBatch
-from tests.factories import CallScript, angry_call, calm_call
+from tests.factories import T0, CallScript, angry_call, calm_call
 
 
 def run(scorer, script):
@@ -497,3 +498,189 @@ def test_a_negative_turn_or_another_threat_restarts_the_hold():
               .say("customer", "Okay, thanks."))  # fmt: skip
     _, updates = run(Scorer(), script)
     assert updates[-1].risk >= 0.7  # one calm turn since the threat: still held
+
+
+def test_one_turn_dated_back_does_not_make_a_live_call_look_idle():
+    # a robustness review: a turn stamped an hour and a half back set the call's last
+    # activity there, and the next idle sweep closed the live call as interrupted
+    script = CallScript("c1").say("customer", "Hello, my bill is wrong.")
+    script.add("utterance", dt=-5_400, speaker="customer", text="It has been wrong twice.",
+               start_ms=9_000, end_ms=12_000)  # fmt: skip
+    scorer, batch = Scorer(), StoreBatch()
+    for e in script.events:
+        scorer.apply(e, batch)
+    latest = max(e.ts.timestamp() for e in script.events)
+    assert scorer.calls["c1"].updated_at == latest
+    assert scorer.evict_idle(batch, latest - 3_600) == 0 and scorer.calls["c1"].status == "live"
+
+
+def test_a_transferred_call_keeps_the_queue_it_was_answered_from_and_who_had_it_when_it_turned_hot():
+    """Hot under Emeka in tech_support, then passed to retention, where it waits until Luca
+    takes it: the row is Luca's and retention's now, but says who had it when it turned hot."""
+    scorer = Scorer()
+    calm, _ = run(scorer, calm_call("luca-1", agent_id="a-luca", agent_name="Luca Haddou",
+                                    team="Team Harbor", queue="retention", customer_id="k9"))
+    assert calm.calls["luca-1"].hot_agent_id is None  # never hot
+    script = angry_call("x1", ended=False, agent_id="a-emeka", agent_name="Emeka Castillo",
+                        team="Team Meadow", queue="tech_support", customer_id="k1")
+    script.add("transfer", to_queue="retention").add("transfer", dt=20, to_queue="retention",
+                                                     to_agent_id="a-luca")
+    script.say("agent", "Hello, this is retention, I have your notes here.").end("escalated", 1)
+    batch, _ = run(scorer, script)
+    row = batch.calls["x1"]
+    assert (row.queue, row.agent_id, row.agent_name, row.team) == (
+        "retention", "a-luca", "Luca Haddou", "Team Harbor")  # fmt: skip
+    assert row.first_queue == "tech_support" and row.transfers == 1
+    assert (row.hot_agent_id, row.hot_agent_name, row.hot_team, row.hot_queue) == (
+        "a-emeka", "Emeka Castillo", "Team Meadow", "tech_support")  # fmt: skip
+    # kept in the state a scorer persists (here the ended call's, for late feedback)
+    again = CallState.from_json(batch.ended_states["x1"][1])
+    assert again.hot_holder == ["a-emeka", "Emeka Castillo", "Team Meadow", "tech_support"]
+
+
+def test_a_transfer_that_tips_a_call_hot_is_the_doing_of_the_agent_who_handed_it_off():
+    scorer = Scorer(hot_threshold=0.01)  # any risk is hot: the rescore after the transfer tips it
+    emeka = ["a-emeka", "Emeka Castillo", "Team Meadow", "tech_support"]
+
+    def luca_has_it(call_id: str) -> CallState:  # Emeka passed it to Luca in retention
+        return CallState(call_id, queue="retention", agent_id="a-luca", agent_name="Luca Haddou",
+                         team="Team Harbor", status="live", started_at=0.0, handed_off_from=list(emeka))
+
+    state = luca_has_it("x2")
+    scorer._rescore(state, 5, 10.0, StoreBatch(), lapse_agent="a-emeka")  # right after the transfer
+    assert state.hot_holder == emeka
+    other = luca_has_it("x3")
+    scorer._rescore(other, 6, 20.0, StoreBatch())  # a later turn: Luca's
+    assert other.hot_holder == ["a-luca", "Luca Haddou", "Team Harbor", "retention"]
+
+
+def unnumbered(events):
+    return [dataclasses.replace(e, seq=None) for e in events]
+
+
+def test_events_without_seq_after_a_partition_reset_are_applied_and_replays_skipped():
+    """Found by a robustness review: offsets start again at 0 when the broker restarts empty,
+    and a live call's new events without seq were skipped as replays of its old ones."""
+    script = calm_call("plain-1", ended=False)  # 8 events, at offsets 100-107
+    before = unnumbered(script.events)
+    script.say("customer", "And one more thing about the address.").say("agent", "Sure.")
+    after = unnumbered(script.events[len(before):])
+    scorer = Scorer()
+    for offset, e in enumerate(before, 100):
+        assert not scorer.apply(e, StoreBatch(), partition=2, offset=offset).duplicate
+    batch = StoreBatch()
+    scorer.flush(batch)
+    # a replay (a rewind, a restart from the store's state) is skipped, told by its content
+    restarted = Scorer()
+    restarted.adopt("plain-1", batch.states["plain-1"])
+    for offset, e in enumerate(before, 100):
+        assert restarted.apply(e, StoreBatch(), partition=2, offset=offset).duplicate
+    assert not restarted.partition_resets
+    # the partition reset: new events at offsets below the call's first, then at its own
+    assert [restarted.apply(e, StoreBatch(), partition=2, offset=o).updates[0].seq
+            for e, o in zip(after, (3, 4), strict=True)] == [8, 9]  # fmt: skip
+    assert restarted.partition_resets == {2: 1}
+    assert restarted.calls["plain-1"].offsets == {"2": 4}
+    # a new event at an offset the call noted, with other content: a reset too
+    other = Scorer()
+    other.adopt("plain-1", batch.states["plain-1"])
+    assert other.apply(after[0], StoreBatch(), partition=2, offset=101).updates[0].seq == 8
+    assert other.partition_resets == {2: 1}
+    # a state kept before the offsets' contents were: a message at an offset noted is new
+    # when it is dated after every event the call applied (a review: such events were
+    # skipped), else it cannot be told from a replay, and the consumer says so
+    old = json.loads(batch.states["plain-1"])
+    old["offset_digests"], old["first_offsets"] = {}, {}
+    legacy = Scorer()
+    legacy.adopt("plain-1", json.dumps(old))
+    skipped = legacy.apply(before[5], StoreBatch(), partition=2, offset=105)
+    assert skipped.duplicate and skipped.offset_only
+    assert legacy.apply(after[0], StoreBatch(), partition=2, offset=101).updates[0].seq == 8
+
+
+def test_an_ended_calls_new_event_after_a_partition_reset_goes_to_the_dlq():
+    """It was skipped as a replay: an event after the end is refused, whatever its offset."""
+    events = unnumbered(calm_call("gone-1").events)
+    scorer = Scorer()
+    for offset, e in enumerate(events, 50):
+        scorer.apply(e, StoreBatch(), partition=0, offset=offset)
+    assert scorer.apply(events[3], StoreBatch(), partition=0, offset=53).duplicate  # a replay
+    late = scorer.apply(events[3], StoreBatch(), partition=0, offset=2)  # below its first: new
+    assert late.refused and late.refused.startswith("the call was ended at seq")
+    assert scorer.partition_resets == {0: 1}
+
+
+def test_actions_about_no_call_or_no_turn_or_under_a_reused_id_are_refused(store):
+    """Found by a robustness review: they were stored without a word, taught nothing, and a
+    reused action_id left one action in the store and the other on the call."""
+    from streaming import events as ev
+    from streaming.rebalance import adopt_stored
+
+    live, ended = angry_call("live-1", ended=False), calm_call("ended-1", customer_id="k2")
+    owner = Scorer()
+    for script in (live, ended):
+        batch = StoreBatch()
+        for e in script.events:
+            owner.apply(e, batch)
+        owner.flush(batch)
+        store.apply(batch)
+    at = live.events[-1].ts
+
+    def act(action_id, call_id, action="feedback", **kw):
+        return ev.SupervisorAction(action, action_id, call_id, "sup-1", at, **kw)
+
+    # a scorer that holds none of these calls (a restart, a partition moved): the store knows them
+    scorer = Scorer()
+    actions = [act("n1", "nobody-1", label="hot"), act("n2", "nobody-1", "whisper", text="Calm down"),
+               act("t1", "live-1", utterance_seq=99, sentiment=0.5),
+               act("t2", "live-1", utterance_seq=1, sentiment=0.5),  # seq 1: call_started, no turn
+               act("r1", "live-1", label="not_hot"), act("r1", "live-1", label="hot"),
+               act("w1", "live-1", "whisper", text="Slow down"),
+               act("w1", "live-1", "whisper", text="Slow down"),  # sent again: the same action
+               act("late-1", "ended-1", label="hot"),
+               act("ok-1", "live-1", utterance_seq=8, sentiment=-0.9)]  # fmt: skip
+    adopt_stored(scorer, store, actions)
+    batch = StoreBatch()
+    refused = {a.action_id + ("'" if a.label == "hot" and a.action_id == "r1" else ""): out.refused
+               for a in actions if (out := scorer.apply_action(a, batch)).refused}  # fmt: skip
+    assert sorted(refused) == ["n1", "n2", "r1'", "t1", "t2"]
+    assert refused["n1"].startswith("no such call: neither the scorer nor the store knows call 'nobody-1'")
+    assert refused["t1"].startswith("no such turn: utterance_seq 99 is not a turn of call live-1")
+    assert refused["t2"].startswith("no such turn: utterance_seq 1")
+    assert refused["r1'"].startswith("action_id reused with different content: 'r1'")
+    # the same action sent twice is taken twice, as before (the store keeps one row per id)
+    assert [a.action_id for a in batch.actions] == ["r1", "w1", "w1", "late-1", "ok-1"]
+    assert not scorer.calls["live-1"].marked_hot  # the first "not hot" stands
+    # after a restart, the id's first use is in the store
+    store.apply(batch)
+    again = Scorer()
+    adopt_stored(again, store, [act("r1", "live-1", label="hot"),
+                                act("w1", "live-1", "whisper", text="Slow down")])  # fmt: skip
+    assert again.apply_action(act("r1", "live-1", label="hot"), StoreBatch()).refused
+    assert not again.apply_action(act("w1", "live-1", "whisper", text="Slow down"), StoreBatch()).refused
+
+
+def test_an_action_on_a_call_the_store_holds_without_state_is_stored(tmp_path):
+    # a review of the refusals above: feedback from the wallboard on a call of a history fill
+    # (which stores no scorer state), or one closed as interrupted when callheat run started
+    # again (its state deleted), went to the DLQ as "no such call" though the board showed it
+    from streaming import events as ev
+    from streaming.rebalance import adopt_stored
+    from streaming.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        owner, batch = Scorer(), StoreBatch()
+        for e in angry_call("was-live", ended=False).events:
+            owner.apply(e, batch)
+        owner.flush(batch)
+        store.apply(batch)
+        store.close_interrupted(owner.clock)  # a new run: the call's state is gone
+        assert store.load_states(["was-live"]) == {} and store.get_call("was-live") is not None
+        action = ev.SupervisorAction("feedback", "f1", "was-live", "sup-1", T0, label="not_hot")
+        scorer = Scorer()
+        adopt_stored(scorer, store, [action])
+        out, stored = scorer.apply_action(action, batch := StoreBatch()), batch.actions
+        assert out.refused is None and [a.action_id for a in stored] == ["f1"] and not out.examples
+    finally:
+        store.close()

@@ -55,5 +55,7 @@ def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path,
     assert main(["status", "--store-url", url]) == 1
     out = capsys.readouterr().out
     assert out == "not scoring: no scorer heartbeat in this store; 0 live calls, 0 queued\n"
-    assert main(["status", "--store-url", f"sqlite:///{tmp_path / 'typo.db'}"]) == 2
-    assert "callheat: error: no store at " in capsys.readouterr().err
+    # no store at all: no scorer writes there either (exit 1; a health check's 2 is reserved)
+    assert main(["status", "--store-url", f"sqlite:///{tmp_path / 'typo.db'}"]) == 1
+    assert capsys.readouterr().out.startswith(f"not scoring: no store at {tmp_path / 'typo.db'} ")
+    assert not (tmp_path / "typo.db").exists()

@@ -2,6 +2,7 @@
 interrupted calls, late-feedback states pruned by age, calls deleted past retention."""
 
 import dataclasses
+import sqlite3
 import threading
 
 import psycopg
@@ -46,6 +47,17 @@ def test_calls_left_open_are_closed_as_interrupted(engine_store):
     assert closed.status == "interrupted" and closed.ended_at == 99.0
     assert engine_store.load_states(["c1"]) == {}
     assert engine_store.close_interrupted(100.0) == 0
+
+
+def test_a_fresh_run_brings_a_clock_left_ahead_back_to_its_start(engine_store):
+    # an earlier run at --speed 10 left the data's "now" hours ahead of the wall clock: the
+    # next run's calls, at the wall clock, were hours behind it and closed as idle at once
+    engine_store.apply(StoreBatch(meta={"event_time": repr(5_000.0)}))
+    engine_store.close_interrupted(1_000.0)
+    assert engine_store.meta("event_time") == repr(1_000.0)
+    engine_store.apply(StoreBatch(meta={"event_time": repr(900.0)}))  # behind: kept
+    engine_store.close_interrupted(1_000.0)
+    assert engine_store.meta("event_time") == repr(900.0)
 
 
 def test_ended_states_are_kept_for_late_feedback_then_pruned_by_age(engine_store):
@@ -217,3 +229,40 @@ def test_replicas_pruning_at_once_each_count_only_what_they_deleted(engine_store
     assert len(results) == 3
     assert sum(r["calls"] for r in results) == 60 and sum(r["turns"] for r in results) == 60
     assert engine_store.counts()["calls"] == 0 and engine_store.counts()["turns"] == 0
+
+
+NEW_CALL_COLUMNS = ("first_queue", "hot_agent_id", "hot_agent_name", "hot_team", "hot_queue")
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_store_made_before_transfers_were_credited_gains_the_columns_and_keeps_its_calls(
+        engine, request, tmp_path):  # fmt: skip
+    """An existing store without ``first_queue`` and ``hot_*`` (dropped here, as an older
+    version made it) gets them on open; its calls read back with them empty."""
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        open_store(url).close()
+        with sqlite3.connect(tmp_path / "old.db") as db:
+            for column in NEW_CALL_COLUMNS:
+                db.execute(f"ALTER TABLE calls DROP COLUMN {column}")
+            db.execute("INSERT INTO calls (call_id, status, queue, customer_id, updated_at) "
+                       "VALUES ('old', 'ended', 'billing', 'k1', 1.0)")
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+        open_store(url).close()
+        with psycopg.connect(url, autocommit=True) as db:
+            for column in NEW_CALL_COLUMNS:
+                db.execute(f"ALTER TABLE calls DROP COLUMN {column}")
+            db.execute("INSERT INTO calls (call_id, status, queue, customer_id, updated_at) "
+                       "VALUES ('old', 'ended', 'billing', 'k1', 1.0)")
+    store = open_store(url)
+    try:
+        old = store.get_call("old")
+        assert old is not None and old.queue == "billing"
+        assert all(getattr(old, c) is None for c in NEW_CALL_COLUMNS)
+        new = dataclasses.replace(call(1), call_id="new", first_queue="tech", hot_agent_id="a1",
+                                  hot_agent_name="Ana", hot_team="Blue", hot_queue="tech")  # fmt: skip
+        store.apply(StoreBatch(calls={"new": new}))
+        assert store.get_call("new") == new
+    finally:
+        store.close()

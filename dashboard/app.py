@@ -7,7 +7,10 @@ Configuration comes from ``CALLHEAT_*`` environment variables (see
 import streamlit as st
 
 from dashboard import data, nav, widgets
+from streaming import logs
 from streaming.errors import StoreError
+
+logs.configure()  # to the server's stderr: each action a supervisor sends, and what became of it
 
 st.set_page_config(
     page_title="CallHeat",

@@ -11,6 +11,7 @@ of where it goes (do not send it again).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -20,6 +21,8 @@ from dashboard import actions, data, prefs
 from streaming.errors import BrokerError, StoreError
 from streaming.events import SupervisorAction
 from streaming.store import CallRow
+
+log = logging.getLogger(__name__)
 
 SUPERVISOR = "supervisor"
 BOARD_PREFS = "board-prefs"
@@ -102,6 +105,8 @@ def send(call_id: str, build: Builder, done: str) -> None:
         # a double click, or a click the page took twice while it was busy: one judgement,
         # learned once (two "not hot" examples would weigh one supervisor's view twice)
         st.session_state[FLASH] = ("warning", "Already sent a moment ago: not sent again.")
+        log.info("%s clicked %s on call %s again within %.0f s: not sent again", who, action.action,
+                 call_id, DOUBLE_CLICK_S)  # fmt: skip
         return
     try:
         actions.publish(store, producer, settings, action)
@@ -110,17 +115,22 @@ def send(call_id: str, build: Builder, done: str) -> None:
         data.drop_producer(producer)
         data.refresh()
         st.session_state[FLASH] = ("warning", f"{done} But {exc}. Do not send it again.")
+        log.warning("%s sent %s %s on call %s, but %s", who, action.action, action.action_id, call_id, exc)
     except BrokerError as exc:
         data.drop_producer(producer)  # it may fail every send from now on: the next try makes a new one
         st.session_state[FLASH] = ("error", f"Not sent, nobody got it: {exc}. Try again.")
+        log.warning("%s's %s on call %s not sent: %s", who, action.action, call_id, exc)
     except StoreError as exc:  # the broker took it: the scorer stores it from there
         st.session_state[LAST_SENT] = (said, time.monotonic())
         st.session_state[FLASH] = ("warning", f"{done} But the wallboard's store did not take it ({exc}): it "
                                               f"shows once the scorer has stored it. Do not send it again.")
+        log.warning("%s sent %s %s on call %s; the store did not take it: %s", who, action.action,
+                    action.action_id, call_id, exc)  # fmt: skip
     else:
         st.session_state[LAST_SENT] = (said, time.monotonic())
         data.refresh()
         st.session_state[FLASH] = ("success", done)
+        log.info("%s sent %s %s on call %s", who, action.action, action.action_id, call_id)
 
 
 def _what_it_says(action: SupervisorAction) -> tuple[object, ...]:

@@ -54,6 +54,24 @@ class Throttle(logging.Filter):
         return True
 
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure(level: str = "INFO") -> None:
+    """A process's logging, as the CLI and the wallboard both set it: lines to stderr at
+    ``level``, the chatty loggers throttled, kafka-python's INFO narration left out.
+
+    The handler is added once: a second call (each wallboard page run calls it) adds no other.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format=FORMAT)
+        throttle_chatty_loggers()  # a broker outage: one line of each kind per 30 s, not dozens a second
+    # kafka-python narrates every connection at INFO; its warnings and errors still show.
+    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # its IO thread warns whenever a scoring batch holds the GIL for >0.1 s: noise, not a fault
+    logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+
+
 def throttle_chatty_loggers(every_s: float = EVERY_S) -> None:
     """Throttle the chatty loggers on every handler of the root logger."""
     for handler in logging.getLogger().handlers:

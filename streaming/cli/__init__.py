@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from streaming import logs
 from streaming.cli.parser import build_parser
 from streaming.errors import CallHeatError, UsageError
-from streaming.logs import throttle_chatty_loggers
 from streaming.settings import Settings, unknown_variables
 
 __all__ = ["build_parser", "main", "settings_from_args"]
@@ -67,12 +67,7 @@ def _stdout_closed() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    throttle_chatty_loggers()  # a broker outage: one line of each kind per 30 s, not dozens a second
-    # kafka-python narrates every connection at INFO; its warnings and errors still show.
-    logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
-    # its IO thread warns whenever a scoring batch holds the GIL for >0.1 s: noise, not a fault
-    logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+    logs.configure(args.log_level)
     for name, meant in unknown_variables(os.environ):
         log.warning("%s is not a CallHeat setting: it is ignored%s", name,
                     f" (did you mean {meant}?)" if meant else "")  # fmt: skip

@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SERVER_LOG = ARTIFACTS / "wallboard-server.log"  # the Streamlit server's stderr: what each send did
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -66,7 +67,9 @@ def app(kafka_settings: Settings, scorer: Running) -> Iterator[str]:
                 # navigation once left the call page blank; this keeps that covered
                 "CALLHEAT_REFRESH_S": "0.3"})
     command = dashboard_command(kafka_settings.model_copy(update={"dashboard_port": port}))
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with SERVER_LOG.open("w") as server_log:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=server_log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -92,6 +95,14 @@ def feedback_learned(store: Store, scorer: Running) -> int:
     if "feedback_labels" in figures:
         return int(figures["feedback_labels"])
     return int(scorer.service.scorer.risk.n_labels)
+
+
+def sends_seen(records: dict) -> str:
+    """What a failed count shows: each record's place and action id, and the server's log of
+    what the page sent (one line per send)."""
+    seen = [(p, o, json.loads(m.value).get("action_id")) for (p, o), m in sorted(records.items())]
+    log = SERVER_LOG.read_text(errors="replace").splitlines() if SERVER_LOG.exists() else []
+    return f"records (partition, offset, action_id): {seen}; the wallboard's log:\n" + "\n".join(log[-30:])
 
 
 def transfer(settings: Settings, store: Store, call_id: str, to_agent_id: str | None = None) -> None:
@@ -156,10 +167,14 @@ def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, ka
             sync_api.expect(page.get_by_text("Whisper sent").first).to_be_visible(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "call.png"), full_page=True)
 
-            coaching = read_topic(settings, settings.topics.agent_coaching, 1)
-            assert len(coaching) == 1
-            message = json.loads(coaching[0].value)
-            assert coaching[0].key.decode() == hottest.agent_id
+            # one whisper on the broker: read on for a second one, which would show here too (two
+            # deliveries of one record, the same partition and offset, are the client's, not a send)
+            coaching = {(m.partition, m.offset): m for m in
+                        read_topic(settings, settings.topics.agent_coaching, 2, timeout_s=5)}  # fmt: skip
+            assert len(coaching) == 1, sends_seen(coaching)
+            (record,) = coaching.values()
+            message = json.loads(record.value)
+            assert record.key.decode() == hottest.agent_id
             assert message["text"] == "Acknowledge the repeat call and own it."
             assert message["supervisor_id"] == "sup-ana"
 
@@ -194,4 +209,8 @@ def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, ka
     assert [(a.action, a.supervisor_id) for a in stored] == [("whisper", "sup-ana"),
                                                             ("feedback", "sup-ana")]  # fmt: skip
     assert stored[0].text == message["text"] and stored[1].label == "not_hot"
+    assert stored[0].action_id == message["action_id"]
+    # and the wallboard's log says who sent what, once
+    sent = [ln for ln in SERVER_LOG.read_text().splitlines() if "sup-ana sent whisper" in ln]
+    assert len(sent) == 1 and f"whisper {message['action_id']} on call {hottest.call_id}" in sent[0], sent
     store.close()

@@ -5,11 +5,12 @@ reads: it stores the action too, and learns from ``feedback``); a whisper also
 goes to ``agent-coaching`` keyed by the agent (what the agent desktop reads), first,
 and to ``supervisor-actions`` once the broker acknowledged it. The action is stored
 only after the broker acknowledged it, so the wallboard never shows an action nobody
-got, and an action the broker did not take reached nobody: sending it again cannot
-whisper twice. (A whisper the agent got whose ``supervisor-actions`` record failed is
-stored all the same, and said so: see ``publish``.) The scorer stores the same action
-again when it consumes it; both writes are keyed by ``action_id``, so the call shows
-it once.
+got, and an action the broker refused reached nobody: sending it again cannot
+whisper twice. An action the broker did not answer within the timeout may still arrive
+(``Unanswered``), and is not said to have reached nobody. (A whisper the agent got whose
+``supervisor-actions`` record failed is stored all the same, and said so: see ``publish``.)
+The scorer stores the same action again when it consumes it; both writes are keyed by
+``action_id``, so the call shows it once.
 
 The builders (``whisper``, ``barge_in``, ``monitor``, ``acknowledge``,
 ``feedback``, ``correct_sentiment``) check and build an action without touching
@@ -24,11 +25,11 @@ import uuid
 from datetime import UTC, datetime
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from streaming.errors import BrokerError, CallHeatError, InvalidEvent, StoreError
 from streaming.events import FEEDBACK_LABELS, SupervisorAction, action_to_dict, encode, parse_action
-from streaming.kafka_io import await_sends, send_json
+from streaming.kafka_io import SendFailed, await_sends, send_json
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, Store
 
@@ -140,14 +141,35 @@ class PartlySent(BrokerError):
         self.row = row
 
 
+class Unanswered(BrokerError):
+    """The broker did not answer within the timeout. Unlike a refusal, this says nothing of
+    whether it has the action: a broker that stalls writes what it was sent once it goes on,
+    so the action may still arrive. It is not stored (the scorer stores it if it arrives)."""
+
+
 def _send(producer: KafkaProducer, topic: str, key: str, action: SupervisorAction,
           timeout_s: float) -> None:  # fmt: skip
-    """Publish ``action`` to ``topic`` and wait for the broker's acknowledgement, or BrokerError."""
+    """Publish ``action`` to ``topic`` and wait for the broker's acknowledgement; BrokerError
+    if the broker refused it, :class:`Unanswered` if it did not answer within ``timeout_s``."""
     try:
-        await_sends(producer, [send_json(producer, topic, key, action_to_dict(action))], timeout_s)
+        sent = send_json(producer, topic, key, action_to_dict(action))
+    except KafkaError as exc:  # it did not leave this process (no metadata for the topic, say)
+        raise _not_taken(action, topic, exc) from exc
+    try:
+        await_sends(producer, [sent], timeout_s)
+    except (KafkaTimeoutError, SendFailed) as exc:
+        if isinstance(exc, SendFailed) and not exc.unanswered:  # refused: it reached nobody
+            raise _not_taken(action, topic, exc) from exc
+        # the flush ran out of time, or the producer expired the record it got no answer for
+        raise Unanswered(f"no answer from the broker within {timeout_s:.0f} s about the "
+                         f"{action.action.replace('_', '-')} for {topic}") from exc  # fmt: skip
     except KafkaError as exc:
-        raise BrokerError(f"the broker did not take the {action.action.replace('_', '-')} for {topic} "
-                          f"({type(exc).__name__}: {exc})") from exc  # fmt: skip
+        raise _not_taken(action, topic, exc) from exc
+
+
+def _not_taken(action: SupervisorAction, topic: str, exc: KafkaError) -> BrokerError:
+    return BrokerError(f"the broker did not take the {action.action.replace('_', '-')} for {topic} "
+                       f"({type(exc).__name__}: {exc})")  # fmt: skip
 
 
 def _row(action: SupervisorAction) -> ActionRow:
@@ -174,11 +196,13 @@ def publish(
 ) -> ActionRow:
     """Publish ``action``, wait for the broker's acknowledgement, then store it.
 
-    BrokerError if the broker did not take it: nobody got it and nothing is stored, so
-    sending it again cannot reach anyone twice. A whisper goes to the agent first, and to
-    ``supervisor-actions`` only once the agent has it: if that second send fails, the
-    agent has the whisper all the same, so it is stored (the scorer only stores a whisper,
-    it learns nothing from it) and PartlySent says so: sending it again would whisper twice.
+    BrokerError if the broker refused it: nobody got it and nothing is stored, so sending it
+    again cannot reach anyone twice. :class:`Unanswered` (a BrokerError) if the broker did not
+    answer within ``timeout_s``: nothing is stored, but it may still arrive. A whisper goes
+    to the agent first, and to ``supervisor-actions`` only once the agent has it: if that
+    second send fails, the agent has the whisper all the same, so it is stored (the scorer
+    only stores a whisper, it learns nothing from it) and PartlySent says so: sending it
+    again would whisper twice.
     """
     topics = settings.topics
     row = _row(action)
@@ -211,7 +235,8 @@ def send_whisper(
     """Whisper ``text`` to the call's agent; returns the stored action.
 
     ActionError if the call is not live, has no agent or the text is empty;
-    BrokerError if the broker did not take it (then nothing is stored).
+    BrokerError if the broker did not take it, Unanswered if it did not answer (then nothing
+    is stored).
     """
     return publish(store, producer, settings, whisper(call, text, supervisor_id), timeout_s)
 

@@ -6,7 +6,8 @@ each page's text input starts from it. The wallboard's filters are kept in the
 session too (``board-prefs``) so the call page's "Back" link returns to them.
 An action's outcome is left in ``st.session_state["flash"]`` for the page to show:
 an error when nobody got it (try again), a warning when it reached some but not all
-of where it goes (do not send it again).
+of where it goes (do not send it again) or when the broker did not answer (it may still
+arrive: find out before sending it again).
 """
 
 from __future__ import annotations
@@ -116,6 +117,14 @@ def send(call_id: str, build: Builder, done: str) -> None:
         data.refresh()
         st.session_state[FLASH] = ("warning", f"{done} But {exc}. Do not send it again.")
         log.warning("%s sent %s %s on call %s, but %s", who, action.action, action.action_id, call_id, exc)
+    except actions.Unanswered as exc:
+        data.drop_producer(producer)  # its close gives the send in flight 5 s more to land
+        where = ("the agent may still get it" if action.action == "whisper" else
+                 "it may still arrive, and then shows under this call's actions")  # fmt: skip
+        st.session_state[FLASH] = ("warning", f"Not confirmed: {exc}; {where}. Find out before "
+                                              "sending it again.")  # fmt: skip
+        log.warning("%s's %s %s on call %s not confirmed: %s", who, action.action, action.action_id,
+                    call_id, exc)  # fmt: skip
     except BrokerError as exc:
         data.drop_producer(producer)  # it may fail every send from now on: the next try makes a new one
         st.session_state[FLASH] = ("error", f"Not sent, nobody got it: {exc}. Try again.")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from streaming.errors import BrokerError
 from streaming.events import encode
@@ -23,7 +23,16 @@ log = logging.getLogger(__name__)
 class SendFailed(KafkaError):
     """Records the broker did not accept: kafka-python's ``flush()`` returns without
     raising once every record is done, accepted or not, so a failure shows only on the
-    record's future."""
+    record's future.
+
+    ``unanswered`` when no failure is a refusal, only time running out (kafka-python expires
+    a batch it got no answer for): a record that went out and got no answer may still be
+    written by a broker that stalled, so it is not known to be lost.
+    """
+
+    def __init__(self, message: str, unanswered: bool = False) -> None:
+        super().__init__(message)
+        self.unanswered = unanswered
 
 
 def require_broker(settings: Settings, timeout_s: float = 5.0) -> None:
@@ -110,8 +119,9 @@ def await_sends(producer: KafkaProducer, futures: Sequence[Any], timeout_s: floa
     failed = [f for f in futures if not f.succeeded()]
     if failed:
         first = failed[0].exception or "not done after the flush"
+        unanswered = all(f.exception is None or isinstance(f.exception, KafkaTimeoutError) for f in failed)
         raise SendFailed(f"{len(failed)} of {len(futures)} records were not accepted by the "
-                         f"broker: {first}")  # fmt: skip
+                         f"broker: {first}", unanswered)  # fmt: skip
 
 
 class Sends:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from typing import Any
 
@@ -192,6 +194,31 @@ def test_an_action_the_broker_did_not_take_is_not_stored_and_reached_nobody(own_
     assert store.actions() == []
     assert read_all(own_settings, own_settings.topics.agent_coaching, want=1, timeout_s=3) == []
     assert read_all(own_settings, own_settings.topics.supervisor_actions, want=1, timeout_s=3) == []
+
+
+@pytest.mark.broker
+def test_an_action_the_broker_did_not_answer_is_not_said_to_have_reached_nobody(own_broker, own_settings,
+                                                                                store):  # fmt: skip
+    """A broker that stalls (a real Tansu, stopped with SIGSTOP past the send's timeout, then
+    continued): the whisper it did not answer in time reaches the agent once it goes on, so
+    "nobody got it, try again" would have whispered twice."""
+    producer = make_producer(own_settings)
+    assert own_broker.process is not None
+    try:
+        producer.partitions_for(own_settings.topics.agent_coaching)  # known: the send does not wait
+        os.kill(own_broker.process.pid, signal.SIGSTOP)
+        try:
+            unanswered = "no answer from the broker within 2 s about the whisper for agent-coaching"
+            with pytest.raises(actions.Unanswered, match=unanswered) as raised:
+                actions.send_whisper(store, producer, own_settings, a_call(), "Slow down", "sup", timeout_s=2)
+            assert not isinstance(raised.value, actions.PartlySent)
+        finally:
+            os.kill(own_broker.process.pid, signal.SIGCONT)
+        assert store.actions() == []  # not confirmed: not shown as sent
+        coaching = read_all(own_settings, own_settings.topics.agent_coaching, want=1, timeout_s=30)
+        assert [json.loads(m.value)["text"] for m in coaching] == ["Slow down"]  # the agent got it after all
+    finally:
+        producer.close(timeout=5)
 
 
 class RestartBeforeTheScorersCopy:

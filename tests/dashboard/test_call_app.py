@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import signal
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -365,6 +367,45 @@ def test_after_a_broker_restart_a_failed_whisper_says_not_sent_and_the_next_one_
         assert [json.loads(m.value)["text"] for m in got] == ["Let them finish."]
         assert [(a.action, a.text) for a in store.actions(call.call_id)] == [
             ("whisper", "Offer the refund now."), ("whisper", "Let them finish."), ("barge_in", None)]
+    finally:
+        store.close()
+        clear_streamlit_caches()
+
+
+@pytest.mark.broker
+def test_a_whisper_the_broker_did_not_answer_says_not_confirmed_not_try_again(
+    own_broker, filled_store_url, monkeypatch, tmp_path
+):
+    """A broker that stalls past the send's 10 s (a real Tansu, stopped with SIGSTOP, then
+    continued) writes the whisper once it goes on: the page said "Not sent, nobody got it. Try
+    again", and trying again whispered twice."""
+    own = Settings(bootstrap_servers=own_broker.bootstrap_servers, partitions=1, data_dir=tmp_path / "own")
+    create_callheat_topics(own.bootstrap_servers, own.topics, own.partitions)
+    use_broker(own, filled_store_url, monkeypatch)
+    store = open_store(filled_store_url)
+    assert own_broker.process is not None
+    try:
+        call = next(c for c in store.live_calls() if c.level == "hot" and c.agent_id)
+        at = open_call(call.call_id, sup="sup-maria")
+        box = f"whisper-{call.call_id}"
+        at.text_area(key=box).set_value("Offer the refund now.")
+        at.button(key="send-whisper").click().run()  # a producer connected, the topics known
+        assert not at.error and any("Whisper sent" in s.value for s in at.success)
+
+        os.kill(own_broker.process.pid, signal.SIGSTOP)
+        try:
+            at.text_area(key=box).set_value("Let them finish.")
+            at.button(key="send-whisper").click().run(timeout=60)
+        finally:
+            os.kill(own_broker.process.pid, signal.SIGCONT)
+        assert not at.error, [e.value for e in at.error]
+        [warning] = at.warning
+        assert warning.value.startswith("Not confirmed: no answer from the broker within 10 s"), warning.value
+        assert "the agent may still get it" in warning.value and "Try again" not in warning.value
+
+        got = read_all(own, own.topics.agent_coaching, want=2, timeout_s=30)  # and it does
+        assert [json.loads(m.value)["text"] for m in got] == ["Offer the refund now.", "Let them finish."]
+        assert [a.text for a in store.actions(call.call_id)] == ["Offer the refund now."]  # not confirmed
     finally:
         store.close()
         clear_streamlit_caches()

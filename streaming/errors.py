@@ -37,3 +37,8 @@ class StoreError(CallHeatError):
 
 class InvalidStoreURL(StoreError, UsageError):
     """A store URL that does not parse: a StoreError to whoever opens stores, exit 2 to the CLI."""
+
+
+class MissingStore(StoreError, UsageError):
+    """A store URL that names no CallHeat store yet, opened to read or change what is there
+    (``status``, ``prune``), which must not make an empty store in its place."""

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streaming.errors import ConfigError, UsageError
+from streaming.errors import ConfigError
 from streaming.settings import DEFAULT_GROUP_ID, Settings
 
 if TYPE_CHECKING:
@@ -77,10 +77,8 @@ def missing_sqlite_store(settings: Settings) -> Path | None:
 
 def open_existing_store(settings: Settings) -> Store:
     """The store, for a command that reads or changes what is there (``prune``, ``status``): a
-    SQLite file that is not there is a UsageError, not a new empty store made in its place."""
+    SQLite file that is not there, or a PostgreSQL database with no CallHeat tables, is a
+    MissingStore (a UsageError), not a new empty store made in its place."""
     from streaming.store import open_store
 
-    missing = missing_sqlite_store(settings)
-    if missing is not None:
-        raise UsageError(f"no store at {missing} (check --store-url or CALLHEAT_STORE_URL)")
-    return open_store(settings.store_url)
+    return open_store(settings.store_url, create=False)

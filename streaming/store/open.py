@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 from pydantic import SecretStr
 
-from streaming.errors import UsageError
+from streaming.errors import MissingStore, UsageError
 from streaming.store.base import Store
 
 
-def open_store(url: str | SecretStr) -> Store:
+def open_store(url: str | SecretStr, *, create: bool = True) -> Store:
     """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``; as a
-    ``SecretStr`` too (``Settings.store_url``), unwrapped only here, to open the store."""
+    ``SecretStr`` too (``Settings.store_url``), unwrapped only here, to open the store.
+
+    ``create=False`` (to read or change what is there): MissingStore where there is no store
+    yet, no SQLite file or no CallHeat tables in the PostgreSQL database, instead of making one.
+    """
     if isinstance(url, SecretStr):
         url = url.get_secret_value()
     if url.startswith("sqlite:///"):
         from streaming.store.sqlite import SQLiteStore
 
-        return SQLiteStore(url.removeprefix("sqlite:///"))
+        path = url.removeprefix("sqlite:///")
+        if not create and not Path(path).is_file():
+            raise MissingStore(f"no store at {path} (check --store-url or CALLHEAT_STORE_URL)")
+        return SQLiteStore(path)
     if url.startswith(("postgresql://", "postgres://")):
         from streaming.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, create=create)
     raise UsageError(f"unsupported store URL {redacted(url)!r}: use sqlite:///PATH or postgresql://...")
 
 

@@ -22,7 +22,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
-from streaming.errors import InvalidStoreURL, StoreError
+from streaming.errors import InvalidStoreURL, MissingStore, StoreError
 from streaming.store import schema
 from streaming.store.open import redacted, scrubbed
 from streaming.store.sql import Row, SQLStore
@@ -56,7 +56,9 @@ def to_pyformat(sql: str) -> str:
 class PostgresStore(SQLStore):
     """PostgreSQL engine of :class:`streaming.store.Store` (``postgresql://...`` URLs)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """Connects and brings the schema up to date; ``create=False``: MissingStore, and no
+        tables made, in a database that holds no CallHeat store."""
         self.url = url
         self._lock = threading.Lock()
         self._conn: psycopg.Connection[dict[str, Any]] | None = None
@@ -67,6 +69,10 @@ class PostgresStore(SQLStore):
                                   f"{first_line(exc, url)}") from exc  # fmt: skip
         try:
             conn = self._connection()
+            if not create and not self._holds_a_store(conn):
+                self.close()
+                raise MissingStore(f"no CallHeat store in the PostgreSQL database at {redacted(url)}: "
+                                   "nothing wrote one (check --store-url or CALLHEAT_STORE_URL)")  # fmt: skip
             if not self._schema_current(conn):
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
@@ -78,6 +84,11 @@ class PostgresStore(SQLStore):
             self.close()
             raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: "
                              f"{first_line(exc, url)}") from exc  # fmt: skip
+
+    @staticmethod
+    def _holds_a_store(conn: psycopg.Connection[dict[str, Any]]) -> bool:
+        row = conn.execute("SELECT to_regclass('calls') IS NOT NULL AS here").fetchone()
+        return bool(row and row["here"])
 
     @staticmethod
     def _schema_current(conn: psycopg.Connection[dict[str, Any]]) -> bool:

@@ -59,3 +59,23 @@ def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path,
     assert main(["status", "--store-url", f"sqlite:///{tmp_path / 'typo.db'}"]) == 1
     assert capsys.readouterr().out.startswith(f"not scoring: no store at {tmp_path / 'typo.db'} ")
     assert not (tmp_path / "typo.db").exists()
+
+
+def test_status_and_prune_on_a_postgresql_database_nothing_wrote_make_no_tables(postgres, capsys):
+    """Found in an earlier session's review: ``status`` (a health check, read only) created
+    CallHeat's tables in the database it was pointed at, a typo'd or new one alike."""
+    import psycopg
+
+    url = postgres.new_database()
+    assert main(["status", "--store-url", url]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("not scoring: no CallHeat store in the PostgreSQL database at postgresql://"), out
+    assert main(["prune", "--older-than-days", "30", "--store-url", url]) == 2  # a usage error, as for SQLite
+    assert "no CallHeat store in the PostgreSQL database" in capsys.readouterr().err
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_schema = current_schema()").fetchone() == (0,)  # fmt: skip
+    # once a scorer (or a fill) has written the store, status reads it
+    open_store(url).close()
+    assert main(["status", "--store-url", url]) == 1
+    assert capsys.readouterr().out.startswith("not scoring: no scorer heartbeat in this store")

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from dashboard.alerts import NEW_HOT_S, is_new_hot
+from streaming.scoring.scorer import KEEP_ENDED_STATE_S
+from streaming.scoring.state import KEEP_TURNS
 from streaming.store import ActionRow, CallRow, TurnRow
 
 LEVELS = ("hot", "warming", "calm")
@@ -348,6 +350,24 @@ class TranscriptLine:
     speaker: str
     text: str
     sentiment: float
+
+
+def correction_teaches(call: CallRow, turns: Iterable[TurnRow], seq: int, now: float) -> str | None:
+    """Why a correction of turn ``seq`` teaches the sentiment model nothing (it is recorded
+    all the same), or None when it teaches: the scorer keeps a call's last
+    :data:`KEEP_TURNS` turns, and an ended call's state for :data:`KEEP_ENDED_STATE_S`.
+
+    >>> turns = [TurnRow("c1", s, float(s), "customer", "hi", 0, 0, 0.0, 0.0) for s in range(1, 31)]
+    >>> call = CallRow(call_id="c1", status="live", queue="q", customer_id="k", updated_at=30.0)
+    >>> correction_teaches(call, turns, 30, 31.0) is None, correction_teaches(call, turns, 3, 31.0)
+    (True, 'older than the last 20 turns, which the scorer keeps')
+    """
+    kept = sorted(t.seq for t in turns)[-KEEP_TURNS:]
+    if seq not in kept:
+        return f"older than the last {KEEP_TURNS} turns, which the scorer keeps"
+    if call.ended_at is not None and now - call.ended_at > KEEP_ENDED_STATE_S:
+        return f"the call ended more than {KEEP_ENDED_STATE_S // 86_400:.0f} days ago"
+    return None
 
 
 def transcript(turns: Iterable[TurnRow], start: float | None) -> list[TranscriptLine]:

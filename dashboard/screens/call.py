@@ -77,8 +77,12 @@ def _correct(call_id: str) -> None:
         st.session_state[session.FLASH] = ("error", "Not sent: choose the turn to correct.")
         return
     value = float(st.session_state.get(f"fix-value-{call_id}-{seq}", 0.0))
-    session.send(call_id, lambda call, sup: actions.correct_sentiment(call, sup, int(seq), value),
-                 f"Correction sent: turn {seq} is {views.fmt_sentiment(value)}.")  # fmt: skip
+    detail = data.call_detail(call_id)
+    idle = views.correction_teaches(detail.call, detail.turns, int(seq), time.time()) if detail.call else None
+    done = f"Correction sent: turn {seq} is {views.fmt_sentiment(value)}."
+    if idle:  # recorded for review; the model does not learn it (the scorer no longer has the turn)
+        done += f" It is recorded, but the model learns nothing from it: {idle}."
+    session.send(call_id, lambda call, sup: actions.correct_sentiment(call, sup, int(seq), value), done)
 
 
 def _use(text_key: str, text: str) -> None:
@@ -132,6 +136,9 @@ def _correction_box(call: CallRow, turns: list[TurnRow]) -> None:
             st.slider("Should be", -1.0, 1.0, float(round(lines[seq].sentiment, 2)), 0.05,
                       key=f"fix-value-{call.call_id}-{seq}",
                       help="-1 very negative, 0 neutral, +1 very positive")  # fmt: skip
+            idle = views.correction_teaches(call, turns, seq, time.time())
+            if idle:
+                st.caption(f"The model will not learn from this one ({idle}); it is recorded.")  # our words
         st.button("Send correction", key="correct-sentiment", width="stretch",
                   on_click=_correct, args=(call.call_id,))  # fmt: skip
 

@@ -25,6 +25,7 @@ from streaming.events import parse_action
 from streaming.scoring import Scorer
 from streaming.scoring.playbook import Playbook
 from streaming.scoring.practices import format_due
+from streaming.scoring.state import KEEP_TURNS
 from streaming.settings import Settings
 from streaming.store import ActionRow, CallRow, CommitmentRow, PracticeRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
@@ -199,7 +200,6 @@ def test_the_back_link_returns_to_the_supervisors_board(store):
 
 
 @pytest.mark.broker
-@pytest.mark.broker
 def test_a_double_click_sends_an_action_once(kafka_settings, filled_store_url, monkeypatch):
     """Seen in a browser test under load: one "Mark not hot" became two feedback actions, and
     the scorer learned one supervisor's judgement twice."""
@@ -218,6 +218,38 @@ def test_a_double_click_sends_an_action_once(kafka_settings, filled_store_url, m
             ("feedback", "not_hot"), ("feedback", "hot")]
     finally:
         store.close()
+
+
+@pytest.mark.broker
+def test_a_correction_the_model_will_not_learn_says_so_before_and_after_it_is_sent(
+    kafka_settings, filled_store_url, monkeypatch
+):
+    """Left open by earlier sessions: correcting a turn older than the last 20, which the scorer
+    no longer keeps, said "Correction sent" and taught the model nothing, silently."""
+    use_broker(kafka_settings, filled_store_url, monkeypatch)
+    store = open_store(filled_store_url)
+    try:
+        call = hottest(store)
+        last = store.turns(call.call_id)[-1]
+        # the call goes on for as many turns again as the scorer keeps: its first ones leave it
+        store.apply(StoreBatch(turns=[replace(last, seq=last.seq + i, ts=last.ts + i)
+                                      for i in range(1, KEEP_TURNS + 1)]))  # fmt: skip
+        old, new = store.turns(call.call_id)[0], store.turns(call.call_id)[-1]
+        at = open_call(call.call_id, sup="sup-maria")
+        idle = f"older than the last {KEEP_TURNS} turns, which the scorer keeps"
+        for turn, teaches in ((new, True), (old, False)):
+            at.selectbox(key="fix-turn").set_value(turn.seq).run()
+            said = [c.value for c in at.caption if "will not learn" in c.value]
+            assert said == ([] if teaches else [f"The model will not learn from this one ({idle}); it is "
+                                                "recorded."]), said  # fmt: skip
+            at.slider(key=f"fix-value-{call.call_id}-{turn.seq}").set_value(-0.5).run()
+            at.button(key="correct-sentiment").click().run()
+            [done] = [s.value for s in at.success if "Correction sent" in s.value]
+            assert (f"the model learns nothing from it: {idle}" in done) is not teaches, done
+        assert [a.utterance_seq for a in store.actions(call.call_id)] == [new.seq, old.seq]  # both recorded
+    finally:
+        store.close()
+        clear_streamlit_caches()
 
 
 def test_every_action_from_the_call_page_reaches_the_scorer_topic_the_store_and_the_timeline(

@@ -684,3 +684,33 @@ def test_an_action_on_a_call_the_store_holds_without_state_is_stored(tmp_path):
         assert out.refused is None and [a.action_id for a in stored] == ["f1"] and not out.examples
     finally:
         store.close()
+
+
+def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_scorer_does(store):
+    """Left open by earlier sessions: a correction of a turn older than the turns the scorer keeps
+    was "Correction sent" on the call page and taught nothing. The page now says which teach
+    nothing (dashboard.views.correction_teaches); here its rule is held to the scorer's own."""
+    from dashboard.views import correction_teaches
+    from streaming import events as ev
+    from streaming.scoring.state import KEEP_TURNS
+
+    script = CallScript("long-1")
+    for i in range(KEEP_TURNS + 6):
+        script.say("customer" if i % 2 else "agent", f"Turn number {i}, about the bill.")
+    scorer, batch = Scorer(), StoreBatch()
+    for e in script.events:
+        scorer.apply(e, batch)
+    scorer.flush(batch)
+    store.apply(batch)
+    call, turns = store.get_call("long-1"), store.turns("long-1")
+    assert call is not None and len(turns) == KEEP_TURNS + 6
+    at = script.events[-1].ts
+    said, learned = [], []
+    for t in turns:
+        before = scorer.n_sentiment_corrections
+        fix = ev.SupervisorAction("feedback", f"fix-{t.seq}", "long-1", "sup-1", at,
+                                  utterance_seq=t.seq, sentiment=-0.5)  # fmt: skip
+        assert not scorer.apply_action(fix, StoreBatch()).refused  # stored, either way
+        learned.append(scorer.n_sentiment_corrections > before)
+        said.append(correction_teaches(call, turns, t.seq, at.timestamp()) is None)
+    assert said == learned and learned.count(True) == KEEP_TURNS

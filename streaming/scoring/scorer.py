@@ -387,6 +387,9 @@ class Scorer:
         batch.actions.append(action_row(action))
         out = Applied()
         state = self.calls.get(action.call_id) or self.ended_states.get(action.call_id)
+        if state is not None and state.ended_at is not None and (
+                action.ts.timestamp() - state.ended_at > KEEP_ENDED_STATE_S):
+            state = None  # kept no longer than the store keeps it, however few calls ended since
         if state is None:  # an ended call whose final state is not kept: stored, nothing learned
             return out
         # actions carry the wallboard's wall clock; a replayed or time-compressed call's

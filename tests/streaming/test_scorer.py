@@ -1,6 +1,6 @@
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from streaming.scoring import Scorer
@@ -714,3 +714,21 @@ def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_score
         learned.append(scorer.n_sentiment_corrections > before)
         said.append(correction_teaches(call, turns, t.seq, at.timestamp()) is None)
     assert said == learned and learned.count(True) == KEEP_TURNS
+
+    # once the call ended, for as long as the store keeps its state (7 days), and no longer,
+    # however few calls ended since (this scorer holds it in memory all along)
+    script.end()
+    ended = StoreBatch()
+    scorer.apply(script.events[-1], ended)
+    scorer.flush(ended)
+    store.apply(ended)
+    call, last = store.get_call("long-1"), turns[-1].seq
+    assert call is not None and call.ended_at is not None
+    for days, teaches in ((6.9, True), (7.1, False)):
+        at = datetime.fromtimestamp(call.ended_at + days * 86_400, UTC)
+        before = scorer.n_sentiment_corrections
+        fix = ev.SupervisorAction("feedback", f"late-{days}", "long-1", "sup-1", at,
+                                  utterance_seq=last, sentiment=0.5)  # fmt: skip
+        assert not scorer.apply_action(fix, StoreBatch()).refused
+        assert (scorer.n_sentiment_corrections > before) is teaches
+        assert (correction_teaches(call, turns, last, at.timestamp()) is None) is teaches

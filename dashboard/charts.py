@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from dashboard import safe
-from dashboard.views import action_detail
+from dashboard.views import action_detail, shorten
 from streaming.store import ActionRow, MarkerRow, TurnRow
 
 SENTIMENT_COLOR = "#2563eb"
@@ -68,8 +68,7 @@ def _minutes(ts: float, start: float) -> float:
     return round((ts - start) / 60.0, 3)
 
 
-def _short(text: str, limit: int = 90) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+HOVER_CHARS = 90  # a turn's words in the timeline's hover box
 
 
 def _holds(markers: Sequence[MarkerRow], start: float, end: float) -> list[tuple[float, float]]:
@@ -114,7 +113,7 @@ def call_timeline(
             mode="lines+markers",
             name="customer sentiment",
             line={"color": SENTIMENT_COLOR, "width": 3},
-            hovertext=[safe.plot(_short(t.text)) for t in customer],
+            hovertext=[safe.plot(shorten(t.text, HOVER_CHARS)) for t in customer],
             hoverinfo="x+y+text",
         )
     )
@@ -125,7 +124,7 @@ def call_timeline(
             mode="markers",
             name="agent sentiment",
             marker={"color": AGENT_COLOR, "size": 7},
-            hovertext=[safe.plot(_short(t.text)) for t in agent],
+            hovertext=[safe.plot(shorten(t.text, HOVER_CHARS)) for t in agent],
             hoverinfo="x+y+text",
             visible="legendonly",
         )
@@ -145,7 +144,7 @@ def call_timeline(
             events["transfer"].append((_minutes(m.ts, start), f"transfer {m.detail}".strip()))
     for a in actions:
         if a.action in events:
-            what = f"{a.supervisor_id}: {_short(action_detail(a), 60)}".rstrip(": ")
+            what = f"{a.supervisor_id}: {shorten(action_detail(a), 60)}".rstrip(": ")
             events[a.action].append((_minutes(a.ts, start), what))
     for kind, points in events.items():
         if not points:

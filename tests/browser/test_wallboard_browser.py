@@ -193,8 +193,11 @@ def test_a_hot_call_appears_the_supervisor_whispers_and_marks_it_not_hot(app, ka
             page.reload()
             sync_api.expect(waiting).to_be_visible(timeout=30_000)
             sync_api.expect(whisper).to_be_disabled()
+            typing = page.get_by_label("Whisper to the agent")
+            typing.fill("Welcome them, then own the refund.")  # typed while it waits, not sent yet
             transfer(settings, store, hottest.call_id, to_agent_id="a-zoe")
             sync_api.expect(whisper).to_be_enabled()
+            sync_api.expect(typing).to_have_value("Welcome them, then own the refund.")  # kept on the rerun
             sync_api.expect(barge).to_be_enabled()
             sync_api.expect(waiting).to_have_count(0)
             page.screenshot(path=str(ARTIFACTS / "call-picked-up.png"), full_page=True)

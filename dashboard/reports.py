@@ -4,9 +4,11 @@ Every loader takes a :class:`Filters` (a UTC date range plus queue / team / agen
 choices) and aggregates in SQL where the rows would be many (turns); the frames it
 returns are small enough for pandas. Calls count in the period they *started* in
 (answered calls only: abandoned calls never reached an agent). A call is hot when
-its peak risk reached the hot threshold, which is exactly when the scorer wrote an
-alert for it. Times stay UTC epoch seconds until :func:`local_times` turns them into
-the viewer's time zone.
+its peak risk reached the page's hot threshold; the scorer wrote an alert, with its
+reasons, when the risk crossed the threshold the scorer ran with. Where the two differ
+(``CALLHEAT_HOT_THRESHOLD`` changed since), the reasons are those of the calls hot by the
+page's threshold, and a call hot only by it has none. Times stay UTC epoch seconds until
+:func:`local_times` turns them into the viewer's time zone.
 
 A transferred call counts once, for one agent, team and queue: those it had when its
 risk first reached the hot threshold (the agent the alert was about, whom the
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from dateutil import tz as dateutil_tz
 
@@ -95,6 +98,26 @@ def local_times(epoch: pd.Series, tz: tzinfo | None) -> pd.Series:
     return pd.to_datetime(epoch, unit="s", utc=True).dt.tz_convert(resolve_tz(tz))
 
 
+def local_periods(epoch: pd.Series, tz: tzinfo | None, freq: str) -> pd.Series:
+    """The local hour (``freq="h"``) or day (``"D"``) each UTC epoch time falls in, labelled by
+    its local start, with no time lost to a clock change: the hour repeated when clocks go back
+    is one period (both its passes), and a day whose midnight is skipped starts at its first
+    local time. (pandas' own ``floor`` of local times cannot tell the two passes apart.)
+
+    >>> from zoneinfo import ZoneInfo
+    >>> la = ZoneInfo("America/Los_Angeles")  # clocks went back at 02:00 on 1 Nov 2026
+    >>> twice = pd.Series([1793520000.0, 1793523600.0])  # 01:00 PDT, then 01:00 PST
+    >>> [str(p) for p in local_periods(twice, la, "h")]
+    ['2026-11-01 01:00:00-07:00', '2026-11-01 01:00:00-07:00']
+    >>> havana = ZoneInfo("America/Havana")  # 8 Mar 2026: 00:00 became 01:00
+    >>> str(local_periods(pd.Series([1772947800.0]), havana, "D")[0])  # 01:30 that day
+    '2026-03-08 01:00:00-04:00'
+    """
+    wall = local_times(epoch, tz).dt.tz_localize(None).dt.floor(freq)
+    first_pass = np.ones(len(wall), dtype=bool)  # an hour that comes twice: labelled by its first
+    return wall.dt.tz_localize(resolve_tz(tz), ambiguous=first_pass, nonexistent="shift_forward")
+
+
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
 
@@ -139,12 +162,13 @@ def data_range(store: Store) -> tuple[float, float] | None:
     return None if row["a"] is None else (float(row["a"]), float(row["b"]))
 
 
-def load_alert_reasons(store: Store, f: Filters) -> list[tuple[str, list[str]]]:
-    """(call_id, reasons) of the alerts of calls in the range."""
+def load_alert_reasons(store: Store, f: Filters, hot_threshold: float) -> list[tuple[str, list[str]]]:
+    """(call_id, reasons) of the alerts of calls in the range that are hot (peak risk at
+    least ``hot_threshold``)."""
     cond, params = f.where()
     rows = store.query(
         f"SELECT a.call_id, a.reasons FROM alerts a JOIN calls c ON c.call_id = a.call_id "
-        f"WHERE {cond} ORDER BY a.ts", params)  # fmt: skip
+        f"WHERE {cond} AND c.peak_risk >= ? ORDER BY a.ts", (*params, hot_threshold))  # fmt: skip
     return [(r["call_id"], list(json.loads(r["reasons"]))) for r in rows]
 
 
@@ -293,7 +317,7 @@ def rates(calls: pd.DataFrame, hot_threshold: float, freq: str, tz: tzinfo | Non
     if calls.empty:
         return pd.DataFrame(columns=columns)
     c = add_flags(calls, hot_threshold)
-    c["period"] = local_times(c["started_at"], tz).dt.floor(freq, ambiguous="NaT", nonexistent="NaT")
+    c["period"] = local_periods(c["started_at"], tz, freq)
     c["sent"] = pd.to_numeric(c["customer_sentiment"], errors="coerce")
     c["csat_n"] = pd.to_numeric(c["csat"], errors="coerce")
     c["esc"] = c["escalated"] & c["ended"]
@@ -305,9 +329,11 @@ def rates(calls: pd.DataFrame, hot_threshold: float, freq: str, tz: tzinfo | Non
     return g.reset_index()[columns]
 
 
-def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10) -> pd.DataFrame:
-    """Reasons given when calls turned hot: alerts naming each, and the share of hot calls.
-    Reasons count by kind, without their figures and quotes (``reason_kind``).
+def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10,
+                hot_calls: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """Reasons given when calls turned hot: alerts naming each, and the share of hot calls
+    (of ``hot_calls``, the period's, else of the calls the alerts are about). Reasons count
+    by kind, without their figures and quotes (``reason_kind``).
 
     >>> top_reasons([("a", ["asked for a manager", 'agent curt ("as i said")']),
     ...              ("b", ['agent curt ("you need to listen")', "agent pace / tone"])])
@@ -321,7 +347,7 @@ def top_reasons(alerts: list[tuple[str, list[str]]], limit: int = 10) -> pd.Data
         for reason in dict.fromkeys(reason_kind(r) for r in reasons):
             counts[reason] += 1
             calls.setdefault(reason, set()).add(call_id)
-    n_calls = len({call_id for call_id, _ in alerts})
+    n_calls = max(hot_calls or 0, len({call_id for call_id, _ in alerts}))
     rows = [{"reason": r, "alerts": n, "hot_calls": len(calls[r]),
              "share_of_hot_calls": len(calls[r]) / n_calls}
             for r, n in counts.most_common(limit)]  # fmt: skip
@@ -366,7 +392,9 @@ def intervention_summary(interventions: pd.DataFrame, calls: pd.DataFrame,
         rows.append({"intervention": "none (hot calls left alone)", "actions": 0,
                      "calls": len(untouched), "measured_on": None, "sentiment_before": None,
                      "sentiment_after": None, "sentiment_change": None, **outcomes(untouched)})  # fmt: skip
-    return _frame(rows, columns)
+    out = _frame(rows, columns)
+    out["measured_on"] = out["measured_on"].astype("Int64")  # a count, "126" in the CSV, not "126.0"
+    return out
 
 
 def callback_status(commitments: pd.DataFrame, now: float) -> pd.DataFrame:
@@ -442,7 +470,8 @@ def practice_kinds(practices: pd.DataFrame) -> dict[str, str]:
 def review_table(review: pd.DataFrame, tz: tzinfo | None) -> pd.DataFrame:
     """The review list as shown and exported: local end time, duration in minutes (one
     decimal: the page writes it with the ``minutes`` format of :mod:`dashboard.formats`)."""
-    out = review.assign(ended_at=local_times(review["ended_at"].astype(float), tz).dt.floor("s"),
+    # to the second before going local: floored local times fail in the hour clocks go back over
+    out = review.assign(ended_at=local_times(np.floor(review["ended_at"].astype(float)), tz),
                         duration_min=(review["duration_s"].astype(float) / 60).round(1))  # fmt: skip
     return out.drop(columns="duration_s")
 
@@ -453,7 +482,7 @@ def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], action
     agent, team and queue are those the call had when it turned hot (:func:`load_calls`);
     ``transferred`` is the way a transferred call went (:func:`load_routes`), else empty."""
     columns = ["call_id", "ended_at", "agent_name", "team", "queue", "transferred", "duration_s",
-               "peak_risk", "disposition", "csat", "reasons", "interventions"]  # fmt: skip
+               "peak_risk", "disposition", "csat", "reasons", "supervisor_actions"]  # fmt: skip
     c = add_flags(calls, hot_threshold)
     c = c[c["hot"] & c["ended"]].copy()
     if c.empty:
@@ -465,7 +494,8 @@ def review_list(calls: pd.DataFrame, alerts: list[tuple[str, list[str]]], action
     done = (actions.assign(what=actions["action"].str.replace("_", "-") + actions["n"].map(
         lambda n: f" ×{n}" if n > 1 else "")).groupby("call_id")["what"].agg(", ".join)
         if len(actions) else pd.Series(dtype=str))  # fmt: skip
-    c["interventions"] = c["call_id"].map(lambda cid: done.get(cid, ""))
+    # every action, feedback too: "interventions" elsewhere on the page are whispers and barge-ins
+    c["supervisor_actions"] = c["call_id"].map(lambda cid: done.get(cid, ""))
     c["transferred"] = c["call_id"].map(lambda cid: (routes or {}).get(cid, ""))
     c["duration_s"] = c["ended_at"].astype(float) - c["started_at"].astype(float)
     return c.sort_values("ended_at", ascending=False)[columns].reset_index(drop=True)
@@ -477,7 +507,7 @@ def callbacks_per_day(commitments: pd.DataFrame, now: float, tz: tzinfo | None) 
     if commitments.empty:
         return pd.DataFrame(columns=columns)
     s = callback_status(commitments, now)
-    s["day"] = local_times(s["ts"], tz).dt.floor("D", ambiguous="NaT", nonexistent="NaT")
+    s["day"] = local_periods(s["ts"], tz, "D")
     t = pd.crosstab(s["day"], s["status"]).reindex(columns=columns[1:], fill_value=0)
     t.columns.name = None
     return t.reset_index()

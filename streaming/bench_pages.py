@@ -32,6 +32,7 @@ from typing import Any
 
 from streaming.history import HistoryConfig, fill_history
 from streaming.scoring import Scorer
+from streaming.settings import Settings
 from streaming.simulator import SimConfig, generate
 from streaming.store import Store, StoreBatch, open_store
 from streaming.store import meta as meta_keys
@@ -174,8 +175,10 @@ def bench_trends(url: str, runs: int, progress: Callable[[str], None]) -> dict[s
     first = last - timedelta(days=HISTORY.days - 1)
     start = datetime(first.year, first.month, first.day, tzinfo=tz).timestamp()
     f = reports.Filters(start, datetime(last.year, last.month, last.day, tzinfo=tz).timestamp() + 86_400)
-    loaders = (reports.load_calls, reports.load_alert_reasons, reports.load_interventions,
-               reports.load_commitments, reports.load_practices, reports.load_actions_on)  # fmt: skip
+    hot = Settings.model_fields["hot_threshold"].default  # the page's: _app_env sets CALLHEAT_* aside
+    loaders = (reports.load_calls, lambda s, f: reports.load_alert_reasons(s, f, hot),
+               reports.load_interventions, reports.load_commitments, reports.load_practices,
+               reports.load_actions_on)  # fmt: skip
     read = _median_of(lambda: [load(store, f) for load in loaders], runs)
     calls = len(reports.load_calls(store, f))
     store.close()

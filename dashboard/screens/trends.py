@@ -43,18 +43,19 @@ def _figures(f: Filters, freq: str, tz_name: str | None, hot: float, minute: int
     (``minute`` decides which callbacks are still pending)."""
     store, tz, now = data.get_store(), _zone(tz_name), minute * 60.0
     calls = reports.load_calls(store, f)
-    alerts = reports.load_alert_reasons(store, f)
+    alerts = reports.load_alert_reasons(store, f, hot)
     commitments = reports.load_commitments(store, f)
     practices = reports.load_practices(store, f)
     names = dict(zip(calls["agent_id"], calls["agent_name"], strict=True))
     by_agent = reports.callbacks_by(commitments, now, "agent_id", names)
     review = reports.review_list(calls, alerts, reports.load_actions_on(store, f), hot,
                                  reports.load_routes(store, f, hot))
+    headline = reports.headline(calls, hot)
     return {
         "n_calls": len(calls),
-        "headline": reports.headline(calls, hot),
+        "headline": headline,
         "rates": reports.rates(calls, hot, freq, tz),
-        "reasons": reports.top_reasons(alerts),
+        "reasons": reports.top_reasons(alerts, hot_calls=int(headline["hot_calls"] or 0)),
         "interventions": reports.intervention_summary(reports.load_interventions(store, f), calls, hot),
         "callbacks_by_agent": by_agent,
         "callbacks_by_team": reports.callbacks_by(commitments, now, "team", {}),
@@ -109,13 +110,14 @@ def _controls(tz: Any) -> tuple[Filters, str, tuple[date, date]] | None:
     start, end = _epoch(start_day, tz), _epoch(end_day + timedelta(days=1), tz)
     options = _options(start, end)
     names = dict(options["agents"])
-    for key, values in (("queue", options["queues"]), ("team", options["teams"]),
-                        ("agent", list(names))):  # fmt: skip
-        kept = [v for v in st.session_state[f"tr-{key}"] if v in values]  # a value may not exist
-        st.session_state[f"tr-{key}"] = kept
-    queues = top[2].multiselect("Queues", options["queues"], key="tr-queue", placeholder="All queues")
-    teams = top[3].multiselect("Teams", options["teams"], key="tr-team", placeholder="All teams")
-    agents = top[4].multiselect("Agents", list(names), key="tr-agent", placeholder="All agents",
+    # a choice with no call in this period (a bookmark, a narrower range) stays chosen, and the
+    # page says there is nothing for it: dropped, it left the whole floor's figures in its place
+    choices = {key: values + [v for v in st.session_state[f"tr-{key}"] if v not in values]
+               for key, values in (("queue", options["queues"]), ("team", options["teams"]),
+                                   ("agent", list(names)))}  # fmt: skip
+    queues = top[2].multiselect("Queues", choices["queue"], key="tr-queue", placeholder="All queues")
+    teams = top[3].multiselect("Teams", choices["team"], key="tr-team", placeholder="All teams")
+    agents = top[4].multiselect("Agents", choices["agent"], key="tr-agent", placeholder="All agents",
                                 format_func=lambda a: names.get(a, a))  # fmt: skip
     qp.from_dict({"from": start_day.isoformat(), "to": end_day.isoformat(), "by": by,
                   "queue": queues, "team": teams, "agent": agents})  # fmt: skip
@@ -128,15 +130,18 @@ def _controls(tz: Any) -> tuple[Filters, str, tuple[date, date]] | None:
 
 def _table(frame: pd.DataFrame, name: str, period: tuple[date, date], kinds: dict[str, str] | None = None,
            /, *, max_rows: int | None = None, headers: dict[str, str] | None = None,
-           config: dict[str, Any] | None = None) -> None:  # fmt: skip
+           config: dict[str, Any] | None = None,
+           csv_columns: dict[str, str] | None = None) -> None:  # fmt: skip
     """A table (its first ``max_rows`` if given) with a CSV download of all of it; ``kinds``
     says how columns read (``pct``, ``sentiment``, ``csat``, ...: :mod:`dashboard.formats`),
-    ``headers`` and ``config`` go to :func:`tables.show`.
+    ``headers`` and ``config`` go to :func:`tables.show`; ``csv_columns`` renames columns in
+    the CSV only.
 
     The CSV is written when the button is clicked, not on every run of the page.
     """
     tables.show(frame, kinds, headers=headers, config=config, max_rows=max_rows)
-    st.download_button(f"Download {name.replace('-', ' ')} (CSV)", lambda: frame.to_csv(index=False),
+    st.download_button(f"Download {name.replace('-', ' ')} (CSV)",
+                       lambda: frame.rename(columns=csv_columns or {}).to_csv(index=False),
                        file_name=f"callheat-{name}-{period[0]}-{period[1]}.csv", mime="text/csv",
                        key=f"csv-{name}", icon=":material/download:", on_click="ignore")  # fmt: skip
 
@@ -256,7 +261,8 @@ def main() -> None:
         if not kinds:
             st.info("No playbook practice recorded in this period.")
         headers = {k: f"{MARKS.get(v, '✗')} {formats.label(k)}" for k, v in kinds.items()}
-        _table(d["playbook"], "playbook-by-agent", period, dict.fromkeys(kinds, "pct"), headers=headers)
+        _table(d["playbook"], "playbook-by-agent", period, dict.fromkeys(kinds, "pct"), headers=headers,
+               csv_columns={k: f"{v}:{k}" for k, v in kinds.items()})  # "lapse:no_empathy", say
     with review:
         _review(d["review"], period)
 

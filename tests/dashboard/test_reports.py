@@ -129,7 +129,7 @@ def test_rates_per_day_use_the_viewers_time_zone(store):
 
 
 def test_top_reasons_count_hot_calls_giving_each_reason(store):
-    reasons = reports.top_reasons(reports.load_alert_reasons(store, WEEK))
+    reasons = reports.top_reasons(reports.load_alert_reasons(store, WEEK, HOT))
     top = reasons.set_index("reason")
     assert top.loc["no empathy shown", "hot_calls"] == 2
     assert top.loc["no empathy shown", "share_of_hot_calls"] == pytest.approx(2 / 3)
@@ -148,6 +148,8 @@ def test_interventions_compare_customer_sentiment_before_and_after(store):
     assert summary.loc["whisper", "sentiment_change"] == pytest.approx(0.7)
     assert summary.loc["whisper", "escalated"] == 1.0  # c1 escalated anyway
     assert pd.isna(summary.loc["barge-in", "sentiment_change"])  # no turns around it
+    assert summary["measured_on"].tolist()[:2] == [1, 0]  # counts: "1" in the CSV, not "1.0"
+    assert ",1," in summary.to_csv(index=False).splitlines()[1]
     assert (summary.loc["whisper", "measured_on"], summary.loc["barge-in", "measured_on"]) == (1, 0)
     left_alone = summary.loc["none (hot calls left alone)"]
     assert left_alone["calls"] == 1 and left_alone["resolved"] == 1.0  # c2
@@ -215,12 +217,12 @@ def test_venting_recorded_as_a_lapse_by_an_older_scorer_counts_with_the_situatio
 
 def test_review_list_holds_hot_calls_that_ended_newest_first(store):
     calls = reports.load_calls(store, WEEK)
-    review = reports.review_list(calls, reports.load_alert_reasons(store, WEEK),
+    review = reports.review_list(calls, reports.load_alert_reasons(store, WEEK, HOT),
                                  reports.load_actions_on(store, WEEK), HOT)  # fmt: skip
     assert list(review["call_id"]) == ["c5", "c2", "c1"]
     c1 = review.set_index("call_id").loc["c1"]
     assert c1["reasons"] == "asked for a manager; no empathy shown"
-    assert c1["interventions"] == "feedback, whisper" and c1["duration_s"] == 300
+    assert c1["supervisor_actions"] == "feedback, whisper" and c1["duration_s"] == 300
 
 
 def test_filter_options_and_data_range(store):
@@ -311,7 +313,7 @@ def test_the_review_list_says_where_a_transferred_call_went(transfers):
     calls = reports.load_calls(transfers, XWEEK)
     routes = reports.load_routes(transfers, XWEEK, HOT)
     assert routes == {"x1": "tech_support (Emeka Castillo) → retention (Luca Haddou)"}  # x3 was not hot
-    review = reports.review_list(calls, reports.load_alert_reasons(transfers, XWEEK),
+    review = reports.review_list(calls, reports.load_alert_reasons(transfers, XWEEK, HOT),
                                  reports.load_actions_on(transfers, XWEEK), HOT, routes)  # fmt: skip
     x1 = review.set_index("call_id").loc["x1"]
     assert (x1["agent_name"], x1["team"], x1["queue"]) == ("Emeka Castillo", "Meadow", "tech_support")
@@ -337,3 +339,57 @@ def test_a_name_that_is_only_an_agents_id_does_not_replace_the_name_in_routes(tr
     routes = reports.load_routes(transfers, XWEEK, HOT)
     assert routes["x1"] == "tech_support (Emeka Castillo) → retention (Luca Haddou)"
     assert routes["x4"] == "billing (Emeka Castillo) → retention (Luca Haddou)"
+
+
+def test_no_call_is_lost_from_the_trends_and_the_page_holds_when_clocks_change(tmp_path):
+    """Found by a review: in the week after clocks went back (US, Europe) the Trends page failed
+    ("Cannot infer dst time") on a hot call that ended in the hour that came twice; and the hour
+    and day tables dropped the calls of an hour or a day whose start was repeated or skipped."""
+    la, havana = ZoneInfo("America/Los_Angeles"), ZoneInfo("America/Havana")
+    back = datetime(2026, 11, 1, 8, 30, tzinfo=UTC).timestamp()  # LA 01:30 PDT; an hour on, 01:30 PST
+    forward = datetime(2026, 3, 8, 5, 30, tzinfo=UTC).timestamp()  # Havana 01:30: its 00:00 never was
+    rows = [call("b1", back, peak=0.9), call("b2", back + 3600, peak=0.9), call("b3", back + 7200),
+            call("f1", forward), call("f2", forward + 7200)]  # fmt: skip
+    store = open_store(f"sqlite:///{tmp_path / 'dst.db'}")
+    try:
+        promises = [CommitmentRow(c.call_id, 3, t, t + DAY, "call you back", c.customer_id)
+                    for c in rows if (t := c.started_at) is not None]  # fmt: skip
+        store.apply(StoreBatch(calls={c.call_id: c for c in rows}, commitments=promises))
+        calls = reports.load_calls(store, Filters(forward - DAY, back + 2 * DAY))
+        promised = reports.load_commitments(store, Filters(forward - DAY, back + 2 * DAY))
+    finally:
+        store.close()
+    fall, spring = calls[calls["call_id"].str.startswith("b")], calls[calls["call_id"].str.startswith("f")]
+
+    hourly = reports.rates(fall, HOT, "h", la)  # the 01:00 hour came twice: one period, both its calls
+    assert [(str(p), n) for p, n in zip(hourly["period"], hourly["calls"], strict=True)] == [
+        ("2026-11-01 01:00:00-07:00", 2), ("2026-11-01 02:00:00-08:00", 1)]
+    daily = reports.rates(spring, HOT, "D", havana)  # the day whose midnight was skipped
+    assert [(str(p.date()), n) for p, n in zip(daily["period"], daily["calls"], strict=True)] == [
+        ("2026-03-08", 2)]
+    per_day = reports.callbacks_per_day(promised[promised["call_id"].str.startswith("f")], back, havana)
+    assert per_day[["kept", "late", "missed", "pending"]].to_numpy().sum() == 2
+
+    review = reports.review_list(fall, [], pd.DataFrame(columns=["call_id", "action", "n"]), HOT)
+    table = reports.review_table(review, la)
+    assert sorted(str(t) for t in table["ended_at"]) == ["2026-11-01 01:35:00-07:00",
+                                                          "2026-11-01 01:35:00-08:00"]  # fmt: skip
+
+
+def test_reasons_are_those_of_the_calls_hot_by_the_pages_threshold(tmp_path):
+    """Found by a review: with CALLHEAT_HOT_THRESHOLD raised after the alerts were written, the
+    reasons counted every alerted call ("complaint not acknowledged: 362 hot calls" of 263)."""
+    rows = [call("x1", T0, peak=0.9), call("x2", T0 + 60, peak=0.75), call("x3", T0 + 120, peak=0.85)]
+    alerts = [AlertRow(c.call_id, 5, (c.started_at or 0.0) + 30, c.peak_risk, ("asked for a manager",))
+              for c in rows[:2]]  # fmt: skip  # x3 is hot by 0.8 with no alert (none at the old threshold)
+    store = open_store(f"sqlite:///{tmp_path / 'thr.db'}")
+    try:
+        store.apply(StoreBatch(calls={c.call_id: c for c in rows}, alerts=alerts))
+        reasons = reports.load_alert_reasons(store, WEEK, 0.8)
+        calls = reports.load_calls(store, WEEK)
+    finally:
+        store.close()
+    assert reasons == [("x1", ["asked for a manager"])]
+    hot = reports.headline(calls, 0.8)["hot_calls"]
+    top = reports.top_reasons(reasons, hot_calls=int(hot or 0)).set_index("reason")
+    assert hot == 2 and top.loc["asked for a manager", "share_of_hot_calls"] == pytest.approx(1 / 2)

@@ -263,3 +263,15 @@ def test_an_empty_store_says_how_to_fill_it(tmp_path, monkeypatch):
     at = trends()
     assert any("--history-days" in i.value for i in at.info)
     clear_streamlit_caches()
+
+
+def test_a_filter_with_no_call_in_the_period_stays_and_shows_nothing_not_the_whole_floor(env):
+    """Found by a review: an agent (from a bookmark, or chosen before the range was narrowed) who
+    took no call in the period was dropped from the filter without a word, and the page showed
+    the whole floor's figures in its place."""
+    day = FIRST.isoformat()
+    at = trends(**{"from": day, "to": day, "agent": ["ag-nobody"], "queue": ["no_such_queue"]})
+    assert any("No answered calls in this period with these filters" in i.value for i in at.info)
+    assert "Calls answered" not in metrics(at)
+    assert at.query_params["agent"] == "ag-nobody" and at.query_params["queue"] == "no_such_queue"
+    assert at.multiselect(key="tr-agent").value == ["ag-nobody"]

@@ -31,6 +31,11 @@ class BrokerError(CallHeatError):
     """The Kafka broker could not be started, reached or used."""
 
 
+class InUse(CallHeatError):
+    """Something this command needs is another process's: a port, or the data directory of a
+    ``callheat run`` still running."""
+
+
 class StoreError(CallHeatError):
     """The store could not be opened, migrated or written."""
 

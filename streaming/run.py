@@ -7,12 +7,17 @@ by hand), prints the wallboard URL, and on Ctrl-C / SIGTERM stops them all.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, port_open
 from streaming.children import (
@@ -22,11 +27,13 @@ from streaming.children import (
     stop_children,
     stop_on_signals,
 )
-from streaming.errors import BrokerError
+from streaming.errors import BrokerError, InUse
 from streaming.settings import Settings
 from streaming.store import open_store
 
 log = logging.getLogger(__name__)
+
+LOCK_FILE = "run.lock"  # in the data directory: which callheat run holds it (its pid)
 
 
 def _exited(children: dict[str, subprocess.Popen[bytes]]) -> tuple[str, int] | None:
@@ -63,8 +70,34 @@ def run_all(settings: Settings, *, seed: int, calls: int, concurrency: int, spee
         raise BrokerError(f"port {settings.broker_port} is in use (is a broker already running?); "
                           "choose another with --broker-port")
 
-    stop = stop_on_signals()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with holding(settings.data_dir):
+        return _run(settings, seed=seed, calls=calls, concurrency=concurrency, speed=speed)
+
+
+@contextmanager
+def holding(data_dir: Path) -> Iterator[None]:
+    """This run's hold on ``data_dir`` (its store, checkpoint and broker log), or InUse, in one
+    line, while another ``callheat run`` holds it: this run would close that one's live calls
+    as left over and write the same checkpoint. The kernel lets go of a run killed however."""
+    path = data_dir / LOCK_FILE
+    with path.open("a+") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held.seek(0)
+            pid = held.read().strip() or "?"
+            raise InUse(f"another callheat run (pid {pid}) is using the data directory {data_dir}; "
+                        "stop it first, or give this one another CALLHEAT_DATA_DIR") from None  # fmt: skip
+        held.seek(0)
+        held.truncate()
+        held.write(f"{os.getpid()}\n")
+        held.flush()
+        yield  # the lock goes with the file's close
+
+
+def _run(settings: Settings, *, seed: int, calls: int, concurrency: int, speed: float) -> int:
+    stop = stop_on_signals()
     broker = EmbeddedBroker(settings.broker_host, settings.broker_port,
                             log_path=settings.data_dir / "broker.log")  # fmt: skip
     broker.start()

@@ -75,6 +75,17 @@ def test_run_serves_a_live_wallboard_and_stops_cleanly(tmp_path: Path):
             time.sleep(1)
         assert most_live >= 20
         assert hot is not None and hot.reasons
+        # a second run on the same data directory, on ports of its own, is refused before it
+        # touches anything (it closed this run's live calls as left over by an earlier run)
+        env = {**os.environ, "CALLHEAT_DATA_DIR": str(data),
+               "CALLHEAT_STORE_URL": f"sqlite:///{data / 'callheat.db'}"}  # fmt: skip
+        second = subprocess.run([sys.executable, "-m", "streaming.cli", "run", "--port", str(free_port()),
+                                 "--broker-port", str(free_port())], env=env, capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        assert second.returncode == 1 and second.stderr.startswith(
+            f"callheat: error: another callheat run (pid {proc.pid}) is using the data directory {data}; "
+            "stop it first"), second.stderr  # fmt: skip
+        assert store.query("SELECT COUNT(*) AS n FROM calls WHERE status = 'interrupted'", ())[0]["n"] == 0
         store.close()
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does

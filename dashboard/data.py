@@ -69,7 +69,6 @@ class Board:
     """One consistent read of what the wallboard shows."""
 
     live: list[CallRow]
-    queued: list[CallRow]
     last_update: float | None
     read_at: float
     # the board time of the last write: the wall clock then, or the event time if the
@@ -110,7 +109,6 @@ def board() -> Board:
     read_at = _clock(event_time)  # now(), without reading event_time a second time
     return Board(
         live=store.live_calls(),
-        queued=store.queued_calls(),
         last_update=last_update,
         read_at=read_at,
         data_time=_data_time(last_update, event_time),

@@ -6,15 +6,21 @@ within the last ``window_s`` of board time. The service level is the share of th
 calls answered within the target, out of all answered or abandoned ones (the common
 contact-center definition: an abandoned call counts against it).
 
+A call transferred to a queue with no agent named waits again, in that queue, from the
+transfer on; it was answered from its first queue, where its first wait counts.
+
 >>> calls = [QueueCall("a", "ended", "billing", 0.0, 10.0, 10.0),
 ...          QueueCall("b", "live", "billing", 50.0, 95.0, 45.0),
 ...          QueueCall("c", "abandoned", "billing", 60.0, None, None, ended_at=90.0),
-...          QueueCall("d", "queued", "billing", 100.0, None, None)]
->>> [f] = queue_figures(calls, now=130.0, window_s=3600, target_s=20)
->>> (f.waiting, f.longest_wait_s, f.answered, f.abandoned)
-(1, 30.0, 2, 1)
->>> fmt_share(f.service_level), fmt_share(f.abandon_rate)
-('33%', '33%')
+...          QueueCall("d", "queued", "billing", 100.0, None, None),
+...          QueueCall("e", "live", "billing", 0.0, 5.0, 5.0, now_queue="retention", transferred_at=120.0)]
+>>> billing, retention = queue_figures(calls, now=130.0, window_s=3600, target_s=20)
+>>> (billing.waiting, billing.longest_wait_s, billing.answered, billing.abandoned)
+(1, 30.0, 3, 1)
+>>> fmt_share(billing.service_level), fmt_share(billing.abandon_rate)
+('50%', '25%')
+>>> (retention.queue, retention.waiting, retention.longest_wait_s, retention.answered)
+('retention', 1, 10.0, 0)
 """
 
 from __future__ import annotations
@@ -31,11 +37,22 @@ class QueueCall:
 
     call_id: str
     status: str  # queued | live | ended | abandoned | interrupted
-    queue: str
+    queue: str  # the queue it waited in first and was answered from
     queued_at: float | None
     started_at: float | None
     wait_s: float | None
     ended_at: float | None = None
+    now_queue: str | None = None  # the queue it is in now, where a transfer moved it
+    transferred_at: float | None = None  # a live call with no agent: when it was passed on to wait
+
+    @property
+    def waiting(self) -> tuple[str, float | None] | None:
+        """(the queue, since when) of a call waiting for an agent now, else None."""
+        if self.status == "queued":
+            return self.queue, self.queued_at
+        if self.status == "live" and self.transferred_at is not None:
+            return self.now_queue or self.queue, self.transferred_at
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +111,14 @@ def queue_figures(
                                       "abandoned": 0})  # fmt: skip
 
     for c in calls:
-        if c.status == "queued":
-            s = slot(c.queue)
+        if (waiting := c.waiting) is not None:
+            s = slot(waiting[0])
             s["waiting"] += 1
-            if c.queued_at is not None:
-                s["longest"] = max(s["longest"], max(0.0, now - c.queued_at))
-        elif c.status == "abandoned":
+            if waiting[1] is not None:
+                s["longest"] = max(s["longest"], max(0.0, now - waiting[1]))
+        if c.status == "queued":
+            continue
+        if c.status == "abandoned":
             left = c.ended_at if c.ended_at is not None else c.queued_at
             if left is not None and since <= left <= now:
                 slot(c.queue)["abandoned"] += 1

@@ -24,11 +24,15 @@ def queue_calls(store: Store, since: float) -> list[QueueCall]:
     every call the queue figures of that window need. Each is in the queue it waited in
     and was answered from (``first_queue``), where a transfer has moved it since: its
     wait counts toward that queue's service level, not the one it was passed to (rows
-    stored before ``first_queue`` was kept read by ``queue``).
+    stored before ``first_queue`` was kept read by ``queue``). A live call a transfer left
+    with no agent waits again in the queue it is in now (``now_queue``), since its last
+    transfer (``transferred_at``).
     """
     rows = store.query(
         "SELECT call_id, status, COALESCE(first_queue, queue) AS queue, queued_at, started_at, "
-        "wait_s, ended_at FROM calls "
+        "wait_s, ended_at, queue AS now_queue, "
+        "CASE WHEN status = 'live' AND agent_id IS NULL THEN (SELECT MAX(m.ts) FROM markers m "
+        "WHERE m.call_id = calls.call_id AND m.kind = 'transfer') END AS transferred_at FROM calls "
         "WHERE status IN ('queued', 'live') OR ended_at >= ?",
         (since,),
     )

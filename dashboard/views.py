@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from dashboard.alerts import NEW_HOT_S, is_new_hot
+from dashboard.queues import QueueFigures
 from streaming.scoring.scorer import KEEP_ENDED_STATE_S
 from streaming.scoring.state import KEEP_TURNS
 from streaming.store import ActionRow, CallRow, TurnRow
@@ -181,11 +182,6 @@ def filter_teams(calls: Iterable[CallRow], teams: Sequence[str]) -> list[CallRow
     return [c for c in calls if not wanted or c.team in wanted]
 
 
-def waited_s(call: CallRow, now: float) -> float | None:
-    """How long a queued call has waited so far."""
-    return None if call.queued_at is None else max(0.0, now - call.queued_at)
-
-
 def filter_queues(calls: Iterable[CallRow], queues: Sequence[str]) -> list[CallRow]:
     """Only the calls of ``queues`` (all calls if none is chosen)."""
     wanted = set(queues)
@@ -194,7 +190,7 @@ def filter_queues(calls: Iterable[CallRow], queues: Sequence[str]) -> list[CallR
 
 def header_figures(
     live: Sequence[CallRow],
-    queued: Sequence[CallRow],
+    waiting: QueueFigures | None,
     now: float,
     intervened: int | None = None,
     over_budget: int = 0,
@@ -202,17 +198,19 @@ def header_figures(
     """Live and hot counts, queue figures, average sentiment and the longest hot call.
 
     ``live`` is as shown (after the alert budget): a call over budget is not counted hot.
+    ``waiting``: the queue table's figures of the queues in view together
+    (:func:`dashboard.queues.total`), so the header and the table count the same calls
+    waiting, a call a transfer left waiting for an agent among them.
     """
     hot = [c for c in live if c.level == "hot"]
-    waits = [w for w in (waited_s(c, now) for c in queued) if w is not None]
     sentiments = [c.sentiment for c in live if c.consent and c.sentiment is not None]
     hot_for = [now - c.hot_since for c in hot if c.hot_since is not None]
     return Header(
         live=len(live),
         hot=len(hot),
         warming=sum(1 for c in live if c.level == "warming"),
-        waiting=len(queued),
-        longest_wait_s=max(waits) if waits else None,
+        waiting=waiting.waiting if waiting else 0,
+        longest_wait_s=waiting.longest_wait_s if waiting else None,
         avg_sentiment=sum(sentiments) / len(sentiments) if sentiments else None,
         longest_hot_s=max(0.0, max(hot_for)) if hot_for else None,
         intervened=intervened,

@@ -110,7 +110,11 @@ def main() -> None:
         intervened = sum(1 for _, team, queue in snapshot.intervened
                          if (not view.teams or team in view.teams)
                          and (not view.queues or queue in view.queues))  # fmt: skip
-        queued = views.filter_queues(snapshot.queued, view.queues)
+        # per queue: a call's wait counts in its first queue, and a call a transfer left waiting
+        # waits in the one it is in now, so the rows are made of every call, then filtered
+        queue_rows = [r for r in queues.queue_figures(snapshot.queue_calls, now, data.WINDOW_S,
+                                                      settings.service_level_s)
+                      if not view.queues or r.queue in view.queues]  # fmt: skip
 
         title, fresh = st.columns([3, 2], vertical_alignment="bottom")
         scope = ", ".join(safe.md(v) for v in [*view.teams, *view.queues]) or "all teams"
@@ -126,7 +130,8 @@ def main() -> None:
             if not live:
                 st.caption("Live refresh is off: the board as of "
                            f"{safe.md(views.fmt_clock(snapshot.read_at, data.browser_tz()))}")  # fmt: skip
-        widgets.show_header(views.header_figures(shown, queued, now, intervened, len(over)))
+        widgets.show_header(views.header_figures(shown, queues.total(queue_rows), now, intervened,
+                                                 len(over)))  # fmt: skip
         _beep_if_new(frozenset(c.call_id for c in shown if c.level == "hot"), view)
         session.show_flash()
         if fresh_now.stale and snapshot.last_update is not None:
@@ -147,10 +152,8 @@ def main() -> None:
                 widgets.show_grid(tiles, per_row, nav.CALL_PAGE, link_params, _acknowledge,
                                   view.supervisor)  # fmt: skip
         with side:
-            in_queues = [c for c in snapshot.queue_calls if not view.queues or c.queue in view.queues]
-            rows = queues.queue_figures(in_queues, now, data.WINDOW_S, settings.service_level_s)
-            widgets.show_queue_table(rows, queues.window_label(data.WINDOW_S,
-                                                               settings.service_level_s))
+            widgets.show_queue_table(queue_rows, queues.window_label(data.WINDOW_S,
+                                                                     settings.service_level_s))
 
     board()
 

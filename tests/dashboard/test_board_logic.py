@@ -97,7 +97,7 @@ def test_alert_budget_keeps_the_hottest_and_shows_the_rest_as_warming():
     assert [t.call_id for t in tiles] == ["h2", "h3", "h1", "w"]  # over budget leads the warming
     h1 = next(t for t in tiles if t.call_id == "h1")
     assert h1.over_budget and h1.level == "warming" and "over budget" in widgets.tile_html(h1)
-    header = views.header_figures(shown, [], NOW, over_budget=len(over))
+    header = views.header_figures(shown, None, NOW, over_budget=len(over))
     assert (header.hot, header.over_budget) == (2, 1)
 
 
@@ -332,3 +332,36 @@ def test_a_transferred_call_counts_for_the_queue_it_waited_in_and_was_answered_f
     rows = {r.queue: r for r in queues.queue_figures(reads.queue_calls(store, NOW - HOUR), NOW, HOUR, 20)}
     assert (rows["tech"].answered, rows["tech"].service_level) == (1, 1.0)
     assert (rows["retention"].answered, rows["retention"].service_level) == (1, 0.0)
+
+
+def test_a_call_a_transfer_left_without_an_agent_waits_in_its_new_queue_on_the_board(engine_store):
+    """Found by a first-run review: a hot tile read "(no agent yet) ... retention" while the queue
+    table had retention waiting 0 and the header did not count it waiting (status 'live')."""
+    from streaming.scoring import Scorer
+    from tests.factories import CallScript
+
+    store = engine_store  # SQLite and PostgreSQL: the read has a correlated subquery
+
+    script = CallScript("moved-1", queue="billing").say("customer", "I want to cancel this now.")
+    script.add("transfer", dt=5.0, to_queue="retention")
+    scorer, batch = Scorer(), StoreBatch()
+    for e in script.events:
+        scorer.apply(e, batch)
+    scorer.flush(batch)
+    store.apply(batch)
+    moved = script.events[-1].ts.timestamp()
+    now = moved + 40
+    rows = {r.queue: r for r in queues.queue_figures(reads.queue_calls(store, now - HOUR), now, HOUR, 20)}
+    assert (rows["retention"].waiting, rows["retention"].longest_wait_s) == (1, pytest.approx(40))
+    assert (rows["billing"].waiting, rows["billing"].answered) == (0, 1)  # answered from billing
+    header = views.header_figures(store.live_calls(), queues.total(list(rows.values())), now)
+    assert (header.live, header.waiting, header.longest_wait_s) == (1, 1, pytest.approx(40))
+
+    # an agent in retention takes it: nobody waits any more
+    taken = StoreBatch()
+    script.add("transfer", dt=10.0, to_queue="retention", to_agent_id="a9")
+    scorer.apply(script.events[-1], taken)
+    scorer.flush(taken)
+    store.apply(taken)
+    rows = {r.queue: r for r in queues.queue_figures(reads.queue_calls(store, now - HOUR), now, HOUR, 20)}
+    assert sum(r.waiting for r in rows.values()) == 0

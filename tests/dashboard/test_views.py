@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard import charts, views, widgets
+from dashboard import charts, queues, views, widgets
 from streaming.store import ActionRow, CallRow, MarkerRow, TurnRow
 
 NOW = 1_800_000_000.0
@@ -33,8 +33,8 @@ def live(call_id: str, level: str = "calm", risk: float = 0.1, **kw) -> CallRow:
     return replace(base, **kw)
 
 
-def queued(call_id: str, waited: float, queue: str = "billing") -> CallRow:
-    return CallRow(call_id, "queued", queue, "c", NOW, queued_at=NOW - waited)
+def queued(call_id: str, waited: float, queue: str = "billing") -> queues.QueueCall:
+    return queues.QueueCall(call_id, "queued", queue, NOW - waited, None, None)
 
 
 def test_header_figures_count_and_measure_the_floor():
@@ -45,7 +45,8 @@ def test_header_figures_count_and_measure_the_floor():
         live("c1", "calm", 0.1, sentiment=0.5),
         live("nc", "calm", 0.0, consent=False),  # no sentiment: left out of the average
     ]
-    h = views.header_figures(calls, [queued("q1", 30), queued("q2", 95)], NOW)
+    waiting = queues.total(queues.queue_figures([queued("q1", 30), queued("q2", 95, "tech")], NOW, 3600, 20))
+    h = views.header_figures(calls, waiting, NOW)
     assert (h.live, h.hot, h.warming, h.waiting) == (5, 2, 1, 2)
     assert h.longest_wait_s == pytest.approx(95)
     assert h.avg_sentiment == pytest.approx((-0.6 - 0.4 + 0.0 + 0.5) / 4)
@@ -53,7 +54,7 @@ def test_header_figures_count_and_measure_the_floor():
 
 
 def test_header_figures_of_an_empty_floor_have_no_made_up_values():
-    h = views.header_figures([], [], NOW)
+    h = views.header_figures([], queues.total([]), NOW)
     assert (h.live, h.hot, h.waiting) == (0, 0, 0)
     assert h.longest_wait_s is None and h.avg_sentiment is None and h.longest_hot_s is None
 

@@ -371,7 +371,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
             if next_report:
                 day = int((ts - (result.first_ts or ts)) // 86_400) + 1
                 progress(f"  day {min(day, total_days)}/{total_days} "
-                         f"({datetime.fromtimestamp(ts, UTC):%Y-%m-%d}): {result.calls:,} calls, "
+                         f"({datetime.fromtimestamp(ts, UTC):%Y-%m-%d}): {result.calls:,} calls so far, "
                          f"{result.events:,} events, {time.perf_counter() - t0:.0f} s")  # fmt: skip
             next_report = ts + 86_400
     for action in floor.due_actions(float("inf")):

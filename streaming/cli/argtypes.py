@@ -25,6 +25,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line and exits 2."""
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:") and any(
+                t.split("=")[0] == "--log-level" for t in message.split()):
+            message += " (--log-level goes before the command: callheat --log-level DEBUG COMMAND)"
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

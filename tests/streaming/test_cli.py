@@ -728,3 +728,13 @@ def test_prune_of_a_store_that_is_not_there_is_one_line_and_creates_none(tmp_pat
     missing = tmp_path / "typo.db"
     assert main(["prune", "--older-than-days", "30", "--store-url", f"sqlite:///{missing}"]) == 2
     assert f"no store at {missing}" in one_line(capsys) and not missing.exists()
+
+
+@pytest.mark.parametrize("given", [["--log-level", "DEBUG"], ["--log-level=DEBUG"]])
+def test_log_level_after_the_command_says_where_it_goes(given, capsys):
+    """Found by a first-run review: "unrecognized arguments: --log-level DEBUG" and nothing more."""
+    with pytest.raises(SystemExit) as info:
+        main(["status", *given])
+    assert info.value.code == 2
+    assert one_line(capsys).endswith("(--log-level goes before the command: callheat --log-level DEBUG "
+                                      "COMMAND)\n")  # fmt: skip

@@ -350,14 +350,14 @@ class TranscriptLine:
     sentiment: float
 
 
-def correction_teaches(call: CallRow, turns: Iterable[TurnRow], seq: int, now: float) -> str | None:
+def why_not_learned(call: CallRow, turns: Iterable[TurnRow], seq: int, now: float) -> str | None:
     """Why a correction of turn ``seq`` teaches the sentiment model nothing (it is recorded
     all the same), or None when it teaches: the scorer keeps a call's last
     :data:`KEEP_TURNS` turns, and an ended call's state for :data:`KEEP_ENDED_STATE_S`.
 
     >>> turns = [TurnRow("c1", s, float(s), "customer", "hi", 0, 0, 0.0, 0.0) for s in range(1, 31)]
     >>> call = CallRow(call_id="c1", status="live", queue="q", customer_id="k", updated_at=30.0)
-    >>> correction_teaches(call, turns, 30, 31.0) is None, correction_teaches(call, turns, 3, 31.0)
+    >>> why_not_learned(call, turns, 30, 31.0) is None, why_not_learned(call, turns, 3, 31.0)
     (True, 'older than the last 20 turns, which the scorer keeps')
     """
     kept = sorted(t.seq for t in turns)[-KEEP_TURNS:]

@@ -32,8 +32,7 @@ class BrokerError(CallHeatError):
 
 
 class InUse(CallHeatError):
-    """Something this command needs is another process's: a port, or the data directory of a
-    ``callheat run`` still running."""
+    """The data directory is held by a ``callheat run`` still running (``streaming.run``)."""
 
 
 class StoreError(CallHeatError):

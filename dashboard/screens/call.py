@@ -78,7 +78,7 @@ def _correct(call_id: str) -> None:
         return
     value = float(st.session_state.get(f"fix-value-{call_id}-{seq}", 0.0))
     detail = data.call_detail(call_id)
-    idle = views.correction_teaches(detail.call, detail.turns, int(seq), time.time()) if detail.call else None
+    idle = views.why_not_learned(detail.call, detail.turns, int(seq), time.time()) if detail.call else None
     done = f"Correction sent: turn {seq} is {views.fmt_sentiment(value)}."
     if idle:  # recorded for review; the model does not learn it (the scorer no longer has the turn)
         done += f" It is recorded, but the model learns nothing from it: {idle}."
@@ -136,7 +136,7 @@ def _correction_box(call: CallRow, turns: list[TurnRow]) -> None:
             st.slider("Should be", -1.0, 1.0, float(round(lines[seq].sentiment, 2)), 0.05,
                       key=f"fix-value-{call.call_id}-{seq}",
                       help="-1 very negative, 0 neutral, +1 very positive")  # fmt: skip
-            idle = views.correction_teaches(call, turns, seq, time.time())
+            idle = views.why_not_learned(call, turns, seq, time.time())
             if idle:
                 st.caption(f"The model will not learn from this one ({idle}); it is recorded.")  # our words
         st.button("Send correction", key="correct-sentiment", width="stretch",

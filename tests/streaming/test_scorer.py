@@ -689,8 +689,8 @@ def test_an_action_on_a_call_the_store_holds_without_state_is_stored(tmp_path):
 def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_scorer_does(store):
     """Left open by earlier sessions: a correction of a turn older than the turns the scorer keeps
     was "Correction sent" on the call page and taught nothing. The page now says which teach
-    nothing (dashboard.views.correction_teaches); here its rule is held to the scorer's own."""
-    from dashboard.views import correction_teaches
+    nothing (dashboard.views.why_not_learned); here its rule is held to the scorer's own."""
+    from dashboard.views import why_not_learned
     from streaming import events as ev
     from streaming.scoring.state import KEEP_TURNS
 
@@ -712,7 +712,7 @@ def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_score
                                   utterance_seq=t.seq, sentiment=-0.5)  # fmt: skip
         assert not scorer.apply_action(fix, StoreBatch()).refused  # stored, either way
         learned.append(scorer.n_sentiment_corrections > before)
-        said.append(correction_teaches(call, turns, t.seq, at.timestamp()) is None)
+        said.append(why_not_learned(call, turns, t.seq, at.timestamp()) is None)
     assert said == learned and learned.count(True) == KEEP_TURNS
 
     # once the call ended, for as long as the store keeps its state (7 days), and no longer,
@@ -731,4 +731,4 @@ def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_score
                                   utterance_seq=last, sentiment=0.5)  # fmt: skip
         assert not scorer.apply_action(fix, StoreBatch()).refused
         assert (scorer.n_sentiment_corrections > before) is teaches
-        assert (correction_teaches(call, turns, last, at.timestamp()) is None) is teaches
+        assert (why_not_learned(call, turns, last, at.timestamp()) is None) is teaches

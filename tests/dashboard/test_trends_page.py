@@ -97,6 +97,18 @@ def count(url: str, sql: str, params: tuple) -> int:
     return int(store_value(url, sql, params))
 
 
+def newest_hot_ended(url: str, columns: str) -> list[dict[str, Any]]:
+    """The 15 hot calls of FIRST..LAST that ended last, newest first: the review list's links."""
+    start, end = local_range(FIRST, LAST)
+    store = open_store(url)
+    try:
+        return store.query(f"SELECT {columns} FROM calls WHERE started_at >= ? AND started_at < ? "
+                           "AND peak_risk >= 0.7 AND status = 'ended' ORDER BY ended_at DESC LIMIT 15",
+                           (start, end))  # fmt: skip
+    finally:
+        store.close()
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -176,14 +188,7 @@ def test_every_table_can_be_downloaded_as_csv(env):
 
 def test_review_list_links_the_hot_calls_that_ended_to_their_call_page(env):
     at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
-    start, end = local_range(FIRST, LAST)
-    store = open_store(env)
-    try:
-        newest = store.query("SELECT call_id FROM calls WHERE started_at >= ? AND started_at < ? "
-                             "AND peak_risk >= 0.7 AND status = 'ended' ORDER BY ended_at DESC LIMIT 15",
-                             (start, end))  # fmt: skip
-    finally:
-        store.close()
+    newest = newest_hot_ended(env, "call_id")
     links = [p.proto for p in at.get("page_link")]
     assert newest and len(links) == len(newest)
     assert all(p.page == "call" for p in links)
@@ -192,15 +197,7 @@ def test_review_list_links_the_hot_calls_that_ended_to_their_call_page(env):
 
 def test_a_transferred_call_in_the_review_list_is_under_who_had_it_when_it_turned_hot(env):
     at = trends(**{"from": FIRST.isoformat(), "to": LAST.isoformat()})
-    start, end = local_range(FIRST, LAST)
-    store = open_store(env)
-    try:
-        newest = store.query("SELECT call_id, transfers, first_queue, hot_agent_name, hot_queue FROM calls "
-                             "WHERE started_at >= ? AND started_at < ? AND peak_risk >= 0.7 "
-                             "AND status = 'ended' ORDER BY ended_at DESC LIMIT 15",
-                             (start, end))  # fmt: skip
-    finally:
-        store.close()
+    newest = newest_hot_ended(env, "call_id, transfers, first_queue, hot_agent_name, hot_queue")
     labels = {parse_qs(p.proto.query_string)["call_id"][0]: p.proto.label for p in at.get("page_link")}
     moved = [r for r in newest if r["transfers"]]
     assert moved and len(moved) < len(newest)

@@ -37,7 +37,6 @@ This module runs the parts, one job each: :mod:`streaming.intake`, :mod:`streami
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import threading
@@ -47,7 +46,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from streaming import checkpoint, offsets
+from streaming import checkpoint, offsets, status
 from streaming.batch_writer import BatchWriter, Held
 from streaming.errors import BrokerError, StoreError
 from streaming.events import SupervisorAction
@@ -90,6 +89,8 @@ class ScorerService:
         self.stats = Stats()
         self._figures_due = False  # examples learned whose figures the store does not hold yet
         self.report_every_s = HEARTBEAT_S  # the log line and the store heartbeat
+        self.replica = status.replica_name()  # its heartbeat's name (callheat status)
+        self._forgot_gone = False  # the heartbeats of replicas long gone: deleted once
         self.retention = Retention(store, settings.retention_days)
         self._last_checkpoint = time.monotonic()
         self._failing_since = 0.0  # monotonic time the current failure in a row began
@@ -260,6 +261,7 @@ class ScorerService:
         """Consume until ``stop`` is set (or ``max_batches`` non-empty batches are done)."""
         stop = stop or threading.Event()
         last_log, window = time.monotonic(), Stats()
+        stopped = False  # cleanly, not by an exception
         failures = 0  # in a row: reset only by a batch (or the figures) written, not an empty poll
         behind = False  # more training examples wait than a turn learns: do not idle on events
         try:
@@ -318,8 +320,11 @@ class ScorerService:
                 if now - last_log >= self.report_every_s:
                     self.report(window, now - last_log)
                     last_log, window = now, Stats()
+            stopped = True
         finally:
             self.checkpoint()
+            if stopped:  # so callheat status says so at once, not once the heartbeat is stale
+                self._heartbeat({"stopped": True})
         return self.stats
 
     def _recovered(self, failures: int) -> int:
@@ -348,17 +353,24 @@ class ScorerService:
         """
         lag = self.lag()
         figures = {
-            "at": time.time(), "events_per_s": round(window.events / seconds, 1),
+            "events_per_s": round(window.events / seconds, 1),
             "events": window.events, "actions": window.actions, "dlq": window.dlq,
             "duplicates": window.duplicates, "learned": window.learned,
-            "calls_in_memory": len(self.scorer.calls), "lag": lag, "group_id": self.settings.group_id,
+            "calls_in_memory": len(self.scorer.calls), "lag": lag,
         }  # fmt: skip
         log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
                  "learned %d examples, %d calls in memory, lag %s", window.events,
                  figures["events_per_s"], window.actions, window.dlq, window.duplicates,
                  window.learned, len(self.scorer.calls), "unknown" if lag is None else lag)  # fmt: skip
+        self._heartbeat(figures)
+
+    def _heartbeat(self, figures: dict[str, Any]) -> None:
+        """Leave this replica's heartbeat in the store (and, once, forget replicas long gone)."""
+        figures = {"at": time.time(), **figures, "replica": self.replica, "group_id": self.settings.group_id}
         try:
-            self.writer.write(StoreBatch(meta={meta_keys.HEARTBEAT: json.dumps(figures)}), attempts=1)
+            forget = [] if self._forgot_gone else status.long_gone(self.store, figures["at"])
+            self.writer.write(status.heartbeat_batch(self.replica, figures, forget), attempts=1)
+            self._forgot_gone = True
         except StoreError as exc:
             log.error("heartbeat not written, tried again in %.0f s: %s", self.report_every_s, exc)
 

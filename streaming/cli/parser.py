@@ -203,11 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "status", help="is a scorer running? exit 0 if so, 1 if not (for monitoring)",
-        description="Reads the store: the heartbeat every scorer replica leaves there every 10 s (its "
-        "age, and that replica's events/s, consumer lag and calls in memory) and the live and queued "
-        "calls. Exits 0 when the heartbeat is within CALLHEAT_STALE_AFTER_S (30 s), and 1 when it is "
-        "older or there is none. With several replicas it tells whether the group is running, not "
-        "which replica is alive.",
+        description="Reads the store: the live and queued calls, and the heartbeat each scorer replica "
+        "leaves there every 10 s (and when it stops cleanly): one line per replica heard from in the "
+        "last day, with its heartbeat's age, events/s, consumer lag and calls in memory, or that it "
+        "stopped. Exits 0 while some replica's heartbeat is within CALLHEAT_STALE_AFTER_S (30 s) and "
+        "it has not stopped, and 1 otherwise.",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--store-url", help=STORE_URL_HELP)

@@ -176,6 +176,7 @@ class StoreBatch:
     ended_states: dict[str, tuple[float, str]] = field(default_factory=dict)
     ended_states_before: float | None = None
     meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
+    meta_dropped: list[str] = field(default_factory=list)  # meta keys to delete (replicas long gone)
 
     def __len__(self) -> int:
         return len(self.calls) + len(self.turns) + len(self.markers) + len(self.actions)

@@ -117,6 +117,7 @@ class SQLStore(ABC):
                 ("DELETE FROM ended_states WHERE ended_at < ?",
                  [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
                 (schema.UPSERT_META, [*batch.meta.items(), (meta_keys.LAST_UPDATE, repr(time.time()))]),
+                ("DELETE FROM meta WHERE key = ?", [(k,) for k in batch.meta_dropped]),
             ]
         )  # fmt: skip
 

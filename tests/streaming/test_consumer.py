@@ -25,6 +25,7 @@ from streaming.kafka_io import make_consumer, make_producer
 from streaming.scoring import scorer as scorer_module
 from streaming.settings import Settings
 from streaming.store import StoreBatch, open_store
+from streaming.store.meta import replica_key
 from tests.factories import CallScript, angry_call, calm_call
 
 pytestmark = pytest.mark.broker
@@ -108,7 +109,7 @@ def test_events_become_scores_in_the_store_and_on_call_scores(kafka_settings):
         assert [t.seq for t in store.turns("angry-1")] == [3, 4, 5, 6, 7, 8]
         assert store.alerts(0)[0].call_id == "angry-1"
         running.service.report(running.service.stats, 1.0)  # what the loop does every 10 s
-        heartbeat = json.loads(store.meta("scorer"))
+        heartbeat = json.loads(store.meta(replica_key(running.service.replica)))
         assert heartbeat["events"] == total and heartbeat["lag"] == 0
         assert heartbeat["group_id"] == kafka_settings.group_id
     finally:
@@ -785,7 +786,8 @@ def test_a_heartbeat_the_store_refuses_is_logged_and_the_idle_scorer_goes_on(kaf
     service.report_every_s = 0.5  # the heartbeat every half second, not every 10 s
     running = Running(settings, service)
     try:
-        assert wait_for(lambda: running.store.meta("scorer") is not None)  # idle, and it says so
+        key = replica_key(service.replica)
+        assert wait_for(lambda: running.store.meta(key) is not None)  # idle, and it says so
         own_postgres.stop()
         assert wait_for(lambda: "heartbeat not written" in caplog.text or not running.thread.is_alive())
         assert running.thread.is_alive()
@@ -793,7 +795,7 @@ def test_a_heartbeat_the_store_refuses_is_logged_and_the_idle_scorer_goes_on(kaf
         own_postgres.start()
         reader = open_store(settings.store_url)
         try:
-            assert wait_for(lambda: json.loads(reader.meta("scorer") or "{}")["at"] > back)
+            assert wait_for(lambda: json.loads(reader.meta(key) or "{}")["at"] > back)
         finally:
             reader.close()
     finally:

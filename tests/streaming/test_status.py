@@ -10,41 +10,86 @@ import time
 
 from streaming.cli import main
 from streaming.consumer import ScorerService
-from streaming.store import open_store
+from streaming.store import StoreBatch, open_store
+from streaming.store.meta import replica_key
 
 
 def test_status_is_0_while_the_scorer_writes_and_1_once_it_stopped(kafka_settings, capsys):
     url = kafka_settings.store_url.get_secret_value()
     service = ScorerService(kafka_settings, open_store(url))
     service.report_every_s = 0.2  # its heartbeat, every 10 s in production
+    key = replica_key(service.replica)
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 30
-        while service.store.meta("scorer") is None and time.monotonic() < deadline:
+        while service.store.meta(key) is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert main(["status", "--store-url", url]) == 0
-        out = capsys.readouterr().out
-        assert out.startswith("scoring: last scorer heartbeat ") and "(stale after 30 s)" in out
-        assert f"(group {kafka_settings.group_id}); 0 live calls, 0 queued" in out
+        head, replica = capsys.readouterr().out.splitlines()
+        assert re.fullmatch(r"scoring: 1 replica running, last heartbeat \d s ago \(stale after 30 s\); "
+                            r"0 live calls, 0 queued", head), head  # fmt: skip
+        assert replica.startswith(f"  {service.replica}: scoring, heartbeat ")
+        assert replica.endswith(f" calls in memory (group {kafka_settings.group_id})")
         assert main(["status", "--store-url", url, "--json"]) == 0
         figures = json.loads(capsys.readouterr().out)
         assert figures["fresh"] is True and figures["scorer"]["group_id"] == kafka_settings.group_id
+        assert [(r["replica"], r["scoring"]) for r in figures["replicas"]] == [(service.replica, True)]
     finally:
         stop.set()
         thread.join(30)
         service.close()
         service.store.close()
-    db = sqlite3.connect(url.removeprefix("sqlite:///"))  # its last heartbeat, a minute ago
-    (raw,) = db.execute("SELECT value FROM meta WHERE key = 'scorer'").fetchone()
-    db.execute("UPDATE meta SET value = ? WHERE key = 'scorer'", (json.dumps({**json.loads(raw),
-                                                                               "at": time.time() - 60}),))
+    # stopped cleanly: it says so at once, not once its heartbeat has gone stale
+    assert main(["status", "--store-url", url]) == 1
+    out = capsys.readouterr().out
+    assert re.match(r"not scoring: the last replica stopped cleanly \d s ago; 0 live calls", out), out
+    assert f"  {service.replica}: stopped cleanly " in out
+    db = sqlite3.connect(url.removeprefix("sqlite:///"))  # killed instead: its last heartbeat, a minute ago
+    (raw,) = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    crashed = {k: v for k, v in json.loads(raw).items() if k != "stopped"}
+    db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps({**crashed, "at": time.time() - 60}), key))
     db.commit()
     db.close()
     assert main(["status", "--store-url", url]) == 1
     stale = capsys.readouterr().out
-    assert re.match(r"not scoring: last scorer heartbeat 6\d s ago \(stale after 30 s\)", stale)
+    assert re.match(r"not scoring: last scorer heartbeat 6\d s ago \(stale after 30 s\)", stale), stale
+    assert f"  {service.replica}: no heartbeat since (stale), heartbeat 6" in stale
+
+
+def test_status_lists_each_replica_and_a_replica_gone_a_week_is_forgotten(kafka_settings, capsys):
+    """Before, every replica wrote one shared heartbeat: status showed whichever wrote last,
+    and said "scoring" for 30 s after the last one stopped."""
+    url = kafka_settings.store_url.get_secret_value()
+    now = time.time()
+    gone = {"at": now - 8 * 86_400, "replica": "old-host/12"}  # restarted a week ago under a new pid
+    stopped = {"at": now - 300, "stopped": True, "group_id": "g"}
+    older = {"at": now - 5, "events_per_s": 2.0, "lag": 0, "calls_in_memory": 1}  # a scorer before this
+    store = open_store(url)
+    store.apply(StoreBatch(meta={replica_key("old-host/12"): json.dumps(gone),
+                                 replica_key("host-b/7"): json.dumps(stopped),
+                                 "scorer": json.dumps(older)}))  # fmt: skip
+    store.close()
+    assert main(["status", "--store-url", url]) == 0
+    lines = re.sub(r"heartbeat [56] s ago", "heartbeat 5 s ago", capsys.readouterr().out).splitlines()
+    assert lines == [
+        "scoring: 1 replica running, last heartbeat 5 s ago (stale after 30 s); 0 live calls, 0 queued",
+        "  older scorer: scoring, heartbeat 5 s ago; last 10 s: 2 events/s, lag 0, 1 calls in memory",
+        "  host-b/7: stopped cleanly 5 min ago (group g)",
+    ]  # the replica gone for 8 days is not listed
+    service = ScorerService(kafka_settings, open_store(url))
+    try:
+        service.report(service.stats, 1.0)  # its first heartbeat
+        assert service.store.meta(replica_key("old-host/12")) is None  # forgotten
+        assert service.store.meta(replica_key("host-b/7")) is not None
+        assert main(["status", "--store-url", url, "--json"]) == 0
+        replicas = json.loads(capsys.readouterr().out)["replicas"]
+        assert [(r["replica"], r["scoring"]) for r in replicas] == [
+            (service.replica, True), ("older scorer", True), ("host-b/7", False)]
+    finally:
+        service.close()
+        service.store.close()
 
 
 def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path, capsys):

@@ -49,7 +49,8 @@ def test_status_is_0_while_the_scorer_writes_and_1_once_it_stopped(kafka_setting
     db = sqlite3.connect(url.removeprefix("sqlite:///"))  # killed instead: its last heartbeat, a minute ago
     (raw,) = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     crashed = {k: v for k, v in json.loads(raw).items() if k != "stopped"}
-    db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps({**crashed, "at": time.time() - 60}), key))
+    crashed["at"] = time.time() - 60
+    db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(crashed), key))
     db.commit()
     db.close()
     assert main(["status", "--store-url", url]) == 1

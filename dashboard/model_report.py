@@ -45,7 +45,16 @@ def parse_figures(text: str | None) -> dict[str, Any]:
 
 
 def history_frame(points: Iterable[tuple[float, str]]) -> pd.DataFrame:
-    """One row per validation point: ``ts`` plus every known series (NaN where missing)."""
+    """One row per validation point: ``ts``, every known series (NaN where missing), and
+    ``run``: which run of the model wrote it, counted from 0. A point that counts fewer
+    outcomes than the one before starts a new run (a scorer that started afresh after a
+    history fill, say): each run's figures are over what that model had learned, so the
+    chart does not join them.
+
+    >>> history_frame([(1.0, '{"outcomes": 3000, "roc_auc": 0.93}'), (2.0, '{"outcomes": 3100}'),
+    ...                (3.0, '{"outcomes": 50, "roc_auc": 0.73}')])["run"].tolist()
+    [0, 0, 1]
+    """
     rows = []
     for ts, text in points:
         figures = parse_figures(text)
@@ -53,6 +62,8 @@ def history_frame(points: Iterable[tuple[float, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["ts", *SERIES])
     for k in SERIES:
         frame[k] = pd.to_numeric(frame[k], errors="coerce")
+    seen = frame["outcomes"].ffill()
+    frame["run"] = (seen < seen.shift()).cumsum().astype(int)
     return frame
 
 
@@ -83,12 +94,12 @@ def headline_note(points: list[tuple[float, str]], meta_validation: str | None, 
     'Headline figures: the latest point of the period (1970-01-01 00:00 UTC), over all its model had \
 learned by then (2,400 call outcomes).'
     >>> headline_note([], None, timezone.utc)
-    'No validation figures yet.'
+    'No validation figures in this period.'
     """
     live = parse_figures(meta_validation)
     last = parse_figures(points[-1][1]) if points else {}
     if not live and not last:
-        return "No validation figures yet."
+        return "No validation figures in this period."
     counted = _outcomes(live or last)
     learned = "" if counted is None else f" ({counted:,} call outcomes)"
     if not live:

@@ -61,27 +61,42 @@ def live_claims(store: Store) -> list[ActionRow]:
     return [ActionRow(**r) for r in rows]
 
 
+# a supervisor's latest hot / not-hot verdict on a call (a second click, or a change of mind,
+# replaces the first): the feedback row ``a`` that no later one of theirs on the call follows
+_LATEST_VERDICT = (
+    "a.action = 'feedback' AND a.label IN ('hot', 'not_hot') AND NOT EXISTS (SELECT 1 FROM actions b "
+    "WHERE b.call_id = a.call_id AND b.supervisor_id = a.supervisor_id AND b.action = 'feedback' "
+    "AND b.label IN ('hot', 'not_hot') AND (b.ts > a.ts OR (b.ts = a.ts AND b.action_id > a.action_id)))"
+)
+
+
 def feedback_counts(store: Store, *, since: float | None = None,
                     supervisor_id: str | None = None) -> list[tuple[str, str, int]]:  # fmt: skip
-    """Hot / not-hot feedback counts as (supervisor_id, label, n), since ``since`` where given,
-    of one supervisor where given: the wallboard's and the model page's one count."""
-    conds, params = ["action = 'feedback'", "label IN ('hot', 'not_hot')"], list[float | str]()
+    """Alerts judged hot or not hot, as (supervisor_id, label, n): each supervisor's latest
+    verdict on each call the scorer had alerted on by then, given since ``since`` where given,
+    of one supervisor where given: the wallboard's and the model page's one count. A mark on a
+    call that never alerted judges no alert (a missed escalation marked hot, a calm call
+    marked not hot), and a second click on a call is not a second alert."""
+    conds, params = [_LATEST_VERDICT], list[float | str]()
     if since is not None:
-        conds.append("ts >= ?")
+        conds.append("a.ts >= ?")
         params.append(since)
     if supervisor_id is not None:
-        conds.append("supervisor_id = ?")
+        conds.append("a.supervisor_id = ?")
         params.append(supervisor_id)
-    rows = store.query(f"SELECT supervisor_id, label, COUNT(*) AS n FROM actions WHERE {' AND '.join(conds)} "
-                       "GROUP BY supervisor_id, label", tuple(params))  # fmt: skip
+    conds.append("EXISTS (SELECT 1 FROM alerts al WHERE al.call_id = a.call_id AND al.ts <= a.ts)")
+    rows = store.query(f"SELECT a.supervisor_id, a.label, COUNT(*) AS n FROM actions a "
+                       f"WHERE {' AND '.join(conds)} GROUP BY a.supervisor_id, a.label",
+                       tuple(params))  # fmt: skip
     return [(r["supervisor_id"], r["label"], int(r["n"])) for r in rows]
 
 
 def feedback_outcomes(store: Store, *, since: float | None = None) -> list[tuple[str, int, int]]:
-    """Per supervisor, their hot / not-hot feedback on calls that have ended as
-    ``(supervisor_id, judged, agreed)``: how many, and how many agreed with how the call ended
-    (hot on an escalated call, not hot on any other). Feedback on live calls is not judged yet."""
-    conds = ["a.action = 'feedback'", "a.label IN ('hot', 'not_hot')", "c.disposition IS NOT NULL"]
+    """Per supervisor, their latest hot / not-hot verdict on each call that has ended (alerted
+    or not) as ``(supervisor_id, judged, agreed)``: how many calls, and on how many it agreed
+    with how the call ended (hot on an escalated call, not hot on any other). Feedback on live
+    calls is not judged yet."""
+    conds = [_LATEST_VERDICT, "c.disposition IS NOT NULL"]
     params: tuple[float, ...] = ()
     if since is not None:
         conds.append("a.ts >= ?")
@@ -96,7 +111,7 @@ def feedback_outcomes(store: Store, *, since: float | None = None) -> list[tuple
 
 
 def feedback_precision(store: Store, supervisor_id: str) -> Precision:
-    """How many calls ``supervisor_id`` labelled hot and not hot."""
+    """How many alerts ``supervisor_id`` judged hot and not hot (:func:`feedback_counts`)."""
     counts = {label: n for _, label, n in feedback_counts(store, supervisor_id=supervisor_id)}
     return Precision(counts.get("hot", 0), counts.get("not_hot", 0))
 

@@ -170,16 +170,19 @@ def callbacks_chart(per_day: pd.DataFrame) -> go.Figure:
 
 def validation_chart(history: pd.DataFrame) -> go.Figure:
     """ROC AUC (left axis) and log loss (right axis) of the risk model over time (with markers
-    while there are few points: a line through one point draws nothing)."""
+    while there are few points: a line through one point draws nothing); each run of the
+    model (``history["run"]``) a line of its own, not joined to the one before."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     mode = "lines+markers" if len(history) <= FEW_POINTS else "lines"
-    fig.add_trace(go.Scatter(x=history["time"], y=history["roc_auc"], name="ROC AUC", mode=mode,
-                             line={"color": GOOD, "width": 2}, hovertemplate="AUC %{y:.3f}",
-                             connectgaps=True), secondary_y=False)  # fmt: skip
-    fig.add_trace(go.Scatter(x=history["time"], y=history["log_loss"], name="log loss", mode=mode,
-                             line={"color": BAD, "width": 2, "dash": "dot"},
-                             hovertemplate="log loss %{y:.3f}", connectgaps=True),
-                  secondary_y=True)  # fmt: skip
+    for i, (_, run) in enumerate(history.groupby("run", sort=True)):
+        fig.add_trace(go.Scatter(x=run["time"], y=run["roc_auc"], name="ROC AUC", mode=mode,
+                                 line={"color": GOOD, "width": 2}, hovertemplate="AUC %{y:.3f}",
+                                 connectgaps=True, legendgroup="auc", showlegend=i == 0),
+                      secondary_y=False)  # fmt: skip
+        fig.add_trace(go.Scatter(x=run["time"], y=run["log_loss"], name="log loss", mode=mode,
+                                 line={"color": BAD, "width": 2, "dash": "dot"},
+                                 hovertemplate="log loss %{y:.3f}", connectgaps=True,
+                                 legendgroup="loss", showlegend=i == 0), secondary_y=True)  # fmt: skip
     fig.update_yaxes(title_text="ROC AUC", range=[0.4, 1.0], secondary_y=False)
     fig.update_yaxes(title_text="log loss", rangemode="tozero", showgrid=False, secondary_y=True)
     fig.update_xaxes(hoverformat="%a %d %b %H:%M")

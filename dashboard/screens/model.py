@@ -17,6 +17,7 @@ from streaming.store import meta as meta_keys
 
 TTL_S = 30.0
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "all": None}
+CSV_TIME = "%Y-%m-%d %H:%M:%S%z"  # with its UTC offset: the hour clocks go back is there twice
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=8)
@@ -71,7 +72,9 @@ def main() -> None:
         ("Outcomes learned", formats.count(latest.get("outcomes")), "Calls that ended and were learned"),
         ("Escalated", formats.count(latest.get("escalated")), "Of those calls, escalated"),
         ("Alert precision", formats.pct(precision["precision"]),
-         "Of the alerts supervisors gave hot / not-hot feedback on, the share they marked hot"),
+         "Of the alerts supervisors judged hot or not hot in the period chosen (unlike the figures "
+         "beside it), the share they marked hot: each supervisor's latest mark on each call the "
+         "scorer had alerted on"),
         ("Learned share", formats.pct(latest.get("learned_share")), None),
     ]
     st.markdown(model_report.headline_note(d["points"], d["validation"], tz))  # not the period's figures
@@ -90,8 +93,12 @@ def main() -> None:
     else:
         history["time"] = reports.local_times(history["ts"], tz)
         st.plotly_chart(trend_charts.validation_chart(history), key="chart-validation")
-        _csv(history.assign(time=history["time"].dt.strftime("%Y-%m-%d %H:%M:%S")).drop(columns="ts"),
-             "model-history")  # fmt: skip
+        if history["run"].iloc[-1] > 0:
+            st.caption(f"{history['run'].iloc[-1] + 1} runs of the model in this period, each line "
+                       "its own: the count of outcomes learned went back down (a scorer that started "
+                       "without the checkpoint of the one before, or after a history fill), so the "
+                       "later figures are over what that model had learned, not a drop in quality.")
+        _csv(history.assign(time=history["time"].dt.strftime(CSV_TIME)).drop(columns="ts"), "model-history")
 
     cal_col, labels_col = st.columns([3, 2], gap="large")
     with cal_col:
@@ -121,7 +128,7 @@ def main() -> None:
         shown = drifts.assign(time=drifts["time"].dt.strftime("%Y-%m-%d %H:%M")).drop(columns="ts")
         tables.show(shown.iloc[::-1], {"mean_before": "sentiment", "mean_after": "sentiment",
                                        "change": "sentiment"})  # fmt: skip
-        _csv(shown, "sentiment-drifts")
+        _csv(drifts.assign(time=drifts["time"].dt.strftime(CSV_TIME)).drop(columns="ts"), "sentiment-drifts")
 
     st.markdown("##### Alert precision from supervisor feedback")
     if per_supervisor.empty:

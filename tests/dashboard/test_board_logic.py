@@ -15,7 +15,7 @@ from dashboard import actions, alerts, charts, prefs, queues, reads, safe, sound
 from dashboard.queues import QueueCall
 from streaming.events import action_to_dict, encode, parse_action
 from streaming.scoring.playbook import DETECTORS, SITUATIONS, Playbook
-from streaming.store import ActionRow, CallRow, CommitmentRow, PracticeRow, StoreBatch, TurnRow
+from streaming.store import ActionRow, AlertRow, CallRow, CommitmentRow, PracticeRow, StoreBatch, TurnRow
 
 NOW = 1_800_000_000.0
 HOUR = 3600.0
@@ -184,7 +184,13 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
                       started_at=NOW - 880, wait_s=20, ended_at=NOW - 60, disposition="resolved"),
         "e-old": CallRow("e-old", "ended", "billing", "c", NOW, queued_at=NOW - 9 * HOUR,
                          started_at=NOW - 9 * HOUR, ended_at=NOW - 8 * HOUR),
+        "e2": CallRow("e2", "ended", "billing", "c", NOW, queued_at=NOW - 9 * HOUR,
+                      started_at=NOW - 9 * HOUR, ended_at=NOW - 8 * HOUR, disposition="resolved"),
+        "l2": live("l2", "hot", 0.8),
     }  # fmt: skip
+    # the scorer's alerts: l1 and e1 before their feedback, l2 only after it, e2 never
+    hot = [AlertRow("l1", 3, NOW - 60, 0.9, ("r",)), AlertRow("e1", 4, NOW - 300, 0.8, ("r",)),
+           AlertRow("l2", 5, NOW - 3, 0.8, ("r",))]  # fmt: skip
     acts = [
         ActionRow("a1", "l1", "acknowledge", "sup-ana", NOW - 30),
         ActionRow("a2", "e1", "barge_in", "sup-lee", NOW - 100),  # ended call: no claim
@@ -195,21 +201,26 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
         ActionRow("f3", "e1", "feedback", "sup-ana", NOW - 9, label="hot"),
         ActionRow("f4", "e1", "feedback", "sup-ana", NOW - 8, utterance_seq=3, sentiment=0.2),
         ActionRow("f5", "e1", "feedback", "sup-lee", NOW - 7, label="not_hot"),
+        ActionRow("f6", "e2", "feedback", "sup-lee", NOW - 5, label="hot"),  # a call that never alerted
+        ActionRow("f7", "l2", "feedback", "sup-ana", NOW - 4, label="not_hot"),  # before its alert
     ]
-    store.apply(StoreBatch(calls=calls, actions=acts))
+    store.apply(StoreBatch(calls=calls, actions=acts, alerts=hot))
 
-    assert sorted(c.call_id for c in reads.queue_calls(store, NOW - HOUR)) == ["e1", "l1", "q1"]
+    assert sorted(c.call_id for c in reads.queue_calls(store, NOW - HOUR)) == ["e1", "l1", "l2", "q1"]
     assert sorted(reads.intervened_calls(store, NOW - HOUR)) == [
         ("e1", "Team Green", "billing")]  # fmt: skip
     assert [a.action_id for a in reads.live_claims(store)] == ["a1"]
-    assert reads.feedback_precision(store, "sup-ana") == alerts.Precision(2, 1)
+    # alerts judged: each supervisor's latest verdict on a call alerted by then (found by a
+    # review: every click counted, a second click on e1 and marks on calls no alert was about)
+    assert reads.feedback_precision(store, "sup-ana") == alerts.Precision(2, 0)
     assert reads.feedback_precision(store, "sup-lee") == alerts.Precision(0, 1)
     assert reads.feedback_precision(store, "nobody").text() == "no feedback yet"
     # the model page's count: every supervisor, only since the period's start
     assert sorted(reads.feedback_counts(store, since=NOW - 9.5)) == [
         ("sup-ana", "hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
     # agreement with how the call ended: only feedback on ended calls, hot only on escalated ones
-    assert sorted(reads.feedback_outcomes(store)) == [("sup-ana", 2, 1), ("sup-lee", 1, 1)]
+    # calls alerted or not, each supervisor's latest verdict (sup-ana's on e1 is hot: it disagrees)
+    assert sorted(reads.feedback_outcomes(store)) == [("sup-ana", 1, 0), ("sup-lee", 2, 1)]
 
 
 def test_playbook_cues_come_from_lapses_and_situations_most_urgent_first_in_the_centers_wording(store):

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import model_report, nav
 from streaming.history import HistoryConfig, fill_history
-from streaming.store import ActionRow, DriftRow, StoreBatch, open_store
+from streaming.store import ActionRow, AlertRow, DriftRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, table_text
 
 
@@ -58,7 +58,8 @@ def model_url(tmp_path_factory) -> str:
                     DriftRow("billing", now - 7200, 0.3, -0.1),
                     DriftRow("orders", now - 3600, -0.2, 0.1),
                 ],
-                actions=[
+                alerts=[AlertRow("c-x", 4, now - 200, 0.8, ("asked for a manager",))],
+                actions=[  # sup-zed changes their mind on one alert: one alert judged, hot
                     ActionRow("fb-x1", "c-x", "feedback", "sup-zed", now - 100, label="not_hot"),
                     ActionRow("fb-x2", "c-x", "feedback", "sup-zed", now - 90, label="hot"),
                     ActionRow(
@@ -109,44 +110,54 @@ def test_model_page_shows_the_latest_point_and_every_chart(env):
             "Download sentiment drifts (CSV)", "Download alert precision (CSV)"} <= labels  # fmt: skip
 
 
-def test_alert_precision_counts_hot_not_hot_feedback_per_supervisor(env):
-    store = open_store(env)
+def latest_verdicts(url: str) -> list[dict]:
+    """Each supervisor's last hot / not-hot mark on each call, with the call's first alert
+    time and outcome, worked out here in Python from the raw rows (not the page's SQL)."""
+    store = open_store(url)
     try:
-        rows = store.query("SELECT label, COUNT(*) AS n FROM actions WHERE action = 'feedback' "
-                           "AND label IS NOT NULL GROUP BY label")  # fmt: skip
+        marks = store.query("SELECT action_id, supervisor_id, call_id, label, ts FROM actions "
+                            "WHERE action = 'feedback' AND label IN ('hot', 'not_hot')")  # fmt: skip
+        first_alert: dict[str, float] = {}
+        for r in store.query("SELECT call_id, ts FROM alerts"):
+            first_alert[r["call_id"]] = min(r["ts"], first_alert.get(r["call_id"], r["ts"]))
+        calls = store.query("SELECT call_id, disposition FROM calls")
+        ended = {r["call_id"]: r["disposition"] for r in calls}
     finally:
         store.close()
-    n = {r["label"]: r["n"] for r in rows}
+    last: dict[tuple[str, str], dict] = {}
+    for r in sorted(marks, key=lambda r: (r["ts"], r["action_id"])):
+        last[r["supervisor_id"], r["call_id"]] = r
+    return [{**r, "alerted": first_alert.get(r["call_id"], float("inf")) <= r["ts"],
+             "disposition": ended.get(r["call_id"])} for r in last.values()]  # fmt: skip
+
+
+def test_alert_precision_counts_each_alert_judged_once_per_supervisor(env):
+    """Found by a review: every click counted as an alert judged (a second click on one call,
+    a mark on a call that never alerted)."""
+    judged = [v for v in latest_verdicts(env) if v["alerted"]]
+    n = {label: sum(v["label"] == label for v in judged) for label in ("hot", "not_hot")}
     assert n["hot"] > 1 and n["not_hot"] > 1  # the history's supervisors and sup-zed
     at = model_page()
     figures = {m.label: m.value for m in at.metric}
     assert figures["Alert precision"] == f"{n['hot'] / (n['hot'] + n['not_hot']):.0%}"
     per = at.dataframe[-1].value.set_index("supervisor_id")
-    assert (per.loc["sup-zed", "feedback"], per.loc["sup-zed", "precision"]) == (2, 0.5)
+    assert (per.loc["sup-zed", "feedback"], per.loc["sup-zed", "precision"]) == (1, 1.0)  # last mark: hot
     share = f"{n['hot'] / (n['hot'] + n['not_hot']):.0%}"
     assert any(f"Supervisors marked hot {n['hot']:,} of the {n['hot'] + n['not_hot']:,} alerts they gave "
                f"hot / not-hot feedback on ({share})" in c.value for c in at.caption)  # fmt: skip
     shown = table_text(at.dataframe[-1]).set_index("supervisor")
-    assert shown.loc["sup-zed", "share marked hot"] == "50%"
+    assert shown.loc["sup-zed", "share marked hot"] == "100%"
     assert shown.loc["sup-zed", "agrees with outcome"] == "—"  # no feedback on an ended call
 
 
 def test_feedback_is_checked_against_how_the_calls_ended(env):
-    """Per supervisor, the share of their feedback on ended calls that agreed with the outcome
-    (hot: escalated), counted here in Python from the raw rows and compared with the page."""
-    store = open_store(env)
-    try:
-        ended = {r["call_id"]: r["disposition"] for r in store.query("SELECT call_id, disposition FROM calls")
-                 if r["disposition"] is not None}  # fmt: skip
-        feedback = store.query("SELECT supervisor_id, call_id, label FROM actions "
-                               "WHERE action = 'feedback' AND label IS NOT NULL")  # fmt: skip
-    finally:
-        store.close()
+    """Per supervisor, the share of their last marks on ended calls (alerted or not) that agreed
+    with the outcome (hot: escalated), counted in Python from the raw rows and compared with the page."""
     judged: dict[str, list[bool]] = {}
-    for r in feedback:
-        if r["call_id"] in ended:
-            agrees = (r["label"] == "hot") == (ended[r["call_id"]] == "escalated")
-            judged.setdefault(r["supervisor_id"], []).append(agrees)
+    for v in latest_verdicts(env):
+        if v["disposition"] is not None:
+            agrees = (v["label"] == "hot") == (v["disposition"] == "escalated")
+            judged.setdefault(v["supervisor_id"], []).append(agrees)
     assert len(judged) > 1 and "sup-zed" not in judged  # sup-zed's call never ended
     at = model_page()
     per = at.dataframe[-1].value.set_index("supervisor_id")
@@ -157,6 +168,16 @@ def test_feedback_is_checked_against_how_the_calls_ended(env):
     overall = sum(map(sum, judged.values())) / sum(map(len, judged.values()))
     assert 0.5 < overall < 1.0  # the history's supervisors mostly agree with the outcome
     assert any(f"{overall:.0%} agrees with how the call ended" in c.value for c in at.caption)
+
+
+def test_a_second_run_of_the_model_is_drawn_apart_and_said(env):
+    """Found by a review: a history fill's model (thousands of outcomes) and a live scorer
+    started afresh (a few) were one line, read as the model dropping from 0.93 to 0.73."""
+    at = model_page()  # the fixture's history fill, then a point from a model with 120 outcomes
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    auc = [t for t in chart["data"] if t["name"] == "ROC AUC"]
+    assert len(auc) == 2 and [t.get("showlegend") for t in auc] == [True, False]
+    assert any(c.value.startswith("2 runs of the model in this period") for c in at.caption)
 
 
 def test_an_empty_store_renders_without_figures(tmp_path, monkeypatch):

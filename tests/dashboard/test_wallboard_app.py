@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import safe
 from streaming.events import parse_action
-from streaming.store import ActionRow, CallRow, StoreBatch, open_store
+from streaming.store import ActionRow, AlertRow, CallRow, StoreBatch, open_store
 from tests.dashboard.conftest import APP, clear_streamlit_caches, use_broker
 from tests.dashboard.test_actions import read_all
 
@@ -132,15 +132,18 @@ def test_filters_by_queue_and_team_are_remembered_in_the_url(store):
 def test_supervisor_sees_their_own_alert_precision(store):
     at = board(sup="sup-ana")
     assert f"{safe.md('sup-ana')} · your alert precision: no feedback yet" in captions(at)
-    call = hot(store)[0]
+    one, two, three = sorted(c.call_id for c in store.live_calls())[:3]
     now = time.time()
-    store.apply(StoreBatch(actions=[
-        ActionRow("f1", call.call_id, "feedback", "sup-ana", now, label="hot"),
-        ActionRow("f2", call.call_id, "feedback", "sup-ana", now, label="hot"),
-        ActionRow("f3", call.call_id, "feedback", "sup-ana", now, label="not_hot"),
-        ActionRow("f4", call.call_id, "feedback", "sup-lee", now, label="not_hot"),  # not hers
-        ActionRow("f5", call.call_id, "feedback", "sup-ana", now, utterance_seq=3, sentiment=0.1),
-    ]))  # fmt: skip
+    store.apply(StoreBatch(
+        alerts=[AlertRow(c, 1, now - 60, 0.9, ("r",)) for c in (one, two, three)],
+        actions=[
+            ActionRow("f1", one, "feedback", "sup-ana", now, label="hot"),
+            ActionRow("f2", two, "feedback", "sup-ana", now, label="not_hot"),
+            ActionRow("f3", two, "feedback", "sup-ana", now + 1, label="hot"),  # she thinks again
+            ActionRow("f4", three, "feedback", "sup-ana", now, label="not_hot"),
+            ActionRow("f5", one, "feedback", "sup-lee", now, label="not_hot"),  # not hers
+            ActionRow("f6", one, "feedback", "sup-ana", now, utterance_seq=3, sentiment=0.1),
+        ]))  # fmt: skip
     rerun(at)
     assert "your alert precision: 67% (you marked hot 2 of the 3 alerts you gave feedback on)" in captions(at)
     at.text_input(key="wb-sup").set_value("sup-lee").run()

@@ -3,10 +3,13 @@
 A file written by ``callheat record`` is replayed through the same
 :class:`~streaming.scoring.Scorer` the consumer runs (cold, learning each outcome
 as the call ends, as a fresh installation would). For each threshold it reports
-how many calls would have alerted, the alert rate per hour per 100 live calls
-(alerts per 100 call-hours), and the alert precision and recall against the calls'
-outcomes (``call_ended.disposition == escalated``). Invalid lines are counted and
-skipped, as the consumer would send them to the DLQ.
+how many calls would have alerted and how many alerts they would have raised (a call
+that cools below the threshold by HOT_HOLD_BELOW and heats again alerts again, as on
+the wallboard; supervisors' marks in the file are not replayed per threshold), the
+alert rate per hour per 100 calls live at once (alerts per 100 call-hours), and the
+alert precision and recall, per call, against the calls' outcomes
+(``call_ended.disposition == escalated``). Invalid lines are counted and skipped, as
+the consumer would send them to the DLQ.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from streaming import events as ev
 from streaming.errors import ConfigError, InvalidEvent
 from streaming.recorder import read_lines
 from streaming.scoring import Scorer
+from streaming.scoring.rescoring import HOT_HOLD_BELOW
 from streaming.store import StoreBatch
 
 THRESHOLDS = (0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -29,8 +33,28 @@ THRESHOLDS = (0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 class CallTrace:
     started: float | None = None
     ended: float | None = None
-    peak: float = 0.0
+    risks: list[float] = field(default_factory=list)  # after each event while live
     escalated: bool | None = None  # None until the call ended with a disposition
+
+    @property
+    def peak(self) -> float:
+        return max(self.risks, default=0.0)
+
+    def alerts(self, threshold: float) -> int:
+        """How many alerts the call raises at ``threshold``: each time it turns hot, staying
+        hot until its risk falls HOT_HOLD_BELOW under the threshold (the scorer's rule).
+
+        >>> CallTrace(risks=[0.5, 0.72, 0.65, 0.75, 0.55, 0.71]).alerts(0.7)
+        2
+        """
+        hot, n = False, 0
+        for risk in self.risks:
+            if risk >= threshold:
+                n += not hot
+                hot = True
+            elif risk < threshold - HOT_HOLD_BELOW:
+                hot = False
+        return n
 
 
 @dataclass(slots=True)
@@ -65,7 +89,7 @@ def replay_file(path: Path, scorer: Scorer | None = None) -> Replayed:
         for update in applied.updates:
             if update.status == "live":
                 trace.started = trace.started if trace.started is not None else ts
-                trace.peak = max(trace.peak, update.risk)
+                trace.risks.append(update.risk)
         if isinstance(event, ev.CallEnded):
             trace.ended, trace.escalated = ts, event.disposition == "escalated"
         elif isinstance(event, ev.CallAbandoned):
@@ -85,11 +109,13 @@ def table(replayed: Replayed, thresholds: Sequence[float] = THRESHOLDS) -> list[
     for t in thresholds:
         alerted = [c for c in calls if c.peak >= t]
         hits = sum(1 for c in alerted if c.escalated)
+        alerts = sum(c.alerts(t) for c in alerted)
         rows.append({
             "threshold": t,
-            "alerts": len(alerted),
-            "alerts_per_hour_per_100_calls": (
-                round(100 * len(alerted) / call_hours, 2) if call_hours else None),
+            "alerted_calls": len(alerted),
+            "alerts": alerts,
+            # per 100 calls live at once: alerts per 100 call-hours
+            "alerts_per_hour_per_100_calls": round(100 * alerts / call_hours, 2) if call_hours else None,
             "precision": round(hits / len(alerted), 4) if alerted else None,
             "recall": round(hits / escalated, 4) if escalated else None,
         })  # fmt: skip
@@ -119,12 +145,15 @@ def format_backtest(report: dict[str, Any]) -> str:
         + (f"; {n} event{'s' * (n != 1)} skipped as repeated, out of order or after "
            f"{'its' if n == 1 else 'their'} call's end" if (n := report.get("skipped_events")) else ""),
         "",
-        f"{'threshold':>9} {'alerts':>7} {'per h per 100 calls':>20} {'precision':>10} {'recall':>7}",
+        f"{'threshold':>9} {'alerted calls':>13} {'alerts':>7} {'alerts per h per 100 live calls':>31} "
+        f"{'precision':>10} {'recall':>7}",
     ]
     for r in report["thresholds"]:
         rate = _num(r["alerts_per_hour_per_100_calls"])
-        lines.append(f"{r['threshold']:>9.2f} {r['alerts']:>7} {rate:>20} "
+        lines.append(f"{r['threshold']:>9.2f} {r['alerted_calls']:>13} {r['alerts']:>7} {rate:>31} "
                      f"{_num(r['precision']):>10} {_num(r['recall']):>7}")  # fmt: skip
+    lines += ["", "alerts per h per 100 live calls: per 100 calls on the floor at once (100 call-hours)",
+              "precision and recall count calls: an alerted call that escalated is a hit"]  # fmt: skip
     return "\n".join(lines)
 
 

@@ -177,8 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "backtest", help="alert rate and precision per threshold on a recorded event stream",
         description="Replays a file written by 'callheat record' through the scorer and reports, "
-        "for a range of thresholds, alerts per hour per 100 calls and alert precision and recall "
-        "against the calls' outcomes.",
+        "for a range of thresholds, the calls that would have alerted, the alerts they would have "
+        "raised (a call that cools and heats again alerts again), alerts per hour per 100 calls live "
+        "at once (per 100 call-hours), and alert precision and recall, per call, against the calls' "
+        "outcomes.",
     )  # fmt: skip
     p.add_argument("--events", required=True, metavar="FILE", action=Once,
                    help="a file written by 'callheat record'")

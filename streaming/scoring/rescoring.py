@@ -21,6 +21,9 @@ from streaming.store.base import AlertRow, StoreBatch
 # above where it was then, or a hard rule fires that had not: "not hot" is not a snooze
 # of the whole call, but one alert less to dismiss twice
 RISE_AFTER_NOT_HOT = 0.1
+# a hot call stays hot until its risk falls this far below the hot threshold (so a risk
+# hovering at the threshold is one alert, not one a turn)
+HOT_HOLD_BELOW = 0.1
 NOT_HOT_REASON = "marked not hot by a supervisor"
 MARKED_HOT_REASON = "marked hot by a supervisor"
 
@@ -91,7 +94,7 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     was_hot = state.level == "hot"
     if muted:
         state.level = "warming" if risk >= warm_threshold else "calm"
-    elif risk >= hot_threshold or (was_hot and risk >= hot_threshold - 0.1):
+    elif risk >= hot_threshold or (was_hot and risk >= hot_threshold - HOT_HOLD_BELOW):
         state.level = "hot"
     elif state.marked_hot:
         state.level = "hot"

@@ -12,8 +12,10 @@ from streaming import evaluate as evaluation
 from streaming.backtest import backtest
 from streaming.cli import main
 from streaming.errors import ConfigError
-from streaming.events import event_to_dict
+from streaming.events import event_from_dict, event_to_dict
+from streaming.scoring import Scorer
 from streaming.simulator import SimConfig, generate
+from streaming.store import StoreBatch
 from tests.streaming.test_learning import START
 
 CALM = ["Hi, I would like to change my delivery address", "Great, that sounds good, thank you",
@@ -116,6 +118,13 @@ def test_backtest_reports_alert_rate_and_precision_per_threshold(tmp_path, capsy
         assert r["precision"] is None or 0 <= r["precision"] <= 1
     # a higher threshold buys precision with recall
     assert rows[0]["recall"] >= rows[-1]["recall"]
+    # alerts, not alerted calls (found by a review: a call that cooled and heated again alerts
+    # again on the wallboard): at the scorer's own threshold, the alerts it writes itself
+    scorer, batch = Scorer(), StoreBatch()
+    for e in events:
+        scorer.apply(event_from_dict(e), batch)
+    at_07 = next(r for r in rows if r["threshold"] == scorer.hot_threshold)
+    assert at_07["alerts"] == len(batch.alerts) > at_07["alerted_calls"]
     assert main(["backtest", "--events", str(path)]) == 0
     out = capsys.readouterr().out
     assert "precision" in out and "1 event skipped as repeated, out of order or after its call's end" in out

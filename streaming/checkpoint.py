@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from streaming.scoring import Scorer
+from streaming.scoring.monitoring import RankAUC
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def restore(scorer: Scorer, path: Path) -> bool:
     if missing:
         _set_aside(path, f"ignoring model checkpoint {path} without {', '.join(sorted(missing))}")
         return False
+    if not isinstance(payload["auc"], RankAUC):  # river's ROCAUC, until 2026-11-25: its counts kept
+        payload["auc"] = RankAUC.from_river(payload["auc"])
     for name in LEARNED:
         if name in payload:
             setattr(scorer, name, payload[name])

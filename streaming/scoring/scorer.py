@@ -32,7 +32,7 @@ from streaming.scoring.delivery import Ended, digest, ended_from_json, ended_to_
 from streaming.scoring.examples import IMPORTED, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
 from streaming.scoring.lifecycle import apply_lifecycle
-from streaming.scoring.monitoring import Calibration, SentimentDrift
+from streaming.scoring.monitoring import Calibration, RankAUC, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.playbook import Playbook
 from streaming.scoring.rescoring import rescore
@@ -101,7 +101,7 @@ class Scorer:
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
         self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
-        self.auc = metrics.ROCAUC(n_thresholds=50)
+        self.auc = RankAUC()
         self.log_loss = metrics.LogLoss()
         self.n_outcomes = 0
         self.n_escalated = 0

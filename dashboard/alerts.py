@@ -46,7 +46,15 @@ def is_new_hot(call: CallRow, now: float, within_s: float = NEW_HOT_S) -> bool:
 
 
 def new_hot(previous: frozenset[str] | None, current: frozenset[str]) -> frozenset[str]:
-    """Hot calls that were not hot at the previous refresh (none on the first one)."""
+    """Hot calls that were not hot at the previous refresh (none on the first one).
+
+    ``previous``: every call that was hot then, over the alert budget or not; ``current``:
+    the hot calls shown now. Under a budget two hot calls swap places as their risks move;
+    the one that comes back into view was hot all along, so it is not new (and no beep).
+
+    >>> new_hot(frozenset({"a", "b"}), frozenset({"b"}))  # b was over budget, now shown
+    frozenset()
+    """
     return frozenset() if previous is None else current - previous
 
 

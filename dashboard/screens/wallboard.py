@@ -76,14 +76,15 @@ def _acknowledge(call_id: str) -> None:
     session.send(call_id, actions.acknowledge, "Acknowledged: the board shows you are on it.")
 
 
-def _beep_if_new(hot_ids: frozenset[str], view: prefs.BoardPrefs) -> None:
-    """Play the beep when the hot calls in this view gained one since the last refresh."""
+def _beep_if_new(shown: frozenset[str], hot: frozenset[str], view: prefs.BoardPrefs) -> None:
+    """Play the beep when a hot call ``shown`` was not among the ``hot`` calls in this view
+    (over the alert budget too) at the last refresh."""
     scope = (view.teams, view.queues, view.budget)
     previous = st.session_state.get("wb-hot")
-    st.session_state["wb-hot"] = (scope, hot_ids)
+    st.session_state["wb-hot"] = (scope, hot)
     seen = previous[1] if previous is not None and previous[0] == scope else None
-    if view.sound and alerts.new_hot(seen, hot_ids):
-        with st.container(key=f"beep-{len(hot_ids)}-{int(time.time())}"):
+    if view.sound and alerts.new_hot(seen, shown):
+        with st.container(key=f"beep-{len(shown)}-{int(time.time())}"):
             st.audio(sound.beep_wav(), format="audio/wav", autoplay=True)
 
 
@@ -132,7 +133,8 @@ def main() -> None:
                            f"{safe.md(views.fmt_clock(snapshot.read_at, data.browser_tz()))}")  # fmt: skip
         widgets.show_header(views.header_figures(shown, queues.total(queue_rows), now, intervened,
                                                  len(over)))  # fmt: skip
-        _beep_if_new(frozenset(c.call_id for c in shown if c.level == "hot"), view)
+        _beep_if_new(frozenset(c.call_id for c in shown if c.level == "hot"),
+                     frozenset(c.call_id for c in in_view if c.level == "hot"), view)  # fmt: skip
         session.show_flash()
         if fresh_now.stale and snapshot.last_update is not None:
             widgets.show_stale_board(fresh_now)

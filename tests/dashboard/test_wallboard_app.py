@@ -219,6 +219,26 @@ def test_a_call_newly_hot_is_marked_and_beeps_once_when_the_sound_is_on(store):
     assert "ch-new" in tile_of(at, calm)  # the visual cue lasts ~30 s
 
 
+def test_under_an_alert_budget_hot_calls_swapping_places_do_not_beep(store):
+    """Found by a floor review: with a budget, two hot calls trading places as their risks
+    moved beeped as if a new call had turned hot (7 of 13 beeps in 4 minutes)."""
+    first, second = hot(store)[:2]
+    store.apply(StoreBatch(calls={first.call_id: replace(first, risk=0.90, last_seq=first.last_seq + 1),
+                                  second.call_id: replace(second, risk=0.85, last_seq=second.last_seq + 1)}))
+    at = board(sound="1", budget="1")
+    assert not at.get("audio")
+    # the call over budget (shown warming) climbs past the one shown hot: swapped, nothing new
+    store.apply(StoreBatch(calls={second.call_id: replace(second, risk=0.92, last_seq=second.last_seq + 2)}))
+    rerun(at)
+    assert not at.get("audio")
+    # a call that was not hot at all turns hot and climbs above both: that is new
+    calm = next(c for c in store.live_calls() if c.level == "calm" and c.consent)
+    store.apply(StoreBatch(calls={calm.call_id: replace(calm, level="hot", risk=0.95, hot_since=time.time(),
+                                                        last_seq=calm.last_seq + 1)}))  # fmt: skip
+    rerun(at)
+    assert len(at.get("audio")) == 1
+
+
 def test_no_beep_when_the_sound_is_off(store):
     at = board()
     assert at.toggle(key="wb-sound").value is False

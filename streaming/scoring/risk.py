@@ -263,7 +263,8 @@ class RiskModel:
         """The customer's words (``w:`` keys of ``CallState.word_features()``) that raised the
         learned risk most, as the customer said them; words that lowered it are never given,
         nor a word already quoted within a pair ("last" after "last person"), nor words that
-        say nothing on their own (:data:`UNQUOTED`: "the", "that's", "?")."""
+        say nothing on their own (:data:`UNQUOTED`: "the", "that's", "?"; digits, and one or
+        two letters: an account number read out)."""
         weights = self.classifier._weights
         raised = sorted(((weights.get(hashed("w:", k[2:], RISK_WORD_BITS), 0.0) * v, k[2:])
                          for k, v in features.items() if k.startswith("w:")), reverse=True)  # fmt: skip
@@ -273,8 +274,8 @@ class RiskModel:
             if c <= 0 or len(out) >= n:
                 break
             words = set(token.split("_"))
-            if words & said or words <= UNQUOTED:
-                continue
+            if words & said or words <= UNQUOTED or all(w.isdigit() or len(w) <= 2 for w in words):
+                continue  # ... nor digits and letters read out ("K H 2 0 6", an account number)
             said |= words
             out.append(token.replace("_", " "))
         return out

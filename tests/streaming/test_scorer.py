@@ -57,6 +57,28 @@ def test_a_risk_the_learned_model_gives_for_the_agent_alone_says_so():
     assert all("this agent's calls escalate often" not in u.reasons for u in others)
 
 
+def test_the_words_quoted_as_a_reason_are_never_an_account_number_read_out():
+    """Found by a floor review: red tiles gave 'customer's words ("5", "k h")', from customers
+    reading out an account number ("it's K H 2 0 6 6 3"): digits and one or two letters
+    tell a supervisor nothing."""
+    scorer = Scorer()
+    start = calm_call().events[0].ts
+
+    def call(i: int, ref: str) -> CallScript:
+        return (CallScript(f"ref{i}", agent_id=f"a{i}", queue=f"q{i}", customer_id=f"x{i}",
+                           start=start + timedelta(minutes=10 * i))
+                .say("agent", "Hello, support desk speaking.")
+                .say("customer", f"Hi, it's {ref}. The router drops again.")
+                .say("agent", "Let me look that up for you."))  # fmt: skip
+
+    for i in range(12):
+        run(scorer, call(i, "K H 2 0 6 6 3").end("escalated"))
+    batch, _ = run(scorer, call(99, "K H 2 0 6 6 3"))
+    reason = next(r for r in batch.calls["ref99"].reasons if r.startswith("customer's words ("))
+    quoted = reason[len("customer's words ("):-1].replace('"', "").split(", ")
+    assert quoted and all(any(len(w) > 2 and not w.isdigit() for w in q.split()) for q in quoted), reason
+
+
 def test_a_risk_only_the_centers_own_outcomes_explain_still_says_why():
     """Every call so far escalated, however calm: the learned model puts calm calls high.
     The reasons then quote the customer's words it learned from, or, for words it has

@@ -14,7 +14,9 @@ logs.configure()  # to the server's stderr: each action a supervisor sends, and 
 
 st.set_page_config(
     page_title="CallHeat",
-    page_icon=":material/local_fire_department:",
+    # an emoji is drawn in the page (a data: URL); a :material/...: favicon is fetched from
+    # fonts.gstatic.com, which an offline, self-hosted floor cannot reach
+    page_icon="🔥",
     layout="wide",
     initial_sidebar_state="collapsed",
 )

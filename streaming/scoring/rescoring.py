@@ -40,11 +40,17 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     # the learned model is trained on calls the customer has spoken in; before that
     # (ringing, the greeting) it would extrapolate, so the prior alone speaks
     # it learns from the call as it stood after each customer turn (the snapshots), and
-    # reads it the same way: between two customer turns its part of the risk stands
-    # while the prior follows the agent's turns at once (a correction rereads the call)
-    stands = not (speaker == "customer" or corrected) and state.snapshots
-    learned_x = state.snapshots[-1]["x"] if stands else None
-    learned = (risk_model.predict_proba_one(x, words, learned_x) if words is not None
+    # reads it the same way: between two customer turns its part of the risk stands, as
+    # it was said then (not re-read with what other calls taught it since, which made
+    # tiles flap on an agent's turn), while the prior follows the agent's turns at once
+    # (a correction rereads the call)
+    last = state.snapshots[-1] if not (speaker == "customer" or corrected) and state.snapshots else None
+    own = None  # the learned model's own probability
+    if words is not None and risk_model.n_labels:
+        own = last.get("pl") if last is not None else None
+        if own is None:  # a customer turn, or a snapshot kept before "pl" was
+            own = risk_model.learned_proba(x if last is None else last["x"], words)
+    learned = (risk_model.predict_proba_one(x, words, learned_p=own) if words is not None
                else risk_model.prior_proba(x))  # fmt: skip
     floor, rule_reasons = risk_model.rule_floor(x, state.calm_turns_since_rule)
     fired = {f for f, (_, r) in RULE_FLOORS.items() if r in rule_reasons}
@@ -109,4 +115,4 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     elif state.level != "hot":
         state.hot_since = None
     if speaker == "customer":
-        state.add_snapshot(x, learned)
+        state.add_snapshot(x, learned, own)

@@ -214,12 +214,16 @@ class RiskModel:
         return float(self.classifier.predict_proba_one(self._inputs(x, words)).get(True, 0.0))
 
     def predict_proba_one(self, x: dict[str, float], words: dict[str, float] | None = None,
-                          learned_x: dict[str, float] | None = None) -> float:  # fmt: skip
-        """The blended risk; the learned part reads ``learned_x`` where given, else ``x``."""
+                          learned_x: dict[str, float] | None = None,
+                          learned_p: float | None = None) -> float:  # fmt: skip
+        """The blended risk; the learned part reads ``learned_x`` where given, else ``x``, or is
+        ``learned_p`` where given (the learned model's own probability, as it stood)."""
         p = self.prior_proba(x)
         if self.n_labels == 0:
             return p
-        return self.blend.predict(p, self.learned_proba(x if learned_x is None else learned_x, words))
+        if learned_p is None:
+            learned_p = self.learned_proba(x if learned_x is None else learned_x, words)
+        return self.blend.predict(p, learned_p)
 
     def contributions(self, x: dict[str, float]) -> dict[str, float]:
         """How much each call-state feature pushed the risk up (+) or down (-), in logit units.

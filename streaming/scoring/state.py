@@ -236,9 +236,14 @@ class CallState:
         else:
             self.negative_streak = 0
 
-    def add_snapshot(self, features: dict[str, float], predicted: float) -> None:
-        """Keep features seen during the call, thinned evenly, to learn from the outcome."""
-        self.snapshots.append({"x": features, "p": predicted})
+    def add_snapshot(self, features: dict[str, float], predicted: float,
+                     learned: float | None = None) -> None:  # fmt: skip
+        """Keep features seen during the call, thinned evenly, to learn from the outcome, with
+        the risk ``predicted`` and the learned model's own part of it (None: not trained yet)."""
+        snapshot: dict[str, Any] = {"x": features, "p": predicted}
+        if learned is not None:
+            snapshot["pl"] = learned
+        self.snapshots.append(snapshot)
         if len(self.snapshots) > KEEP_SNAPSHOTS:
             self.snapshots = self.snapshots[:-1:2] + [self.snapshots[-1]]
 

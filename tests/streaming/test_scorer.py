@@ -79,6 +79,35 @@ def test_the_words_quoted_as_a_reason_are_never_an_account_number_read_out():
     assert quoted and all(any(len(w) > 2 and not w.isdigit() for w in q.split()) for q in quoted), reason
 
 
+def test_between_customer_turns_the_learned_part_of_a_risk_stands_while_other_calls_teach_the_model():
+    """Found by a floor review: a tile went hot, calm, hot again within seconds (0.79 -> 0.39
+    on an agent's turn) because the learned part of its risk was read again with what other
+    calls' outcomes had just taught the model. It stands until the customer speaks again."""
+    scorer = Scorer()
+
+    def parcel(i: int, minute: float) -> CallScript:
+        at = T0 + timedelta(minutes=minute)
+        return (CallScript(f"p{i}", agent_id=f"a{i}", customer_id=f"x{i}", start=at)
+                .say("agent", "Hello, support desk speaking.")
+                .say("customer", "The parcel tracking has shown nothing since Monday.")
+                .say("agent", "Let me check the courier's system."))  # fmt: skip
+
+    for i in range(12):  # such calls escalate here...
+        run(scorer, parcel(i, i).end("escalated"))
+    probe = parcel(99, 20)
+    *to_customer, agent_turn = probe.events
+    batch = StoreBatch()
+    for e in to_customer:
+        scorer.apply(e, batch)
+    said = scorer.calls["p99"].risk
+    for i in range(12, 40):  # ... until they do not: the model learns it while p99 is live
+        run(scorer, parcel(i, 20 + (i - 11) / 60).end("resolved"))
+    now, _ = run(scorer, parcel(100, 21))  # the same words, heard after
+    assert now.calls["p100"].risk < said - 0.15  # what the model says of such a call now
+    scorer.apply(agent_turn, batch)
+    assert abs(scorer.calls["p99"].risk - said) < 0.05  # p99's risk moves with its own turns only
+
+
 def test_a_risk_only_the_centers_own_outcomes_explain_still_says_why():
     """Every call so far escalated, however calm: the learned model puts calm calls high.
     The reasons then quote the customer's words it learned from, or, for words it has

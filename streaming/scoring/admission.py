@@ -66,7 +66,7 @@ def judge_ended(ended: Ended | None, event: ev.CallEvent, batch: StoreBatch, par
         return Applied(duplicate=True, offset_only=offset_only(ended, event.seq, replay)), False
     reset = replay == "reset"
     note_offset(ended, partition, offset, reset=reset)
-    batch.states[event.call_id] = ended_to_json(ended)  # its replay is a duplicate
+    batch.put_state(event.call_id, ended_to_json(ended), ended.last_seq)  # its replay is a duplicate
     how = ("closed as interrupted (no event for too long)" if ended.status == "interrupted"
            else ended.status)  # fmt: skip
     return Applied(refused=f"the call was {how} at seq {ended.last_seq}: an event after "

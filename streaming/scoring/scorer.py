@@ -274,7 +274,7 @@ class Scorer:
             state = self.calls.get(call_id)
             if state is not None:
                 batch.calls[call_id] = call_row(state)
-                batch.states[call_id] = state.to_json()
+                batch.put_state(call_id, state.to_json(), state.last_seq)
         self._dirty.clear()
         outcomes, at = self._last_point
         if self.n_outcomes != outcomes and self.clock - at >= MODEL_POINT_EVERY_S:
@@ -318,7 +318,7 @@ class Scorer:
         state.updated_at = ts
         batch.calls[state.call_id] = call_row(state)
         if kept:
-            batch.ended_states[state.call_id] = (ts, state.to_json())
+            batch.put_ended_state(state.call_id, ts, state.to_json(), state.last_seq)
             batch.ended_states_before = ts - KEEP_ENDED_STATE_S
         out.updates.append(score_update(state, seq, ts, None))
         self._end(state, batch)
@@ -327,7 +327,7 @@ class Scorer:
     def _end(self, state: CallState, batch: StoreBatch) -> None:
         """The call leaves memory; its delivery is kept (and stored) to judge later events."""
         ended = Ended.of(state.status, state)
-        batch.states[state.call_id] = ended_to_json(ended)
+        batch.put_state(state.call_id, ended_to_json(ended), ended.last_seq)
         self._forget(state.call_id, ended)
 
     def _keep_ended(self, state: CallState) -> bool:
@@ -415,7 +415,7 @@ class Scorer:
                 self._dirty.add(state.call_id)
             elif state.call_id in self.ended_states and state.ended_at is not None:
                 # the stored final state too, so a replica that adopts it sees the correction
-                batch.ended_states[state.call_id] = (state.ended_at, state.to_json())
+                batch.put_ended_state(state.call_id, state.ended_at, state.to_json(), state.last_seq)
         self._learn_inline(out.examples)
         return out
 

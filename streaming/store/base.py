@@ -174,9 +174,23 @@ class StoreBatch:
     # call_id -> (ended_at, final state as JSON) of calls that ended, for late feedback;
     # kept until ``ended_states_before`` (epoch s) passes them
     ended_states: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # call_id -> the last seq the state above (and the ended state) is as of: a state older
+    # than the stored call (a replica's write that stalled while another took the call over)
+    # is not written over the newer one (:meth:`put_state`)
+    state_seqs: dict[str, int] = field(default_factory=dict)
     ended_states_before: float | None = None
     meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
     meta_dropped: list[str] = field(default_factory=list)  # meta keys to delete (replicas long gone)
+
+    def put_state(self, call_id: str, state: str, last_seq: int) -> None:
+        """A call's scorer state as of its event ``last_seq``."""
+        self.states[call_id] = state
+        self.state_seqs[call_id] = last_seq
+
+    def put_ended_state(self, call_id: str, ended_at: float, state: str, last_seq: int) -> None:
+        """An ended call's final state (for feedback after the end), as of ``last_seq``."""
+        self.ended_states[call_id] = (ended_at, state)
+        self.state_seqs[call_id] = last_seq
 
     def __len__(self) -> int:
         return len(self.calls) + len(self.turns) + len(self.markers) + len(self.actions)

@@ -157,13 +157,19 @@ def is_current(tables: set[str], indexes: set[str], columns: set[tuple[str, str]
     wallboard's least privilege) can open the store."""
     return (TABLES <= tables and INDEXES <= indexes
             and all((t, c) in columns for t, c, _ in ADDED_COLUMNS))  # fmt: skip
+# A state as of an older seq than the stored call's row (written first, in the same
+# transaction, and itself never set back) is a stale write, a replica's whose batch stalled
+# while another replica took the call over and scored it on: it does not replace the newer
+# state. The last parameter: the state's seq (NO_SEQ_GUARD where not known).
+_NOT_OLDER = "WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = excluded.call_id AND c.last_seq > ?)"
+NO_SEQ_GUARD = 2**62
 UPSERT_STATE = (
     "INSERT INTO scorer_state (call_id, state) VALUES (?, ?) "
-    "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state"
+    "ON CONFLICT (call_id) DO UPDATE SET state = excluded.state " + _NOT_OLDER
 )
 UPSERT_ENDED_STATE = (
     "INSERT INTO ended_states (call_id, ended_at, state) VALUES (?, ?, ?) "
-    "ON CONFLICT (call_id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state"
+    "ON CONFLICT (call_id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state " + _NOT_OLDER
 )
 UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"

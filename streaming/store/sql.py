@@ -91,6 +91,7 @@ class SQLStore(ABC):
 
     def apply(self, batch: StoreBatch) -> None:
         """Write one scorer batch atomically; replays of the same batch change nothing."""
+        seqs, no_guard = batch.state_seqs, schema.NO_SEQ_GUARD
         self._write(
             [
                 (schema.UPSERT_CALL, [_call_params(c) for c in batch.calls.values()]),
@@ -112,8 +113,9 @@ class SQLStore(ABC):
                 (schema.INSERT_DRIFT, [
                     (d.queue, d.ts, d.mean_before, d.mean_after) for d in batch.drifts]),
                 (schema.UPSERT_MODEL_POINT, list(batch.model_points.items())),
-                (schema.UPSERT_STATE, list(batch.states.items())),
-                (schema.UPSERT_ENDED_STATE, [(c, t, s) for c, (t, s) in batch.ended_states.items()]),
+                (schema.UPSERT_STATE, [(c, s, seqs.get(c, no_guard)) for c, s in batch.states.items()]),
+                (schema.UPSERT_ENDED_STATE, [(c, t, s, seqs.get(c, no_guard))
+                                             for c, (t, s) in batch.ended_states.items()]),
                 ("DELETE FROM ended_states WHERE ended_at < ?",
                  [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
                 (schema.UPSERT_META, [*batch.meta.items(), (meta_keys.LAST_UPDATE, repr(time.time()))]),

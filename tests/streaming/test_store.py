@@ -40,6 +40,32 @@ def test_writes_are_idempotent_and_an_older_row_never_wins(engine_store):
     assert len(engine_store.actions("c1")) == 1
 
 
+def test_a_state_older_than_the_stored_call_never_replaces_the_newer_one(engine_store):
+    """Found by a replicas review: a replica whose batch write stalled past the poll interval
+    wrote its call state (as of seq 4) over the one the replica that took the call over had
+    stored (ended at seq 7); the next copy of the call's end was then scored from seq 4."""
+    store = engine_store
+    newer = StoreBatch(calls={"c1": call(7, status="ended")})
+    newer.put_state("c1", '{"ended": "ended", "as_of": 7}', 7)
+    newer.put_ended_state("c1", 7.0, '{"final": 7}', 7)
+    store.apply(newer)
+    stale = StoreBatch(calls={"c1": call(4)})  # the stalled replica's, landing late
+    stale.put_state("c1", '{"live": 4}', 4)
+    stale.put_ended_state("c1", 4.0, '{"final": 4}', 4)
+    store.apply(stale)
+    assert store.get_call("c1").last_seq == 7
+    assert store.load_states(["c1"]) == {"c1": '{"ended": "ended", "as_of": 7}'}
+    assert store.load_ended_states(["c1"]) == {"c1": '{"final": 7}'}
+    later = StoreBatch()  # feedback after the end: the same seq, a new state, taken
+    later.put_ended_state("c1", 7.0, '{"final": 7, "corrected": true}', 7)
+    later.put_state("c1", '{"ended": "ended", "as_of": 7, "offsets": 1}', 7)
+    store.apply(later)
+    assert store.load_states(["c1"]) == {"c1": '{"ended": "ended", "as_of": 7, "offsets": 1}'}
+    assert store.load_ended_states(["c1"]) == {"c1": '{"final": 7, "corrected": true}'}
+    store.apply(StoreBatch(states={"c2": "{}"}))  # no seq given, no call row: written as before
+    assert store.load_states(["c2"]) == {"c2": "{}"}
+
+
 def test_calls_left_open_are_closed_as_interrupted(engine_store):
     engine_store.apply(StoreBatch(calls={"c1": call(2)}, states={"c1": "{}"}))
     assert engine_store.close_interrupted(99.0) == 1

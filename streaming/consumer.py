@@ -53,7 +53,7 @@ from streaming.events import SupervisorAction
 from streaming.intake import DLQ_KEEP_BYTES, dlq_record, parse_polled
 from streaming.kafka_io import make_consumer, make_producer
 from streaming.publisher import Publisher
-from streaming.rebalance import ForgetOnRevoke, adopt_stored
+from streaming.rebalance import ForgetOnRevoke, adopt_idle, adopt_stored
 from streaming.retention import Retention
 from streaming.scoring import Scorer, TrainingExample
 from streaming.settings import HEARTBEAT_S, Settings
@@ -375,8 +375,15 @@ class ScorerService:
             log.error("heartbeat not written, tried again in %.0f s: %s", self.report_every_s, exc)
 
     def close_idle_calls(self) -> int:
+        """Close the calls with no event for ``idle_call_s`` (a lost ``call_ended``), the idle
+        ones of this replica's partitions that it does not hold (since a rebalance or a
+        restart) among them."""
         batch = StoreBatch()
-        closed = self.scorer.evict_idle(batch, self.scorer.clock - self.settings.idle_call_s)
+        older_than = self.scorer.clock - self.settings.idle_call_s
+        mine = {tp.partition for tp in self.consumer.assignment() if tp.topic == self.topics.call_events}
+        if mine:
+            adopt_idle(self.scorer, self.store, older_than, mine)
+        closed = self.scorer.evict_idle(batch, older_than)
         if closed:
             try:
                 self.writer.write(batch)

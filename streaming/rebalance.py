@@ -3,6 +3,7 @@ over from the store when a call this replica does not hold turns up."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any
@@ -57,6 +58,30 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
         before = max(s.ts.timestamp() for s in starts)
         for customer_id, ended_at in store.last_calls_ended(customers, before).items():
             scorer.remember_customer(customer_id, ended_at)
+
+
+def adopt_idle(scorer: Scorer, store: Store, older_than: float, partitions: set[int]) -> int:
+    """Take over the calls this replica owns but does not hold that have had no event since
+    ``older_than``, so that the idle sweep (:meth:`Scorer.evict_idle`) can close them; how
+    many. A rebalance drops every call from memory (those of the partitions kept too), and
+    so does a restart: a call whose end was lost gets no event to bring it back, and stayed
+    live on the wallboard for good. A call is owned here when every partition of
+    ``call-events`` its state noted an offset on is one of ``partitions`` (assigned here), so
+    one replica closes it; a state that noted none (stored before 2026-11-24) is left.
+    """
+    rows = store.query("SELECT call_id FROM calls WHERE status IN ('live', 'queued') AND updated_at < ?",
+                       (older_than,))  # fmt: skip
+    adopted = 0
+    for call_id, text in store.load_states(scorer.missing({r["call_id"] for r in rows})).items():
+        try:
+            noted = json.loads(text).get("offsets") if text.startswith("{") else None
+        except ValueError:
+            continue
+        if isinstance(noted, dict) and noted and not text.startswith('{"ended"'):
+            if {int(p) for p in noted} <= partitions:
+                scorer.adopt(call_id, text)
+                adopted += 1
+    return adopted
 
 
 class ForgetOnRevoke(ConsumerRebalanceListener):

@@ -213,6 +213,32 @@ def test_one_event_dated_ahead_neither_closes_the_other_live_calls_nor_sets_the_
         restarted.store.close()
 
 
+def test_a_call_whose_end_was_lost_is_closed_as_idle_after_a_restart_too(kafka_settings):
+    """Found by a replicas review: a restart or a rebalance drops every call from memory,
+    and the idle sweep looked only there, so a call whose end was lost (no event after)
+    stayed live on the wallboard for good."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    lost = calm_call("lost-end", ended=False, customer_id="k-lost",
+                     start=now - timedelta(seconds=kafka_settings.idle_call_s + 600))  # fmt: skip
+    publish(kafka_settings, events_of(lost))
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 6)
+    finally:
+        running.close()
+    running = Running(kafka_settings)  # restarted: it holds no call
+    try:
+        assert running.wait_for(lambda: running.service.consumer.assignment())
+        publish(kafka_settings, events_of(calm_call("later", ended=False, start=now, customer_id="k-later")))
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 12)
+        assert "lost-end" not in running.service.scorer.calls
+        assert running.service.close_idle_calls() == 1
+        assert running.store.get_call("lost-end").status == "interrupted"
+        assert running.store.get_call("later").status == "live"
+    finally:
+        running.close()
+
+
 def test_a_call_dated_hours_behind_the_others_is_refused_as_a_clock_error(kafka_settings):
     # found by a robustness review: a producer whose clock ran 3 h slow had its calls taken,
     # closed as idle at the next sweep, and every later turn refused as "closed as

@@ -341,6 +341,10 @@ class ScorerService:
         self.stats.add(stats)
         window.add(stats)
 
+    def partitions(self) -> set[int]:
+        """The partitions of ``call-events`` assigned to this replica."""
+        return {tp.partition for tp in self.consumer.assignment() if tp.topic == self.topics.call_events}
+
     def lag(self) -> int | None:
         """Events on assigned partitions not consumed yet (None if the broker won't say)."""
         return offsets.lag(self.consumer)
@@ -357,6 +361,7 @@ class ScorerService:
             "events": window.events, "actions": window.actions, "dlq": window.dlq,
             "duplicates": window.duplicates, "learned": window.learned,
             "calls_in_memory": len(self.scorer.calls), "lag": lag,
+            "partitions": len(self.partitions()),
         }  # fmt: skip
         log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
                  "learned %d examples, %d calls in memory, lag %s", window.events,
@@ -380,7 +385,7 @@ class ScorerService:
         restart) among them."""
         batch = StoreBatch()
         older_than = self.scorer.clock - self.settings.idle_call_s
-        mine = {tp.partition for tp in self.consumer.assignment() if tp.topic == self.topics.call_events}
+        mine = self.partitions()
         if mine:
             adopt_idle(self.scorer, self.store, older_than, mine)
         closed = self.scorer.evict_idle(batch, older_than)
@@ -402,6 +407,7 @@ class ScorerService:
             log.error("model checkpoint not saved to %s: %s", self.settings.checkpoint_path, exc)
 
     def close(self) -> None:
+        self.rebalance.close()
         # kafka-python 3.0's IO thread can log a spurious "Error receiving network data"
         # traceback when a socket closes under it at shutdown; nothing is lost (offsets
         # were committed after the last batch), so keep the shutdown log clean.

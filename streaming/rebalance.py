@@ -96,22 +96,38 @@ class ForgetOnRevoke(ConsumerRebalanceListener):
         self.group_id = group_id
         self.revocations = 0  # partitions revoked so far
         self._empty: threading.Timer | None = None  # warns unless partitions come first
+        self._arm()  # joining: an assignment that never comes is as idle as an empty one
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         if revoked:
             self.revocations += 1
             self.scorer.release_calls()
+        self._arm()
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         log.info("assigned partitions: %s", sorted((tp.topic, tp.partition) for tp in assigned))
+        if assigned:
+            self._disarm()
+        else:
+            self._arm()
+
+    def close(self) -> None:
+        self._disarm()
+
+    def _arm(self) -> None:
+        """Warn once no partition has come for EMPTY_ASSIGNMENT_WARN_S (unless already counting)."""
+        if self._empty is not None:
+            return
+        self._empty = threading.Timer(EMPTY_ASSIGNMENT_WARN_S, log.warning, args=(
+            "no partitions assigned for %.0f s: the other members of consumer group %r hold them "
+            "all (more scorers than partitions, or another install on this broker using the same "
+            "group id), or the broker's group coordinator assigns none (after every member of the "
+            "group stopped at once, say: restart the scorers one at a time); this scorer scores "
+            "nothing", EMPTY_ASSIGNMENT_WARN_S, self.group_id))  # fmt: skip
+        self._empty.daemon = True
+        self._empty.start()
+
+    def _disarm(self) -> None:
         if self._empty is not None:
             self._empty.cancel()
             self._empty = None
-        if not assigned:
-            self._empty = threading.Timer(EMPTY_ASSIGNMENT_WARN_S, log.warning, args=(
-                "no partitions assigned for %.0f s: the other members of consumer group %r hold "
-                "them all (more scorers than partitions, or another install on this broker using "
-                "the same group id); this scorer scores nothing", EMPTY_ASSIGNMENT_WARN_S,
-                self.group_id))  # fmt: skip
-            self._empty.daemon = True
-            self._empty.start()

@@ -18,6 +18,9 @@ True
 scoring: 1 replica running, last heartbeat 4 s ago (stale after 30 s); 3 live calls, 1 queued
   host-a/7: scoring, heartbeat 4 s ago; last 10 s: 12.5 events/s, lag 0, 3 calls in memory (group g)
   host-b/9: stopped cleanly 2 min ago (group g)
+>>> idle = Status(1_004.0, 30.0, 0, 0, (Replica("host-c/3", 1_001.0, {"partitions": 0, "lag": 0}),))
+>>> idle.fresh, idle.line().split(" (")[0]
+(False, 'not scoring: 1 replica running, none assigned a partition of call-events')
 >>> print(Status(1_004.0, 30.0, 0, 0, ()).line())
 not scoring: no scorer heartbeat in this store; 0 live calls, 0 queued
 >>> print(Status(1_004.0, 30.0, 0, 0, (Replica("host-b/9", 1_001.0, {"stopped": True}),)).line())
@@ -66,10 +69,15 @@ class Status:
     def running(self, replica: Replica) -> bool:
         return not replica.stopped and self.now - replica.at <= self.stale_after_s
 
+    @staticmethod
+    def assigned(replica: Replica) -> bool:
+        """It holds partitions of ``call-events`` (a heartbeat that does not say: taken as so)."""
+        return replica.figures.get("partitions") != 0
+
     @property
     def fresh(self) -> bool:
-        """Some replica is scoring."""
-        return any(self.running(r) for r in self.replicas)
+        """Some replica is scoring: running, with partitions to score."""
+        return any(self.running(r) and self.assigned(r) for r in self.replicas)
 
     @property
     def heartbeat_at(self) -> float | None:
@@ -83,10 +91,13 @@ class Status:
             return f"not scoring: no scorer heartbeat in this store; {calls}"
         latest = self.replicas[0]
         stale = f"(stale after {self.stale_after_s:g} s)"
+        n = sum(self.running(r) for r in self.replicas)
+        replicas = f"{n} replica{'' if n == 1 else 's'} running"
         if self.fresh:
-            n = sum(self.running(r) for r in self.replicas)
-            head = (f"scoring: {n} replica{'' if n == 1 else 's'} running, last heartbeat "
-                    f"{self._ago(latest.at)} ago {stale}")  # fmt: skip
+            head = f"scoring: {replicas}, last heartbeat {self._ago(latest.at)} ago {stale}"
+        elif n:
+            head = (f"not scoring: {replicas}, none assigned a partition of call-events (the broker's "
+                    "group coordinator assigns none: restart the scorers one at a time)")  # fmt: skip
         elif latest.stopped:
             head = f"not scoring: the last replica stopped cleanly {self._ago(latest.at)} ago"
         else:
@@ -98,9 +109,14 @@ class Status:
         if r.stopped:
             return f"{r.name}: stopped cleanly {self._ago(r.at)} ago{group}"
         lag = "unknown" if r.figures.get("lag") is None else f"{r.figures['lag']:,}"
-        state = "scoring" if self.running(r) else "no heartbeat since (stale)"
+        if not self.running(r):
+            state = "no heartbeat since (stale)"
+        else:
+            state = "scoring" if self.assigned(r) else "running, no partition assigned"
+        n = r.figures.get("partitions")
+        held = f"{n:,} partitions, " if isinstance(n, int) else ""
         return (f"{r.name}: {state}, heartbeat {self._ago(r.at)} ago; last 10 s: "
-                f"{r.figures.get('events_per_s', 0):g} events/s, lag {lag}, "
+                f"{r.figures.get('events_per_s', 0):g} events/s, lag {lag}, {held}"
                 f"{r.figures.get('calls_in_memory', 0):,} calls in memory{group}")  # fmt: skip
 
     def _ago(self, at: float) -> str:
@@ -110,14 +126,15 @@ class Status:
         return f"{s / 60:,.0f} min" if s < 7_200 else f"{s / 3_600:,.1f} h"
 
     def to_dict(self) -> dict[str, Any]:
-        scoring = [r for r in self.replicas if self.running(r)]
+        scoring = [r for r in self.replicas if self.running(r) and self.assigned(r)]
         return {"fresh": self.fresh, "heartbeat_at": self.heartbeat_at, "now": self.now,
                 "stale_after_s": self.stale_after_s, "live_calls": self.live,
                 "queued_calls": self.queued,
                 # the latest running replica's figures (as before there was one per replica)
                 "scorer": scoring[0].figures if scoring else None,
-                "replicas": [{**r.figures, "replica": r.name, "at": r.at, "scoring": self.running(r),
-                              "stopped": r.stopped} for r in self.replicas]}  # fmt: skip
+                "replicas": [{**r.figures, "replica": r.name, "at": r.at,
+                              "scoring": self.running(r) and self.assigned(r), "stopped": r.stopped}
+                             for r in self.replicas]}  # fmt: skip
 
 
 def replica_name() -> str:

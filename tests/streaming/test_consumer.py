@@ -758,6 +758,27 @@ def test_partitions_assigned_in_time_leave_no_warning(monkeypatch, caplog):
         assert wait_for(lambda: caplog.records[-1].levelno == logging.WARNING, timeout_s=20)
 
 
+def test_an_assignment_that_never_comes_is_warned_about_too(monkeypatch, caplog):
+    """Found by a replicas review: the broker's group coordinator stopped assigning after
+    every member left at once, and a scorer that was never assigned anything (nor told
+    "none") idled without a word, while `callheat status` said "scoring"."""
+    import logging
+
+    from streaming import rebalance
+    from streaming.scoring import Scorer
+
+    monkeypatch.setattr(rebalance, "EMPTY_ASSIGNMENT_WARN_S", 0.3)
+    with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+        joining = rebalance.ForgetOnRevoke(Scorer(), "g")  # subscribed; no assignment comes
+        assert wait_for(lambda: any(r.levelno == logging.WARNING for r in caplog.records), timeout_s=20)
+        assert "the broker's group coordinator assigns none" in caplog.records[-1].getMessage()
+        caplog.clear()
+        joining.on_partitions_assigned({TopicPartition("call-events", 0)})
+        joining.on_partitions_revoked({TopicPartition("call-events", 0)})  # and nothing after
+        assert wait_for(lambda: any(r.levelno == logging.WARNING for r in caplog.records), timeout_s=20)
+        joining.close()
+
+
 def fatal_producer(broker: EmbeddedBroker) -> KafkaProducer:
     """A producer in the state a broker restart left the scorer's in: the restarted broker
     refused its producer id (InitProducerId: UnknownError), and kafka-python's idempotent

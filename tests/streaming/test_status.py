@@ -23,8 +23,9 @@ def test_status_is_0_while_the_scorer_writes_and_1_once_it_stopped(kafka_setting
     thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while service.store.meta(key) is None and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30  # a heartbeat from after the group assigned it partitions
+        while (not json.loads(service.store.meta(key) or "{}").get("partitions")
+               and time.monotonic() < deadline):  # fmt: skip
             time.sleep(0.1)
         assert main(["status", "--store-url", url]) == 0
         head, replica = capsys.readouterr().out.splitlines()
@@ -86,11 +87,35 @@ def test_status_lists_each_replica_and_a_replica_gone_a_week_is_forgotten(kafka_
         assert service.store.meta(replica_key("host-b/7")) is not None
         assert main(["status", "--store-url", url, "--json"]) == 0
         replicas = json.loads(capsys.readouterr().out)["replicas"]
+        # not subscribed to a broker that assigns it anything: running, no partition
         assert [(r["replica"], r["scoring"]) for r in replicas] == [
-            (service.replica, True), ("older scorer", True), ("host-b/7", False)]
+            (service.replica, False), ("older scorer", True), ("host-b/7", False)]
     finally:
         service.close()
         service.store.close()
+
+
+def test_replicas_running_with_no_partition_assigned_are_not_scoring(tmp_path, capsys):
+    """Found by a replicas review: after every replica stopped at once, the embedded broker's
+    group coordinator assigned the restarted one nothing; it scored nothing for good while
+    status said "scoring" (exit 0), so a frozen wallboard looked healthy to monitoring."""
+    url = f"sqlite:///{tmp_path / 'wedged.db'}"
+    now = time.time()
+    idle = {"at": now - 2, "partitions": 0, "lag": None, "events_per_s": 0.0, "calls_in_memory": 0}
+    store = open_store(url)
+    store.apply(StoreBatch(meta={replica_key("host-a/1"): json.dumps(idle),
+                                 replica_key("host-b/2"): json.dumps({**idle, "at": now - 3})}))  # fmt: skip
+    store.close()
+    assert main(["status", "--store-url", url]) == 1
+    head, *lines = capsys.readouterr().out.splitlines()
+    assert head.startswith("not scoring: 2 replicas running, none assigned a partition of call-events")
+    assert all(": running, no partition assigned, heartbeat " in line for line in lines) and len(lines) == 2
+    # one replica with partitions is scoring; more replicas than partitions leave others idle
+    store = open_store(url)
+    store.apply(StoreBatch(meta={replica_key("host-b/2"): json.dumps({**idle, "partitions": 3})}))
+    store.close()
+    assert main(["status", "--store-url", url]) == 0
+    assert capsys.readouterr().out.startswith("scoring: 2 replicas running")
 
 
 def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path, capsys):

@@ -598,7 +598,7 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
     if failing == "store":
         apply = store.apply
 
-        def refuse_first_batch(batch: StoreBatch) -> None:
+        def refuse_first_batch(batch: StoreBatch, attempts: int | None = None) -> None:
             if not failures and batch.turns:
                 failures.append(batch)
                 raise StoreError("store write failed: database or disk is full")

@@ -291,7 +291,10 @@ class ScorerService:
                             unstored = {}
                             self._done(stats, window)
                             failures = self._recovered(failures)
-                        elif self._figures_due:
+                        elif self._figures_due and not failures:
+                            # (while failing, they wait for the batch that ends the failure: a
+                            # store that takes them says nothing of a broker that is down, and
+                            # the write would make the wallboard look fresh)
                             figures = {meta_keys.VALIDATION: self.scorer.validation_json()}
                             self.writer.write(StoreBatch(meta=figures))
                             self._figures_due = False

@@ -64,13 +64,18 @@ def pause(consumer: KafkaConsumer, seconds: float, stop: threading.Event, max_po
         consumer.resume(*consumer.paused())
 
 
+# how long to wait for a broker's end offsets (kafka-python's default, its 30 s request
+# timeout, held the scorer's loop and its 10 s heartbeat up through a broker outage)
+END_OFFSETS_TIMEOUT_MS = 2_000
+
+
 def lag(consumer: KafkaConsumer) -> int | None:
-    """Events on assigned partitions not consumed yet (None if the broker won't say)."""
+    """Events on assigned partitions not consumed yet (None if the broker won't say soon)."""
     assigned = list(consumer.assignment())
     if not assigned:
         return None
     try:
-        ends = consumer.end_offsets(assigned)
+        ends = consumer.end_offsets(assigned, timeout_ms=END_OFFSETS_TIMEOUT_MS)
     except KafkaError:
         return None
     return sum(max(0, ends[tp] - consumer.position(tp)) for tp in assigned if tp in ends)

@@ -14,6 +14,7 @@ from streaming.errors import BrokerError, ConfigError, InvalidEvent
 from streaming.intake import dlq_record
 from streaming.jsonl import parse_object
 from streaming.kafka_io import make_consumer
+from streaming.offsets import END_OFFSETS_TIMEOUT_MS
 from streaming.publisher import Publisher
 from streaming.scoring import Scorer, example_from_dict
 from streaming.settings import Settings, Topics
@@ -73,7 +74,7 @@ def _reset(trainer: KafkaConsumer, tp: TopicPartition, training_offset: int,
     topic being written for one made again.)
     """
     try:
-        end = trainer.end_offsets([tp]).get(tp)
+        end = trainer.end_offsets([tp], timeout_ms=END_OFFSETS_TIMEOUT_MS).get(tp)
         there = _key_at(trainer, tp, training_offset)
     except KafkaError:  # no answer now: read on from where we are
         trainer.seek(tp, training_offset + 1)

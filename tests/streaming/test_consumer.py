@@ -631,6 +631,56 @@ def test_a_batch_the_store_or_broker_refused_is_replayed_once_they_are_back(
         running.close()
 
 
+def test_a_broker_outage_is_not_declared_over_by_a_store_write_of_model_figures(kafka_settings, monkeypatch,
+                                                                               caplog):  # fmt: skip
+    """Found by a chaos review: with the broker down, the model's figures (examples learned
+    in the failing iteration) were written to the store on the next empty poll; that
+    logged "broker and store answering again" and made the wallboard look fresh while
+    nothing was scored. The outage is injected at the boundary, as the shared broker
+    stays up: every flush times out and the polls come back empty until it is "back"."""
+    import logging
+
+    from kafka.errors import KafkaTimeoutError
+
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    down, failed = threading.Event(), []
+    flush, poll = service.producer.flush, service.consumer.poll
+
+    def flush_or_time_out(timeout: float | None = None) -> None:
+        if down.is_set():
+            failed.append(timeout)
+            raise KafkaTimeoutError("Timeout waiting for future")
+        flush(timeout=timeout)
+
+    def poll_while_down(**kw: object) -> dict:
+        if down.is_set() and failed:  # a broker that is down delivers nothing
+            service._figures_due = True  # as when examples were learned in that iteration
+            time.sleep(0.05)
+            return {}
+        return poll(**kw)
+
+    monkeypatch.setattr(service.producer, "flush", flush_or_time_out)
+    monkeypatch.setattr(service.consumer, "poll", poll_while_down)
+    running = Running(kafka_settings, service)
+    try:
+        with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+            assert running.wait_for(lambda: service.consumer.assignment())
+            down.set()
+            publish(kafka_settings, events_of(calm_call("in-outage", customer_id="k-out")))
+            assert running.wait_for(lambda: failed)
+            before = store.last_update()
+            time.sleep(3)  # past the first retry's 2 s pause: empty polls, figures due
+            assert "answering again" not in caplog.text
+            assert store.last_update() == before  # nothing written while the broker is down
+            down.clear()
+            ended = lambda: (c := store.get_call("in-outage")) is not None and c.status == "ended"  # noqa: E731
+            assert running.wait_for(ended)
+            assert running.wait_for(lambda: "broker and store answering again" in caplog.text)
+    finally:
+        running.close()
+
+
 def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, monkeypatch):
     """A malformed example must reach the DLQ and the good ones after it be learned,
     even when the DLQ send fails once (injected: the shared broker stays up)."""
@@ -1116,3 +1166,31 @@ def test_a_partitions_backlog_hours_behind_another_is_not_a_clock_error():
     slow = calm_call("slow-1", start=now - timedelta(hours=3))
     assert parse_polled({fresh: messages(slow, n)}, "actions", clock, 7200, dlq, times) == []
     assert len(dlq) == n and "behind the latest event on its partition" in dlq[0]["reason"]
+
+
+def test_lag_is_unknown_within_seconds_when_the_broker_stalls(own_broker, tmp_path):
+    """Found by a chaos review: through a broker outage the scorer's loop waited on end
+    offsets for kafka-python's 30 s request timeout, twice an iteration, so no heartbeat
+    was written for over a minute and `callheat status` flipped with the load. A real
+    Tansu, stopped with SIGSTOP; the bound is far under the 30 s that held the loop."""
+    import os
+    import signal
+
+    from kafka import TopicPartition
+
+    from streaming import offsets
+
+    settings = _tenant(own_broker, tmp_path)
+    consumer = make_consumer(settings, group_id=None)
+    try:
+        consumer.assign([TopicPartition(settings.topics.call_events, p) for p in range(settings.partitions)])
+        assert offsets.lag(consumer) == 0
+        os.kill(own_broker.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            assert offsets.lag(consumer) is None
+            assert time.monotonic() - started < 15
+        finally:
+            os.kill(own_broker.process.pid, signal.SIGCONT)
+    finally:
+        consumer.close()

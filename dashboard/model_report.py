@@ -46,14 +46,16 @@ def parse_figures(text: str | None) -> dict[str, Any]:
 
 def history_frame(points: Iterable[tuple[float, str]]) -> pd.DataFrame:
     """One row per validation point: ``ts``, every known series (NaN where missing), and
-    ``run``: which run of the model wrote it, counted from 0. A point that counts fewer
-    outcomes than the one before starts a new run (a scorer that started afresh after a
-    history fill, say): each run's figures are over what that model had learned, so the
-    chart does not join them.
+    ``run``: which run of the model wrote it, counted from 0. A point that counts fewer than
+    half the outcomes its run has reached starts a new run (a scorer that started afresh
+    after a history fill, say): each run's figures are over what that model had learned,
+    so the chart does not join them. (Replicas' points, a few outcomes apart as each learns
+    at its own pace, stay one run.)
 
-    >>> history_frame([(1.0, '{"outcomes": 3000, "roc_auc": 0.93}'), (2.0, '{"outcomes": 3100}'),
-    ...                (3.0, '{"outcomes": 50, "roc_auc": 0.73}')])["run"].tolist()
-    [0, 0, 1]
+    >>> points = [(1.0, '{"outcomes": 3000}'), (2.0, '{"outcomes": 3100}'), (2.5, '{"outcomes": 3098}'),
+    ...           (3.0, '{"outcomes": 50, "roc_auc": 0.73}')]
+    >>> history_frame(points)["run"].tolist()
+    [0, 0, 0, 1]
     """
     rows = []
     for ts, text in points:
@@ -62,8 +64,14 @@ def history_frame(points: Iterable[tuple[float, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["ts", *SERIES])
     for k in SERIES:
         frame[k] = pd.to_numeric(frame[k], errors="coerce")
-    seen = frame["outcomes"].ffill()
-    frame["run"] = (seen < seen.shift()).cumsum().astype(int)
+    runs, run, most = [], 0, 0.0
+    for n in frame["outcomes"]:
+        if pd.notna(n):
+            if n < most / 2:
+                run, most = run + 1, 0.0
+            most = max(most, float(n))
+        runs.append(run)
+    frame["run"] = runs
     return frame
 
 

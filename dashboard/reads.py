@@ -73,10 +73,12 @@ _LATEST_VERDICT = (
 def feedback_counts(store: Store, *, since: float | None = None,
                     supervisor_id: str | None = None) -> list[tuple[str, str, int]]:  # fmt: skip
     """Alerts judged hot or not hot, as (supervisor_id, label, n): each supervisor's latest
-    verdict on each call the scorer had alerted on by then, given since ``since`` where given,
-    of one supervisor where given: the wallboard's and the model page's one count. A mark on a
-    call that never alerted judges no alert (a missed escalation marked hot, a calm call
-    marked not hot), and a second click on a call is not a second alert."""
+    verdict on each call the scorer alerted on, given since ``since`` where given, of one
+    supervisor where given: the wallboard's and the model page's one count. A mark on a call
+    that never alerted judges no alert (a missed escalation marked hot, a calm call marked
+    not hot), and a second click on a call is not a second alert. (Not "alerted before the
+    mark": an alert is stamped with the call's event time, a mark with the wallboard's
+    clock, and a time-compressed run's events run ahead of it.)"""
     conds, params = [_LATEST_VERDICT], list[float | str]()
     if since is not None:
         conds.append("a.ts >= ?")
@@ -84,7 +86,7 @@ def feedback_counts(store: Store, *, since: float | None = None,
     if supervisor_id is not None:
         conds.append("a.supervisor_id = ?")
         params.append(supervisor_id)
-    conds.append("EXISTS (SELECT 1 FROM alerts al WHERE al.call_id = a.call_id AND al.ts <= a.ts)")
+    conds.append("EXISTS (SELECT 1 FROM alerts al WHERE al.call_id = a.call_id)")
     rows = store.query(f"SELECT a.supervisor_id, a.label, COUNT(*) AS n FROM actions a "
                        f"WHERE {' AND '.join(conds)} GROUP BY a.supervisor_id, a.label",
                        tuple(params))  # fmt: skip

@@ -74,7 +74,7 @@ def main() -> None:
         ("Alert precision", formats.pct(precision["precision"]),
          "Of the alerts supervisors judged hot or not hot in the period chosen (unlike the figures "
          "beside it), the share they marked hot: each supervisor's latest mark on each call the "
-         "scorer had alerted on"),
+         "scorer alerted on"),
         ("Learned share", formats.pct(latest.get("learned_share")), None),
     ]
     st.markdown(model_report.headline_note(d["points"], d["validation"], tz))  # not the period's figures

@@ -188,9 +188,10 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
                       started_at=NOW - 9 * HOUR, ended_at=NOW - 8 * HOUR, disposition="resolved"),
         "l2": live("l2", "hot", 0.8),
     }  # fmt: skip
-    # the scorer's alerts: l1 and e1 before their feedback, l2 only after it, e2 never
+    # the scorer's alerts, stamped with event time: l1 and e1 before their feedback; l2's after
+    # it by the wall clock (a time-compressed run's events run ahead of it); e2 never
     hot = [AlertRow("l1", 3, NOW - 60, 0.9, ("r",)), AlertRow("e1", 4, NOW - 300, 0.8, ("r",)),
-           AlertRow("l2", 5, NOW - 3, 0.8, ("r",))]  # fmt: skip
+           AlertRow("l2", 5, NOW + 5_400, 0.8, ("r",))]  # fmt: skip
     acts = [
         ActionRow("a1", "l1", "acknowledge", "sup-ana", NOW - 30),
         ActionRow("a2", "e1", "barge_in", "sup-lee", NOW - 100),  # ended call: no claim
@@ -202,7 +203,7 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
         ActionRow("f4", "e1", "feedback", "sup-ana", NOW - 8, utterance_seq=3, sentiment=0.2),
         ActionRow("f5", "e1", "feedback", "sup-lee", NOW - 7, label="not_hot"),
         ActionRow("f6", "e2", "feedback", "sup-lee", NOW - 5, label="hot"),  # a call that never alerted
-        ActionRow("f7", "l2", "feedback", "sup-ana", NOW - 4, label="not_hot"),  # before its alert
+        ActionRow("f7", "l2", "feedback", "sup-ana", NOW - 4, label="not_hot"),
     ]
     store.apply(StoreBatch(calls=calls, actions=acts, alerts=hot))
 
@@ -210,14 +211,14 @@ def test_reads_bound_by_window_and_by_live_calls(engine_store):
     assert sorted(reads.intervened_calls(store, NOW - HOUR)) == [
         ("e1", "Team Green", "billing")]  # fmt: skip
     assert [a.action_id for a in reads.live_claims(store)] == ["a1"]
-    # alerts judged: each supervisor's latest verdict on a call alerted by then (found by a
-    # review: every click counted, a second click on e1 and marks on calls no alert was about)
-    assert reads.feedback_precision(store, "sup-ana") == alerts.Precision(2, 0)
+    # alerts judged: each supervisor's latest verdict on a call that alerted (found by a review:
+    # every click counted, a second click on e1 and marks on calls no alert was about)
+    assert reads.feedback_precision(store, "sup-ana") == alerts.Precision(2, 1)
     assert reads.feedback_precision(store, "sup-lee") == alerts.Precision(0, 1)
     assert reads.feedback_precision(store, "nobody").text() == "no feedback yet"
     # the model page's count: every supervisor, only since the period's start
     assert sorted(reads.feedback_counts(store, since=NOW - 9.5)) == [
-        ("sup-ana", "hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
+        ("sup-ana", "hot", 1), ("sup-ana", "not_hot", 1), ("sup-lee", "not_hot", 1)]  # fmt: skip
     # agreement with how the call ended: only feedback on ended calls, hot only on escalated ones
     # calls alerted or not, each supervisor's latest verdict (sup-ana's on e1 is hot: it disagrees)
     assert sorted(reads.feedback_outcomes(store)) == [("sup-ana", 1, 0), ("sup-lee", 2, 1)]

@@ -389,8 +389,9 @@ class ScorerService:
         batch = StoreBatch()
         older_than = self.scorer.clock - self.settings.idle_call_s
         mine = self.partitions()
-        if mine:
-            adopt_idle(self.scorer, self.store, older_than, mine)
+        times = {p: t for (topic, p), t in self.partition_times.items()
+                 if topic == self.topics.call_events and p in mine}  # fmt: skip
+        adopt_idle(self.scorer, self.store, times, self.settings.idle_call_s)
         closed = self.scorer.evict_idle(batch, older_than)
         if closed:
             try:

@@ -60,27 +60,39 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
             scorer.remember_customer(customer_id, ended_at)
 
 
-def adopt_idle(scorer: Scorer, store: Store, older_than: float, partitions: set[int]) -> int:
-    """Take over the calls this replica owns but does not hold that have had no event since
-    ``older_than``, so that the idle sweep (:meth:`Scorer.evict_idle`) can close them; how
-    many. A rebalance drops every call from memory (those of the partitions kept too), and
-    so does a restart: a call whose end was lost gets no event to bring it back, and stayed
-    live on the wallboard for good. A call is owned here when every partition of
-    ``call-events`` its state noted an offset on is one of ``partitions`` (assigned here), so
-    one replica closes it; a state that noted none (stored before 2026-11-24) is left.
+def adopt_idle(scorer: Scorer, store: Store, partition_times: dict[int, float], idle_s: float) -> int:
+    """Take over the calls this replica owns but does not hold that have had no event for
+    ``idle_s``, so that the idle sweep (:meth:`Scorer.evict_idle`) can close them; how many.
+    A rebalance drops every call from memory (those of the partitions kept too), and so
+    does a restart: a call whose end was lost gets no event to bring it back, and stayed
+    live on the wallboard for good.
+
+    ``partition_times``: the partitions of ``call-events`` assigned here, each with the
+    latest event time taken from it since this scorer started. A call is owned here when
+    every partition its state noted an offset on is among them (so one replica closes it),
+    and idle when its last event is ``idle_s`` older than the latest event of each of them:
+    a partition whose backlog is still being read, or that has had no event since the
+    start, says nothing yet. A state that noted no offset (stored before 2026-11-24) is left.
     """
-    rows = store.query("SELECT call_id FROM calls WHERE status IN ('live', 'queued') AND updated_at < ?",
-                       (older_than,))  # fmt: skip
+    if not partition_times:
+        return 0
+    rows = store.query("SELECT call_id, updated_at FROM calls WHERE status IN ('live', 'queued') "
+                       "AND updated_at < ?", (max(partition_times.values()) - idle_s,))  # fmt: skip
+    last = {r["call_id"]: float(r["updated_at"]) for r in rows}
     adopted = 0
-    for call_id, text in store.load_states(scorer.missing({r["call_id"] for r in rows})).items():
+    for call_id, text in store.load_states(scorer.missing(set(last))).items():
         try:
             noted = json.loads(text).get("offsets") if text.startswith("{") else None
         except ValueError:
             continue
-        if isinstance(noted, dict) and noted and not text.startswith('{"ended"'):
-            if {int(p) for p in noted} <= partitions:
-                scorer.adopt(call_id, text)
-                adopted += 1
+        if not isinstance(noted, dict) or not noted or text.startswith('{"ended"'):
+            continue
+        parts = {int(p) for p in noted}
+        if not parts <= partition_times.keys():
+            continue
+        if last[call_id] < min(partition_times[p] for p in parts) - idle_s:
+            scorer.adopt(call_id, text)
+            adopted += 1
     return adopted
 
 

@@ -229,12 +229,21 @@ def test_a_call_whose_end_was_lost_is_closed_as_idle_after_a_restart_too(kafka_s
     running = Running(kafka_settings)  # restarted: it holds no call
     try:
         assert running.wait_for(lambda: running.service.consumer.assignment())
-        publish(kafka_settings, events_of(calm_call("later", ended=False, start=now, customer_id="k-later")))
+        # an event on another partition says nothing of lost-end's: its backlog may be unread
+        its = partition_of("lost-end", kafka_settings)
+        elsewhere = next(f"else-{i}" for i in range(100) if partition_of(f"else-{i}", kafka_settings) != its)
+        publish(kafka_settings, events_of(calm_call(elsewhere, ended=False, start=now, customer_id="k-else")))
         assert running.wait_for(lambda: running.store.counts()["turns"] == 12)
+        assert running.service.close_idle_calls() == 0
+        assert running.store.get_call("lost-end").status == "live"
+        # one on its own partition, two hours on, does
+        later = next(f"later-{i}" for i in range(100) if partition_of(f"later-{i}", kafka_settings) == its)
+        publish(kafka_settings, events_of(calm_call(later, ended=False, start=now, customer_id="k-later")))
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 18)
         assert "lost-end" not in running.service.scorer.calls
         assert running.service.close_idle_calls() == 1
         assert running.store.get_call("lost-end").status == "interrupted"
-        assert running.store.get_call("later").status == "live"
+        assert running.store.get_call(later).status == "live"
     finally:
         running.close()
 

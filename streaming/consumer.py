@@ -262,6 +262,7 @@ class ScorerService:
         stop = stop or threading.Event()
         last_log, window = time.monotonic(), Stats()
         stopped = False  # cleanly, not by an exception
+        broker_failing = False  # the last failure was the broker's, not the store's
         failures = 0  # in a row: reset only by a batch (or the figures) written, not an empty poll
         behind = False  # more training examples wait than a turn learns: do not idle on events
         try:
@@ -291,10 +292,11 @@ class ScorerService:
                             unstored = {}
                             self._done(stats, window)
                             failures = self._recovered(failures)
-                        elif self._figures_due and not failures:
-                            # (while failing, they wait for the batch that ends the failure: a
-                            # store that takes them says nothing of a broker that is down, and
-                            # the write would make the wallboard look fresh)
+                        elif self._figures_due and not (failures and broker_failing):
+                            # (while the broker fails, they wait for the batch that ends the
+                            # failure: a store that takes them says nothing of a broker that is
+                            # down, and the write would make the wallboard look fresh; after a
+                            # store failure, their write is what says the store is back)
                             figures = {meta_keys.VALIDATION: self.scorer.validation_json()}
                             self.writer.write(StoreBatch(meta=figures))
                             self._figures_due = False
@@ -313,6 +315,7 @@ class ScorerService:
                     failures += 1
                     if failures == 1:
                         self._failing_since = time.monotonic()
+                    broker_failing = not isinstance(exc, StoreError)
                     delay = min(30.0, 2.0**failures)
                     log.error("broker or store failing, retrying in %.0f s: %s", delay, exc)
                     if self.writer.held is None:

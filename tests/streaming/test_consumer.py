@@ -690,6 +690,39 @@ def test_a_broker_outage_is_not_declared_over_by_a_store_write_of_model_figures(
         running.close()
 
 
+def test_a_store_outage_on_a_quiet_floor_ends_when_the_model_figures_are_written(kafka_settings, monkeypatch,
+                                                                                 caplog):  # fmt: skip
+    """The other side of the test above, found reading it again: after a store failure (not
+    the broker's) the figures' write is what says the store is back; held back, a quiet
+    floor stayed "failing" with its figures unwritten until the next call's events."""
+    import logging
+
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    down, refused = threading.Event(), []
+    write = service.writer.write
+
+    def refuse_while_down(batch: StoreBatch, attempts: int | None = None) -> None:
+        if down.is_set():
+            refused.append(batch)
+            raise StoreError("store write failed: database or disk is full")
+        write(batch) if attempts is None else write(batch, attempts=attempts)
+
+    monkeypatch.setattr(service.writer, "write", refuse_while_down)
+    running = Running(kafka_settings, service)
+    try:
+        with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+            assert running.wait_for(lambda: service.consumer.assignment())
+            down.set()
+            service._figures_due = True  # as when examples were learned on a quiet floor
+            assert running.wait_for(lambda: refused)
+            down.clear()
+            assert running.wait_for(lambda: "broker and store answering again" in caplog.text)
+            assert not service._figures_due and store.meta("validation") is not None
+    finally:
+        running.close()
+
+
 def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, monkeypatch):
     """A malformed example must reach the DLQ and the good ones after it be learned,
     even when the DLQ send fails once (injected: the shared broker stays up)."""

@@ -324,7 +324,8 @@ class ScorerService:
                     continue
                 now = time.monotonic()
                 if now - last_log >= self.report_every_s:
-                    self.report(window, now - last_log)
+                    failing = now - self._failing_since if failures and broker_failing else None
+                    self.report(window, now - last_log, failing)
                     last_log, window = now, Stats()
             stopped = True
         finally:
@@ -355,8 +356,10 @@ class ScorerService:
         """Events on assigned partitions not consumed yet (None if the broker won't say)."""
         return offsets.lag(self.consumer)
 
-    def report(self, window: Stats, seconds: float) -> None:
-        """Log the last window's figures and leave a heartbeat in the store for operators.
+    def report(self, window: Stats, seconds: float, failing_s: float | None = None) -> None:
+        """Log the last window's figures and leave a heartbeat in the store for operators;
+        ``failing_s``: how long the broker has been failing, if it is (the heartbeat says so,
+        and does not keep the wallboard fresh).
 
         A heartbeat the store does not take (an outage) is logged and left to the next
         report: the figures are only a heartbeat, and the scorer goes on.
@@ -369,6 +372,8 @@ class ScorerService:
             "calls_in_memory": len(self.scorer.calls), "lag": lag,
             "partitions": len(self.partitions()),
         }  # fmt: skip
+        if failing_s is not None:
+            figures["failing_s"] = round(failing_s, 1)
         log.info("scored %d events (%.0f/s), %d actions, %d to DLQ, %d duplicates, "
                  "learned %d examples, %d calls in memory, lag %s", window.events,
                  figures["events_per_s"], window.actions, window.dlq, window.duplicates,

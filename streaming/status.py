@@ -74,10 +74,14 @@ class Status:
         """It holds partitions of ``call-events`` (a heartbeat that does not say: taken as so)."""
         return replica.figures.get("partitions") != 0
 
+    def scoring(self, replica: Replica) -> bool:
+        """Running, with partitions to score, its broker answering."""
+        return self.running(replica) and self.assigned(replica) and replica.figures.get("failing_s") is None
+
     @property
     def fresh(self) -> bool:
-        """Some replica is scoring: running, with partitions to score."""
-        return any(self.running(r) and self.assigned(r) for r in self.replicas)
+        """Some replica is scoring."""
+        return any(self.scoring(r) for r in self.replicas)
 
     @property
     def heartbeat_at(self) -> float | None:
@@ -93,8 +97,12 @@ class Status:
         stale = f"(stale after {self.stale_after_s:g} s)"
         n = sum(self.running(r) for r in self.replicas)
         replicas = f"{n} replica{'' if n == 1 else 's'} running"
+        failing = [r for r in self.replicas if self.running(r) and r.figures.get("failing_s") is not None]
         if self.fresh:
             head = f"scoring: {replicas}, last heartbeat {self._ago(latest.at)} ago {stale}"
+        elif failing:
+            head = (f"not scoring: {replicas}, the broker not answering for "
+                    f"{self._ago(failing[0].at - float(failing[0].figures['failing_s']))}")  # fmt: skip
         elif n:
             head = (f"not scoring: {replicas}, none assigned a partition of call-events (the broker's "
                     "group coordinator assigns none: restart the scorers one at a time)")  # fmt: skip
@@ -111,6 +119,8 @@ class Status:
         lag = "unknown" if r.figures.get("lag") is None else f"{r.figures['lag']:,}"
         if not self.running(r):
             state = "no heartbeat since (stale)"
+        elif r.figures.get("failing_s") is not None:
+            state = f"broker not answering for {self._ago(r.at - float(r.figures['failing_s']))}"
         else:
             state = "scoring" if self.assigned(r) else "running, no partition assigned"
         n = r.figures.get("partitions")
@@ -126,14 +136,14 @@ class Status:
         return f"{s / 60:,.0f} min" if s < 7_200 else f"{s / 3_600:,.1f} h"
 
     def to_dict(self) -> dict[str, Any]:
-        scoring = [r for r in self.replicas if self.running(r) and self.assigned(r)]
+        scoring = [r for r in self.replicas if self.scoring(r)]
         return {"fresh": self.fresh, "heartbeat_at": self.heartbeat_at, "now": self.now,
                 "stale_after_s": self.stale_after_s, "live_calls": self.live,
                 "queued_calls": self.queued,
                 # the latest running replica's figures (as before there was one per replica)
                 "scorer": scoring[0].figures if scoring else None,
                 "replicas": [{**r.figures, "replica": r.name, "at": r.at,
-                              "scoring": self.running(r) and self.assigned(r), "stopped": r.stopped}
+                              "scoring": self.scoring(r), "stopped": r.stopped}
                              for r in self.replicas]}  # fmt: skip
 
 
@@ -144,8 +154,11 @@ def replica_name() -> str:
 
 def heartbeat_batch(replica: str, figures: dict[str, Any], forget: list[str] | None = None) -> StoreBatch:
     """The write of ``replica``'s heartbeat ``figures`` (``at`` among them), deleting the
-    heartbeats under the keys ``forget`` (see :func:`long_gone`)."""
-    return StoreBatch(meta={meta_keys.replica_key(replica): json.dumps(figures)}, meta_dropped=forget or [])
+    heartbeats under the keys ``forget`` (see :func:`long_gone`). A heartbeat of a replica
+    whose broker is failing (``failing_s``) leaves the store's last update as it was, so
+    the wallboard goes stale as it should."""
+    return StoreBatch(meta={meta_keys.replica_key(replica): json.dumps(figures)}, meta_dropped=forget or [],
+                      stamp=figures.get("failing_s") is None)  # fmt: skip
 
 
 def long_gone(store: Store, now: float) -> list[str]:

@@ -209,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "leaves there every 10 s (and when it stops cleanly): one line per replica heard from in the "
         "last day, with its heartbeat's age, events/s, consumer lag, partitions held and calls in "
         "memory, or that it stopped. Exits 0 while some replica's heartbeat is within "
-        "CALLHEAT_STALE_AFTER_S (30 s), it has not stopped and it holds partitions to score, and 1 "
-        "otherwise.",
+        "CALLHEAT_STALE_AFTER_S (30 s), it has not stopped, it holds partitions to score and its broker "
+        "answers, and 1 otherwise.",
     )  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--store-url", help=STORE_URL_HELP)

@@ -181,6 +181,9 @@ class StoreBatch:
     ended_states_before: float | None = None
     meta: dict[str, str] = field(default_factory=dict)  # scorer figures, heartbeat
     meta_dropped: list[str] = field(default_factory=list)  # meta keys to delete (replicas long gone)
+    # whether the write stamps ``last_update`` (the wallboard's freshness): not a heartbeat of
+    # a scorer whose broker is failing, which scores nothing however well the store answers
+    stamp: bool = True
 
     def put_state(self, call_id: str, state: str, last_seq: int) -> None:
         """A call's scorer state as of its event ``last_seq``."""

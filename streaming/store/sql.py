@@ -92,6 +92,7 @@ class SQLStore(ABC):
     def apply(self, batch: StoreBatch) -> None:
         """Write one scorer batch atomically; replays of the same batch change nothing."""
         seqs, no_guard = batch.state_seqs, schema.NO_SEQ_GUARD
+        stamp = [(meta_keys.LAST_UPDATE, repr(time.time()))] if batch.stamp else []
         self._write(
             [
                 (schema.UPSERT_CALL, [_call_params(c) for c in batch.calls.values()]),
@@ -118,7 +119,7 @@ class SQLStore(ABC):
                                              for c, (t, s) in batch.ended_states.items()]),
                 ("DELETE FROM ended_states WHERE ended_at < ?",
                  [] if batch.ended_states_before is None else [(batch.ended_states_before,)]),
-                (schema.UPSERT_META, [*batch.meta.items(), (meta_keys.LAST_UPDATE, repr(time.time()))]),
+                (schema.UPSERT_META, [*batch.meta.items(), *stamp]),
                 ("DELETE FROM meta WHERE key = ?", [(k,) for k in batch.meta_dropped]),
             ]
         )  # fmt: skip

@@ -18,6 +18,7 @@ from kafka.partitioner.default import murmur2
 
 from streaming.broker import EmbeddedBroker, create_callheat_topics, create_topics
 from streaming.center_clock import CenterClock
+from streaming.cli import main
 from streaming.consumer import DLQ_KEEP_BYTES, ScorerService
 from streaming.errors import ConfigError, StoreError
 from streaming.events import encode, event_to_dict
@@ -671,6 +672,8 @@ def test_a_broker_outage_is_not_declared_over_by_a_store_write_of_model_figures(
 
     monkeypatch.setattr(service.producer, "flush", flush_or_time_out)
     monkeypatch.setattr(service.consumer, "poll", poll_while_down)
+    service.report_every_s = 0.5  # its heartbeat, every 10 s in production
+    heartbeat = lambda: json.loads(store.meta(replica_key(service.replica)) or "{}")  # noqa: E731
     running = Running(kafka_settings, service)
     try:
         with caplog.at_level(logging.INFO, logger="streaming.consumer"):
@@ -681,11 +684,17 @@ def test_a_broker_outage_is_not_declared_over_by_a_store_write_of_model_figures(
             before = store.last_update()
             time.sleep(3)  # past the first retry's 2 s pause: empty polls, figures due
             assert "answering again" not in caplog.text
-            assert store.last_update() == before  # nothing written while the broker is down
+            # the heartbeats say the broker is failing, and leave the wallboard to go stale
+            assert running.wait_for(lambda: heartbeat().get("failing_s", 0) > 2)
+            assert store.last_update() == before  # nothing written that says "fresh"
+            url = kafka_settings.store_url.get_secret_value()
+            assert main(["status", "--store-url", url]) == 1
             down.clear()
             ended = lambda: (c := store.get_call("in-outage")) is not None and c.status == "ended"  # noqa: E731
             assert running.wait_for(ended)
             assert running.wait_for(lambda: "broker and store answering again" in caplog.text)
+            assert running.wait_for(lambda: "failing_s" not in heartbeat() and heartbeat())
+            assert main(["status", "--store-url", url]) == 0
     finally:
         running.close()
 

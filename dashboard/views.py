@@ -350,6 +350,30 @@ class TranscriptLine:
     sentiment: float
 
 
+def hot_marks(actions: Iterable[ActionRow], tz: tzinfo | None = None) -> str | None:
+    """Each supervisor's last "hot" / "not hot" mark on the call, newest first, for the call
+    page: two supervisors marking one call differently were each told only of their own.
+
+    >>> rows = [ActionRow("1", "c", "feedback", "sup-ana", 60.0, label="not_hot"),
+    ...         ActionRow("2", "c", "feedback", "sup-ben", 90.0, label="hot"),
+    ...         ActionRow("3", "c", "feedback", "sup-ana", 120.0, label="hot"),
+    ...         ActionRow("4", "c", "feedback", "sup-ben", 130.0, utterance_seq=3, sentiment=0.2)]
+    >>> hot_marks(rows)
+    'Marked: hot by sup-ana at 00:02:00 UTC; hot by sup-ben at 00:01:30 UTC'
+    >>> hot_marks(rows[3:]) is None
+    True
+    """
+    last: dict[str, ActionRow] = {}
+    for a in sorted(actions, key=lambda a: (a.ts, a.action_id)):
+        if a.action == "feedback" and a.label in ("hot", "not_hot"):
+            last[a.supervisor_id] = a
+    if not last:
+        return None
+    marks = sorted(last.values(), key=lambda a: -a.ts)
+    return "Marked: " + "; ".join(f"{'hot' if a.label == 'hot' else 'not hot'} by {a.supervisor_id} at "
+                                  f"{fmt_clock(a.ts, tz)}" for a in marks)  # fmt: skip
+
+
 def why_not_learned(call: CallRow, turns: Iterable[TurnRow], seq: int, now: float) -> str | None:
     """Why a correction of turn ``seq`` teaches the sentiment model nothing (it is recorded
     all the same), or None when it teaches: the scorer keeps a call's last

@@ -161,6 +161,9 @@ def _action_panel(call_id: str) -> None:
             col.button(label, key=BUTTON_KEYS[kind], width="stretch",
                        disabled=not live and kind not in actions.FEEDBACK_LABELS,
                        on_click=_one_click, args=(call_id, kind))  # fmt: skip
+    marked = views.hot_marks(detail.actions, data.browser_tz())
+    if marked:
+        st.caption(safe.md(marked))  # supervisor ids are anyone's text
     if can.note:
         st.caption(safe.md(can.note))
     _correction_box(call, detail.turns)

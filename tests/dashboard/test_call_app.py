@@ -193,6 +193,23 @@ def test_feedback_with_the_broker_down_shows_an_error_and_stores_nothing(store):
     assert store.actions(call.call_id) == []
 
 
+def test_each_supervisors_last_hot_mark_on_the_call_shows_under_the_buttons(store):
+    """Found by a floor review: sup-ana marked a call not hot while sup-ben marked it hot,
+    both were told "sent", and neither learned of the other's mark."""
+    call = hottest(store)
+    now = time.time()
+    store.apply(StoreBatch(actions=[
+        ActionRow("m1", call.call_id, "feedback", "sup-ben", now - 30, label="not_hot"),
+        ActionRow("m2", call.call_id, "feedback", "sup-ben", now - 20, label="hot"),  # thought again
+        ActionRow("m3", call.call_id, "feedback", "sup-<b>ana</b>", now - 10, label="not_hot"),
+    ]))  # fmt: skip
+    at = open_call(call.call_id, sup="sup-ben")
+    shown = [html.unescape(c.value) for c in at.caption]  # as the browser shows the escaped text
+    marked = next(c for c in shown if c.startswith("Marked: "))
+    expected = r"Marked: not hot by sup-<b>ana</b> at \S+ \S+; hot by sup-ben at \S+ \S+"
+    assert re.fullmatch(expected, marked), marked
+
+
 def test_the_back_link_returns_to_the_supervisors_board(store):
     at = open_call(hottest(store).call_id, sup="sup-ana")
     back = next(p.proto for p in at.get("page_link") if p.proto.label == "Back to the wallboard")

@@ -265,6 +265,7 @@ class ScorerService:
         broker_failing = False  # the last failure was the broker's, not the store's
         failures = 0  # in a row: reset only by a batch (or the figures) written, not an empty poll
         behind = False  # more training examples wait than a turn learns: do not idle on events
+        self.rebalance.start()
         try:
             while not stop.is_set():
                 unstored: dict[Any, list[Any]] = {}  # a polled batch until it is published
@@ -329,6 +330,7 @@ class ScorerService:
                     last_log, window = now, Stats()
             stopped = True
         finally:
+            self.rebalance.close()
             self.checkpoint()
             if stopped:  # so callheat status says so at once, not once the heartbeat is stale
                 self._heartbeat({"stopped": True})

@@ -108,7 +108,7 @@ class ForgetOnRevoke(ConsumerRebalanceListener):
         self.group_id = group_id
         self.revocations = 0  # partitions revoked so far
         self._empty: threading.Timer | None = None  # warns unless partitions come first
-        self._arm()  # joining: an assignment that never comes is as idle as an empty one
+        self._closed = False  # the scorer stopped: its consumer's leaving is no idleness
 
     def on_partitions_revoked(self, revoked: Any) -> None:
         if revoked:
@@ -123,12 +123,19 @@ class ForgetOnRevoke(ConsumerRebalanceListener):
         else:
             self._arm()
 
+    def start(self) -> None:
+        """The scorer starts consuming: an assignment that never comes is as idle as an empty one."""
+        self._closed = False
+        self._arm()
+
     def close(self) -> None:
+        """The scorer stops: no warning from now on (closing its consumer revokes its partitions)."""
+        self._closed = True
         self._disarm()
 
     def _arm(self) -> None:
         """Warn once no partition has come for EMPTY_ASSIGNMENT_WARN_S (unless already counting)."""
-        if self._empty is not None:
+        if self._empty is not None or self._closed:
             return
         self._empty = threading.Timer(EMPTY_ASSIGNMENT_WARN_S, log.warning, args=(
             "no partitions assigned for %.0f s: the other members of consumer group %r hold them "

@@ -870,14 +870,19 @@ def test_an_assignment_that_never_comes_is_warned_about_too(monkeypatch, caplog)
 
     monkeypatch.setattr(rebalance, "EMPTY_ASSIGNMENT_WARN_S", 0.3)
     with caplog.at_level(logging.INFO, logger="streaming.consumer"):
-        joining = rebalance.ForgetOnRevoke(Scorer(), "g")  # subscribed; no assignment comes
+        joining = rebalance.ForgetOnRevoke(Scorer(), "g")
+        joining.start()  # the scorer starts consuming; no assignment comes
         assert wait_for(lambda: any(r.levelno == logging.WARNING for r in caplog.records), timeout_s=20)
         assert "the broker's group coordinator assigns none" in caplog.records[-1].getMessage()
         caplog.clear()
         joining.on_partitions_assigned({TopicPartition("call-events", 0)})
         joining.on_partitions_revoked({TopicPartition("call-events", 0)})  # and nothing after
         assert wait_for(lambda: any(r.levelno == logging.WARNING for r in caplog.records), timeout_s=20)
-        joining.close()
+        caplog.clear()
+        joining.close()  # stopped: its consumer's closing revokes its partitions, no warning
+        joining.on_partitions_revoked({TopicPartition("call-events", 0)})
+        time.sleep(0.8)
+        assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
 def fatal_producer(broker: EmbeddedBroker) -> KafkaProducer:

@@ -23,7 +23,7 @@ from streaming import events as ev
 from streaming.errors import ConfigError, InvalidEvent
 from streaming.recorder import read_lines
 from streaming.scoring import Scorer
-from streaming.scoring.rescoring import HOT_HOLD_BELOW
+from streaming.scoring.rescoring import hot_by_risk
 from streaming.store import StoreBatch
 
 THRESHOLDS = (0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
@@ -42,18 +42,17 @@ class CallTrace:
 
     def alerts(self, threshold: float) -> int:
         """How many alerts the call raises at ``threshold``: each time it turns hot, staying
-        hot until its risk falls HOT_HOLD_BELOW under the threshold (the scorer's rule).
+        hot until its risk falls ``HOT_HOLD_BELOW`` under the threshold (the scorer's rule,
+        :func:`~streaming.scoring.rescoring.hot_by_risk`).
 
         >>> CallTrace(risks=[0.5, 0.72, 0.65, 0.75, 0.55, 0.71]).alerts(0.7)
         2
         """
         hot, n = False, 0
         for risk in self.risks:
-            if risk >= threshold:
-                n += not hot
-                hot = True
-            elif risk < threshold - HOT_HOLD_BELOW:
-                hot = False
+            now_hot = hot_by_risk(risk, threshold, hot)
+            n += now_hot and not hot
+            hot = now_hot
         return n
 
 

@@ -57,6 +57,12 @@ class Replica:
         """It said it stopped cleanly."""
         return bool(self.figures.get("stopped"))
 
+    @property
+    def failing_since(self) -> float | None:
+        """When its broker began failing (epoch s), if it said so."""
+        failing = self.figures.get("failing_s")
+        return None if failing is None else self.at - float(failing)
+
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -76,7 +82,7 @@ class Status:
 
     def scoring(self, replica: Replica) -> bool:
         """Running, with partitions to score, its broker answering."""
-        return self.running(replica) and self.assigned(replica) and replica.figures.get("failing_s") is None
+        return self.running(replica) and self.assigned(replica) and replica.failing_since is None
 
     @property
     def fresh(self) -> bool:
@@ -97,12 +103,12 @@ class Status:
         stale = f"(stale after {self.stale_after_s:g} s)"
         n = sum(self.running(r) for r in self.replicas)
         replicas = f"{n} replica{'' if n == 1 else 's'} running"
-        failing = [r for r in self.replicas if self.running(r) and r.figures.get("failing_s") is not None]
+        failing = [r.failing_since for r in self.replicas if self.running(r) and r.failing_since is not None]
         if self.fresh:
             head = f"scoring: {replicas}, last heartbeat {self._ago(latest.at)} ago {stale}"
         elif failing:
             head = (f"not scoring: {replicas}, the broker not answering for "
-                    f"{self._ago(failing[0].at - float(failing[0].figures['failing_s']))}")  # fmt: skip
+                    f"{self._ago(failing[0])}")  # fmt: skip
         elif n:
             head = (f"not scoring: {replicas}, none assigned a partition of call-events (the broker's "
                     "group coordinator assigns none: restart the scorers one at a time)")  # fmt: skip
@@ -119,8 +125,8 @@ class Status:
         lag = "unknown" if r.figures.get("lag") is None else f"{r.figures['lag']:,}"
         if not self.running(r):
             state = "no heartbeat since (stale)"
-        elif r.figures.get("failing_s") is not None:
-            state = f"broker not answering for {self._ago(r.at - float(r.figures['failing_s']))}"
+        elif r.failing_since is not None:
+            state = f"broker not answering for {self._ago(r.failing_since)}"
         else:
             state = "scoring" if self.assigned(r) else "running, no partition assigned"
         n = r.figures.get("partitions")

@@ -24,6 +24,16 @@ RISE_AFTER_NOT_HOT = 0.1
 # a hot call stays hot until its risk falls this far below the hot threshold (so a risk
 # hovering at the threshold is one alert, not one a turn)
 HOT_HOLD_BELOW = 0.1
+
+
+def hot_by_risk(risk: float, hot_threshold: float, was_hot: bool) -> bool:
+    """Whether a call's risk makes it hot: at the threshold, or still within HOT_HOLD_BELOW
+    under it for a call that was hot (the one rule for the wallboard and ``callheat backtest``).
+
+    >>> hot_by_risk(0.65, 0.7, was_hot=True), hot_by_risk(0.65, 0.7, was_hot=False)
+    (True, False)
+    """
+    return risk >= hot_threshold or (was_hot and risk >= hot_threshold - HOT_HOLD_BELOW)
 NOT_HOT_REASON = "marked not hot by a supervisor"
 MARKED_HOT_REASON = "marked hot by a supervisor"
 
@@ -100,7 +110,7 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     was_hot = state.level == "hot"
     if muted:
         state.level = "warming" if risk >= warm_threshold else "calm"
-    elif risk >= hot_threshold or (was_hot and risk >= hot_threshold - HOT_HOLD_BELOW):
+    elif hot_by_risk(risk, hot_threshold, was_hot):
         state.level = "hot"
     elif state.marked_hot:
         state.level = "hot"

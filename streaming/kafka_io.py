@@ -166,6 +166,24 @@ class Sends:
             self.wait(timeout_s)
 
 
+def abandon(producer: KafkaProducer) -> None:
+    """Close a producer that is being replaced without sending the records it still holds.
+
+    Its caller publishes them again with the new producer. kafka-python's ``close()``
+    flushes first, and a flush that times out (a broker that does not answer) raises
+    before the producer's I/O thread is stopped, so the thread would go on and send the
+    held records once the broker answers again: one more copy for each publish that timed
+    out. Its ``force_close()`` (no public API does this) fails the unsent records instead.
+    A record already on the wire may still be written; that is the at-least-once of a
+    publish the broker never answered.
+    """
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+        sender.join(5.0)
+    close_quietly(producer, timeout_s=0)
+
+
 def close_quietly(producer: KafkaProducer, timeout_s: float = 5.0) -> None:
     """Close a producer that is being replaced; a close that fails is logged, not raised."""
     try:

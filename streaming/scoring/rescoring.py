@@ -90,6 +90,9 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     if not reasons and risk >= warm_threshold and risk_model.base_contribution() > 0.05:
         reasons.append(BASE_RATE_REASON)  # nothing about the call: the center's own rate
     whispers = [c.whisper for c in lapses if c.whisper]
+    # a rule marked not hot that has stopped holding (the customer calmed) is forgotten:
+    # fired again later ("I'm taking you to court" after a reported "call a lawyer"), it is new
+    state.not_hot_rules = [r for r in state.not_hot_rules if r in rule_reasons]
     muted = (state.not_hot_at is not None and risk < state.not_hot_at + RISE_AFTER_NOT_HOT
              and set(rule_reasons) <= set(state.not_hot_rules))  # fmt: skip
     if muted and risk >= hot_threshold:

@@ -226,6 +226,37 @@ def test_not_hot_quiets_a_live_call_until_it_gets_worse():
     assert scorer.calls["loud-1"].not_hot_at is None
 
 
+def test_a_rule_marked_not_hot_that_stopped_holding_alerts_when_it_fires_again():
+    """Found by a center review: a manager request marked not hot silenced the same rule
+    for the rest of the call, so "Put me through to a manager" minutes later, after the
+    customer had calmed and the rule had stopped holding, never alerted."""
+    from streaming import events as ev
+
+    scorer = Scorer()
+    script = CallScript("again-1")
+    script.say("customer", "Hello, my parcel has not arrived yet.")
+    script.say("agent", "I'm sorry to hear that, let me look into it for you.")
+    script.say("customer", "Can I speak to your manager please?")
+    batch, _ = run(scorer, script)
+    assert batch.calls["again-1"].level == "hot" and "asked for a manager" in batch.calls["again-1"].reasons
+    mark = ev.SupervisorAction("feedback", "nh-1", "again-1", "sup-1", script.events[-1].ts, label="not_hot")
+    scorer.apply_action(mark, StoreBatch())
+    script.say("agent", "Of course, but let me check the tracking first, it shows it is at the depot.")
+    script.say("customer", "Okay, thank you, that sounds good.")
+    script.say("agent", "It will be delivered tomorrow morning.")
+    script.say("customer", "Great, thanks, that helps.")
+    script.say("agent", "Is there anything else?")
+    batch, _ = run(scorer, SimpleNamespace(events=script.events[-5:]))
+    calmed = scorer.calls["again-1"]
+    assert not scorer.risk.rule_floor({"manager": 1.0}, calmed.calm_turns_since_rule)[1]
+    assert calmed.not_hot_rules == [] and batch.calls["again-1"].level != "hot"  # the rule stopped holding
+
+    script.say("customer", "Actually no, put me through to a manager right now.")
+    batch, _ = run(scorer, SimpleNamespace(events=script.events[-1:]))
+    assert batch.calls["again-1"].level == "hot" and batch.alerts
+    assert "asked for a manager" in batch.alerts[0].reasons
+
+
 def test_marked_hot_shows_a_calm_call_hot_until_marked_not_hot():
     """The supervisor heard something the scorer did not: the tile goes red at once,
     says who made it so, and is not counted as one of the scorer's alerts."""

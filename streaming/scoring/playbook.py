@@ -39,13 +39,17 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     "asked_manager": lambda s, x: x.get("manager", 0.0) > 0 and _rule_holds(s),
     "legal_threat": lambda s, x: x.get("legal", 0.0) > 0 and _rule_holds(s),
     "public_threat": lambda s, x: x.get("regulator", 0.0) > 0 and _rule_holds(s),
+    "churn_threat": lambda s, x: x.get("cancel", 0.0) > 0 and _rule_holds(s),
+    "formal_complaint": lambda s, x: x.get("formal_complaint", 0.0) > 0 and _rule_holds(s),
     "interrupting": lambda s, x: s.talk_over >= 2,
-    "no_empathy": lambda s, x: x.get("no_empathy", 0.0) > 0 and s.n_customer_turns >= 2,
-    "repeat_caller": lambda s, x: x.get("repeat_contact", 0.0) > 0,
-    "venting": lambda s, x: s.venting_now,
-    "no_ack": lambda s, x: s.awaiting_ack and s.n_agent_turns >= 2,
+    # what the agent is doing wrong now comes before what the agent has yet to say
     "pace_tone": lambda s, x: x.get("agent_pace", 0.0) > 0.25,
     "curt": lambda s, x: x.get("agent_curt", 0.0) > 0,
+    # shown before the agent answers, so a whisper can come first (AWAITING_AGENT below)
+    "no_empathy": lambda s, x: x.get("no_empathy", 0.0) > 0,
+    "repeat_caller": lambda s, x: x.get("repeat_contact", 0.0) > 0,
+    "venting": lambda s, x: s.venting_now,
+    "no_ack": lambda s, x: s.awaiting_ack,
     # playbook 9: repeated transfers; long or repeated holds (one transfer is no lapse)
     "handoffs": lambda s, x: s.transfers >= 2,
     "long_hold": lambda s, x: s.holds >= 2 or x.get("hold_minutes", 0.0) > 2,
@@ -55,6 +59,9 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     "no_options": lambda s, x: x.get("duration", 0.0) > 0.4 and x.get("negative_sentiment", 0.0) > 0.2
     and x.get("options_offered", 0.0) == 0,
     "jargon": lambda s, x: x.get("agent_jargon", 0.0) > 0,
+    # playbook 12: the agent closing the call ("anything else I can help with?") with no recap
+    "no_recap": lambda s, x: s.phrase("agent", "closing") > 0 and "recap_given" not in s.practices_seen
+    and s.n_agent_turns >= 2,
 }
 
 
@@ -66,7 +73,10 @@ AWAITING_AGENT = frozenset({"no_ack", "no_empathy", "no_timeframe"})
 # Cues on what the customer brings, not on how the agent handles it: recorded for the
 # agent's trends as situations met (kind ``situation``), never as the agent's lapses.
 SITUATIONS = frozenset({"repeat_caller", "venting", "abuse", "asked_manager", "legal_threat",
-                        "public_threat"})
+                        "public_threat", "churn_threat", "formal_complaint"})
+# Cues the wallboard shows while the call goes on, recorded only when it ends (ending.py): the
+# agent may still recap after "anything else?"
+AT_THE_END = frozenset({"no_recap"})
 
 
 def to_record(keys: list[str], *, agent_spoke: bool) -> list[tuple[str, str]]:
@@ -79,7 +89,7 @@ def to_record(keys: list[str], *, agent_spoke: bool) -> list[tuple[str, str]]:
     [('no_ack', 'lapse')]
     """
     return [(k, "situation" if k in SITUATIONS else "lapse") for k in keys
-            if agent_spoke or k not in AWAITING_AGENT]
+            if (agent_spoke or k not in AWAITING_AGENT) and k not in AT_THE_END]
 
 
 # The risk feature that already says what a playbook cue would (so a tile doesn't say it twice).
@@ -93,6 +103,8 @@ SAME_AS_FEATURE = {
     "asked_manager": "manager",
     "legal_threat": "legal",
     "public_threat": "regulator",
+    "churn_threat": "cancel",
+    "formal_complaint": "formal_complaint",
     "pace_tone": "agent_pace",
     "curt": "agent_curt",
     "handoffs": "transfers",

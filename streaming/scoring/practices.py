@@ -51,7 +51,36 @@ _HALF_HOUR = re.compile(r"\b(?:within|in|inside|under)\s+(?:the\s+next\s+)?half\
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)"
-                    r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
+                    r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b"
+                    # "Friday at 3", "by 4 o'clock": an hour with no am/pm, read as in working hours
+                    r"|\b(?:at|by|around|before)\s+(\d{1,2})(?:\s*o'?clock)?\b(?!\s*(?:[:.,%]\d|%|percent|"
+                    r"min|hour|hr|day|week|month|working|business|st\b|nd\b|rd\b|th\b|pounds?|dollars?|euros?))")
+# a bare hour from 1 to 7 is in the afternoon ("at 3" is 15:00), from 8 to 11 in the morning
+AFTERNOON_UP_TO_H = 7
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")  # fmt: skip
+_MONTH = r"(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+# "on December 9th", "by the 9th of December", "on the 15th" (this month's, or next month's if past)
+_DATE = re.compile(r"\b" + _MONTH + r"\s+(?:the\s+)?" + _ORDINAL + r"\b"
+                   r"|\b(?:the\s+)?" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?!\w)"
+                   r"|\b(?:on|by|before|for)\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b"
+                   r"(?!\s+(?:of\s+)?" + _MONTH + ")")  # fmt: skip
+# the customer taking up a callback the agent offered as a question ("Shall I call you back
+# tomorrow?" "Yes please"): the reply's first words
+_ACCEPTS = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|please|that would|that'd|that works|"
+                      r"sounds good|perfect|great|fine|absolutely|lovely|definitely|go on|alright|"
+                      r"all right)\b")  # fmt: skip
+SAME_CALLBACK_S = 3600.0  # a promise due within an hour of an earlier one on the call is that one again
+
+
+def accepts(text: str) -> bool:
+    """Whether a customer's reply takes up what the agent offered.
+
+    >>> [accepts(t) for t in ("Yes please, that would be great.", "Okay.", "No, I'll wait.", "Yes? Sorry?")]
+    [True, True, False, True]
+    """
+    return _ACCEPTS.search(text.lower().replace("\u2019", "'")) is not None
 
 
 def due_in_s(text: str, ts: float | None = None, center: CenterClock = DEFAULT_CENTER) -> float | None:
@@ -127,7 +156,12 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
     hour = END_OF_DAY_H
     weekday = _WEEKDAY.search(lower)
     last = center.position(center.last_working_day)  # the week's end, in days from its start
-    if "day after tomorrow" in lower:
+    dated = _DATE.search(lower)
+    if dated:  # a date said names the day, whatever weekday comes with it
+        day = _dated_day(dated, today)
+        if day is None:  # "the 31st of June": no such day
+            return None
+    elif "day after tomorrow" in lower:
         day = today + timedelta(days=2)
     elif "tomorrow" in lower:  # before "today": "it won't be today, probably tomorrow"
         day = today + timedelta(days=1)
@@ -156,6 +190,9 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
         elif clock.group(1):
             h, minute = int(clock.group(1)) % 12, int(clock.group(2) or 0)
             h += 12 if clock.group(3).startswith("p") else 0
+        elif clock.group(7):
+            h, minute = int(clock.group(7)), 0
+            h += 12 if 1 <= h <= AFTERNOON_UP_TO_H else 0
         else:
             h, minute = int(clock.group(4)), int(clock.group(5))
         if h > 23 or minute > 59:
@@ -174,6 +211,31 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
     if at <= now:  # "later today" said after the business day: by the end of today
         at = max(today.replace(hour=23, minute=59), now + timedelta(hours=1))
     return at
+
+
+def _dated_day(m: re.Match[str], today: datetime) -> datetime | None:
+    """The day a :data:`_DATE` match names, the next one from ``today`` on; None if no such day.
+
+    >>> now = datetime(2026, 11, 20, tzinfo=UTC)
+    >>> [_dated_day(_DATE.search(t), now).date().isoformat() for t in
+    ...  ("on december 9th", "by the 3rd of jan", "on the 15th", "on the 25th", "on november 20")]
+    ['2026-12-09', '2027-01-03', '2026-12-15', '2026-11-25', '2026-11-20']
+    """
+    month_name, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    if m.group(5):  # "the 15th": this month's, else next month's
+        candidates = [(today.year, today.month), (today.year + today.month // 12, today.month % 12 + 1)]
+    else:
+        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(month_name.rstrip(".")[:3]))
+        candidates = [(today.year, month), (today.year + 1, month)]
+    n = int(m.group(5) or number)
+    for year, month in candidates:
+        try:
+            day = today.replace(year=year, month=month, day=n)
+        except ValueError:
+            continue  # the 31st of a 30-day month: the next candidate's, if it has one
+        if day >= today:
+            return day
+    return None
 
 
 def due_at(text: str, ts: float, center: CenterClock = DEFAULT_CENTER) -> tuple[float, bool]:

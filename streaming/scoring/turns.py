@@ -75,9 +75,17 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
     ts = event.ts.timestamp()
     if event.speaker == "agent":
         _agent_practices(state, event.text, found, seq, ts, batch, center)
+        # playbook 13: "Shall I call you back tomorrow?" is a promise once the customer says yes
+        offered = ("callback" not in found and "?" in event.text
+                   and "callback" in phrases.find("agent", event.text.replace("?", ".")))  # fmt: skip
+        state.callback_offer = [seq, ts, event.text] if offered else None
     elif state.first_issue is None:
         state.first_issue = event.text[:160]
     if event.speaker == "customer":
+        if state.callback_offer is not None and practices.accepts(event.text):
+            _, offered_ts, offer = state.callback_offer
+            _callback(state, offer, seq, offered_ts, batch, center)
+        state.callback_offer = None
         drifted = drift.update(state.queue or "unknown", ts, sentiment)
         if drifted is not None:
             batch.drifts.append(drifted)
@@ -112,13 +120,34 @@ def _agent_practices(state: CallState, text: str, found: dict[str, str], seq: in
     for practice in practices.new_practices(state, found):
         batch.practices.append(practice_row(state, practice, "good", seq, ts))
     if "callback" in found:
-        due, timeframe = practices.due_at(text, ts, center)
-        promise = f"callback by {practices.format_due(due)}"
-        promise += "" if timeframe else " (no timeframe said)"
+        _callback(state, text, seq, ts, batch, center)
+
+
+def _callback(state: CallState, text: str, seq: int, ts: float, batch: StoreBatch,
+              center: CenterClock) -> None:  # fmt: skip
+    """A callback promised in ``text`` (said at ``ts``, agreed at ``seq``) as a commitment with
+    its due time; the same callback said again (a recap) is not a second one, and one given
+    its timeframe later ("I'll call you back" ... "by Friday at 3") is that one, now due then."""
+    due, timeframe = practices.due_at(text, ts, center)
+    promise = f"callback by {practices.format_due(due)}" + ("" if timeframe else " (no timeframe said)")
+    earlier = None  # the commitment this one makes more precise
+    for i, (_, prior_due, prior_timeframe) in enumerate(state.callbacks):
+        if not timeframe or (prior_timeframe and abs(prior_due - due) < practices.SAME_CALLBACK_S):
+            return  # said again, or with no "when" after one with a "when"
+        if not prior_timeframe:
+            earlier = i
+            break
+    if earlier is None:
+        state.callbacks.append([seq, due, timeframe])
         state.promises.append(promise)
-        batch.commitments.append(CommitmentRow(
-            state.call_id, seq, ts, due, text[:300] if state.consent else promise,
-            state.customer_id, state.agent_id, state.team, state.queue))  # fmt: skip
-        if "callback_promised" not in state.practices_seen:
-            state.practices_seen.append("callback_promised")
-            batch.practices.append(practice_row(state, "callback_promised", "good", seq, ts))
+    else:  # the same row again (its seq), with the due time now said
+        seq = state.callbacks[earlier][0]
+        state.callbacks[earlier] = [seq, due, timeframe]
+        # (a call state kept before callbacks were has promises they do not list)
+        state.promises[len(state.promises) - len(state.callbacks) + earlier] = promise
+    batch.commitments.append(CommitmentRow(
+        state.call_id, seq, ts, due, text[:300] if state.consent else promise,
+        state.customer_id, state.agent_id, state.team, state.queue))  # fmt: skip
+    if "callback_promised" not in state.practices_seen:
+        state.practices_seen.append("callback_promised")
+        batch.practices.append(practice_row(state, "callback_promised", "good", seq, ts))

@@ -218,6 +218,14 @@ WEDNESDAY_8PM = datetime(2026, 3, 4, 20, 0, tzinfo=UTC).timestamp()
     ("I'll ring you next week", "2026-03-13 17:00"),
     ("I'll ring you in a couple of days", "2026-03-06 20:00"),
     ("I'll ring you in 2 working days", "2026-03-06 20:00"),
+    # a center review: dates and an hour with no am/pm had fallen back to a day, "no timeframe"
+    ("I'll ring you on March 9th", "2026-03-09 17:00"),
+    ("I'll ring you on the 15th", "2026-03-15 17:00"),
+    ("I'll ring you on the 2nd", "2026-04-02 17:00"),  # this month's is past: next month's
+    ("I'll ring you by the 3rd of April at 2pm", "2026-04-03 14:00"),
+    ("I'll ring you Friday at 3", "2026-03-06 15:00"),  # at 3 in the afternoon, not 17:00
+    ("I'll ring you tomorrow at 9", "2026-03-05 09:00"),
+    ("I'll ring you at 4 o'clock tomorrow", "2026-03-05 16:00"),
 ])  # fmt: skip
 def test_due_times_from_the_time_the_promise_is_said(text: str, due: str) -> None:
     at, said = due_at(text, WEDNESDAY_8PM)
@@ -279,3 +287,65 @@ def test_the_scorer_works_out_promises_on_the_centers_clock() -> None:
 def test_no_timeframe_is_a_day_and_a_span_is_capped() -> None:
     assert due_at("I'll ring you back", WEDNESDAY_8PM) == (WEDNESDAY_8PM + 86_400, False)
     assert due_in_s("I'll ring you back within 400 weeks") == 90 * 86_400
+
+
+def test_a_callback_offered_as_a_question_is_a_commitment_once_the_customer_says_yes() -> None:
+    """A center review: "Shall I call you back tomorrow afternoon?" "Yes please" made no
+    commitment (a question promises nothing until it is taken up); "No" still makes none."""
+    _, batch = run([("customer", "My router keeps dropping out."),
+                    ("agent", "Shall I call you back tomorrow afternoon once the engineer has looked?"),
+                    ("customer", "Yes please, that would be great.")])  # fmt: skip
+    [promise] = batch.commitments
+    assert datetime.fromtimestamp(promise.due_at, UTC).strftime("%Y-%m-%d %H:%M") == "2026-03-03 17:00"
+    assert promise.seq == 3 and "callback_promised" in {p.practice for p in batch.practices}
+    _, batch = run([("customer", "My router keeps dropping out."),
+                    ("agent", "Would you like me to call you back tomorrow?"),
+                    ("customer", "No thanks, I'll hold on.")])  # fmt: skip
+    assert batch.commitments == []
+
+
+def test_a_callback_said_again_in_the_recap_is_one_commitment_and_a_later_timeframe_is_its_due() -> None:
+    """A center review: a promise repeated in the agent's recap was a second commitment
+    (two callbacks "promised" on the Trends page for one)."""
+    scorer, batch = run([("customer", "The refund still hasn't arrived."),
+                         ("agent", "I'll call you back tomorrow at 10am with an update."),
+                         ("customer", "Okay."),
+                         ("agent", "So to recap, I'll call you back tomorrow at 10am, and the refund "
+                                   "should land by Friday.")])  # fmt: skip
+    assert [c.seq for c in batch.commitments] == [2]
+    _, batch = run([("customer", "The refund still hasn't arrived."),
+                    ("agent", "Let me chase it and I'll call you back."),
+                    ("customer", "When?"),
+                    ("agent", "I'll call you back by 3pm tomorrow.")])  # fmt: skip
+    # the second row is the first again, now due when said: the store keeps the last one
+    assert [c.seq for c in batch.commitments] == [2, 2]
+    due = datetime.fromtimestamp(batch.commitments[-1].due_at, UTC).strftime("%Y-%m-%d %H:%M")
+    assert due == "2026-03-03 15:00"
+
+
+def test_threats_to_leave_and_formal_complaints_come_with_a_whisper() -> None:
+    """A center review: both go hot at once, but had no whisper for the supervisor."""
+    for text, key in (("If this isn't fixed today I'm cancelling my contract.", "churn_threat"),
+                      ("I want to make a formal complaint about this.", "formal_complaint")):
+        scorer, batch = run([("customer", text)])
+        state = scorer.calls["c1"]
+        assert state.level == "hot" and state.whisper == scorer.playbook.cue(key).whisper, text
+        assert (key, "situation") in {(p.practice, p.kind) for p in batch.practices}
+
+
+def test_an_agent_closing_without_a_recap_gets_the_whisper_while_the_call_is_live() -> None:
+    """A center review: "No recap" (playbook 12) was recorded once the call had ended, too late
+    for its whisper. It shows when the agent closes, and is the agent's lapse only if the call
+    ends without one."""
+    lines = [("customer", "I need to change my address."),
+             ("agent", "Of course, I've updated it now."),
+             ("customer", "Thanks."),
+             ("agent", "Is there anything else I can help you with today?")]  # fmt: skip
+    scorer, batch = run(lines)
+    assert scorer.calls["c1"].whisper == scorer.playbook.cue("no_recap").whisper
+    assert "no_recap" not in lapses(batch)  # not yet: the agent may still recap
+    scorer, batch = run([*lines, ("customer", "No, that's all."),
+                         ("agent", "To recap, your new address is on file and your next bill goes there.")])
+    assert scorer.calls["c1"].whisper != scorer.playbook.cue("no_recap").whisper
+    scorer.apply(ev.CallEnded("c1", T0 + timedelta(minutes=5), 99, disposition="resolved"), batch)
+    assert "no_recap" not in lapses(batch)

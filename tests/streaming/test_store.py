@@ -40,6 +40,17 @@ def test_writes_are_idempotent_and_an_older_row_never_wins(engine_store):
     assert len(engine_store.actions("c1")) == 1
 
 
+def test_a_callback_given_its_timeframe_later_replaces_its_row(engine_store):
+    """"I'll call you back" then "by 3pm tomorrow": the scorer writes the promise's row again,
+    now with its due time (turns.py), and a replay of either batch leaves one row."""
+    first = CommitmentRow("c1", 2, 2.0, 2.0 + 86_400, "I'll call you back", "k1")
+    said = CommitmentRow("c1", 2, 4.0, 4.0 + 3_600, "I'll call you back by 3pm", "k1")
+    engine_store.apply(StoreBatch(calls={"c1": call(2)}, commitments=[first]))
+    engine_store.apply(StoreBatch(calls={"c1": call(4)}, commitments=[said]))
+    engine_store.apply(StoreBatch(calls={"c1": call(4)}, commitments=[said]))  # a replay
+    assert engine_store.commitments("c1") == [said]
+
+
 def test_a_state_older_than_the_stored_call_never_replaces_the_newer_one(engine_store):
     """Found by a replicas review: a replica whose batch write stalled past the poll interval
     wrote its call state (as of seq 4) over the one the replica that took the call over had

@@ -36,6 +36,11 @@ def judge_live(state: CallState, event: ev.CallEvent, fingerprint: int, partitio
     if replay == "unsure" and event.seq is None and event.ts.timestamp() > state.updated_at:
         replay = "reset"  # dated after every event the call applied: not a replay of one
     reset = replay == "reset"
+    if event.seq is None and replay in ("new", "reset") and fingerprint in state.seq_digests.values():
+        # sent again at another offset with no seq to tell it by (a producer's retry): the
+        # same fields, time included, as an event the call applied lately is that event
+        note_offset(state, partition, offset, fingerprint, reset=reset)  # its replay is one too
+        return Applied(duplicate=True), reset
     match verdict(state, event.seq, replay):
         case "duplicate" if replay in ("replay", "unsure") or same_event(state.seq_digests, event.seq,
                                                                          fingerprint):

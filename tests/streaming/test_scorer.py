@@ -3,6 +3,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+from streaming import events as ev
 from streaming.scoring import Scorer
 from streaming.scoring.delivery import ended_from_json
 from streaming.scoring.scorer import TOMBSTONE
@@ -505,6 +506,27 @@ def test_sequences_may_start_at_zero_and_missing_ones_are_numbered():
     batch = StoreBatch()
     assert not any(scorer.apply(e, batch).duplicate for e in unnumbered)
     assert [t.seq for t in batch.turns] == list(range(2, 2 + len(unnumbered) - 2))
+
+
+def test_an_unnumbered_event_sent_twice_is_applied_once():
+    """An input review: the contract makes seq optional, and a producer's retry of an event
+    with none came at a new offset and was applied again (a doubled transcript line, two
+    holds). The same fields, its time included, as an event the call applied lately are it."""
+    from dataclasses import replace
+
+    script = calm_call("twice", ended=False).add("hold_started")
+    events = [replace(e, seq=None) for e in script.events]
+    scorer, batch = Scorer(), StoreBatch()
+    offset = 0
+    for e in events:
+        for _ in range(2):  # each sent twice
+            offset += 1
+            scorer.apply(e, batch, partition=0, offset=offset)
+    said = [e for e in events if isinstance(e, ev.Utterance)]
+    assert [t.text for t in batch.turns] == [e.text for e in said]
+    assert scorer.calls["twice"].holds == 1
+    again = replace(said[-1], ts=said[-1].ts + timedelta(seconds=9))  # the same words said again later
+    assert not scorer.apply(again, batch, partition=0, offset=offset + 1).duplicate
 
 
 def test_a_call_first_seen_mid_conversation_is_scored_as_live():

@@ -326,7 +326,9 @@ class ScorerService:
                 now = time.monotonic()
                 if now - last_log >= self.report_every_s:
                     failing = now - self._failing_since if failures and broker_failing else None
-                    self.report(window, now - last_log, failing)
+                    if self.report(window, now - last_log, failing) and failures and not broker_failing:
+                        # the store takes writes again: on a quiet floor no batch would say so
+                        failures = self._recovered(failures)
                     last_log, window = now, Stats()
             stopped = True
         finally:
@@ -358,10 +360,10 @@ class ScorerService:
         """Events on assigned partitions not consumed yet (None if the broker won't say)."""
         return offsets.lag(self.consumer)
 
-    def report(self, window: Stats, seconds: float, failing_s: float | None = None) -> None:
+    def report(self, window: Stats, seconds: float, failing_s: float | None = None) -> bool:
         """Log the last window's figures and leave a heartbeat in the store for operators;
         ``failing_s``: how long the broker has been failing, if it is (the heartbeat says so,
-        and does not keep the wallboard fresh).
+        and does not keep the wallboard fresh). Whether the store took the heartbeat.
 
         A heartbeat the store does not take (an outage) is logged and left to the next
         report: the figures are only a heartbeat, and the scorer goes on.
@@ -380,17 +382,20 @@ class ScorerService:
                  "learned %d examples, %d calls in memory, lag %s", window.events,
                  figures["events_per_s"], window.actions, window.dlq, window.duplicates,
                  window.learned, len(self.scorer.calls), "unknown" if lag is None else lag)  # fmt: skip
-        self._heartbeat(figures)
+        return self._heartbeat(figures)
 
-    def _heartbeat(self, figures: dict[str, Any]) -> None:
-        """Leave this replica's heartbeat in the store (and, once, forget replicas long gone)."""
+    def _heartbeat(self, figures: dict[str, Any]) -> bool:
+        """Leave this replica's heartbeat in the store (and, once, forget replicas long gone);
+        whether the store took it."""
         figures = {"at": time.time(), **figures, "replica": self.replica, "group_id": self.settings.group_id}
         try:
             forget = [] if self._forgot_gone else status.long_gone(self.store, figures["at"])
             self.writer.write(status.heartbeat_batch(self.replica, figures, forget), attempts=1)
             self._forgot_gone = True
+            return True
         except StoreError as exc:
             log.error("heartbeat not written, tried again in %.0f s: %s", self.report_every_s, exc)
+            return False
 
     def close_idle_calls(self) -> int:
         """Close the calls with no event for ``idle_call_s`` (a lost ``call_ended``), the idle

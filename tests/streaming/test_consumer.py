@@ -732,6 +732,38 @@ def test_a_store_outage_on_a_quiet_floor_ends_when_the_model_figures_are_written
         running.close()
 
 
+def test_a_store_outage_on_a_quiet_floor_ends_with_the_first_heartbeat_written(kafka_settings, monkeypatch,
+                                                                               caplog):  # fmt: skip
+    """A PostgreSQL review: a store failure with no batch to write (here the hourly retention
+    sweep's) was said to end only with the next call's events, minutes later and with the
+    wrong length ("after 183 s" for a 30 s outage). The heartbeat the store takes says it."""
+    import logging
+    import re
+
+    store = open_store(kafka_settings.store_url)
+    service = ScorerService(kafka_settings, store)
+    service.report_every_s = 0.5  # its heartbeat, every 10 s in production
+    failed = threading.Event()
+
+    def sweep_fails_once() -> None:
+        if not failed.is_set():
+            failed.set()
+            raise StoreError("store write failed: the server closed the connection")
+
+    running = None
+    try:
+        with caplog.at_level(logging.INFO, logger="streaming.consumer"):
+            running = Running(kafka_settings, service)
+            assert running.wait_for(lambda: service.consumer.assignment())
+            monkeypatch.setattr(service.retention, "tick", sweep_fails_once)
+            assert running.wait_for(lambda: "broker and store answering again" in caplog.text, 20)
+            [seconds] = re.findall(r"answering again after (\d+) s \(1 failed tries\)", caplog.text)
+            assert int(seconds) <= 10  # the 2 s pause and a heartbeat, not the next call's events
+    finally:
+        if running is not None:
+            running.close()
+
+
 def test_a_training_example_whose_dlq_send_failed_is_read_again(kafka_settings, monkeypatch):
     """A malformed example must reach the DLQ and the good ones after it be learned,
     even when the DLQ send fails once (injected: the shared broker stays up)."""

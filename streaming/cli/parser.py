@@ -212,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
         "CALLHEAT_STALE_AFTER_S (30 s), it has not stopped, it holds partitions to score and its broker "
         "answers, and 1 otherwise.",
     )  # fmt: skip
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--json", action="store_true",
+                   help='print the figures as JSON ({"fresh": false, "error": ...} when there is no '
+                   "store or it does not answer)")
     p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_status)
 

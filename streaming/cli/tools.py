@@ -15,7 +15,7 @@ from pathlib import Path
 from streaming.children import stop_on_signals
 from streaming.cli.argtypes import DEFAULT_BENCH_RUNS
 from streaming.cli.preflight import open_existing_store, warn_of_the_old_default_group
-from streaming.errors import CallHeatError, ConfigError, UsageError
+from streaming.errors import CallHeatError, ConfigError, StoreError, UsageError
 from streaming.settings import Settings
 
 log = logging.getLogger("callheat")
@@ -162,12 +162,18 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         store = open_existing_store(settings)
+        try:
+            status = read_status(store, time.time(), settings.stale_after_s)
+        finally:
+            store.close()
     except UsageError as exc:  # no store, so no scorer writing to it: 'not scoring', exit 1
-        print(f"not scoring: {exc}", flush=True)
+        print(json.dumps({"fresh": False, "error": f"not scoring: {exc}"}) if args.json
+              else f"not scoring: {exc}", flush=True)  # fmt: skip
         return 1
-    try:
-        status = read_status(store, time.time(), settings.stale_after_s)
-    finally:
-        store.close()
+    except StoreError as exc:  # a store that does not answer: a monitor reading JSON still gets it
+        if not args.json:
+            raise
+        print(json.dumps({"fresh": False, "error": str(exc)}), flush=True)
+        return 1
     print(json.dumps(status.to_dict()) if args.json else status.line(), flush=True)
     return 0 if status.fresh else 1

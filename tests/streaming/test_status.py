@@ -132,6 +132,22 @@ def test_status_of_a_store_no_scorer_runs_on_is_1_even_just_written_to(tmp_path,
     assert not (tmp_path / "typo.db").exists()
 
 
+def test_status_json_says_not_fresh_when_there_is_no_store_or_it_does_not_answer(tmp_path, capsys):
+    """A PostgreSQL review: with ``--json`` a monitor got plain text (no store) or nothing on
+    stdout (a server that is down), in exactly the cases it is there for."""
+    from streaming.broker import free_port
+
+    assert main(["status", "--json", "--store-url", f"sqlite:///{tmp_path / 'typo.db'}"]) == 1
+    said = json.loads(capsys.readouterr().out)
+    assert said["fresh"] is False and said["error"].startswith("not scoring: no store at ")
+    down = f"postgresql://callheat:secret@127.0.0.1:{free_port()}/callheat"  # nothing listens there
+    assert main(["status", "--json", "--store-url", down]) == 1
+    out = capsys.readouterr().out
+    said = json.loads(out)
+    assert said["fresh"] is False and "cannot open PostgreSQL store" in said["error"], said
+    assert "secret" not in out
+
+
 def test_status_and_prune_on_a_postgresql_database_nothing_wrote_make_no_tables(postgres, capsys):
     """Found in an earlier session's review: ``status`` (a health check, read only) created
     CallHeat's tables in the database it was pointed at, a typo'd or new one alike."""

@@ -74,16 +74,38 @@ class PostgresStore(SQLStore):
                 raise MissingStore(f"no CallHeat store in the PostgreSQL database at {redacted(url)}: "
                                    "nothing wrote one (check --store-url or CALLHEAT_STORE_URL)")  # fmt: skip
             if not self._schema_current(conn):
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                    for stmt in schema.DDL:
-                        conn.execute(stmt)
-                    for table, column, kind in schema.ADDED_COLUMNS:
-                        conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+                self._bring_up_to_date(conn)
+        except StoreError:
+            self.close()
+            raise
         except psycopg.Error as exc:
             self.close()
             raise StoreError(f"cannot open PostgreSQL store at {redacted(url)}: "
                              f"{first_line(exc, url)}") from exc  # fmt: skip
+
+    def _bring_up_to_date(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        """Create the tables and indexes, and add the columns, that the store lacks; a role that
+        may not says which, and what to do (the bare "permission denied for schema public" had
+        an operator check grants that were right)."""
+        holds = self._holds_a_store(conn)
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                for stmt in schema.DDL:
+                    conn.execute(stmt)
+                for table, column, kind in schema.ADDED_COLUMNS:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+        except psycopg.errors.InsufficientPrivilege as exc:
+            row = conn.execute("SELECT current_user AS role, current_schema() AS schema").fetchone() or {}
+            role, where = row.get("role"), row.get("schema")
+            said = f"cannot open PostgreSQL store at {redacted(self.url)}: {first_line(exc, self.url)}"
+            if holds:
+                raise StoreError(f"{said}: its tables are older than this CallHeat, and role {role} may "
+                                 "not bring them up to date: start a scorer (callheat score) as the "
+                                 "tables' owner first") from exc  # fmt: skip
+            raise StoreError(f"{said}: schema {where} holds no CallHeat tables, and role {role} may not "
+                             f"create them: GRANT CREATE ON SCHEMA {where} TO {role}, or start a scorer "
+                             "as a role that may") from exc  # fmt: skip
 
     @staticmethod
     def _holds_a_store(conn: psycopg.Connection[dict[str, Any]]) -> bool:

@@ -187,6 +187,42 @@ def test_a_select_only_role_can_open_a_postgresql_store_to_read_it(postgres):
         admin.execute("DROP ROLE viewer")
 
 
+def test_a_role_that_may_not_create_or_update_the_tables_is_told_which_and_what_to_do(postgres):
+    """A PostgreSQL review: a least-privilege wallboard on a store an older CallHeat made, and
+    a scorer's role with no CREATE on an empty database, both got "permission denied for
+    schema public", so the operator checked grants that were right."""
+    import uuid
+
+    url = postgres.new_database()
+    database, role = url.rsplit("/", 1)[1], f"viewer_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        admin.execute(f"GRANT CONNECT ON DATABASE {database} TO {role}")
+        admin.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    role_url = url.replace("postgres@", f"{role}@", 1)
+    try:
+        with pytest.raises(StoreError) as empty:
+            open_store(role_url)
+        assert str(empty.value).endswith(f"schema public holds no CallHeat tables, and role {role} may not "
+                                         f"create them: GRANT CREATE ON SCHEMA public TO {role}, or start "
+                                         "a scorer as a role that may")  # fmt: skip
+        open_store(url).close()  # the owner makes the store, as an older CallHeat did: less a column
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("ALTER TABLE calls DROP COLUMN hot_queue")
+            admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        with pytest.raises(StoreError) as older:
+            open_store(role_url)
+        assert "its tables are older than this CallHeat, and role" in str(older.value)
+        assert str(older.value).endswith("start a scorer (callheat score) as the tables' owner first")
+        open_store(url).close()  # the owner brings it up to date: the role reads it
+        open_store(role_url).close()
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+
 def _rows_of(call_id: str, ended_at: float | None, ts: float) -> StoreBatch:
     """A call with one row in every table that holds a call's rows."""
     return StoreBatch(

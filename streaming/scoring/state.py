@@ -20,6 +20,10 @@ LONG_TURN_MS = 15_000  # a customer turn longer than this is "long" (venting)
 # put "long explanations" on a third of calm written exchanges
 LONG_AGENT_TURN_MS = 30_000
 DEAD_AIR_MS = 8_000  # silence longer than this between turns is dead air
+# Faster than anyone speaks: a turn's words over its times say the times are wrong (an input
+# review sent 10,000 characters in 5 s, a pace 24 times the norm that would have moved the
+# agent's norm and the model's scaling of pace for every call after it)
+MAX_WPM = 400.0
 EWM_ALPHA = 0.4  # weight of the newest customer turn in the smoothed sentiment
 KEEP_TURNS = 20  # recent turns kept for corrections and slope
 KEEP_SNAPSHOTS = 16  # feature snapshots kept for learning from the outcome
@@ -289,7 +293,7 @@ class CallState:
     def agent_wpm(self) -> float | None:
         if self.agent_ms < 5_000 or self.agent_words < 10:
             return None
-        return self.agent_words / (self.agent_ms / 60_000)
+        return min(self.agent_words / (self.agent_ms / 60_000), MAX_WPM)
 
 
 _FIELDS = tuple(f.name for f in fields(CallState))

@@ -529,6 +529,20 @@ def test_an_unnumbered_event_sent_twice_is_applied_once():
     assert not scorer.apply(again, batch, partition=0, offset=offset + 1).duplicate
 
 
+def test_an_agent_turn_timed_faster_than_anyone_speaks_counts_as_the_fastest_pace():
+    """An input review: 10,000 characters in 5 s made a pace of thousands of words a minute,
+    which the agent's norm and the risk model's scaling of pace would carry for every call
+    after it."""
+    from streaming.scoring.state import MAX_WPM
+
+    script = CallScript("fast-1")
+    script.say("customer", "My bill is wrong.")
+    script.say("agent", "word " * 2000, secs=5)
+    scorer = Scorer()
+    run(scorer, script.end())
+    assert scorer.agent_wpm["a1"] == MAX_WPM  # the pace example the ended call taught
+
+
 def test_a_call_first_seen_mid_conversation_is_scored_as_live():
     """A scorer started mid-call (or a platform that sends no call_started) still scores."""
     script = angry_call("midway", ended=False)

@@ -151,7 +151,8 @@ def call_detail(call_id: str) -> CallDetail:
     if call is None:
         return CallDetail(None, [], [], [], [], [], *times)
     return CallDetail(call, store.turns(call_id), store.markers(call_id), store.actions(call_id),
-                      reads.playbook_cues(store, call_id), store.commitments(call_id), *times)  # fmt: skip
+                      reads.playbook_cues(store, call_id, get_settings().playbook_file),
+                      store.commitments(call_id), *times)  # fmt: skip
 
 
 def refresh() -> None:

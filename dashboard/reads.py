@@ -8,10 +8,12 @@ live calls, so a store holding months of history reads as fast as a fresh one.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from dashboard.alerts import CLAIMS, Precision
 from dashboard.queues import QueueCall
 from streaming.scoring.playbook import DETECTORS, Cue, Playbook
+from streaming.scoring.playbook import PACKAGED_FILE as PACKAGED_PLAYBOOK
 from streaming.store import ActionRow, Store
 
 INTERVENTIONS = ("whisper", "barge_in")
@@ -118,15 +120,17 @@ def feedback_precision(store: Store, supervisor_id: str) -> Precision:
     return Precision(counts.get("hot", 0), counts.get("not_hot", 0))
 
 
-@lru_cache(maxsize=1)
-def playbook() -> Playbook:
-    """The center's playbook wording (``streaming/scoring/data/playbook.json``), read once."""
-    return Playbook.default()
+@lru_cache(maxsize=4)
+def playbook(path: Path = PACKAGED_PLAYBOOK) -> Playbook:
+    """The center's playbook wording (the file ``CALLHEAT_PLAYBOOK_FILE`` names, by default
+    ``streaming/scoring/data/playbook.json``), read once."""
+    return Playbook.from_file(path)
 
 
-def playbook_cues(store: Store, call_id: str) -> list[Cue]:
+def playbook_cues(store: Store, call_id: str, playbook_file: Path = PACKAGED_PLAYBOOK) -> list[Cue]:
     """The playbook cues the scorer recorded on the call (lapses and the situations the agent
-    met), most urgent first (the detectors' order)."""
+    met), most urgent first (the detectors' order), in the wording of ``playbook_file``."""
     keys = {p.practice for p in store.practices(call_id) if p.kind != "good"}
     rank = {key: i for i, key in enumerate(DETECTORS)}
-    return [playbook().cue(k) for k in sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))]
+    wording = playbook(playbook_file)
+    return [wording.cue(k) for k in sorted(keys, key=lambda k: (rank.get(k, len(rank)), k))]

@@ -46,8 +46,9 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
-from streaming import checkpoint, offsets, status
+from streaming import center_files, checkpoint, offsets, status
 from streaming.batch_writer import BatchWriter, Held
+from streaming.center_files import CenterFiles
 from streaming.errors import BrokerError, StoreError
 from streaming.events import SupervisorAction
 from streaming.intake import DLQ_KEEP_BYTES, dlq_record, parse_polled
@@ -75,14 +76,20 @@ class ScorerService:
 
     def __init__(self, settings: Settings, store: Store, scorer: Scorer | None = None,
                  consumer: KafkaConsumer | None = None, producer: KafkaProducer | None = None,
-                 trainer: KafkaConsumer | None = None) -> None:  # fmt: skip
+                 trainer: KafkaConsumer | None = None, files: CenterFiles | None = None) -> None:  # fmt: skip
+        """``files``: the center's phrase lists and playbook wording (else loaded from the
+        files ``settings`` name), for the scorer made here when ``scorer`` is None."""
         self.settings = settings
         self.topics = settings.topics
         self.store = store
-        self.scorer = scorer or Scorer(
-            hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold,
-            center=settings.center_clock,
-        )
+        if scorer is None:
+            files = files or center_files.load(settings)
+            self.scorer = Scorer(
+                hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold,
+                center=settings.center_clock, phrases=files.phrases, playbook=files.playbook,
+            )
+        else:
+            self.scorer = scorer
         if scorer is None and checkpoint.restore(self.scorer, settings.checkpoint_path):
             log.info("restored model checkpoint %s", settings.checkpoint_path)
         self._resume_clock()

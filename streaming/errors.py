@@ -19,6 +19,12 @@ class UsageError(ConfigError):
     """An argument or setting that is invalid in itself or with another: exit 2, as argparse's."""
 
 
+class InvalidDataFile(UsageError):
+    """A center's data file (the phrase lists, the playbook's wording) that is missing, cannot
+    be read or says something the scorer cannot use: one line naming the file and the place in
+    it (``phrases.json: customer.manager[3] is empty``); exit 2, as a bad setting."""
+
+
 class InvalidEvent(CallHeatError):
     """An event failed validation; ``reason`` says why in one line."""
 

@@ -46,7 +46,8 @@ from pydantic import SecretStr
 from streaming.center_clock import DEFAULT_CENTER, CenterClock
 from streaming.errors import ConfigError
 from streaming.events import CallEnded, CallEvent, CallQueued, CallStarted, SupervisorAction
-from streaming.scoring import Scorer
+from streaming.scoring import PhraseBook, Scorer
+from streaming.scoring.playbook import Playbook
 from streaming.simulator.acd import Simulation
 from streaming.simulator.config import SimConfig
 from streaming.simulator.floor import Floor, build_floor
@@ -387,10 +388,12 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
 
 def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold: float = 0.7,
                 warm_threshold: float = 0.4, center: CenterClock = DEFAULT_CENTER,
+                phrases: PhraseBook | None = None, playbook: Playbook | None = None,
                 progress: Callable[[str], None] = print) -> HistoryResult:  # fmt: skip
     """What ``callheat simulate --history-days N`` runs: open the store, fill it, close it.
 
-    ``center`` is the center's clock, on which the scorer reads promised callback times.
+    ``center`` is the center's clock, on which the scorer reads promised callback times;
+    ``phrases`` and ``playbook`` the center's lists and wording (the packaged ones if None).
     """
     from streaming.store import open_store, redacted
 
@@ -400,7 +403,8 @@ def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold
         span = f"{first[0].start:%Y-%m-%d}" if first else "nothing"
         progress(f"filling {redacted(store_url)} with {cfg.days} days of past calls from {span} "
                  f"(about {cfg.calls_per_day:,} a day, seed {cfg.seed}) ...")  # fmt: skip
-        scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold, center=center)
+        scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold, center=center,
+                        phrases=phrases, playbook=playbook)  # fmt: skip
         return fill_history(store, cfg, scorer=scorer, progress=progress)
     finally:
         store.close()

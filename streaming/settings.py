@@ -42,6 +42,8 @@ MAX_RETENTION_DAYS = 36_500  # a hundred years: "keep everything" is 0
 # customer (repeat callers) and ended calls' states (supervisors' late feedback)
 MIN_RETENTION_DAYS = 7
 HEARTBEAT_S = 10.0  # the scorer's store heartbeat and log line, every this many seconds
+# the phrase lists and the playbook's wording shipped in the package (a center may name its own)
+PACKAGED_DATA = Path(__file__).parent / "scoring" / "data"
 
 
 def check_bootstrap_servers(value: str) -> str:
@@ -222,6 +224,13 @@ class Settings(BaseSettings):
     # for none): "in 3 working days" and "by the end of the week" skip or stop before it
     center_weekend: str = "sat,sun"
 
+    # the center's phrase lists and playbook wording: the packaged files unless the center names
+    # its own (kept out of the package, so an upgrade keeps them). Checked when loaded
+    # (streaming.center_files); `callheat run` and `score` load both before starting, `dashboard`
+    # the playbook file
+    phrases_file: Path = PACKAGED_DATA / "phrases.json"
+    playbook_file: Path = PACKAGED_DATA / "playbook.json"
+
     # Wallboard
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
@@ -265,6 +274,13 @@ class Settings(BaseSettings):
     def _data_dir(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             raise ValueError(f"expected a directory, got {value!r}")
+        return value
+
+    @field_validator("phrases_file", "playbook_file", mode="before")
+    @classmethod
+    def _data_file(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():  # Path("") is the current directory
+            raise ValueError(f"expected a file, got {value!r}")
         return value
 
     @field_validator("center_timezone")

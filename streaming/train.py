@@ -24,7 +24,7 @@ from typing import Any
 
 from kafka.errors import KafkaError
 
-from streaming import checkpoint
+from streaming import center_files, checkpoint
 from streaming.errors import BrokerError
 from streaming.evaluate import CallHeatDialogues, Dialogue, iter_dialogues
 from streaming.kafka_io import Sends, close_quietly, make_producer, require_broker, send_json
@@ -101,6 +101,7 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
     features (the sentiment the calls are read with) are those of the live models. All
     examples are acknowledged by the broker on return, or BrokerError.
     """
+    files = center_files.load(settings)  # the center's phrase lists, as its scorers read calls
     for path in paths:  # every line checked, nothing kept
         for _ in iter_dialogues(path):
             pass
@@ -114,7 +115,8 @@ def train(settings: Settings, paths: Sequence[Path], run_id: str | None = None) 
                 yield dialogue
 
     require_training_topic(settings)  # before anything is sent: see there
-    scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold)
+    scorer = Scorer(hot_threshold=settings.hot_threshold, warm_threshold=settings.warm_threshold,
+                    phrases=files.phrases, playbook=files.playbook)  # fmt: skip
     warm = checkpoint.restore(scorer, settings.checkpoint_path)
     sent: Counter[str] = Counter()
     require_broker(settings)  # a broker that is down fails here, before the replay

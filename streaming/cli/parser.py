@@ -139,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replays a labelled JSONL data set (format: docs/labelled-calls.md) through the "
         "scorer, cold (unless --train), in progressive-validation order (each label learned right "
         "after it was predicted), and reports escalation ROC AUC and average precision, early warning, false "
-        "alarms, and turn-sentiment macro-F1 and Spearman.",
+        "alarms, and turn-sentiment macro-F1 and Spearman. It measures the product as this center "
+        "runs it: the scorer reads the center's phrase lists and playbook (CALLHEAT_PHRASES_FILE, "
+        "CALLHEAT_PLAYBOOK_FILE; the packaged ones by default), as the live scorer does.",
     )  # fmt: skip
     p.add_argument("--data", required=True, metavar="FILE.jsonl", action=Once,
                    help="labelled dialogues, one per line")
@@ -164,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
         "taught it (turn sentiment labels as supervisor corrections, outcomes as call outcomes) to "
         "training-examples, where every scorer replica learns it while it goes on scoring. Import "
         "your own center's reviewed calls: another center's conversations can make the risk worse "
-        "(docs/quality.md). Each run teaches again: importing a file twice learns it twice.",
+        "(docs/quality.md). Each run teaches again: importing a file twice learns it twice. The "
+        "calls are read with the center's phrase lists (CALLHEAT_PHRASES_FILE, as the scorers).",
     )  # fmt: skip
     _kafka_args(p)
     p.add_argument("--group-id", help="the scorers' consumer group, whose model checkpoint the "
@@ -180,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         "for a range of thresholds, the calls that would have alerted, the alerts they would have "
         "raised (a call that cools and heats again alerts again), alerts per hour per 100 calls live "
         "at once (per 100 call-hours), and alert precision and recall, per call, against the calls' "
-        "outcomes.",
+        "outcomes. The scorer reads the center's phrase lists and playbook (CALLHEAT_PHRASES_FILE, "
+        "CALLHEAT_PLAYBOOK_FILE), as the live scorer does.",
     )  # fmt: skip
     p.add_argument("--events", required=True, metavar="FILE", action=Once,
                    help="a file written by 'callheat record'")

@@ -61,6 +61,22 @@ def warn_of_the_old_default_group(settings: Settings) -> None:
                     settings.checkpoint_path, old, DEFAULT_GROUP_ID)  # fmt: skip
 
 
+def check_data_files(settings: Settings) -> None:
+    """An InvalidDataFile (exit 2) now if the center's phrase lists or playbook wording
+    (``CALLHEAT_PHRASES_FILE``, ``CALLHEAT_PLAYBOOK_FILE``) are missing or wrong: ``callheat run``
+    would start the broker, the wallboard and the simulator, and its scorer would die."""
+    from streaming import center_files
+
+    center_files.load(settings)
+
+
+def check_playbook_file(settings: Settings) -> None:
+    """The wallboard's check: it shows the playbook's wording (``CALLHEAT_PLAYBOOK_FILE``)."""
+    from streaming import center_files
+
+    center_files.load_playbook(settings)
+
+
 def check_store(settings: Settings) -> None:
     """A StoreError or ConfigError now if the store URL does not open, before starting anything."""
     from streaming.store import open_store

@@ -19,6 +19,8 @@ from streaming.children import (
     stop_on_signals,
 )
 from streaming.cli.preflight import (
+    check_data_files,
+    check_playbook_file,
     check_store,
     make_data_dir,
     missing_sqlite_store,
@@ -46,15 +48,17 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_score(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming import center_files
     from streaming.consumer import ScorerService
     from streaming.store import open_store, redacted
 
+    files = center_files.load(settings)  # the center's phrase lists and playbook, checked first
     make_data_dir(settings, "models")  # where the model checkpoint is saved
     warn_of_the_old_default_group(settings)
     stop = stop_on_signals()
     store = open_store(settings.store_url)
     try:
-        service = ScorerService(settings, store)
+        service = ScorerService(settings, store, files=files)
     except BaseException:  # e.g. a training-examples topic of several partitions (one line)
         store.close()
         raise
@@ -78,6 +82,7 @@ def cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
         raise BrokerError(f"port {settings.dashboard_port} is in use (is a wallboard already running?); "
                           "choose another with --port")  # fmt: skip
     # the wallboard would start, and show the error in its page: say it here instead
+    check_playbook_file(settings)
     missing = missing_sqlite_store(settings)
     check_store(settings)
     if missing is not None:  # started before the scorer, or a mistyped path: say which
@@ -111,6 +116,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         raise UsageError(f"the wallboard and the broker cannot share port {settings.broker_port} "
                          f"({_named('dashboard_port', '--port', args)}, "
                          f"{_named('broker_port', '--broker-port', args)}): choose two ports")  # fmt: skip
+    check_data_files(settings)  # before the broker, the wallboard and the simulator start
     make_data_dir(settings)
     check_store(settings)
     return run_all(settings, seed=args.seed, calls=args.calls, concurrency=args.concurrency,

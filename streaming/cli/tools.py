@@ -25,15 +25,17 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.simulator import SimConfig, publish
 
     if args.history_days is not None:
+        from streaming import center_files
         from streaming.history import HistoryConfig, run_history
 
         # the floor's opening hours on the center's clock once one is set, else on this server's
         tz = settings.center_tz if "center_timezone" in settings.model_fields_set else None
+        files = center_files.load(settings)  # before the store is opened
         cfg = HistoryConfig(days=args.history_days, calls_per_day=args.calls_per_day, seed=args.seed,
                             tz=tz)  # fmt: skip
         result = run_history(settings.store_url, cfg, hot_threshold=settings.hot_threshold,
-                             warm_threshold=settings.warm_threshold,
-                             center=settings.center_clock)  # fmt: skip
+                             warm_threshold=settings.warm_threshold, center=settings.center_clock,
+                             phrases=files.phrases, playbook=files.playbook)  # fmt: skip
         print(result.line(), flush=True)
         return 0
     stop = stop_on_signals()
@@ -107,9 +109,14 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming import center_files
     from streaming.evaluate import evaluate, format_report
+    from streaming.scoring.scorer import Scorer
 
+    # the product as this center runs it: its own phrase lists and playbook, if it has them
+    files = center_files.load(settings)
     report = evaluate(Path(args.data), baseline=args.baseline, threshold=settings.hot_threshold,
+                      scorer=Scorer(phrases=files.phrases, playbook=files.playbook),
                       shuffle=args.shuffle, limit=args.limit,
                       train=None if args.train is None else Path(args.train))  # fmt: skip
     print(json.dumps(report, indent=2) if args.json else format_report(report), flush=True)
@@ -130,10 +137,13 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
+    from streaming import center_files
     from streaming.backtest import backtest, format_backtest
     from streaming.scoring.scorer import Scorer
 
-    report = backtest(Path(args.events), scorer=Scorer(center=settings.center_clock))
+    files = center_files.load(settings)
+    report = backtest(Path(args.events), scorer=Scorer(center=settings.center_clock, phrases=files.phrases,
+                                                       playbook=files.playbook))  # fmt: skip
     print(json.dumps(report, indent=2) if args.json else format_backtest(report), flush=True)
     return 0
 

@@ -1,7 +1,8 @@
 """Phrase lists from a data file, compiled into one matcher per category.
 
-The lists live in ``data/phrases.json`` (or a file named by the caller) so a
-contact center can tune them without touching code. The same file says when a
+The lists live in ``data/phrases.json`` (or a center's own copy, ``CALLHEAT_PHRASES_FILE``)
+so a contact center can tune them without touching code; they are checked when loaded
+(``phrase_check``). The same file says when a
 phrase found is not meant (``guards``): a hard-rule phrase the customer negates
 or reports ("I don't want to cancel my account", "I was told to cancel it"), a
 curt phrase the agent asks as a question ("Are you sure I can't help you find one?"), and
@@ -21,12 +22,16 @@ set()
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 
+from streaming.scoring.data_check import parse_json, read_text
+
+log = logging.getLogger(__name__)
+PACKAGED_FILE = Path(__file__).parent / "data" / "phrases.json"  # CALLHEAT_PHRASES_FILE's default
 MASK = r"[*#@$%!]"  # what a written swear word is masked with: 'f*ck', 'sh#t'
 MASK_RUN = MASK + "{1,4}"  # transcripts mask with a run: 'f***', 'sh**'
 _CLAUSE_END = re.compile(r"[.!?;:,\n]")
@@ -222,19 +227,32 @@ class PhraseBook:
     guards: Guards = Guards()
 
     @classmethod
-    def from_json(cls, text: str) -> PhraseBook:
-        raw = json.loads(text)
+    def from_json(cls, text: str, name: str = "phrases.json") -> PhraseBook:
+        """The phrase book in ``text`` (the file ``name``), checked first: a problem is an
+        InvalidDataFile in one line naming the file and the place (``phrase_check``)."""
+        from streaming.scoring.phrase_check import check_phrases  # it reads this module's helpers
+
+        raw = parse_json(text, name)
+        for warning in check_phrases(raw, name):
+            log.warning("%s", warning)
         guards = raw.pop("guards", {})
         return cls({
-            speaker: {cat: _pattern(items) for cat, items in cats.items() if items}
+            # a category given [] has no pattern: switched off, on purpose
+            speaker: {cat: _pattern(items) for cat, items in cats.items()
+                      if items and not cat.startswith("_")}
             for speaker, cats in raw.items()
             if not speaker.startswith("_")
         }, Guards.from_dict({k: v for k, v in guards.items() if not k.startswith("_")}))  # fmt: skip
 
     @classmethod
+    def from_file(cls, path: Path) -> PhraseBook:
+        """The phrase book in the file ``path`` (a center's own, ``CALLHEAT_PHRASES_FILE``)."""
+        return cls.from_json(read_text(path), str(path))
+
+    @classmethod
     def default(cls) -> PhraseBook:
-        text = resources.files("streaming.scoring").joinpath("data/phrases.json").read_text("utf-8")
-        return cls.from_json(text)
+        """The phrase lists shipped with CallHeat (``data/phrases.json``)."""
+        return cls.from_file(PACKAGED_FILE)
 
     def match(self, speaker: str, text: str) -> set[str]:
         """The categories of ``speaker``'s list that occur in ``text``."""

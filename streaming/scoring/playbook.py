@@ -8,15 +8,18 @@ on the wallboard and the whisper a supervisor can send. Wording lives in
 
 from __future__ import annotations
 
-import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
+from streaming.scoring.data_check import check_playbook, parse_json, read_text
 from streaming.scoring.risk import RULE_HOLD_CALM_TURNS
 from streaming.scoring.state import CallState
 
 Features = dict[str, float]
+log = logging.getLogger(__name__)
+PACKAGED_FILE = Path(__file__).parent / "data" / "playbook.json"  # CALLHEAT_PLAYBOOK_FILE's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +126,22 @@ class Playbook:
 
     @classmethod
     def default(cls) -> Playbook:
-        text = resources.files("streaming.scoring").joinpath("data/playbook.json").read_text("utf-8")
-        return cls.from_json(text)
+        """The wording shipped with CallHeat (``data/playbook.json``)."""
+        return cls.from_file(PACKAGED_FILE)
 
     @classmethod
-    def from_json(cls, text: str) -> Playbook:
-        return cls({k: v for k, v in json.loads(text).items() if not k.startswith("_")})
+    def from_file(cls, path: Path) -> Playbook:
+        """The wording in the file ``path`` (a center's own, ``CALLHEAT_PLAYBOOK_FILE``)."""
+        return cls.from_json(read_text(path), str(path))
+
+    @classmethod
+    def from_json(cls, text: str, name: str = "playbook.json") -> Playbook:
+        """The wording in ``text`` (the file ``name``), checked first: a problem is an
+        InvalidDataFile in one line naming the file and the place (``data_check``)."""
+        raw = parse_json(text, name)
+        for warning in check_playbook(raw, name):
+            log.warning("%s", warning)
+        return cls({k: v for k, v in raw.items() if not k.startswith("_")})
 
     def cue(self, key: str) -> Cue:
         p = self.practices.get(key, {})

@@ -107,5 +107,8 @@ def test_a_clock_time_is_a_time_not_a_timeframe_promise() -> None:
 
 
 def test_a_regular_expression_that_does_not_compile_is_named() -> None:
-    with pytest.raises(ValueError, match=r"'re:\(unclosed' is not a regular expression"):
+    from streaming.errors import InvalidDataFile
+
+    with pytest.raises(InvalidDataFile, match=r'^phrases.json: customer.manager\[0\] "re:\(unclosed" is '
+                       r"not a valid regular expression: missing \), unterminated subpattern at position 0$"):
         PhraseBook.from_json('{"customer": {"manager": ["re:(unclosed"]}}')

@@ -21,11 +21,11 @@ from streaming.scoring.playbook import DETECTORS
 from streaming.scoring.risk import RULE_FLOORS
 
 # categories read by name outside the constants below: state.phrase(speaker, category) in
-# features.call_features, and a turn's categories in turns.read_turn
+# features.call_features and playbook.DETECTORS, and a turn's categories in turns.read_turn
 _READ_INLINE = {
     "customer": frozenset({"repeat", "profanity", "abuse", "when"}),
     "agent": frozenset({"curt", "jargon", "empathy", "options", "ownership", "vague", "time",
-                        "timeframe", "callback", "commitment", "reflect", "boundary"}),
+                        "timeframe", "callback", "commitment", "reflect", "boundary", "closing"}),
 }  # fmt: skip
 
 PHRASE_CATEGORIES: dict[str, frozenset[str]] = {

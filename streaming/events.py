@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -34,6 +35,7 @@ FEEDBACK_LABELS = ("hot", "not_hot")
 MAX_ID_LEN = 128
 MAX_TEXT_LEN = 10_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner: part of some scripts' spelling
 MAX_INT = 2**53  # whole-number fields (seq, times in ms): exact in any JSON reader, fits SQLite
 MAX_WAIT_S = 7 * 86_400.0  # a queue wait longer than a week is a broken clock, not a wait
 
@@ -162,20 +164,61 @@ def _text(obj: dict[str, Any], name: str, *, optional: bool = False, limit: int 
     value = _require(obj, name)
     if not isinstance(value, str):
         raise InvalidEvent(f"field {name!r} must be a string, got {type(value).__name__}")
-    if limit == MAX_ID_LEN and not value.strip():
-        raise InvalidEvent(f"field {name!r} must not be empty")
-    if limit == MAX_ID_LEN and _CONTROL.search(value):  # ids and names are one line, shown as they are
-        raise InvalidEvent(f"field {name!r} holds a control character (a line break, tab or the like)")
+    return check_text(value, f"field {name!r}", limit=limit)
+
+
+def check_text(value: str, what: str, *, limit: int = MAX_ID_LEN) -> str:
+    """``value`` if an event may carry it, else InvalidEvent saying why, starting with ``what``.
+
+    Every string is UTF-8-encodable, holds no NUL and is at most ``limit`` characters long;
+    with the default limit it is an id or a one-line name, shown as it is on the wallboard:
+    not blank, and no control character nor invisible format character (a zero-width space,
+    a right-to-left override) in it. ``callheat train`` and ``evaluate`` check the turns of
+    labelled dialogues by the same rules as utterance text (``limit=MAX_TEXT_LEN``).
+
+    >>> for value in ("Ana\\u202eqlb", "Ana\\u200b"):
+    ...     try:
+    ...         check_text(value, "field 'agent_name'")
+    ...     except InvalidEvent as exc:
+    ...         print(exc)
+    field 'agent_name' holds the invisible format character U+202E (RIGHT-TO-LEFT OVERRIDE)
+    field 'agent_name' holds the invisible format character U+200B (ZERO WIDTH SPACE)
+    >>> check_text("a\\x00b", "turns[0].text", limit=MAX_TEXT_LEN)
+    Traceback (most recent call last):
+    ...
+    streaming.errors.InvalidEvent: turns[0].text holds a NUL character
+    """
+    one_line = limit == MAX_ID_LEN
+    if one_line and not value.strip():
+        raise InvalidEvent(f"{what} must not be empty")
+    if one_line and _CONTROL.search(value):  # ids and names are one line, shown as they are
+        raise InvalidEvent(f"{what} holds a control character (a line break, tab or the like)")
     if len(value) > limit:
-        raise InvalidEvent(f"field {name!r} is longer than {limit} characters")
+        raise InvalidEvent(f"{what} is longer than {limit} characters")
     if "\x00" in value:  # PostgreSQL's text refuses it: the store write would fail at every retry
-        raise InvalidEvent(f"field {name!r} holds a NUL character")
+        raise InvalidEvent(f"{what} holds a NUL character")
     if not value.isascii():
         try:  # JSON can carry a lone surrogate ("\ud800") that no UTF-8 store or topic takes
             value.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise InvalidEvent(f"field {name!r} is not valid Unicode ({exc.reason})") from exc
+            raise InvalidEvent(f"{what} is not valid Unicode ({exc.reason})") from exc
+        if one_line and (hidden := _format_character(value)):
+            raise InvalidEvent(f"{what} holds the invisible format character {hidden}")
     return value
+
+
+def _format_character(value: str) -> str | None:
+    """The first format character (Unicode category Cf) in ``value`` but the zero-width
+    joiners, named (``U+200B (ZERO WIDTH SPACE)``), or None.
+
+    An id or name with one looks like another that has none, or shows reversed (U+202E);
+    the joiners U+200C and U+200D are kept, as names in some scripts (Persian, Malayalam)
+    and emoji need them.
+    """
+    for char in value:
+        if char not in _JOINERS and unicodedata.category(char) == "Cf":
+            return f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"
+    return None
 
 
 def _number(obj: dict[str, Any], name: str, *, optional: bool = False, integer: bool = False,

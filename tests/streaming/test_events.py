@@ -104,6 +104,28 @@ def test_utterance_text_may_hold_line_breaks():
     assert parse_event(raw(text="first line\nsecond line")).text == "first line\nsecond line"
 
 
+def test_an_id_or_name_with_an_invisible_format_character_is_refused_naming_it():
+    """Found by a CLI review: a zero-width space made an id that looks like another, an RTL
+    override a name shown reversed on the wallboard; they passed where a control character did
+    not. Utterance text keeps them, and names the zero-width joiners (Persian, Malayalam, emoji)."""
+    base = {"type": "call_started", "call_id": "c", "ts": "2026-01-05T09:00:00Z", "queue": "q",
+            "agent_id": "a", "agent_name": "A", "team": "t", "customer_id": "k", "channel": "voice",
+            "language": "en", "wait_s": 0}  # fmt: skip
+    for field, value, reason in [
+        ("call_id", "c1\u200b", "field 'call_id' holds the invisible format character U+200B "
+         "(ZERO WIDTH SPACE)"),
+        ("agent_name", "Ana \u202etfel", "field 'agent_name' holds the invisible format character U+202E "
+         "(RIGHT-TO-LEFT OVERRIDE)"),
+        ("team", "\ufeffTeam North", "U+FEFF (ZERO WIDTH NO-BREAK SPACE)"),
+    ]:  # fmt: skip
+        with pytest.raises(InvalidEvent) as info:
+            parse_event(json.dumps({**base, field: value}))
+        assert reason in info.value.reason
+    assert parse_event(raw(text="right\u200b here \u202e")).text == "right\u200b here \u202e"
+    persian = "\u0645\u06cc\u200c\u0631\u0627"  # with a zero-width non-joiner
+    assert parse_event(json.dumps({**base, "agent_name": persian})).agent_name == persian
+
+
 def test_an_action_dated_out_of_range_is_refused():
     with pytest.raises(InvalidEvent, match="out of range"):
         parse_action(json.dumps({"action_id": "x1", "call_id": "c", "supervisor_id": "s", "action": "monitor",

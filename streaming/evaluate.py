@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from streaming import events as ev
 from streaming import jsonl, quality
-from streaming.errors import ConfigError
+from streaming.errors import ConfigError, InvalidEvent
 from streaming.scoring import Scorer
 from streaming.scoring.baseline import LexiconScorer
 from streaming.scoring.examples import TrainingExample
@@ -113,8 +113,19 @@ def _dialogue(obj: dict[str, Any]) -> Dialogue:
     if fdt is not None and (isinstance(fdt, bool) or not isinstance(fdt, int) or not 0 <= fdt < len(turns)):
         raise ValueError(f"first_dissatisfied_turn must be a turn index (0-{len(turns) - 1}) or null, "
                          f"got {fdt!r}")  # fmt: skip
-    return Dialogue(str(dialogue_id), str(obj.get("source", "")), obj["escalated"], fdt,
-                    tuple(turns))  # fmt: skip
+    source = str(obj.get("source") or "")
+    if source:  # the call's queue, in what train publishes: a one-line name, as an event's
+        _checked(source, "source", ev.MAX_ID_LEN)
+    return Dialogue(str(dialogue_id), source, obj["escalated"], fdt, tuple(turns))
+
+
+def _checked(value: str, what: str, limit: int) -> None:
+    """ValueError unless ``value`` is text an event may carry (events.check_text's rules):
+    what train publishes must be sendable, every example of the import."""
+    try:
+        ev.check_text(value, what, limit=limit)
+    except InvalidEvent as exc:
+        raise ValueError(exc.reason) from None
 
 
 def _short(value: Any) -> str:
@@ -133,6 +144,7 @@ def _turn(t: Any, i: int) -> Turn:
         raise ValueError(f"{where}.speaker {_short(t['speaker'])} is not customer or agent")
     if not isinstance(t["text"], str):
         raise ValueError(f"{where}.text must be a string, got {_short(t['text'])}")
+    _checked(t["text"], f"{where}.text", ev.MAX_TEXT_LEN)  # an utterance's text
     sentiment, rating = t.get("sentiment"), t.get("sentiment_label")
     if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int)
                                or rating not in (1, 2, 3, 4, 5)):  # 2.0 too: a rating is a whole number

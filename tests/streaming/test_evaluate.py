@@ -192,6 +192,13 @@ def turn(**fields) -> dict:
     ({"turns": "abc"}, "turns must be a list of one turn or more, got 'abc'"),
     ({"turns": [turn(), "abc"]}, "turns[1] must be an object with speaker and text, got 'abc'"),
     ({"turns": [turn(), {"text": "x"}]}, "turns[1] has no field 'speaker'"),
+    # an utterance's text rules, or train published part of the import before failing to send
+    ({"turns": [turn(), turn(text="a\ud800b")]}, "turns[1].text is not valid Unicode (surrogates not "
+     "allowed)"),
+    ({"turns": [turn(text="a" * 10_001)]}, "turns[0].text is longer than 10000 characters"),
+    ({"turns": [turn(text="a\x00b")]}, "turns[0].text holds a NUL character"),
+    ({"source": "billing\nretention"}, "source holds a control character"),  # the call's queue
+    ({"source": "b" * 129}, "source is longer than 128 characters"),
 ])  # fmt: skip
 def test_a_label_out_of_range_is_refused_with_its_line(change, words, tmp_path):
     """What evaluate measures against, and callheat train teaches every replica, must be a label."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streaming import checkpoint
@@ -169,6 +170,29 @@ def test_train_reads_the_checkpoint_and_a_bad_file_sends_nothing(
     assert "learned 4 dialogues (1 escalated) on top of the model checkpoint" in out
     assert "published 24 training examples (12 turn sentiment labels, 12 risk examples)" in out
     assert len(published(kafka_settings)) == 24
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a\ud800b", "turns[0].text is not valid Unicode (surrogates not allowed)"),
+    ("a" * 10_001, "turns[0].text is longer than 10000 characters"),
+])  # fmt: skip
+def test_a_turn_no_utterance_could_carry_is_refused_before_anything_is_sent(
+    text, words, kafka_settings, tmp_path, capsys, monkeypatch
+):
+    """Found by a CLI review: the check took any string, then the import published the
+    dialogues before it and failed on that turn (a UnicodeEncodeError traceback, or the
+    broker's MessageSizeTooLarge for a 1.2 MB turn)."""
+    data = write(tmp_path / "d.jsonl", 4, labelled=True)
+    bad = {"dialogue_id": "x", "escalated": True, "turns": [{"speaker": "customer", "text": text}]}
+    with open(data, "a", encoding="utf-8") as f:
+        f.write(json.dumps(bad) + "\n")  # a lone surrogate as JSON writes it: "\\ud800"
+    monkeypatch.setenv("CALLHEAT_DATA_DIR", str(kafka_settings.data_dir))
+    code = main(["train", "--bootstrap-servers", kafka_settings.bootstrap_servers, "--topic-prefix",
+                 kafka_settings.topic_prefix, "--data", str(data)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert captured.err == f"callheat: error: {data}:5: not a labelled dialogue ({words})\n"
+    assert published(kafka_settings) == []
 
 
 def test_an_import_whose_sends_the_broker_refuses_exits_1_in_one_line(own_broker, tmp_path, capsys,

@@ -8,6 +8,7 @@ line and exit code 2 (``Parser``), before anything starts.
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -32,28 +33,46 @@ class Parser(argparse.ArgumentParser):
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
 def at_least_one(text: str) -> int:
-    value = positive_int(text)
-    if value < 1:
+    """
+    >>> at_least_one("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be 1 or more, got -1
+    """
+    value = _whole(text)
+    if value < 1:  # one message for 0 and -1 alike ("0 or more" was not true)
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
     return value
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def positive_float(text: str) -> float:
+    """
+    >>> positive_float("inf")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a finite number greater than 0, got inf
+    """
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
+    if math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+    if not value > 0:  # NaN too
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return value
 

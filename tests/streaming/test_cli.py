@@ -43,6 +43,11 @@ from streaming.cli import main
     (["evaluate", "--data", "a", "--data", "b"], "argument --data: given twice"),
     (["prune", "--older-than-days", "7", "--older-than-days", "8"],
      "argument --older-than-days: given twice; it takes one N"),  # it said "one file"
+    # found by a CLI review: "must be 0 or more" (0 is refused too), "greater than 0, got inf"
+    (["evaluate", "--data", "x", "--limit", "-1"], "--limit: must be 1 or more, got -1"),
+    (["record", "--out", "/dev/null", "--max-events", "-3"], "--max-events: must be 1 or more, got -3"),
+    (["replay", "x", "--speed", "inf"], "--speed: must be a finite number greater than 0, got inf"),
+    (["simulate", "--speed", "inf"], "--speed: must be a finite number greater than 0, got inf"),
 ])
 def test_bad_arguments_get_one_line_and_exit_2(argv, words, capsys):
     with pytest.raises(SystemExit) as info:

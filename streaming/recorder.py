@@ -122,25 +122,82 @@ def read_lines(path: Path) -> Iterator[ReplayLine]:
         yield ReplayLine(number, obj, ts)
 
 
+# the longest replay waits between two consecutive lines of a file, in real time (after
+# --speed): a longer gap (a recording left running over a weekend, an event whose clock said
+# 1970 or 9999) is not waited for, so a replay never sits silent for days or for ever
+MAX_WAIT_S = 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A gap between two consecutive lines that replay does not wait for."""
+
+    line: int
+    after: int  # the line before it, in the file, that had a time
+    gap_s: float  # in the recording's time, negative if the line is dated before that one
+
+
+class Schedule:
+    """When each line with a time is sent, in seconds after the first: its gap from the line
+    before, divided by ``speed``, unless that is more than MAX_WAIT_S either way; such a line
+    is sent right after the one before and the lines after it are timed from it.
+
+    >>> from datetime import datetime
+    >>> at = Schedule(speed=2)
+    >>> [at.place(number, datetime(*ymd, tzinfo=UTC)) for number, ymd in enumerate(
+    ...     [(2026, 1, 5), (2026, 1, 6), (9999, 12, 31), (2026, 1, 6), (2026, 1, 5)], start=1)]
+    [0.0, 43200.0, 43200.0, 43200.0, 0.0]
+    >>> [(s.line, s.after) for s in at.skipped]
+    [(3, 2), (4, 3)]
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+        self.skipped: list[Skipped] = []
+        self._anchor: tuple[datetime, float] | None = None  # a line's time and its offset
+        self._last: tuple[int, datetime, float] | None = None  # the last line placed
+
+    def place(self, number: int, ts: datetime) -> float:
+        """The offset at which to send line ``number``, dated ``ts``."""
+        if self._last is None:
+            offset = 0.0
+            self._anchor = (ts, offset)
+        else:
+            last_number, last_ts, last_offset = self._last
+            gap_s = (ts - last_ts).total_seconds()
+            if not abs(gap_s) / self.speed <= MAX_WAIT_S:
+                self.skipped.append(Skipped(number, last_number, gap_s))
+                offset = last_offset
+                self._anchor = (ts, offset)
+            else:
+                assert self._anchor is not None
+                anchor_ts, anchor_offset = self._anchor  # not the last line's: no drift
+                offset = anchor_offset + (ts - anchor_ts).total_seconds() / self.speed
+        self._last = (number, ts, offset)
+        return offset
+
+
 def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool = False,
            stop: threading.Event | None = None) -> int:  # fmt: skip
     """Publish ``path`` to call-events with its original gaps divided by ``speed``.
 
     Unless ``keep_ts``, event times are shifted (and compressed by ``speed``) so the
-    first event is "now" and the wallboard shows the calls as live. Lines are sent
-    as they are otherwise: an invalid event reaches the scorer, which sends it to
-    the DLQ. A line that is not a JSON object, that cannot be sent as UTF-8, or whose
-    time cannot be waited for or shifted, stops the replay before anything is sent.
-    Returns how many events were published, every one acknowledged by the broker; the
-    first send it refuses stops the replay with BrokerError saying how many were accepted
-    (kafka-python's ``flush()`` does not raise for a refused record).
+    first event is "now" and the wallboard shows the calls as live: a line's time is
+    when it is sent. A gap between two lines that would be a wait of more than
+    MAX_WAIT_S (a day) is not waited for (``Schedule``), with a warning naming the line.
+    Lines are sent as they are otherwise: an invalid event reaches the scorer, which
+    sends it to the DLQ. A file with no line, a line that is not a JSON object, that
+    cannot be sent as UTF-8, or whose time cannot be shifted, stops the replay before
+    anything is sent. Returns how many events were published, every one acknowledged by
+    the broker; the first send it refuses stops the replay with BrokerError saying how
+    many were accepted (kafka-python's ``flush()`` does not raise for a refused record).
     """
     if not (speed > 0 and math.isfinite(speed)):
-        raise ConfigError("--speed must be greater than 0")
+        raise ConfigError("--speed must be a finite number greater than 0")
     if not path.exists():
         raise ConfigError(f"no such file: {path}")
     # check the whole file first: all of it is sent, or none
-    first: datetime | None = None
+    schedule = Schedule(speed)
     checked = datetime.now(UTC)
     total = 0
     for line in read_lines(path):
@@ -151,15 +208,25 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
             raise ConfigError(f"{path}:{line.number}: a string in it is not valid Unicode "
                               f"({exc.reason})") from None  # fmt: skip
         if line.ts is not None:
-            first = first or line.ts
-            # sending starts a moment after this check: its "now" is checked a day either side
-            for now0 in (checked - timedelta(days=1), checked + timedelta(days=1)):
-                _timing(path, line, first, speed, None if keep_ts else now0)
+            offset_s = schedule.place(line.number, line.ts)
+            if not keep_ts:  # sending starts a moment after this check: its "now" a day either side
+                for now0 in (checked - timedelta(days=1), checked + timedelta(days=1)):
+                    _shifted(path, line, offset_s, speed, now0)
+    if not total:
+        raise ConfigError(f"{path} holds no events")
+    for skipped in schedule.skipped[:MAX_WARNINGS]:
+        log.warning("%s:%d: %s %s line %d (more than %s at --speed %g): sent right after it, "
+                    "without waiting", path, skipped.line, _span(abs(skipped.gap_s)),
+                    "after" if skipped.gap_s > 0 else "before", skipped.after,
+                    _span(MAX_WAIT_S), speed)  # fmt: skip
+    if len(schedule.skipped) > MAX_WARNINGS:
+        log.warning("%s: %d more gaps of more than %s at --speed %g not waited for",
+                    path, len(schedule.skipped) - MAX_WARNINGS, _span(MAX_WAIT_S), speed)  # fmt: skip
     stop = stop or threading.Event()
     require_broker(settings)
     producer = make_producer(settings)
     sends = Sends(producer)
-    first, wall0 = None, time.monotonic()
+    schedule, wall0 = Schedule(speed), time.monotonic()
     now = datetime.now(UTC)
     try:
         for line in read_lines(path):
@@ -167,13 +234,12 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
                 break
             obj = line.obj
             if line.ts is not None:
-                first = first or line.ts
-                offset_s, shifted = _timing(path, line, first, speed, None if keep_ts else now)
-                delay = wall0 + offset_s - time.monotonic()
+                offset_s = schedule.place(line.number, line.ts)
+                delay = wall0 + offset_s - time.monotonic()  # at most MAX_WAIT_S
                 if delay > 0 and stop.wait(delay):
                     break
-                if shifted is not None:
-                    obj = {**obj, "ts": shifted}
+                if not keep_ts:
+                    obj = {**obj, "ts": _shifted(path, line, offset_s, speed, now)}
             call_id = obj.get("call_id")
             key = call_id.encode("utf-8") if isinstance(call_id, str) else None
             sends.track(producer.send(settings.topics.call_events, key=key, value=encode(obj)))
@@ -190,19 +256,33 @@ def replay(settings: Settings, path: Path, *, speed: float = 1.0, keep_ts: bool 
     return sends.sent
 
 
-def _timing(path: Path, line: ReplayLine, first: datetime, speed: float,
-            now0: datetime | None) -> tuple[float, str | None]:  # fmt: skip
-    """When to send ``line`` (seconds after the first event) and, given the "now" the first
-    event is shifted to, its shifted ts; a ConfigError if either is out of range."""
-    assert line.ts is not None
-    offset_s = (line.ts - first).total_seconds() / speed
-    if not offset_s <= threading.TIMEOUT_MAX:
-        raise ConfigError(f"{path}:{line.number}: at --speed {speed:g} this event would be sent "
-                          f"{offset_s:.3g} s after the first, longer than replay can wait")  # fmt: skip
-    if now0 is None:
-        return offset_s, None
+MAX_WARNINGS = 10  # gaps not waited for, named one by one; the rest counted
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person reads it.
+
+    >>> [_span(s) for s in (45, 5400, 86_400, 3 * 86_400, 250_000 * 86_400)]
+    ['45 s', '90 min', 'a day', '3 days', '684 years']
+    """
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds == 86_400:
+        return "a day"
+    if seconds < 2 * 86_400:
+        return f"{seconds / 3600:.0f} h"
+    if seconds < 2 * 365 * 86_400:
+        return f"{seconds / 86_400:.0f} days"
+    return f"{seconds / (365.25 * 86_400):,.0f} years"
+
+
+def _shifted(path: Path, line: ReplayLine, offset_s: float, speed: float, now0: datetime) -> str:
+    """``line``'s time shifted so that the first line is ``now0``, or a ConfigError if that
+    is out of the years 1-9999."""
     try:
-        return offset_s, format_ts(now0 + timedelta(seconds=offset_s))
+        return format_ts(now0 + timedelta(seconds=offset_s))
     except (OverflowError, ValueError):
         raise ConfigError(f"{path}:{line.number}: its ts {line.obj['ts']!r}, shifted to now at --speed "
                           f"{speed:g}, is out of the years 1-9999 (--keep-ts sends it as it is)") from None

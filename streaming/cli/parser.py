@@ -126,12 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-timeout", type=positive_float, help="stop after this many idle seconds")
     p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser("replay", help="publish a recorded file back with its original timing")
+    p = sub.add_parser(
+        "replay", help="publish a recorded file back with its original timing",
+        description="Publishes a file written by 'callheat record' to call-events, line by line, "
+        "with the gaps between the lines' times divided by --speed. A gap that would be a wait of "
+        "more than a day (a recording over a weekend at --speed 1, an event dated 1970 or 9999) is "
+        "not waited for: that line is sent right after the one before, with a warning naming it, "
+        "and the lines after it are timed from it. The whole file is checked before anything is "
+        "sent.",
+    )  # fmt: skip
     _kafka_args(p)
     p.add_argument("file", help="a file written by 'callheat record'")
-    p.add_argument("--speed", type=positive_float, default=1.0, help="time compression (default 1)")
+    p.add_argument("--speed", type=positive_float, default=1.0,
+                   help="time compression, 2 = twice real time (default 1)")
     p.add_argument("--keep-ts", action="store_true",
-                   help="keep the recorded timestamps (default: shift them to now)")
+                   help="keep the recorded timestamps (default: shift them to now, each line's time "
+                   "when it is sent)")  # fmt: skip
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser(

@@ -6,12 +6,13 @@ import json
 import os
 import signal
 import threading
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
 import pytest
 
 from streaming.errors import ConfigError
-from streaming.recorder import read_lines, record, replay
+from streaming.recorder import MAX_WAIT_S, Schedule, read_lines, record, replay
 from tests.factories import angry_call, calm_call
 from tests.streaming.test_consumer import events_of, publish, read_topic
 
@@ -127,3 +128,51 @@ def test_a_replay_whose_sends_the_broker_refuses_exits_1_in_one_line_saying_how_
     err = captured.err
     assert err.count("\n") == 1 and err.startswith("callheat: error: replay stopped: "), err
     assert f"1 of the 3 events of {path} were published before it stopped" in err, err
+
+
+def test_replay_does_not_wait_for_a_gap_of_more_than_a_day_and_says_so(kafka_settings, tmp_path, caplog):
+    """Found by a CLI review: a recording whose first line was dated 1970, or with a line dated
+    9999 (record keeps invalid events), made replay wait in silence, for 56 years at --speed 1."""
+    stamps = ["1970-01-01T00:00:00Z", "2026-01-05T09:00:00Z", "2026-01-05T09:00:01Z",
+              "9999-12-31T00:00:00Z", "2026-01-05T09:00:02Z"]  # fmt: skip
+    path = tmp_path / "x.jsonl"
+    path.write_text("".join(json.dumps({"type": "hold_started", "call_id": "c1", "seq": i, "ts": ts}) + "\n"
+                            for i, ts in enumerate(stamps)), encoding="utf-8")  # fmt: skip
+    stop, sent = threading.Event(), []
+    replayer = threading.Thread(target=lambda: sent.append(replay(kafka_settings, path, speed=10, stop=stop)))
+    with caplog.at_level("WARNING", logger="streaming.recorder"):
+        began = time.monotonic()
+        replayer.start()
+        replayer.join(timeout=30)
+        stop.set()  # a replay still waiting gives up
+        replayer.join()
+    assert sent == [5] and time.monotonic() - began < 30
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [
+        f"{path}:2: 56 years after line 1 (more than a day at --speed 10): sent right after it, without "
+        "waiting",
+        f"{path}:4: 7,974 years after line 3 (more than a day at --speed 10): sent right after it, without "
+        "waiting",
+        f"{path}:5: 7,974 years before line 4 (more than a day at --speed 10): sent right after it, without "
+        "waiting",
+    ]  # fmt: skip
+    got = [json.loads(m.value) for m in read_topic(kafka_settings, kafka_settings.topics.call_events, 5)]
+    assert [g["seq"] for g in got] == [0, 1, 2, 3, 4]  # one call: one partition, in order
+    ts = [datetime.fromisoformat(g["ts"]) for g in got]
+    # shifted to now, each line's time when it was sent: the 1 s gap at --speed 10, the others none
+    offsets = [(t - ts[0]).total_seconds() for t in ts]
+    assert offsets == pytest.approx([0, 0, 0.1, 0.1, 0.1], abs=0.002)
+    assert abs((ts[0] - datetime.now(UTC)).total_seconds()) < 30
+
+
+def test_a_gap_is_waited_for_up_to_a_day_of_real_time_whatever_the_speed():
+    """A week-long recording keeps its nights at --speed 1, its weekend at --speed 3 (a 60 h gap,
+    20 h of waiting); at --speed 1 the weekend is not waited for."""
+    friday, monday = datetime(2026, 1, 9, 18, tzinfo=UTC), datetime(2026, 1, 12, 6, tzinfo=UTC)
+    night = datetime(2026, 1, 10, 6, tzinfo=UTC)
+    assert MAX_WAIT_S == 86_400
+    at = Schedule(speed=1)
+    assert [at.place(1, friday), at.place(2, night), at.place(3, monday)] == [0, 12 * 3600, 12 * 3600]
+    assert [(s.line, s.after, s.gap_s) for s in at.skipped] == [(3, 2, 48 * 3600)]
+    at = Schedule(speed=3)
+    assert [at.place(1, friday), at.place(2, monday)] == [0, 20 * 3600] and not at.skipped

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import unquote
 
 from pydantic import SecretStr
 
@@ -44,37 +43,50 @@ def _userinfo(url: str) -> tuple[str, str, str]:
     return sep, userinfo, at
 
 
-def passwords(url: str) -> list[str]:
-    """The secrets in a store URL as written: its userinfo's password and any ``password=``
-    parameter, each also percent-decoded. Parsed by hand, so a URL that is not well-formed
-    (an unclosed ``[`` of an IPv6 address, a bad percent escape) still gives them.
-
-    >>> passwords("postgresql://u:p%40ss@[::1/db?sslmode=require&password=two")
-    ['p%40ss', 'p@ss', 'two']
-    """
-    found: list[str] = []
-    sep, userinfo, at = _userinfo(url)
-    if sep:
-        if at and ":" in userinfo:
-            found.append(userinfo.split(":", 1)[1])
-    found += re.findall(r"(?i)(?:^|[?&;\s])password=([^&\s]*)", url)
-    secrets = []
-    for raw in found:
-        for secret in (raw, unquote(raw)):
-            if secret and secret not in secrets:
-                secrets.append(secret)
-    return secrets
-
-
 def scrubbed(text: str, url: str) -> str:
-    """``text`` (a driver's message, say) with ``url``'s passwords replaced by ``***``.
+    """``text`` (a driver's message, say) with ``url``'s passwords replaced by ``***`` where
+    ``url`` appears in it: whole, or a part of it quoted (libpq quotes the part it could not
+    parse). The same letters elsewhere stay: a password ``p`` leaves "port 1" as it is.
 
     >>> scrubbed('invalid percent-encoded token: "secret%zzpw"', "postgresql://u:secret%zzpw@h/db")
     'invalid percent-encoded token: "***"'
+    >>> scrubbed('connection to server at "127.0.0.1", port 1 failed', "postgresql://u:p@127.0.0.1:1/db")
+    'connection to server at "127.0.0.1", port 1 failed'
+    >>> scrubbed('no "]" in URI: "postgresql://u:p@[bad/x"', "postgresql://u:p@[bad/x")
+    'no "]" in URI: "postgresql://u:***@[bad/x"'
     """
-    for secret in sorted(passwords(url), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    spans = _password_spans(url)
+    if not spans:
+        return text
+    text = text.replace(url, redacted(url))
+    return re.sub(r'"([^"]*)"|\'([^\']*)\'', lambda m: _masked_quote(m.group(0), url, spans), text)
+
+
+def _password_spans(url: str) -> list[tuple[int, int]]:
+    """Where ``url``'s passwords are in it: (start, end) of the userinfo's and of each
+    ``password=`` parameter's value."""
+    spans = []
+    sep, userinfo, at = _userinfo(url)
+    if sep and at and ":" in userinfo:
+        start = url.index("://") + 3 + userinfo.index(":") + 1
+        spans.append((start, start + len(userinfo) - userinfo.index(":") - 1))
+    spans += [m.span(1) for m in re.finditer(r"(?i)(?:^|[?&;\s])password=([^&\s]*)", url)]
+    return [(start, end) for start, end in spans if end > start]
+
+
+def _masked_quote(quoted: str, url: str, spans: list[tuple[int, int]]) -> str:
+    """A quoted part of a message, its quotes included, with the passwords masked if it is a
+    part of ``url`` that holds some of one."""
+    inner = quoted[1:-1]
+    at = url.find(inner) if inner else -1
+    while at >= 0:
+        hits = [(max(s, at), min(e, at + len(inner))) for s, e in spans if s < at + len(inner) and e > at]
+        if hits:
+            for start, end in sorted(hits, reverse=True):
+                inner = f"{inner[:start - at]}***{inner[end - at:]}"
+            return f"{quoted[0]}{inner}{quoted[-1]}"
+        at = url.find(inner, at + 1)
+    return quoted
 
 
 def redacted(url: str | SecretStr) -> str:

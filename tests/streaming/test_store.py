@@ -125,6 +125,17 @@ def test_a_postgresql_store_that_cannot_be_reached_is_one_clear_error():
     assert "s3cret" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize("password", ["p", "o", "1"])
+def test_a_short_password_is_masked_in_the_url_only(password):
+    """Found by a CLI review: every "p" of the message was masked ("***ort 1 failed")."""
+    port = free_port()
+    with pytest.raises(StoreError) as exc:
+        open_store(f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres")
+    assert str(exc.value) == (
+        f"cannot open PostgreSQL store at postgresql://postgres:***@127.0.0.1:{port}/postgres: "
+        f'connection failed: connection to server at "127.0.0.1", port {port} failed: Connection refused')
+
+
 def test_a_postgresql_store_opens_its_connection_again_after_losing_it(postgres):
     store = open_store(postgres.new_database())
     store.apply(StoreBatch(calls={"c1": call(1)}))

@@ -401,7 +401,8 @@ def run_history(store_url: str | SecretStr, cfg: HistoryConfig, *, hot_threshold
     try:
         first = plan(cfg)
         span = f"{first[0].start:%Y-%m-%d}" if first else "nothing"
-        progress(f"filling {redacted(store_url)} with {cfg.days} days of past calls from {span} "
+        days = f"{cfg.days} day{'' if cfg.days == 1 else 's'}"
+        progress(f"filling {redacted(store_url)} with {days} of past calls from {span} "
                  f"(about {cfg.calls_per_day:,} a day, seed {cfg.seed}) ...")  # fmt: skip
         scorer = Scorer(hot_threshold=hot_threshold, warm_threshold=warm_threshold, center=center,
                         phrases=phrases, playbook=playbook)  # fmt: skip

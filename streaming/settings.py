@@ -33,7 +33,7 @@ INT32_MAX = 2**31 - 1
 MAX_GROUP_ID_BYTES = 255 - len(".pkl")
 # a batch (one store transaction) or a turn's training examples (about 0.45 ms each to learn)
 MAX_RECORDS = 100_000
-# partitions per topic (callheat broker / run --partitions)
+# partitions per topic (callheat broker --partitions, or CALLHEAT_PARTITIONS for broker and run)
 MAX_PARTITIONS = 1_024
 # a week, in seconds: the upper bound of the durations below (an idle call, a stale scorer)
 WEEK_S = 7 * 24 * 3600.0

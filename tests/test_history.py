@@ -161,12 +161,37 @@ def test_bad_history_days_are_refused_in_one_line(capsys):
         HistoryConfig(days=1, end=datetime(2026, 3, 4))  # naive
 
 
+@pytest.mark.parametrize("argv, words", [
+    (["--calls", "5"], "simulate --history-days writes past calls straight into the store, without Kafka: "
+     "it takes no --calls (--calls-per-day sets how many)"),
+    (["--speed", "2", "--concurrency", "5", "--max-events", "9", "--bootstrap-servers", "h:1"],
+     "it takes no --speed, --concurrency, --max-events or --bootstrap-servers"),
+    (["--topic-prefix", "x-"], "it takes no --topic-prefix"),
+])  # fmt: skip
+def test_history_refuses_the_live_simulations_options_in_one_line(argv, words, tmp_path, capsys):
+    """Found by a docs review: they were ignored in silence, the store filled all the same."""
+    path = tmp_path / "h.db"
+    assert cli.main(["simulate", "--history-days", "1", *argv, "--store-url", f"sqlite:///{path}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("callheat: error: ") and words in err
+    assert not path.exists()  # nothing written
+
+
+@pytest.mark.parametrize("argv", [["--calls-per-day", "50"], ["--store-url", "sqlite:///h.db"]])
+def test_live_simulation_refuses_the_historys_options_in_one_line(argv, capsys):
+    # refused before any broker is asked: none listens on port 9
+    assert cli.main(["simulate", *argv, "--bootstrap-servers", "127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"callheat: error: simulate {argv[0]} is for --history-days (past calls written into "
+                   "the store)\n")
+
+
 def test_the_command_fills_the_store_and_prints_a_summary(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert cli.main(["simulate", "--history-days", "1", "--calls-per-day", "60", "--seed", "2",
                      "--store-url", url]) == 0  # fmt: skip
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[0].startswith(f"filling {url} with 1 days of past calls")
+    assert out[0].startswith(f"filling {url} with 1 day of past calls")  # it said "1 days"
     assert out[-1].startswith("history: ") and " calls, " in out[-1]
     store = open_store(url)
     try:

@@ -122,3 +122,26 @@ class Once(argparse.Action):
         if getattr(namespace, self.dest, None) is not None:
             parser.error(f"argument {option_string}: given twice; it takes one {self.metavar or 'value'}")
         setattr(namespace, self.dest, values)
+
+
+class Given(argparse.Action):
+    """An option stored as usual, and noted as given (``given(args)``): one with a default
+    that another option makes meaningless is refused when given, not ignored in silence."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:  # fmt: skip
+        setattr(namespace, self.dest, values)
+        namespace.given_options = [*given(namespace), self.option_strings[0]]
+
+
+def given(args: argparse.Namespace) -> list[str]:
+    """The ``Given`` options on the command line, in its order (once each)."""
+    return list(dict.fromkeys(getattr(args, "given_options", [])))
+
+
+def either(options: list[str], word: str = "or") -> str:
+    """
+    >>> either(["--speed"]), either(["--calls", "--speed", "--max-events"])
+    ('--speed', '--calls, --speed or --max-events')
+    """
+    return options[0] if len(options) == 1 else f"{', '.join(options[:-1])} {word} {options[-1]}"

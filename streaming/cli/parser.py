@@ -14,6 +14,7 @@ from streaming.cli.argtypes import (
     MAX_HISTORY_DAYS,
     MAX_SPEED,
     MIN_SPEED,
+    Given,
     Once,
     Parser,
     at_least_one,
@@ -43,17 +44,19 @@ STORE_URL_HELP = ("store URL: sqlite:///PATH (default: callheat.db in the data d
 
 
 def _kafka_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (default 127.0.0.1:9092)")
-    p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
+    p.add_argument("--bootstrap-servers", action=Given,
+                   help="Kafka bootstrap servers (default 127.0.0.1:9092)")
+    p.add_argument("--topic-prefix", action=Given, help="prefix for every topic name (default none)")
 
 
 def _sim_args(p: argparse.ArgumentParser, speed: float, concurrency: int) -> None:
     """The simulator's arguments, checked here: ``run`` passes them on to ``simulate``."""
     p.add_argument("--seed", type=positive_int, default=7, help="random seed (default 7)")
-    p.add_argument("--calls", type=positive_int, default=0, help="calls to simulate; 0 = endless")
-    p.add_argument("--concurrency", type=bounded(1, MAX_CONCURRENCY), default=concurrency,
+    p.add_argument("--calls", type=positive_int, default=0, action=Given,
+                   help="calls to simulate; 0 = endless")
+    p.add_argument("--concurrency", type=bounded(1, MAX_CONCURRENCY), default=concurrency, action=Given,
                    help=f"calls in the system at once, 1-{MAX_CONCURRENCY:,} (default {concurrency})")
-    p.add_argument("--speed", type=sim_speed, default=speed,
+    p.add_argument("--speed", type=sim_speed, default=speed, action=Given,
                    help=f"time compression, 2 = twice real time; {MIN_SPEED:g}-{MAX_SPEED:,.0f} "
                    f"(default {speed:g})")  # fmt: skip
 
@@ -85,23 +88,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topic-prefix", help="prefix for every topic name (default none)")
     p.set_defaults(func=cmd_broker)
 
-    p = sub.add_parser("simulate", help="publish a simulated contact-center floor to call-events")
+    p = sub.add_parser("simulate", help="publish a simulated contact-center floor to call-events, or "
+                       "fill the store with past calls (--history-days)")
     _kafka_args(p)
     _sim_args(p, speed=1.0, concurrency=30)
-    p.add_argument("--max-events", type=at_least_one, help="stop after this many events (1 or more)")
+    p.add_argument("--max-events", type=at_least_one, action=Given,
+                   help="stop after this many events (1 or more)")
     history = p.add_argument_group(
         "history", "--history-days N writes N days of past calls (ending before today) straight into "
         "the store, scored by the scorer's code, without Kafka: a weekly and daily pattern, "
         "supervisors' whispers, barge-ins and feedback on hot calls, callbacks kept or not. "
         "30 days at the default volume take about 4 minutes on 2 cores. Uses --seed; the other options "
-        "above are for live simulation.")
+        "above are for live simulation and refused with it, as these are without it.")
     history.add_argument("--history-days", type=bounded(1, MAX_HISTORY_DAYS), metavar="N",
                          help=f"days of history to fill (1-{MAX_HISTORY_DAYS})")
     history.add_argument("--calls-per-day", type=bounded(1, MAX_CALLS_PER_DAY), default=1_000,
-                         metavar="N", help="average calls a day over the week, abandoned included, "
+                         metavar="N", action=Given,
+                         help="average calls a day over the week, abandoned included, "
                          f"1-{MAX_CALLS_PER_DAY:,} (default 1000: a mid-size floor of about 13 agents "
                          "on two shifts)")  # fmt: skip
-    history.add_argument("--store-url", help=STORE_URL_HELP)
+    history.add_argument("--store-url", action=Given, help=STORE_URL_HELP)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("score", help="consume call-events, score, store and publish call-scores")
@@ -232,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store-url", help=STORE_URL_HELP)
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("bench", help="measure scorer throughput on simulated events")
+    p = sub.add_parser("bench", help="measure scorer throughput on simulated events, or the wallboard's "
+                       "page times (--pages)")
     p.add_argument("--events", type=bounded(1, MAX_BENCH_EVENTS), default=50_000,
                    help=f"events, 1-{MAX_BENCH_EVENTS:,} (default 50000)")
     p.add_argument("--batch-size", type=bounded(1, MAX_RECORDS), default=2_000,

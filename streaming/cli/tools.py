@@ -13,17 +13,29 @@ import time
 from pathlib import Path
 
 from streaming.children import stop_on_signals
-from streaming.cli.argtypes import DEFAULT_BENCH_RUNS
+from streaming.cli.argtypes import DEFAULT_BENCH_RUNS, either, given
 from streaming.cli.preflight import open_existing_store, warn_of_the_old_default_group
 from streaming.errors import CallHeatError, ConfigError, StoreError, UsageError
 from streaming.settings import Settings
 
 log = logging.getLogger("callheat")
 
+HISTORY_OPTIONS = ("--calls-per-day", "--store-url")  # simulate's options for --history-days alone
+
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from streaming.simulator import SimConfig, publish
 
+    # an option the mode at hand does not read is refused, not ignored (bench --runs likewise)
+    live = [o for o in given(args) if o not in HISTORY_OPTIONS]
+    if args.history_days is not None and live:
+        raise UsageError(f"simulate --history-days writes past calls straight into the store, without "
+                         f"Kafka: it takes no {either(live)}"
+                         + (" (--calls-per-day sets how many)" if "--calls" in live else ""))  # fmt: skip
+    history = [o for o in given(args) if o in HISTORY_OPTIONS]
+    if args.history_days is None and history:
+        raise UsageError(f"simulate {either(history, 'and')} {'is' if len(history) == 1 else 'are'} for "
+                         "--history-days (past calls written into the store)")  # fmt: skip
     if args.history_days is not None:
         from streaming import center_files
         from streaming.history import HistoryConfig, run_history

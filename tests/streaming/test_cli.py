@@ -99,6 +99,9 @@ def test_help_runs_from_the_installed_script():
                          text=True, check=True).stdout
     for sub in ("run", "broker", "simulate", "score", "dashboard", "record", "replay"):
         assert sub in out
+    # each command's line names its other mode (wrapped at any hyphen or space)
+    out = "".join(out.split())
+    assert "fillthestorewithpastcalls(--history-days)" in out and "pagetimes(--pages)" in out
 
 
 def test_run_refuses_a_busy_broker_port_in_one_line(broker, capsys, tmp_path, monkeypatch):

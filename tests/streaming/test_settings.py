@@ -63,4 +63,4 @@ def test_a_store_url_with_a_password_opens_the_store_and_reaches_the_children(po
     with caplog.at_level("DEBUG"):
         assert main(["simulate", "--history-days", "1", "--calls-per-day", "20", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"filling {redacted(url)} with 1 days") and SECRET not in out + caplog.text
+    assert out.startswith(f"filling {redacted(url)} with 1 day of past") and SECRET not in out + caplog.text

@@ -303,7 +303,8 @@ def replay(dialogues: Iterable[Dialogue], scorer: DialogueScorer) -> list[Trace]
 def evaluate(path: Path, *, baseline: str | None = None, threshold: float = 0.7,
              scorer: Scorer | None = None, shuffle: int | None = None,
              limit: int | None = None, train: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline"}``.
+    """The report for one data set: ``{"dataset", "dialogues", "callheat", "baseline", "threshold",
+    "order", "escalated", "validation"}`` and ``"trained_on"`` with ``train`` (docs/quality.md).
 
     The figures are progressive, so they depend on the order labels arrive in:
     ``shuffle`` replays the dialogues in a random order drawn from that seed

@@ -178,9 +178,14 @@ class ScorerService:
         unsure: dict[Any, list[int]] = {}  # topic-partition -> offsets of duplicates by offset alone
         for item, tp, m in parsed:
             mark = batch.mark()
+            # an item dated further ahead (up to idle_call_s, see parse_polled) is taken, but
+            # leaves the clock where it is: one producer with a wrong clock must not age every
+            # other live call past idle_call_s, nor set the wallboard's clocks ahead; an action
+            # is taken as dated no later than this (its call's clock, the row's time)
+            limit = max(self.scorer.clock, time.time()) + self.settings.max_clock_jump_s
             try:
                 if isinstance(item, SupervisorAction):
-                    applied = self.scorer.apply_action(item, batch)
+                    applied = self.scorer.apply_action(item, batch, clock_limit=limit)
                     if applied.refused:
                         dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key,
                                               m.value))  # fmt: skip
@@ -189,10 +194,6 @@ class ScorerService:
                     examples.extend(applied.examples)
                     stats.actions += 1
                     continue
-                # an event dated further ahead (up to idle_call_s, see parse_polled) is scored, but
-                # leaves the clock where it is: one producer with a wrong clock must not age
-                # every other live call past idle_call_s, nor set the wallboard's clocks ahead
-                limit = max(self.scorer.clock, time.time()) + self.settings.max_clock_jump_s
                 applied = self.scorer.apply(item, batch, tp.partition, m.offset, clock_limit=limit)
             except Exception as exc:
                 # Scoring is pure computation, so this is a bug for one event's content. Raised,

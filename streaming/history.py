@@ -47,6 +47,7 @@ from streaming.center_clock import DEFAULT_CENTER, CenterClock
 from streaming.errors import ConfigError
 from streaming.events import CallEnded, CallEvent, CallQueued, CallStarted, SupervisorAction
 from streaming.scoring import PhraseBook, Scorer
+from streaming.scoring.feedback import LIVE_ONLY  # actions for a live call only; feedback on any
 from streaming.scoring.playbook import Playbook
 from streaming.simulator.acd import Simulation
 from streaming.simulator.config import SimConfig
@@ -65,10 +66,6 @@ KEEP, LATE = 0.72, 0.13  # callbacks kept on time, kept late; the rest never hap
 # a supervisor's hot / not-hot feedback, given after the call ended, agrees with its outcome
 # this often (escalated: hot; otherwise: not hot)
 FEEDBACK_RIGHT = 0.85
-# actions a supervisor can take on a live call only (as the dashboard's ``live_only``): one
-# that falls due after its call ended is not taken; feedback is taken on any call
-LIVE_ONLY = frozenset({"whisper", "barge_in", "monitor", "acknowledge"})
-
 
 @dataclass(frozen=True, slots=True)
 class HistoryConfig:

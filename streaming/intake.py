@@ -61,6 +61,12 @@ def parse_polled(records: dict[Any, list[Any]], actions_topic: str, clock: float
     the next sweep, and the rest of it refused as coming after that end. Its own partition,
     not the scorer's clock: after downtime the backlog of one partition can be read hours
     ahead of another's, and the other's events are not late for that.
+
+    A supervisor action dated more than ``idle_call_s`` ahead of both clocks is refused as
+    an event is (one dated 2099 was taken as "now" for its call: a 30-minute call, an alert
+    and a barge-in dated 2099). One dated behind is not: an action carries the wallboard's
+    wall clock, which a time-compressed run (``callheat run --speed 10``) or a replay leaves
+    hours behind the events, and the scorer takes it as no earlier than its call's last event.
     """
     parsed: list[Parsed] = []
     latest = max(clock, time.time()) + idle_call_s
@@ -74,10 +80,11 @@ def parse_polled(records: dict[Any, list[Any]], actions_topic: str, clock: float
                 key = None if m.key is None else m.key.decode("utf-8", "replace")
                 if key is not None and key != item.call_id:
                     raise InvalidEvent(f"message key {key!r} does not match call_id {item.call_id!r}")
-                if not is_action and item.ts.timestamp() > latest:
+                if item.ts.timestamp() > latest:
                     raise InvalidEvent(
                         f"ts {item.ts.isoformat()} is more than {idle_call_s:g} s ahead "
-                        "of both the wall clock and the latest event: a clock error")  # fmt: skip
+                        "of both the wall clock and the latest event (CALLHEAT_IDLE_CALL_S): "
+                        "a clock error")  # fmt: skip
                 part = (tp.topic, tp.partition)
                 if not is_action and item.ts.timestamp() < partition_times.get(part, -math.inf) - idle_call_s:
                     raise InvalidEvent(

@@ -50,8 +50,8 @@ def adopt_stored(scorer: Scorer, store: Store, items: list[CallEvent | Superviso
     # a call in the store with no state (a history fill's, one closed as interrupted, one
     # ended long ago): its actions are stored, and teach nothing
     for call_id in scorer.unknown_calls(acted_on):
-        if store.get_call(call_id) is not None:
-            scorer.remember_stored_call(call_id)
+        if (call := store.get_call(call_id)) is not None:
+            scorer.remember_stored_call(call_id, call.ended_at)
     starts = [item for item in items if isinstance(item, CallStarted)]
     customers = scorer.unknown_customers({s.customer_id for s in starts})
     if customers:

@@ -71,11 +71,14 @@ class Ended:
     seq_gaps: list[list[int]] = field(default_factory=list)
     offsets: dict[str, int] = field(default_factory=dict)
     first_offsets: dict[str, int] = field(default_factory=dict)
+    # when the call ended (None: a record stored before it was kept), for the actions that
+    # need a live call (a whisper an hour after the end is refused)
+    ended_at: float | None = None
 
     @classmethod
-    def of(cls, status: str, d: Delivered) -> Ended:
+    def of(cls, status: str, d: Delivered, ended_at: float | None = None) -> Ended:
         return cls(status, d.first_seq, d.last_seq, [list(g) for g in d.seq_gaps], dict(d.offsets),
-                   dict(d.first_offsets))  # fmt: skip
+                   dict(d.first_offsets), ended_at)  # fmt: skip
 
 
 def ended_to_json(ended: Ended) -> str:
@@ -91,7 +94,8 @@ def ended_from_json(text: str) -> Ended | None:
         return Ended(str(data["ended"]), int(data["first_seq"]), int(data["last_seq"]),
                      [[int(a), int(b)] for a, b in data["seq_gaps"]],
                      {str(k): int(v) for k, v in data["offsets"].items()},
-                     {str(k): int(v) for k, v in data.get("first_offsets", {}).items()})  # fmt: skip
+                     {str(k): int(v) for k, v in data.get("first_offsets", {}).items()},
+                     None if data.get("ended_at") is None else float(data["ended_at"]))  # fmt: skip
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
 

@@ -26,6 +26,16 @@ from streaming.scoring.examples import RiskExample, SentimentExample
 from streaming.scoring.state import KEEP_TURNS, CallState
 from streaming.scoring.turns import turn_context
 
+# the actions that need a live call, as the wallboard sends them (feedback and sentiment
+# corrections are taken on an ended call too: that is how late labels arrive)
+LIVE_ONLY = frozenset({"whisper", "barge_in", "monitor", "acknowledge"})
+# how long after its call's end such an action is still taken: the wallboard reads the call
+# from the store at the click and stamps the action then, so a click on a call still shown
+# live is dated at most the scorer's delay in writing the end (a poll and a batch, a
+# second or two) plus the clocks' skew after it; 30 s covers a busy batch with room to
+# spare, and keeps a whisper sent minutes after the end out of what interventions achieved
+AFTER_END_SLACK_S = 30.0
+
 
 def is_verdict(action: ev.SupervisorAction) -> bool:
     """The action says whether the call is hot: feedback with a label, or a barge-in

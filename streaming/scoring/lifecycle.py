@@ -16,6 +16,29 @@ from streaming.store.base import MarkerRow, StoreBatch
 REPEAT_WINDOW_S = 7 * 86_400  # a customer calling again within this is a repeat caller
 
 
+def contradiction(state: CallState, event: ev.CallEvent) -> str | None:
+    """Why ``event`` contradicts what the call's events said so far (it is refused, and goes
+    to the DLQ with this reason), or None.
+
+    ``call_abandoned`` is the customer hanging up while queued: on a call an agent has, it
+    would count an answered call as abandoned and learn no outcome, so it is refused (a call
+    transferred to a queue with no agent named waits there again, and may be abandoned).
+    ``call_queued`` is a call arriving in a queue: after the call was answered it would set
+    it back to queued with another queue and customer while its agent stays, so it is
+    refused, after a transfer too (the ``transfer`` itself says where the call waits; the
+    simulator sends ``call_queued`` only as a call's first event).
+    """
+    waiting = state.agent_id is None and state.transfers > 0  # transferred, no agent has it yet
+    if isinstance(event, ev.CallAbandoned) and state.status == "live" and not waiting:
+        who = f"agent {state.agent_id} has it" if state.agent_id else "its turns were scored"
+        return (f"call_abandoned for an answered call ({who}): send call_ended when a customer "
+                "hangs up on an agent: not scored")  # fmt: skip
+    if isinstance(event, ev.CallQueued) and state.started_at is not None:
+        return ("call_queued for a call already answered: a transfer moves an answered call to "
+                "another queue (call_queued is a call's arrival): not scored")  # fmt: skip
+    return None
+
+
 def apply_lifecycle(state: CallState, event: ev.CallEvent, seq: int, ts: float, batch: StoreBatch, *,
                     agent_directory: dict[str, tuple[str | None, str | None]],
                     customers: Mapping[str, float]) -> str | None:  # fmt: skip

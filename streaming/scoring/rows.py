@@ -89,9 +89,10 @@ def practice_row(state: CallState, practice: str, kind: str, seq: int, ts: float
                        state.team, state.queue)  # fmt: skip
 
 
-def action_row(action: ev.SupervisorAction) -> ActionRow:
-    """A supervisor action as stored, whatever it is about."""
+def action_row(action: ev.SupervisorAction, ts: float | None = None) -> ActionRow:
+    """A supervisor action as stored, whatever it is about; ``ts``: its time as taken, if
+    not its own (one dated too far ahead, see :meth:`~streaming.scoring.Scorer.apply_action`)."""
     return ActionRow(
         action.action_id, action.call_id, action.action, action.supervisor_id,
-        action.ts.timestamp(), action.agent_id, action.text, action.label,
+        action.ts.timestamp() if ts is None else ts, action.agent_id, action.text, action.label,
         action.utterance_seq, action.sentiment)  # fmt: skip

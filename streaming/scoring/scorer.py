@@ -31,7 +31,7 @@ from streaming.scoring.admission import judge_ended, judge_live
 from streaming.scoring.delivery import Ended, digest, ended_from_json, ended_to_json, keep_digest, record
 from streaming.scoring.examples import IMPORTED, RiskExample, SentimentExample, TrainingExample
 from streaming.scoring.features import call_features
-from streaming.scoring.lifecycle import apply_lifecycle
+from streaming.scoring.lifecycle import apply_lifecycle, contradiction
 from streaming.scoring.monitoring import Calibration, RankAUC, SentimentDrift
 from streaming.scoring.phrases import PhraseBook
 from streaming.scoring.playbook import Playbook
@@ -97,7 +97,8 @@ class Scorer:
         self.ended_states: OrderedDict[str, CallState] = OrderedDict()  # for late feedback
         self.learned_keys: OrderedDict[str, None] = OrderedDict()  # recent examples' keys
         self.actions_seen: OrderedDict[str, int] = OrderedDict()  # action_id -> action_digest
-        self.stored_calls: OrderedDict[str, None] = OrderedDict()  # known from the store's calls only
+        # known from the store's calls only -> when the call ended (None: not known)
+        self.stored_calls: OrderedDict[str, float | None] = OrderedDict()
         self.customers: OrderedDict[str, float] = OrderedDict()  # customer -> last call ts
         self.agent_wpm: dict[str, float] = {}
         self.agent_directory: dict[str, tuple[str | None, str | None]] = {}  # id -> (name, team)
@@ -143,10 +144,11 @@ class Scorer:
         looks them up in the store's calls)."""
         return [c for c in call_ids if not self._knows(c)]
 
-    def remember_stored_call(self, call_id: str) -> None:
+    def remember_stored_call(self, call_id: str, ended_at: float | None = None) -> None:
         """A call the store holds, with no state to learn from (a history fill's, a call
-        closed as interrupted, one ended long ago): an action about it is stored."""
-        _remember(self.stored_calls, call_id, None, KEEP_ENDED_CALLS)
+        closed as interrupted, one ended long ago), and when it ended (None: not ended, or not
+        known): an action about it is stored (but a whisper or the like after its end)."""
+        _remember(self.stored_calls, call_id, ended_at, KEEP_ENDED_CALLS)
 
     def _knows(self, call_id: str) -> bool:
         return (call_id in self.calls or call_id in self.ended or call_id in self.ended_states
@@ -211,7 +213,9 @@ class Scorer:
         """Apply one call event; rows go into ``batch``.
 
         Replays are detected and skipped (``duplicate``); an event that comes after the
-        call's later events or after its end is refused (``refused``, with the reason).
+        call's later events or after its end, or contradicts the call's state (see
+        :func:`~streaming.scoring.lifecycle.contradiction`), is refused (``refused``, with the
+        reason).
         The event moves :attr:`clock` to its time, unless it is dated past ``clock_limit``
         (the live scorer's guard against an event dated far ahead: it is scored, at its
         own time, but the data's "now" stays where the other events put it).
@@ -232,6 +236,10 @@ class Scorer:
             return judged
         seq = record(state, event.seq, partition, offset, fingerprint)
         keep_digest(state.seq_digests, seq, fingerprint)
+        contradicts = contradiction(state, event)
+        if contradicts is not None:  # delivered, and refused: its seq is taken, its replay a duplicate
+            self._dirty.add(state.call_id)
+            return Applied(refused=contradicts)
         ts = event.ts.timestamp()
         state.updated_at = max(state.updated_at, ts)  # one event dated back makes no call idle
         if clock_limit is None or ts <= clock_limit:
@@ -326,7 +334,7 @@ class Scorer:
 
     def _end(self, state: CallState, batch: StoreBatch) -> None:
         """The call leaves memory; its delivery is kept (and stored) to judge later events."""
-        ended = Ended.of(state.status, state)
+        ended = Ended.of(state.status, state, state.ended_at)
         batch.put_state(state.call_id, ended_to_json(ended), ended.last_seq)
         self._forget(state.call_id, ended)
 
@@ -363,8 +371,9 @@ class Scorer:
         """An action applied, or stored (by this scorer, another replica or the wallboard)."""
         _remember(self.actions_seen, action.action_id, feedback.action_digest(action), KEEP_ACTION_IDS)
 
-    def action_refusal(self, action: ev.SupervisorAction) -> str | None:
-        """Why the action cannot mean anything (it goes to the DLQ with this reason), or None."""
+    def action_refusal(self, action: ev.SupervisorAction, at: float | None = None) -> str | None:
+        """Why the action cannot mean anything (it goes to the DLQ with this reason), or None.
+        ``at``: the action's time as taken (see :meth:`apply_action`), else its ``ts``."""
         seen = self.actions_seen.get(action.action_id)
         if seen is not None and seen != feedback.action_digest(action):
             return (f"action_id reused with different content: {action.action_id!r} was already "
@@ -373,29 +382,57 @@ class Scorer:
         if not self._knows(call_id):
             return (f"no such call: neither the scorer nor the store knows call {call_id!r} (a "
                     "mistyped call_id, or a call none of whose events came): not stored")  # fmt: skip
+        ended_at = self._ended_at(call_id)
+        at = action.ts.timestamp() if at is None else at
+        if (action.action in feedback.LIVE_ONLY and ended_at is not None
+                and at - ended_at > feedback.AFTER_END_SLACK_S):  # fmt: skip
+            return (f"{action.action} on an ended call: its ts is {at - ended_at:.0f} s after the "
+                    f"call's end (more than {feedback.AFTER_END_SLACK_S:g} s); only feedback is "
+                    "taken once a call has ended: not stored")  # fmt: skip
         state = self.calls.get(call_id) or self.ended_states.get(call_id)
         return None if state is None else feedback.missing_turn(state, action)
 
-    def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch) -> Applied:
+    def _ended_at(self, call_id: str) -> float | None:
+        """When the call ended, as far as this scorer knows (None: live, or not known)."""
+        state = self.calls.get(call_id) or self.ended_states.get(call_id)
+        if state is not None:
+            return state.ended_at
+        ended = self.ended.get(call_id)
+        if ended is not None:
+            return ended.ended_at
+        return self.stored_calls.get(call_id)
+
+    def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch,
+                     clock_limit: float | None = None) -> Applied:  # fmt: skip
         """Store a supervisor action; feedback becomes a training example. An action about
-        a call or a turn nobody knows, or under an ``action_id`` already taken for another
-        action, is refused (``refused``, with the reason; see :meth:`action_refusal`)."""
-        refused = self.action_refusal(action)
+        a call or a turn nobody knows, under an ``action_id`` already taken for another
+        action, or one that needs a live call (a whisper, say) dated after its call ended,
+        is refused (``refused``, with the reason; see :meth:`action_refusal`).
+
+        An action dated past ``clock_limit`` (the live scorer's: as far as an event may
+        move the scorer's clock) is taken as dated at it, for its call and its stored row:
+        a producer whose clock runs ahead must not set a call's duration, its hot mark or
+        the action's place among the last hour's ahead of what the events say.
+        """
+        at = action.ts.timestamp()
+        if clock_limit is not None and at > clock_limit:
+            at = clock_limit
+        refused = self.action_refusal(action, at)
         if refused is not None:
             return Applied(refused=refused)
         self.remember_action(action)
-        batch.actions.append(action_row(action))
+        batch.actions.append(action_row(action, at))
         out = Applied()
         state = self.calls.get(action.call_id) or self.ended_states.get(action.call_id)
         if state is not None and state.ended_at is not None and (
-                action.ts.timestamp() - state.ended_at > KEEP_ENDED_STATE_S):
+                at - state.ended_at > KEEP_ENDED_STATE_S):
             state = None  # kept no longer than the store keeps it, however few calls ended since
         if state is None:  # an ended call whose final state is not kept: stored, nothing learned
             return out
         # actions carry the wallboard's wall clock; a replayed or time-compressed call's
         # own clock may run ahead of it, and durations must not go negative. Feedback
         # after the call ended is about the call as it ended.
-        ts = state.ended_at or max(action.ts.timestamp(), state.updated_at)
+        ts = state.ended_at or max(at, state.updated_at)
         if feedback.is_verdict(action):
             x = self.features(state, ts)
             words = self._words(state)

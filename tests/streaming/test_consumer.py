@@ -489,6 +489,64 @@ def test_supervisor_actions_are_stored_learned_from_and_bad_ones_refused(kafka_s
     assert json.loads(next(d for d in dlq if "nobody-1" in d["reason"])["value"])["action_id"] == "w2"
 
 
+def test_actions_dated_far_ahead_or_after_the_end_and_contradicting_events_go_to_the_dlq(kafka_settings):
+    """Found by an input review against `callheat score`: a feedback and a barge-in dated 2099
+    were taken as "now" for their call (a 6-second-old call read "long call (30 min)", its
+    alert dated 2099); a whisper 10 minutes after a call's end was stored, and Trends
+    credited the call's outcome to it; call_abandoned after call_started counted an answered
+    call as abandoned. Each goes to the DLQ with its reason; one dated ahead within the
+    bound is taken as dated no later than an event could move the clock."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    live = calm_call("fresh-1", ended=False, start=now - timedelta(seconds=40), customer_id="k1")
+    done = calm_call("done-1", start=now - timedelta(minutes=15), customer_id="k2")
+    hung = calm_call("hung-1", ended=False, start=now - timedelta(seconds=40), customer_id="k3")
+    hung.add("call_abandoned")
+    publish(kafka_settings, events_of(live, done, hung))
+    ended_at = done.events[-1].ts
+    base = {"supervisor_id": "sup-7", "agent_id": "a1"}
+    far = "2099-06-01T00:00:00Z"
+    actions = [
+        {**base, "call_id": "fresh-1", "action": "feedback", "action_id": "f-2099", "label": "hot",
+         "ts": far},
+        {**base, "call_id": "fresh-1", "action": "barge_in", "action_id": "b-2099", "ts": far},
+        {**base, "call_id": "fresh-1", "action": "feedback", "action_id": "f-hour", "label": "hot",
+         "ts": (now + timedelta(hours=1)).isoformat()},  # a clock an hour fast: taken, not as dated
+        {**base, "call_id": "done-1", "action": "whisper", "action_id": "w-late", "text": "Recap",
+         "ts": (ended_at + timedelta(minutes=10)).isoformat()},
+        {**base, "call_id": "done-1", "action": "feedback", "action_id": "f-late", "label": "not_hot",
+         "ts": (ended_at + timedelta(minutes=10)).isoformat()},
+    ]  # fmt: skip
+    running = Running(kafka_settings)
+    try:
+        assert running.wait_for(lambda: running.store.counts()["turns"] == 3 * 6)
+        producer = make_producer(kafka_settings)
+        for a in actions:
+            producer.send(kafka_settings.topics.supervisor_actions, key=a["call_id"].encode(),
+                          value=encode(a))
+        producer.flush()
+        producer.close()
+        store = running.store
+        assert running.wait_for(lambda: len(store.actions("fresh-1")) + len(store.actions("done-1")) == 2)
+        assert running.wait_for(lambda: len(read_topic(kafka_settings, kafka_settings.topics.dlq, 4, 1)) == 4)
+        [mark] = store.actions("fresh-1")
+        limit = time.time() + kafka_settings.max_clock_jump_s
+        assert mark.action_id == "f-hour" and mark.ts <= limit
+        call = store.get_call("fresh-1")
+        assert call.level == "hot" and call.hot_since is not None and call.hot_since <= limit
+        assert not any(r.startswith("long call") for r in call.reasons)
+        assert [a.action_id for a in store.actions("done-1")] == ["f-late"]
+        hung_call = store.get_call("hung-1")
+        assert (hung_call.status, hung_call.agent_id) == ("live", "a1")
+    finally:
+        running.close()
+    dlq = {json.loads(json.loads(m.value)["value"]).get("action_id", "hung-1"): json.loads(m.value)["reason"]
+           for m in read_topic(kafka_settings, kafka_settings.topics.dlq, 4)}  # fmt: skip
+    assert sorted(dlq) == ["b-2099", "f-2099", "hung-1", "w-late"]
+    assert all(f"more than {kafka_settings.idle_call_s:g} s ahead" in dlq[k] for k in ("b-2099", "f-2099"))
+    assert dlq["w-late"].startswith("whisper on an ended call: its ts is 600 s after the call's end")
+    assert dlq["hung-1"].startswith("call_abandoned for an answered call (agent a1 has it)")
+
+
 def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka_settings):
     """Anyone who can write to training-examples could send a NaN: it must not reach a model."""
     bad = {"kind": "pace", "call_id": "x1", "agent_id": "ag-bad", "wpm": float("nan"), "key": "x1/pace"}
@@ -1254,6 +1312,40 @@ def test_a_partitions_backlog_hours_behind_another_is_not_a_clock_error():
     slow = calm_call("slow-1", start=now - timedelta(hours=3))
     assert parse_polled({fresh: messages(slow, n)}, "actions", clock, 7200, dlq, times) == []
     assert len(dlq) == n and "behind the latest event on its partition" in dlq[0]["reason"]
+
+
+def test_an_action_dated_far_ahead_is_refused_and_one_far_behind_is_not():
+    # found by an input review: the clock checks ran on call events only, and a feedback or a
+    # barge-in dated 2099 was taken as "now" for its call. Behind is no clock error for an
+    # action: it carries the wallboard's wall clock, which a time-compressed run leaves hours
+    # behind the events (callheat run --speed 10)
+    from types import SimpleNamespace
+
+    from streaming.intake import parse_polled
+
+    now = datetime.now(UTC)
+    events = TopicPartition("call-events", 0)
+    actions = TopicPartition("supervisor-actions", 0)
+
+    def action(action_id: str, ts: datetime) -> SimpleNamespace:
+        value = {"action": "barge_in", "action_id": action_id, "call_id": "c1", "supervisor_id": "s",
+                 "ts": ts.isoformat()}  # fmt: skip
+        return SimpleNamespace(key=b"c1", value=encode(value), offset=int(action_id[1:]))
+
+    ahead = calm_call("c1", start=now + timedelta(hours=10), ended=False)  # a --speed 10 run's events
+    times: dict[tuple[str, int], float] = {}
+    dlq: list[dict] = []
+    polled = {events: [SimpleNamespace(key=b"c1", value=encode(event_to_dict(e)), offset=i)
+                       for i, e in enumerate(ahead.events)],
+              actions: [action("a0", datetime(2099, 6, 1, tzinfo=UTC)), action("a1", now),
+                        action("a2", now - timedelta(hours=12))]}  # fmt: skip
+    clock = ahead.events[0].ts.timestamp()  # the events' clock, 10 h ahead of the wall clock
+    parsed = parse_polled(polled, "supervisor-actions", clock, 7200, dlq, times)
+    assert [m.offset for item, tp, m in parsed if tp == actions] == [1, 2]
+    assert len(dlq) == 1 and dlq[0]["offset"] == 0 and dlq[0]["topic"] == "supervisor-actions"
+    assert dlq[0]["reason"] == ("ts 2099-06-01T00:00:00+00:00 is more than 7200 s ahead of both the "
+                                "wall clock and the latest event (CALLHEAT_IDLE_CALL_S): a clock error")
+    assert set(times) == {("call-events", 0)}  # actions set no partition's time
 
 
 def test_lag_is_unknown_within_seconds_when_the_broker_stalls(own_broker, tmp_path):

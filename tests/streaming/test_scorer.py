@@ -850,3 +850,165 @@ def test_the_call_page_says_which_turn_corrections_the_model_learns_as_the_score
         assert not scorer.apply_action(fix, StoreBatch()).refused
         assert (scorer.n_sentiment_corrections > before) is teaches
         assert (why_not_learned(call, turns, last, at.timestamp()) is None) is teaches
+
+
+def test_an_action_dated_ahead_moves_its_call_no_further_than_an_event_could():
+    """Found by an input review: a "hot" mark and a barge-in dated 2099 were taken as "now" for
+    their call: a 6-second-old call read "long call (30 min)", its hot_since and alert were
+    dated 2099, and the barge-in counted in the last hour for good. The live scorer passes
+    the clock limit events get (max_clock_jump_s past the clocks); past it, an action is
+    taken as dated at it, for its call and its stored row."""
+    from streaming import events as ev
+
+    scorer = Scorer()
+    script = calm_call("soon-1", ended=False)
+    run(scorer, script)
+    limit = scorer.clock + 300.0  # what the consumer passes: max(clock, wall) + max_clock_jump_s
+    far = datetime(2099, 6, 1, tzinfo=UTC)
+    batch = StoreBatch()
+    mark = ev.SupervisorAction("feedback", "hot-1", "soon-1", "sup-1", far, label="hot")
+    barge = ev.SupervisorAction("barge_in", "b-1", "soon-1", "sup-1", far)
+    assert not scorer.apply_action(mark, batch, clock_limit=limit).refused
+    assert not scorer.apply_action(barge, batch, clock_limit=limit).refused
+    scorer.flush(batch)
+    row = batch.calls["soon-1"]
+    assert row.level == "hot" and row.hot_since is not None and row.hot_since <= limit
+    assert not any(r.startswith("long call") for r in row.reasons)
+    assert [a.ts for a in batch.actions] == [limit, limit]
+    # dated before its call's last event (a wallboard's wall clock behind a time-compressed
+    # run), it is taken at that event's time, as before
+    back = ev.SupervisorAction("monitor", "m-1", "soon-1", "sup-1", T0 - timedelta(hours=5))
+    assert not scorer.apply_action(back, batch, clock_limit=limit).refused
+
+
+def test_whispers_and_barge_ins_after_a_calls_end_are_refused_but_feedback_is_taken():
+    """Found by an input review: whisper, barge-in and monitor on an ended call were taken from
+    the topic (the wallboard refuses them), and Trends credited the call's outcome to them.
+    The click-vs-end race stays taken: one dated up to AFTER_END_SLACK_S after the end."""
+    from streaming import events as ev
+    from streaming.scoring.feedback import AFTER_END_SLACK_S
+
+    scorer = Scorer()
+    script = calm_call("done-1")
+    batch, _ = run(scorer, script)
+    end = script.events[-1].ts
+
+    def act(action_id, action, after_s, call_id="done-1", **kw):
+        return ev.SupervisorAction(action, action_id, call_id, "sup-1",
+                                   end + timedelta(seconds=after_s), **kw)  # fmt: skip
+
+    race = act("w-race", "whisper", AFTER_END_SLACK_S - 5, agent_id="a1", text="Recap please")
+    assert scorer.apply_action(race, StoreBatch()).refused is None
+    late = [act("w-late", "whisper", 120, agent_id="a1", text="Recap please"),
+            act("b-late", "barge_in", 120), act("m-late", "monitor", 600),
+            act("a-late", "acknowledge", 3600)]  # fmt: skip
+    refused = [scorer.apply_action(a, StoreBatch()).refused for a in late]
+    assert refused[0] == ("whisper on an ended call: its ts is 120 s after the call's end (more "
+                          f"than {AFTER_END_SLACK_S:g} s); only feedback is taken once a call has "
+                          "ended: not stored")  # fmt: skip
+    assert all(r and "on an ended call" in r for r in refused)
+    # labels arrive late: feedback and a turn's correction an hour after the end are learned
+    verdict = act("f-late", "feedback", 3600, label="not_hot")
+    customer_turn = next(e.seq for e in script.events if getattr(e, "speaker", "") == "customer")
+    fix = act("c-late", "feedback", 3600, utterance_seq=customer_turn, sentiment=0.8)
+    for a in (verdict, fix):
+        out = scorer.apply_action(a, StoreBatch())
+        assert out.refused is None and out.examples
+
+    # a scorer that holds only the ended call's stored record (a restart), a call that ended
+    # with no customer turn (no final state kept) and one the store holds with no state
+    restarted = Scorer()
+    restarted.adopt("done-1", batch.states["done-1"])
+    assert restarted.apply_action(late[1], StoreBatch()).refused
+    assert restarted.apply_action(race, StoreBatch()).refused is None
+    silent = CallScript("silent-1").say("agent", "Hello, how can I help?").end()
+    run(scorer, silent)
+    assert "silent-1" not in scorer.ended_states
+    assert scorer.apply_action(act("w-s", "whisper", 300, "silent-1", text="Hi"), StoreBatch()).refused
+    restarted.remember_stored_call("history-1", end.timestamp())
+    assert restarted.apply_action(act("b-h", "barge_in", 300, "history-1"), StoreBatch()).refused
+    assert restarted.apply_action(act("f-h", "feedback", 300, "history-1", label="hot"),
+                                  StoreBatch()).refused is None  # fmt: skip
+
+
+def test_lifecycle_events_that_contradict_the_call_are_refused_and_the_simulators_never_are():
+    """Found by an input review: call_abandoned after call_started and a turn set the call
+    abandoned (the queue table counted an answered call as abandoned, no outcome learned);
+    call_queued after call_started set it queued, with a new queue and customer, its agent
+    staying. Both are refused; a call transferred to a queue with no agent named waits
+    there again, and its customer may hang up."""
+    from streaming.simulator import SimConfig, generate
+
+    scorer = Scorer()
+    answered = calm_call("ans-1", ended=False, customer_id="k1")
+    run(scorer, answered)
+    abandoned = answered.add("call_abandoned").events[-1]
+    out = scorer.apply(abandoned, StoreBatch(), partition=0, offset=50)
+    assert out.refused == ("call_abandoned for an answered call (agent a1 has it): send call_ended "
+                           "when a customer hangs up on an agent: not scored")  # fmt: skip
+    assert scorer.calls["ans-1"].status == "live" and not out.updates
+    assert scorer.apply(abandoned, StoreBatch(), partition=0, offset=50).duplicate  # its replay
+    queued = answered.add("call_queued", queue="sales", customer_id="someone-else").events[-1]
+    out = scorer.apply(queued, StoreBatch(), partition=0, offset=51)
+    assert out.refused and out.refused.startswith("call_queued for a call already answered")
+    state = scorer.calls["ans-1"]
+    assert (state.status, state.queue, state.customer_id) == ("live", "billing", "k1")
+    batch, _ = run(scorer, SimpleNamespace(events=answered.end().events[-1:]))
+    assert batch.calls["ans-1"].status == "ended"  # the call goes on to its real end
+
+    # transferred to a queue with no agent named: it waits, and may be abandoned there
+    moved = calm_call("moved-1", ended=False, customer_id="k2").add("transfer", to_queue="retention")
+    run(scorer, moved)
+    requeued = moved.add("call_queued", queue="retention", customer_id="k2").events[-1]
+    assert scorer.apply(requeued, StoreBatch()).refused  # the transfer said where it waits
+    batch, _ = run(scorer, SimpleNamespace(events=moved.add("call_abandoned").events[-1:]))
+    assert batch.calls["moved-1"].status == "abandoned"
+    never = CallScript("never-1", answered=False, customer_id="k3").add("call_abandoned")
+    batch, _ = run(scorer, never)
+    assert batch.calls["never-1"].status == "abandoned"
+
+    # the simulator's own streams (abandons, transfers that wait in a queue) are all taken
+    scorer, seen = Scorer(), set()
+    for _, event in generate(SimConfig(seed=7, calls=300, concurrency=30, start=T0)):
+        out = scorer.apply(event, StoreBatch())
+        assert out.refused is None, (event, out.refused)
+        seen.add(event.type if event.type != "transfer" or event.to_agent_id else "transfer_waits")
+    assert {"call_abandoned", "transfer_waits"} <= seen
+
+
+def test_a_replica_that_takes_an_ended_call_from_the_store_refuses_a_whisper_after_its_end(engine_store):
+    # the refusal above whichever replica gets the action: the ended call's final state or
+    # its stored record (a restart, a rebalance), and a call the store holds with no state
+    # (closed as interrupted when callheat run started again, or a history fill's), say when
+    # the call ended
+    from streaming import events as ev
+    from streaming.rebalance import adopt_stored
+
+    owner = Scorer()
+    batch, _ = run(owner, angry_call("left-2", ended=False))
+    engine_store.apply(batch)
+    engine_store.close_interrupted(owner.clock)  # a new run: left-2 interrupted, its state gone
+    done = calm_call("done-2", customer_id="k1")
+    silent = CallScript("silent-2", customer_id="k2").say("agent", "Hello, how can I help?").end()
+    for script in (done, silent):  # silent-2: no customer turn, so no final state kept
+        batch, _ = run(owner, script)
+        engine_store.apply(batch)
+    calls = ("done-2", "silent-2", "left-2")
+    ended_at = {c: engine_store.get_call(c).ended_at for c in calls}
+    assert None not in ended_at.values()
+    assert set(engine_store.load_ended_states(list(calls))) == {"done-2"}
+
+    def act(action, call_id, **kw):
+        at = datetime.fromtimestamp(ended_at[call_id] + 600, UTC)
+        return ev.SupervisorAction(action, f"{action}-{call_id}", call_id, "sup-1", at, **kw)
+
+    whispers = [act("whisper", c, text="Recap") for c in calls]
+    verdicts = [act("feedback", c, label="hot") for c in calls]
+    scorer, batch = Scorer(), StoreBatch()
+    adopt_stored(scorer, engine_store, whispers + verdicts)
+    refused = [scorer.apply_action(a, batch).refused for a in whispers + verdicts]
+    assert all(r and "600 s after the call's end" in r for r in refused[:3]), refused
+    assert refused[3:] == [None, None, None]
+    engine_store.apply(batch)
+    assert sorted(a.action_id for c in calls for a in engine_store.actions(c)) == sorted(
+        a.action_id for a in verdicts)

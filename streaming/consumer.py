@@ -182,10 +182,15 @@ class ScorerService:
             # leaves the clock where it is: one producer with a wrong clock must not age every
             # other live call past idle_call_s, nor set the wallboard's clocks ahead; an action
             # is taken as dated no later than this (its call's clock, the row's time)
-            limit = max(self.scorer.clock, time.time()) + self.settings.max_clock_jump_s
+            wall = time.time()
+            limit = max(self.scorer.clock, wall) + self.settings.max_clock_jump_s
             try:
                 if isinstance(item, SupervisorAction):
-                    applied = self.scorer.apply_action(item, batch, clock_limit=limit)
+                    # (a replay that keeps its recording's times, or a --speed run, sets event
+                    # time hours away from the wallboard's clock: no click can be set against
+                    # a call's end then)
+                    agree = abs(self.scorer.clock - wall) <= self.settings.max_clock_jump_s
+                    applied = self.scorer.apply_action(item, batch, clock_limit=limit, clocks_agree=agree)
                     if applied.refused:
                         dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key,
                                               m.value))  # fmt: skip

@@ -371,9 +371,11 @@ class Scorer:
         """An action applied, or stored (by this scorer, another replica or the wallboard)."""
         _remember(self.actions_seen, action.action_id, feedback.action_digest(action), KEEP_ACTION_IDS)
 
-    def action_refusal(self, action: ev.SupervisorAction, at: float | None = None) -> str | None:
+    def action_refusal(self, action: ev.SupervisorAction, at: float | None = None, *,
+                       clocks_agree: bool = True) -> str | None:  # fmt: skip
         """Why the action cannot mean anything (it goes to the DLQ with this reason), or None.
-        ``at``: the action's time as taken (see :meth:`apply_action`), else its ``ts``."""
+        ``at``: the action's time as taken (see :meth:`apply_action`), else its ``ts``;
+        ``clocks_agree``: whether it can be set against the call's end (see :meth:`apply_action`)."""
         seen = self.actions_seen.get(action.action_id)
         if seen is not None and seen != feedback.action_digest(action):
             return (f"action_id reused with different content: {action.action_id!r} was already "
@@ -384,7 +386,7 @@ class Scorer:
                     "mistyped call_id, or a call none of whose events came): not stored")  # fmt: skip
         ended_at = self._ended_at(call_id)
         at = action.ts.timestamp() if at is None else at
-        if (action.action in feedback.LIVE_ONLY and ended_at is not None
+        if (action.action in feedback.LIVE_ONLY and ended_at is not None and clocks_agree
                 and at - ended_at > feedback.AFTER_END_SLACK_S):  # fmt: skip
             return (f"{action.action} on an ended call: its ts is {at - ended_at:.0f} s after the "
                     f"call's end (more than {feedback.AFTER_END_SLACK_S:g} s); only feedback is "
@@ -403,7 +405,7 @@ class Scorer:
         return self.stored_calls.get(call_id)
 
     def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch,
-                     clock_limit: float | None = None) -> Applied:  # fmt: skip
+                     clock_limit: float | None = None, *, clocks_agree: bool = True) -> Applied:  # fmt: skip
         """Store a supervisor action; feedback becomes a training example. An action about
         a call or a turn nobody knows, under an ``action_id`` already taken for another
         action, or one that needs a live call (a whisper, say) dated after its call ended,
@@ -413,11 +415,16 @@ class Scorer:
         move the scorer's clock) is taken as dated at it, for its call and its stored row:
         a producer whose clock runs ahead must not set a call's duration, its hot mark or
         the action's place among the last hour's ahead of what the events say.
+
+        ``clocks_agree``: whether the action's time (a wallboard's wall clock) can be set
+        against its call's end (event time) at all; in a replay that keeps a recording's
+        times, or a time-compressed run, the two clocks are hours apart, and a whisper on a
+        call live on the wallboard would read as long after its end (a diff review).
         """
         at = action.ts.timestamp()
         if clock_limit is not None and at > clock_limit:
             at = clock_limit
-        refused = self.action_refusal(action, at)
+        refused = self.action_refusal(action, at, clocks_agree=clocks_agree)
         if refused is not None:
             return Applied(refused=refused)
         self.remember_action(action)

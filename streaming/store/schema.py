@@ -132,7 +132,8 @@ INSERT_PRACTICE = (
 INSERT_COMMITMENT = (
     "INSERT INTO commitments (call_id, seq, ts, due_at, text, customer_id, agent_id, team, queue) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id, seq) DO UPDATE SET ts = excluded.ts, "
-    "due_at = excluded.due_at, text = excluded.text"  # a callback given its timeframe later
+    "due_at = excluded.due_at, text = excluded.text "  # a callback given its timeframe later,
+    "WHERE excluded.ts >= commitments.ts"  # never set back by a stalled replica's older row
 )
 INSERT_DRIFT = (
     "INSERT INTO drifts (queue, ts, mean_before, mean_after) VALUES (?, ?, ?, ?) "

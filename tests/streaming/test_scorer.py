@@ -907,6 +907,10 @@ def test_whispers_and_barge_ins_after_a_calls_end_are_refused_but_feedback_is_ta
                           f"than {AFTER_END_SLACK_S:g} s); only feedback is taken once a call has "
                           "ended: not stored")  # fmt: skip
     assert all(r and "on an ended call" in r for r in refused)
+    # a replay that keeps its recording's times: the wallboard's clock is a day past the call's
+    # own, and a whisper on the tile it shows live cannot be set against its end (a diff review)
+    replayed = act("w-replay", "whisper", 86_400, agent_id="a1", text="Recap please")
+    assert scorer.apply_action(replayed, StoreBatch(), clocks_agree=False).refused is None
     # labels arrive late: feedback and a turn's correction an hour after the end are learned
     verdict = act("f-late", "feedback", 3600, label="not_hot")
     customer_turn = next(e.seq for e in script.events if getattr(e, "speaker", "") == "customer")

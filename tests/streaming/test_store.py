@@ -49,6 +49,9 @@ def test_a_callback_given_its_timeframe_later_replaces_its_row(engine_store):
     engine_store.apply(StoreBatch(calls={"c1": call(4)}, commitments=[said]))
     engine_store.apply(StoreBatch(calls={"c1": call(4)}, commitments=[said]))  # a replay
     assert engine_store.commitments("c1") == [said]
+    # a replica whose write stalled while another scored on (a diff review): the first row late
+    engine_store.apply(StoreBatch(commitments=[first]))
+    assert engine_store.commitments("c1") == [said]
 
 
 def test_a_state_older_than_the_stored_call_never_replaces_the_newer_one(engine_store):

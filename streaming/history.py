@@ -328,6 +328,7 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
     floor, result, t0 = _Floor(cfg, scorer), HistoryResult(), time.perf_counter()
     batch, next_report = StoreBatch(), 0.0
     total_days = cfg.days
+    promised: set[tuple[str, int]] = set()  # (call_id, seq) of the callbacks counted
 
     def write(final: bool = False) -> None:
         nonlocal batch
@@ -361,6 +362,9 @@ def fill_history(store: Store, cfg: HistoryConfig, *, scorer: Scorer | None = No
         if isinstance(event, CallEnded):
             floor.on_ended(event)
         for c in batch.commitments[n_commitments:]:
+            if (c.call_id, c.seq) in promised:
+                continue  # a promise given its timeframe later: the same callback, its row again
+            promised.add((c.call_id, c.seq))
             floor.on_commitment(c.call_id, c.ts, c.due_at, c.customer_id)
             result.commitments += 1
         if len(batch) >= cfg.batch_events:

@@ -63,8 +63,7 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     and x.get("options_offered", 0.0) == 0,
     "jargon": lambda s, x: x.get("agent_jargon", 0.0) > 0,
     # playbook 12: the agent closing the call ("anything else I can help with?") with no recap
-    "no_recap": lambda s, x: s.phrase("agent", "closing") > 0 and "recap_given" not in s.practices_seen
-    and s.n_agent_turns >= 2,
+    "no_recap": lambda s, x: s.closing_turn == s.n_agent_turns >= 2 and "recap_given" not in s.practices_seen,
 }
 
 

@@ -51,36 +51,69 @@ _HALF_HOUR = re.compile(r"\b(?:within|in|inside|under)\s+(?:the\s+next\s+)?half\
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
 _CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)"
-                    r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b"
-                    # "Friday at 3", "by 4 o'clock": an hour with no am/pm, read as in working hours
-                    r"|\b(?:at|by|around|before)\s+(\d{1,2})(?:\s*o'?clock)?\b(?!\s*(?:[:.,%]\d|%|percent|"
-                    r"min|hour|hr|day|week|month|working|business|st\b|nd\b|rd\b|th\b|pounds?|dollars?|euros?))")
+                    r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
+# "Friday at 3", "by 4 o'clock": an hour with no am/pm, read only where no clock time above is said
+_BARE_HOUR = re.compile(r"\b(?:at|by|around|before)\s+(\d{1,2})(?:\s*o'?clock)?\b(?!\s*(?:[:.,%]\d|%|percent|"
+                        r"min|hour|hr|day|week|month|working|business|of\b|st\b|nd\b|rd\b|th\b|pounds?|"
+                        r"dollars?|euros?))")  # fmt: skip
 # a bare hour from 1 to 7 is in the afternoon ("at 3" is 15:00), from 8 to 11 in the morning
+# unless the evening or afternoon is said, or it is already past on the day said
 AFTERNOON_UP_TO_H = 7
+_LATER_IN_THE_DAY = re.compile(r"\b(?:tonight|evening|afternoon)\b")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")  # fmt: skip
 _MONTH = r"(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
-# "on December 9th", "by the 9th of December", "on the 15th" (this month's, or next month's if past)
-_DATE = re.compile(r"\b" + _MONTH + r"\s+(?:the\s+)?" + _ORDINAL + r"\b"
-                   r"|\b(?:the\s+)?" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?!\w)"
-                   r"|\b(?:on|by|before|for)\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b"
-                   r"(?!\s+(?:of\s+)?" + _MONTH + ")")  # fmt: skip
-# the customer taking up a callback the agent offered as a question ("Shall I call you back
-# tomorrow?" "Yes please"): the reply's first words
+# "on December 9th", "by the 9th of December", "on the 15th" (this month's, or next month's if
+# past); a date named with "on", "by", "before", "for" or "until", not one mentioned ("your
+# bill from March 3rd", "for the 3rd time")
+_DATE = re.compile(r"\b(?:on|by|before|for|until|till)\s+(?:the\s+)?(?:"
+                   + _MONTH + r"\s+(?:the\s+)?" + _ORDINAL + r"\b"
+                   r"|" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?!\w)"
+                   r"|(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:(?:of\s+)?" + _MONTH + r"|time)))")  # fmt: skip
+# a callback offered as a question ("Shall I call you back tomorrow?", "Would you like me to
+# ring you?"), which the customer may take up; not a question about one ("Did we call you back?")
+_OFFER = re.compile(r"\b(?:shall|should|can|could|may)\s+(?:i|we)\b"
+                    r"|\b(?:would|do)\s+you\s+(?:like|want|prefer)\b|\bwant\s+me\s+to\b|\bhow\s+about\b"
+                    r"|\bis\s+it\s+ok(?:ay)?\s+if\s+(?:i|we)\b")  # fmt: skip
+# the customer taking it up: the reply's first words, with no "no" among the first few
 _ACCEPTS = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|please|that would|that'd|that works|"
                       r"sounds good|perfect|great|fine|absolutely|lovely|definitely|go on|alright|"
                       r"all right)\b")  # fmt: skip
+_DECLINES = re.compile(r"^\W*(?:\S+\s+){0,3}?(?:no|nope|not|don't|dont)\b(?!\s+(?:problem|worries|bother))")
 SAME_CALLBACK_S = 3600.0  # a promise due within an hour of an earlier one on the call is that one again
+
+
+def offers(text: str) -> bool:
+    """Whether an agent's question offers something the customer can take up.
+
+    >>> [offers(t) for t in ("Shall I call you back tomorrow?", "Would you like me to ring you later?",
+    ...                      "Did someone promise to call you back last week?")]
+    [True, True, False]
+    """
+    return _OFFER.search(text.lower().replace("\u2019", "'")) is not None
 
 
 def accepts(text: str) -> bool:
     """Whether a customer's reply takes up what the agent offered.
 
-    >>> [accepts(t) for t in ("Yes please, that would be great.", "Okay.", "No, I'll wait.", "Yes? Sorry?")]
-    [True, True, False, True]
+    >>> [accepts(t) for t in ("Yes please, that would be great.", "Okay.", "No, I'll wait.", "Yes? Sorry?",
+    ...                       "Okay no, just sort it out now.", "Yes, no problem.")]
+    [True, True, False, True, False, True]
     """
-    return _ACCEPTS.search(text.lower().replace("\u2019", "'")) is not None
+    lower = text.lower().replace("\u2019", "'")
+    return _ACCEPTS.search(lower) is not None and _DECLINES.search(lower) is None
+
+
+def said_clock(text: str) -> bool:
+    """Whether ``text`` names a time of day ("at 3pm", "at 10:30", "Friday at 3").
+
+    >>> said_clock("I'll call you back by 3pm"), said_clock("I'll call you back on Friday")
+    (True, False)
+    """
+    lower = text.lower()
+    bare = _BARE_HOUR.search(lower)
+    return _CLOCK.search(lower) is not None or (bare is not None and int(bare.group(1)) <= 23)
 
 
 def due_in_s(text: str, ts: float | None = None, center: CenterClock = DEFAULT_CENTER) -> float | None:
@@ -157,14 +190,14 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
     weekday = _WEEKDAY.search(lower)
     last = center.position(center.last_working_day)  # the week's end, in days from its start
     dated = _DATE.search(lower)
-    if dated:  # a date said names the day, whatever weekday comes with it
-        day = _dated_day(dated, today)
-        if day is None:  # "the 31st of June": no such day
-            return None
-    elif "day after tomorrow" in lower:
+    if "day after tomorrow" in lower:
         day = today + timedelta(days=2)
     elif "tomorrow" in lower:  # before "today": "it won't be today, probably tomorrow"
         day = today + timedelta(days=1)
+    elif dated:  # a date said names the day, whatever weekday comes with it
+        day = _dated_day(dated, today)
+        if day is None:  # "the 31st of June": no such day
+            return None
     elif weekday:  # the coming one; said on a Monday, "Monday" is next Monday
         ahead = (_WEEKDAYS.index(weekday.group(1)) - now.weekday()) % 7 or 7
         day = today + timedelta(days=ahead)
@@ -184,16 +217,22 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
                    lower):  # fmt: skip
         day = today
     clock = _CLOCK.search(lower)
-    if clock:
-        if clock.group(6):
+    bare = None if clock else _BARE_HOUR.search(lower)
+    if bare and int(bare.group(1)) > 23:  # "at 95": no hour; the day said still counts
+        bare = None
+    if clock or bare:
+        if bare:
+            h, minute = int(bare.group(1)), 0
+            if h < 12 and "morning" not in lower and (
+                    1 <= h <= AFTERNOON_UP_TO_H or _LATER_IN_THE_DAY.search(lower)
+                    or (day == today and today.replace(hour=h) <= now)):  # fmt: skip
+                h += 12  # "tonight at 8", "today at 8" said at 14:00: 20:00
+        elif clock and clock.group(6):
             h, minute = 12, 0
-        elif clock.group(1):
+        elif clock and clock.group(1):
             h, minute = int(clock.group(1)) % 12, int(clock.group(2) or 0)
             h += 12 if clock.group(3).startswith("p") else 0
-        elif clock.group(7):
-            h, minute = int(clock.group(7)), 0
-            h += 12 if 1 <= h <= AFTERNOON_UP_TO_H else 0
-        else:
+        elif clock:
             h, minute = int(clock.group(4)), int(clock.group(5))
         if h > 23 or minute > 59:
             return None

@@ -121,10 +121,12 @@ class CallState:
     # the playbook on this call: practices and lapses already recorded, promises made
     practices_seen: list[str] = field(default_factory=list)
     promises: list[str] = field(default_factory=list)
-    # the call's callback commitments, [seq, due_at, timeframe said], and a callback the agent
-    # offered as a question, [seq, ts, text], until the customer's reply takes it up or not
+    # the call's callback commitments, [seq, due_at, timeframe said, time of day said], and a
+    # callback the agent offered as a question, [seq, ts, text], until the customer's reply
+    # takes it up or not
     callbacks: list[list[Any]] = field(default_factory=list)
     callback_offer: list[Any] | None = None
+    closing_turn: int = -1  # the agent turn (its count) that closed the call ("anything else?")
     first_issue: str | None = None  # the customer's first words (for the post-call summary)
     recent_turns: list[list[Any]] = field(default_factory=list)  # [seq, speaker, text, sentiment]
 

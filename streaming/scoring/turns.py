@@ -8,6 +8,8 @@ commitment with its due time. :func:`turn_context` is what a turn replies to.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from streaming import events as ev
 from streaming.center_clock import CenterClock
 from streaming.scoring import practices
@@ -74,9 +76,11 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
         state.expected_reaction = None
     ts = event.ts.timestamp()
     if event.speaker == "agent":
+        if "closing" in found:  # playbook 12: its cue is on while this is the agent's last turn
+            state.closing_turn = state.n_agent_turns
         _agent_practices(state, event.text, found, seq, ts, batch, center)
         # playbook 13: "Shall I call you back tomorrow?" is a promise once the customer says yes
-        offered = ("callback" not in found and "?" in event.text
+        offered = ("callback" not in found and "?" in event.text and practices.offers(event.text)
                    and "callback" in phrases.find("agent", event.text.replace("?", ".")))  # fmt: skip
         state.callback_offer = [seq, ts, event.text] if offered else None
     elif state.first_issue is None:
@@ -129,20 +133,27 @@ def _callback(state: CallState, text: str, seq: int, ts: float, batch: StoreBatc
     its due time; the same callback said again (a recap) is not a second one, and one given
     its timeframe later ("I'll call you back" ... "by Friday at 3") is that one, now due then."""
     due, timeframe = practices.due_at(text, ts, center)
+    clock = timeframe and practices.said_clock(text)
     promise = f"callback by {practices.format_due(due)}" + ("" if timeframe else " (no timeframe said)")
+    day = datetime.fromtimestamp(due, center.tz).date()
     earlier = None  # the commitment this one makes more precise
-    for i, (_, prior_due, prior_timeframe) in enumerate(state.callbacks):
+    for i, prior in enumerate(state.callbacks):
+        _, prior_due, prior_timeframe = prior[:3]
+        prior_clock = prior[3] if len(prior) > 3 else True
+        same_day = datetime.fromtimestamp(prior_due, center.tz).date() == day
         if not timeframe or (prior_timeframe and abs(prior_due - due) < practices.SAME_CALLBACK_S):
             return  # said again, or with no "when" after one with a "when"
-        if not prior_timeframe:
-            earlier = i
+        if not prior_timeframe or (same_day and clock and not prior_clock):
+            earlier = i  # "I'll call you back" ... "by Friday"; "on Friday" ... "Friday at 10am"
             break
+        if same_day and not clock:
+            return  # "tomorrow" again after "tomorrow at 10"
     if earlier is None:
-        state.callbacks.append([seq, due, timeframe])
+        state.callbacks.append([seq, due, timeframe, clock])
         state.promises.append(promise)
     else:  # the same row again (its seq), with the due time now said
         seq = state.callbacks[earlier][0]
-        state.callbacks[earlier] = [seq, due, timeframe]
+        state.callbacks[earlier] = [seq, due, timeframe, clock]
         # (a call state kept before callbacks were has promises they do not list)
         state.promises[len(state.promises) - len(state.callbacks) + earlier] = promise
     batch.commitments.append(CommitmentRow(

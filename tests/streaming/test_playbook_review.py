@@ -349,3 +349,60 @@ def test_an_agent_closing_without_a_recap_gets_the_whisper_while_the_call_is_liv
     assert scorer.calls["c1"].whisper != scorer.playbook.cue("no_recap").whisper
     scorer.apply(ev.CallEnded("c1", T0 + timedelta(minutes=5), 99, disposition="resolved"), batch)
     assert "no_recap" not in lapses(batch)
+
+
+TUESDAY_2PM = datetime(2026, 3, 3, 14, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.mark.parametrize(("text", "due"), [
+    # a diff review: a date or a number mentioned in passing had overruled the day said
+    ("You've called for the 3rd time, I'll ring you back tomorrow", "2026-03-04 17:00"),
+    ("I'll ring you tomorrow about the payment you made on the 2nd", "2026-03-04 17:00"),
+    ("I'll ring you on Friday about your bill from March 3rd", "2026-03-06 17:00"),
+    ("I'll ring you tonight at 8", "2026-03-03 20:00"),  # not at 8 this morning: due at once
+    ("I'll ring you this evening at 9", "2026-03-03 21:00"),
+    ("I'll ring you today at 8", "2026-03-03 20:00"),  # 8 this morning is past
+    ("Your order is at 2 of 5 stages; I'll ring you by 10am", "2026-03-04 10:00"),  # am/pm first
+    ("I'll ring you tomorrow at 95", "2026-03-04 17:00"),  # no such hour: the day still counts
+    ("I'll ring you tomorrow morning at 9", "2026-03-04 09:00"),
+])  # fmt: skip
+def test_a_day_said_is_not_overruled_by_numbers_mentioned_beside_it(text: str, due: str) -> None:
+    at, said = due_at(text, TUESDAY_2PM)
+    assert datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M") == due and said
+
+
+def test_a_question_about_a_past_callback_or_a_reply_that_declines_is_no_promise() -> None:
+    """A diff review: "Did someone promise to call you back last week?" "Yes, and nobody ever
+    did!" was recorded as a callback promised, and "Okay no, ..." as taking one up."""
+    for offer, reply in (("Did someone promise to call you back last week?", "Yes, and nobody ever did!"),
+                         ("Shall I call you back tomorrow?", "Okay no, just sort it out now.")):
+        _, batch = run([("customer", "Nobody got back to me."), ("agent", offer), ("customer", reply)])
+        assert batch.commitments == [], offer
+
+
+def test_a_recap_that_adds_the_hour_to_the_day_is_the_same_callback() -> None:
+    """A diff review: "on Friday" then "on Friday at 10am" made two callbacks, one of them late."""
+    _, batch = run([("customer", "The refund still hasn't arrived."),
+                    ("agent", "I'll call you back on Friday with an update."),
+                    ("customer", "Okay."),
+                    ("agent", "So, I'll call you back on Friday at 10am."),
+                    ("customer", "Thanks."),
+                    ("agent", "And I'll call you back on Friday as I said.")])  # fmt: skip
+    assert {c.seq for c in batch.commitments} == {2}
+    due = datetime.fromtimestamp(batch.commitments[-1].due_at, UTC).strftime("%Y-%m-%d %H:%M")
+    assert due == "2026-03-06 10:00"
+
+
+def test_a_greeting_is_no_close_and_the_no_recap_cue_lasts_while_the_close_is_the_last_word() -> None:
+    """A diff review: "Thank you for calling" in the greeting turned "No recap" on for the call."""
+    scorer, _ = run([("agent", "Thank you for calling Acme, how can I help?"),
+                     ("customer", "I need to change my address."),
+                     ("agent", "Of course, I've updated it now.")])  # fmt: skip
+    assert "no_recap" not in {c.key for c in scorer.playbook.lapses(scorer.calls["c1"], {})}
+    scorer, _ = run([("customer", "I need to change my address."),
+                     ("agent", "Of course, I've updated it now."),
+                     ("customer", "Thanks."),
+                     ("agent", "Is there anything else I can help you with?"),
+                     ("customer", "Actually yes, my phone number too."),
+                     ("agent", "Sure, what is the new number?")])  # fmt: skip
+    assert "no_recap" not in {c.key for c in scorer.playbook.lapses(scorer.calls["c1"], {})}

@@ -31,7 +31,10 @@ def close_ended(state: CallState, event: ev.CallEnded, seq: int, ts: float, batc
     wpm = state.agent_wpm
     if wpm and state.agent_id:  # the agent's pace norm, learned by every replica alike
         examples.append(PaceExample(state.call_id, state.agent_id, wpm, f"{state.call_id}/pace"))
-    if state.n_agent_turns >= 2 and "recap_given" not in state.practices_seen:
+    # playbook 12: the agent closed the call ("anything else?") with no recap; not a call the
+    # customer left mid-row, where the agent had no close to recap in
+    if (state.n_agent_turns >= 2 and state.phrase("agent", "closing") > 0
+            and "recap_given" not in state.practices_seen):  # fmt: skip
         batch.practices.append(practice_row(state, "no_recap", "lapse", seq, ts))
     return examples
 

@@ -45,14 +45,15 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     "churn_threat": lambda s, x: x.get("cancel", 0.0) > 0 and _rule_holds(s),
     "formal_complaint": lambda s, x: x.get("formal_complaint", 0.0) > 0 and _rule_holds(s),
     "interrupting": lambda s, x: s.talk_over >= 2,
-    # what the agent is doing wrong now comes before what the agent has yet to say
-    "pace_tone": lambda s, x: x.get("agent_pace", 0.0) > 0.25,
-    "curt": lambda s, x: x.get("agent_curt", 0.0) > 0,
+    # curt words in the agent's last turn: what the agent is doing wrong now comes before
+    # what the agent has yet to say (curt words turns ago do not hide a new complaint's cue)
+    "curt": lambda s, x: "curt" in s.agent_last,
     # shown before the agent answers, so a whisper can come first (AWAITING_AGENT below)
     "no_empathy": lambda s, x: x.get("no_empathy", 0.0) > 0,
     "repeat_caller": lambda s, x: x.get("repeat_contact", 0.0) > 0,
     "venting": lambda s, x: s.venting_now,
     "no_ack": lambda s, x: s.awaiting_ack,
+    "pace_tone": lambda s, x: x.get("agent_pace", 0.0) > 0.25,
     # playbook 9: repeated transfers; long or repeated holds (one transfer is no lapse)
     "handoffs": lambda s, x: s.transfers >= 2,
     "long_hold": lambda s, x: s.holds >= 2 or x.get("hold_minutes", 0.0) > 2,
@@ -63,7 +64,8 @@ DETECTORS: dict[str, Callable[[CallState, Features], bool]] = {
     and x.get("options_offered", 0.0) == 0,
     "jargon": lambda s, x: x.get("agent_jargon", 0.0) > 0,
     # playbook 12: the agent closing the call ("anything else I can help with?") with no recap
-    "no_recap": lambda s, x: s.closing_turn == s.n_agent_turns >= 2 and "recap_given" not in s.practices_seen,
+    "no_recap": lambda s, x: "closing" in s.agent_last and s.n_agent_turns >= 2
+    and "recap_given" not in s.practices_seen,
 }
 
 
@@ -79,19 +81,28 @@ SITUATIONS = frozenset({"repeat_caller", "venting", "abuse", "asked_manager", "l
 # Cues the wallboard shows while the call goes on, recorded only when it ends (ending.py): the
 # agent may still recap after "anything else?"
 AT_THE_END = frozenset({"no_recap"})
+# Cues shown from the customer's first turn but the agent's lapse only from this turn of the
+# customer's on: a customer stating the fault in the opening ("my bookcase arrived damaged")
+# reads negative, and agents who then solve it calmly were charged with no empathy (a review
+# of the agents' trends: the best agents' rate doubled)
+RECORDED_FROM_CUSTOMER_TURN = {"no_empathy": 2}
 
 
-def to_record(keys: list[str], *, agent_spoke: bool) -> list[tuple[str, str]]:
+def to_record(keys: list[str], *, agent_spoke: bool, customer_turns: int = 2) -> list[tuple[str, str]]:
     """Which of the cues ``keys`` (present now) to record for the agent's trends, with their
-    kind (``lapse`` or ``situation``), after an event where the agent spoke or not.
+    kind (``lapse`` or ``situation``), after an event where the agent spoke or not, the
+    customer having spoken ``customer_turns`` times.
 
     >>> to_record(["venting", "no_ack", "jargon"], agent_spoke=False)
     [('venting', 'situation'), ('jargon', 'lapse')]
     >>> to_record(["no_ack"], agent_spoke=True)
     [('no_ack', 'lapse')]
+    >>> to_record(["no_empathy"], agent_spoke=True, customer_turns=1)
+    []
     """
     return [(k, "situation" if k in SITUATIONS else "lapse") for k in keys
-            if (agent_spoke or k not in AWAITING_AGENT) and k not in AT_THE_END]
+            if (agent_spoke or k not in AWAITING_AGENT) and k not in AT_THE_END
+            and customer_turns >= RECORDED_FROM_CUSTOMER_TURN.get(k, 0)]
 
 
 # The risk feature that already says what a playbook cue would (so a tile doesn't say it twice).

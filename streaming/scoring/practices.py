@@ -76,11 +76,14 @@ _DATE = re.compile(r"\b(?:on|by|before|for|until|till)\s+(?:the\s+)?(?:"
 _OFFER = re.compile(r"\b(?:shall|should|can|could|may)\s+(?:i|we)\b"
                     r"|\b(?:would|do)\s+you\s+(?:like|want|prefer)\b|\bwant\s+me\s+to\b|\bhow\s+about\b"
                     r"|\bis\s+it\s+ok(?:ay)?\s+if\s+(?:i|we)\b")  # fmt: skip
-# the customer taking it up: the reply's first words, with no "no" among the first few
+# the customer taking it up: the reply's first words, with no "no" among the first few, no
+# choice of the other way ("Okay, I'll hold", "I'd rather wait") and not a question ("Yes? Sorry?")
 _ACCEPTS = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|please|that would|that'd|that works|"
                       r"sounds good|perfect|great|fine|absolutely|lovely|definitely|go on|alright|"
                       r"all right)\b")  # fmt: skip
-_DECLINES = re.compile(r"^\W*(?:\S+\s+){0,3}?(?:no|nope|not|don't|dont)\b(?!\s+(?:problem|worries|bother))")
+_DECLINES = re.compile(r"^\W*(?:\S+\s+){0,3}?(?:no|nope|not|don't|dont)\b(?!\s+(?:problem|worries|bother))"
+                       r"|\b(?:rather|instead)\b|\b(?:i'll|i\s+will)\s+(?:just\s+)?(?:hold|wait|call|ring)\b"
+                       r"|^\W*\w+\W*\?")  # fmt: skip
 SAME_CALLBACK_S = 3600.0  # a promise due within an hour of an earlier one on the call is that one again
 
 
@@ -98,8 +101,9 @@ def accepts(text: str) -> bool:
     """Whether a customer's reply takes up what the agent offered.
 
     >>> [accepts(t) for t in ("Yes please, that would be great.", "Okay.", "No, I'll wait.", "Yes? Sorry?",
-    ...                       "Okay no, just sort it out now.", "Yes, no problem.")]
-    [True, True, False, True, False, True]
+    ...                       "Okay no, just sort it out now.", "Yes, no problem.", "Okay, I'll hold.",
+    ...                       "Please don't, I'll ring you instead.")]
+    [True, True, False, False, False, True, False, False]
     """
     lower = text.lower().replace("\u2019", "'")
     return _ACCEPTS.search(lower) is not None and _DECLINES.search(lower) is None

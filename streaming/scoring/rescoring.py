@@ -66,7 +66,8 @@ def rescore(state: CallState, x: dict[str, float], words: dict[str, float] | Non
     fired = {f for f, (_, r) in RULE_FLOORS.items() if r in rule_reasons}
     risk = max(learned, floor)
     lapses = playbook.lapses(state, x)
-    recorded = to_record([c.key for c in lapses], agent_spoke=speaker == "agent")
+    recorded = to_record([c.key for c in lapses], agent_spoke=speaker == "agent",
+                         customer_turns=state.n_customer_turns)
     for key, kind in practices.new_lapses(state, recorded):
         batch.practices.append(practice_row(state, key, kind, seq, ts, agent_id=lapse_agent))
     reasons = list(rule_reasons)

@@ -126,7 +126,7 @@ class CallState:
     # takes it up or not
     callbacks: list[list[Any]] = field(default_factory=list)
     callback_offer: list[Any] | None = None
-    closing_turn: int = -1  # the agent turn (its count) that closed the call ("anything else?")
+    agent_last: list[str] = field(default_factory=list)  # phrase categories of the agent's last turn
     first_issue: str | None = None  # the customer's first words (for the post-call summary)
     recent_turns: list[list[Any]] = field(default_factory=list)  # [seq, speaker, text, sentiment]
 

@@ -76,8 +76,7 @@ def read_turn(state: CallState, event: ev.Utterance, seq: int, batch: StoreBatch
         state.expected_reaction = None
     ts = event.ts.timestamp()
     if event.speaker == "agent":
-        if "closing" in found:  # playbook 12: its cue is on while this is the agent's last turn
-            state.closing_turn = state.n_agent_turns
+        state.agent_last = sorted(found)  # what the agent is saying now (curt words, a close)
         _agent_practices(state, event.text, found, seq, ts, batch, center)
         # playbook 13: "Shall I call you back tomorrow?" is a promise once the customer says yes
         offered = ("callback" not in found and "?" in event.text and practices.offers(event.text)

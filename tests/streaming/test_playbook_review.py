@@ -406,3 +406,24 @@ def test_a_greeting_is_no_close_and_the_no_recap_cue_lasts_while_the_close_is_th
                      ("customer", "Actually yes, my phone number too."),
                      ("agent", "Sure, what is the new number?")])  # fmt: skip
     assert "no_recap" not in {c.key for c in scorer.playbook.lapses(scorer.calls["c1"], {})}
+
+
+def test_curt_words_turns_ago_do_not_hide_a_new_complaints_cue() -> None:
+    """A review of the cues: curt wording anywhere in the call came first for the rest of it,
+    so a new complaint twelve turns later whispered "Soften your wording" instead of its own."""
+    scorer, _ = run([("customer", "The bill is wrong again."),
+                     ("agent", "As I said, the bill is right."),
+                     ("customer", "Okay, fine, thanks."),
+                     ("agent", "Let me look at the other charges for you."),
+                     ("customer", "And now I see you charged me twice for the same month, this is a joke.")])
+    assert scorer.calls["c1"].whisper != scorer.playbook.cue("curt").whisper
+
+
+def test_you_will_get_a_call_is_a_callback_promised() -> None:
+    """A review of the cues: the simulator's agents' "You'll get a call within two working days"
+    (16% of their promises) was never a commitment."""
+    _, batch = run([("customer", "I want this looked at properly."),
+                    ("agent", "I've logged it with the complaints team. "
+                              "You'll get a call within two working days.")])  # fmt: skip
+    [promise] = batch.commitments
+    assert promise.due_at - promise.ts == 2 * 86_400  # Monday 09:00: Wednesday 09:00

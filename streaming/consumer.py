@@ -102,6 +102,10 @@ class ScorerService:
         self._last_checkpoint = time.monotonic()
         self._failing_since = 0.0  # monotonic time the current failure in a row began
         self.partition_times: dict[tuple[str, int], float] = {}  # the latest event time taken per partition
+        # when the event that set the scorer's clock was sent (its Kafka timestamp): near the
+        # clock live, however quiet the floor since; hours away in a replay that keeps its
+        # recording's times, or a --speed run
+        self.clock_sent_at: float | None = None
         self.consumer = consumer or make_consumer(settings)
         self.rebalance = ForgetOnRevoke(self.scorer, settings.group_id)
         self.consumer.subscribe(
@@ -188,8 +192,10 @@ class ScorerService:
                 if isinstance(item, SupervisorAction):
                     # (a replay that keeps its recording's times, or a --speed run, sets event
                     # time hours away from the wallboard's clock: no click can be set against
-                    # a call's end then)
-                    agree = abs(self.scorer.clock - wall) <= self.settings.max_clock_jump_s
+                    # a call's end then; told by the events' own send times, as the scorer's
+                    # clock stands still on a quiet floor)
+                    agree = (self.clock_sent_at is None or
+                             abs(self.scorer.clock - self.clock_sent_at) <= self.settings.max_clock_jump_s)
                     applied = self.scorer.apply_action(item, batch, clock_limit=limit, clocks_agree=agree)
                     if applied.refused:
                         dlq.append(dlq_record(applied.refused, tp.topic, tp.partition, m.offset, m.key,
@@ -199,7 +205,10 @@ class ScorerService:
                     examples.extend(applied.examples)
                     stats.actions += 1
                     continue
+                clock = self.scorer.clock
                 applied = self.scorer.apply(item, batch, tp.partition, m.offset, clock_limit=limit)
+                if self.scorer.clock != clock and getattr(m, "timestamp", None):
+                    self.clock_sent_at = m.timestamp / 1000
             except Exception as exc:
                 # Scoring is pure computation, so this is a bug for one event's content. Raised,
                 # it would stop the scorer at this event after every restart (its offset is never

@@ -74,6 +74,7 @@ def apply_lifecycle(state: CallState, event: ev.CallEvent, seq: int, ts: float, 
         if not (state.agent_id is None and event.to_queue == state.queue and event.to_agent_id):
             state.transfers += 1  # else: the agent who took a transfer that waited in the queue
         state.queue = event.to_queue
+        state.agent_last = []  # the last agent's words are no cue for the next one
         # no agent named: the call waits in the new queue and its last agent is free again
         state.agent_id = event.to_agent_id
         state.agent_name, state.team = agent_directory.get(

@@ -50,40 +50,47 @@ _DURATION = re.compile(
 _HALF_HOUR = re.compile(r"\b(?:within|in|inside|under)\s+(?:the\s+next\s+)?half\s+(?:an\s+)?hour\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAYS) + r")\b")
-_CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?::(\d\d))?\s*(am|pm|a\.m\.|p\.m\.)"
+_CLOCK = re.compile(r"\b(?:at\s+|by\s+|around\s+|before\s+)?(\d{1,2})(?:[:.](\d\d))?\s*(am|pm|a\.m\.|p\.m\.)"
                     r"|\b(?:at|by|around|before)\s+(\d{1,2}):(\d\d)\b|\b(noon|midday)\b")  # fmt: skip
-# "Friday at 3", "by 4 o'clock": an hour with no am/pm, read only where no clock time above is said
-_BARE_HOUR = re.compile(r"\b(?:at|by|around|before)\s+(\d{1,2})(?:\s*o'?clock)?\b(?!\s*(?:[:.,%]\d|%|percent|"
-                        r"min|hour|hr|day|week|month|working|business|of\b|st\b|nd\b|rd\b|th\b|pounds?|"
-                        r"dollars?|euros?))")  # fmt: skip
-# a bare hour from 1 to 7 is in the afternoon ("at 3" is 15:00), from 8 to 11 in the morning
-# unless the evening or afternoon is said, or it is already past on the day said
+# "Friday at 3", "at 4 o'clock", "by 4 o'clock": an hour with no am/pm, read only where no clock
+# time above is said, and only as a time: "at 3" then the end of the clause or a word of when,
+# not "at 3 missed payments" or "went up by 12"
+_BARE_HOUR = re.compile(r"\bat\s+(\d{1,2})(?:\s*o'?clock)?(?=\s*(?:o'?clock|[.,;!?]|$)|\s+(?:tomorrow|today|"
+                        r"tonight|this|on|in|then|and|or|if|when|so|for|with|as|please|latest)\b)"
+                        r"|\b(?:by|around|before)\s+(\d{1,2})\s*o'?clock\b")  # fmt: skip
+# an hour with no am/pm from 1 to 7 is in the afternoon ("at 3" is 15:00, "at 3:30" 15:30), from
+# 8 to 11 in the morning unless the evening or afternoon is said, or it is already past on the day said
 AFTERNOON_UP_TO_H = 7
 _LATER_IN_THE_DAY = re.compile(r"\b(?:tonight|evening|afternoon)\b")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")  # fmt: skip
 _MONTH = r"(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
 _ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
-# "on December 9th", "by the 9th of December", "on the 15th" (this month's, or next month's if
-# past); a date named with "on", "by", "before", "for" or "until", not one mentioned ("your
-# bill from March 3rd", "for the 3rd time")
-_DATE = re.compile(r"\b(?:on|by|before|for|until|till)\s+(?:the\s+)?(?:"
-                   + _MONTH + r"\s+(?:the\s+)?" + _ORDINAL + r"\b"
-                   r"|" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?!\w)"
-                   r"|(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:(?:of\s+)?" + _MONTH + r"|time)))")  # fmt: skip
+# "on December 9th", "March 9th", "the 9th of December", "on the 15th" (this month's, or next
+# month's if past); not a date mentioned ("your bill from March 3rd", "the statement of the
+# 2nd of May", "for the 3rd time"): a month named, unless "from", "since", "of" or "dated"
+# comes before it, or "the Nth" after "on", "by", "before", "for" or "until"
+_NOT_WHEN = r"(?<!from )(?<!since )(?<!of )(?<!dated )(?<!from the )(?<!since the )(?<!of the )"
+_DATE = re.compile(r"\b" + _NOT_WHEN + r"(?:" + _MONTH + r"\s+(?:the\s+)?" + _ORDINAL + r"\b"
+                   r"|(?:the\s+)?" + _ORDINAL + r"\s+(?:of\s+)?" + _MONTH + r"(?!\w))"
+                   r"|\b(?:on|by|before|for|until|till)\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b"
+                   r"(?!\s+(?:(?:of\s+)?" + _MONTH + r"|time))")  # fmt: skip
 # a callback offered as a question ("Shall I call you back tomorrow?", "Would you like me to
-# ring you?"), which the customer may take up; not a question about one ("Did we call you back?")
+# ring you?", "I can call you back tomorrow if you like?"), which the customer may take up; not
+# a question about one ("Did we call you back?")
 _OFFER = re.compile(r"\b(?:shall|should|can|could|may)\s+(?:i|we)\b"
                     r"|\b(?:would|do)\s+you\s+(?:like|want|prefer)\b|\bwant\s+me\s+to\b|\bhow\s+about\b"
-                    r"|\bis\s+it\s+ok(?:ay)?\s+if\s+(?:i|we)\b")  # fmt: skip
-# the customer taking it up: the reply's first words, with no "no" among the first few, no
+                    r"|\bis\s+it\s+ok(?:ay)?\s+if\s+(?:i|we)\b|\bif\s+you\s+(?:like|want|prefer)\b"
+                    r"|\b(?:is|would)\s+(?:that|it)\s+(?:be\s+)?(?:ok(?:ay)?|alright|all\s+right|fine)\b"
+                    r"|\bwhat\s+if\s+(?:i|we)\b|\bwhy\s+don'?t\s+(?:i|we)\b")  # fmt: skip
+# the customer taking it up: the reply's first words, with no "no" right after the first, no
 # choice of the other way ("Okay, I'll hold", "I'd rather wait") and not a question ("Yes? Sorry?")
 _ACCEPTS = re.compile(r"^\W*(?:yes|yeah|yep|yup|sure|ok|okay|please|that would|that'd|that works|"
                       r"sounds good|perfect|great|fine|absolutely|lovely|definitely|go on|alright|"
                       r"all right)\b")  # fmt: skip
-_DECLINES = re.compile(r"^\W*(?:\S+\s+){0,3}?(?:no|nope|not|don't|dont)\b(?!\s+(?:problem|worries|bother))"
-                       r"|\b(?:rather|instead)\b|\b(?:i'll|i\s+will)\s+(?:just\s+)?(?:hold|wait|call|ring)\b"
-                       r"|^\W*\w+\W*\?")  # fmt: skip
+_DECLINES = re.compile(r"^\W*\w+\W+(?:no\b(?!\s+(?:rush|problem|worries|bother))|not\s+(?:now|really|today)\b"
+                       r"|don'?t\b)|\bi'?d\s+rather\b|\binstead\b"
+                       r"|\b(?:i'll|i\s+will)\s+(?:just\s+)?(?:hold|wait)\W*$|^\W*\w+\W*\?")  # fmt: skip
 SAME_CALLBACK_S = 3600.0  # a promise due within an hour of an earlier one on the call is that one again
 
 
@@ -109,6 +116,10 @@ def accepts(text: str) -> bool:
     return _ACCEPTS.search(lower) is not None and _DECLINES.search(lower) is None
 
 
+def _bare_hour(m: re.Match[str]) -> int:
+    return int(m.group(1) or m.group(2))
+
+
 def said_clock(text: str) -> bool:
     """Whether ``text`` names a time of day ("at 3pm", "at 10:30", "Friday at 3").
 
@@ -117,7 +128,7 @@ def said_clock(text: str) -> bool:
     """
     lower = text.lower()
     bare = _BARE_HOUR.search(lower)
-    return _CLOCK.search(lower) is not None or (bare is not None and int(bare.group(1)) <= 23)
+    return _CLOCK.search(lower) is not None or (bare is not None and _bare_hour(bare) <= 23)
 
 
 def due_in_s(text: str, ts: float | None = None, center: CenterClock = DEFAULT_CENTER) -> float | None:
@@ -222,22 +233,23 @@ def _calendar(lower: str, now: datetime, center: CenterClock) -> datetime | None
         day = today
     clock = _CLOCK.search(lower)
     bare = None if clock else _BARE_HOUR.search(lower)
-    if bare and int(bare.group(1)) > 23:  # "at 95": no hour; the day said still counts
+    if bare and _bare_hour(bare) > 23:  # "at 95": no hour; the day said still counts
         bare = None
     if clock or bare:
-        if bare:
-            h, minute = int(bare.group(1)), 0
-            if h < 12 and "morning" not in lower and (
-                    1 <= h <= AFTERNOON_UP_TO_H or _LATER_IN_THE_DAY.search(lower)
-                    or (day == today and today.replace(hour=h) <= now)):  # fmt: skip
-                h += 12  # "tonight at 8", "today at 8" said at 14:00: 20:00
-        elif clock and clock.group(6):
-            h, minute = 12, 0
-        elif clock and clock.group(1):
-            h, minute = int(clock.group(1)) % 12, int(clock.group(2) or 0)
+        no_am_pm = True  # "at 3", "at 3:30"
+        if bare is not None:
+            h, minute = _bare_hour(bare), 0
+        elif clock is not None and clock.group(6):
+            h, minute, no_am_pm = 12, 0, False
+        elif clock is not None and clock.group(1):
+            h, minute, no_am_pm = int(clock.group(1)) % 12, int(clock.group(2) or 0), False
             h += 12 if clock.group(3).startswith("p") else 0
-        elif clock:
+        elif clock is not None:
             h, minute = int(clock.group(4)), int(clock.group(5))
+        if no_am_pm and h < 12 and minute < 60 and "morning" not in lower and (
+                1 <= h <= AFTERNOON_UP_TO_H or _LATER_IN_THE_DAY.search(lower)
+                or (day == today and today.replace(hour=h, minute=minute) <= now)):  # fmt: skip
+            h += 12  # "tonight at 8", "today at 8" said at 14:00: 20:00
         if h > 23 or minute > 59:
             return None
         at = (day or today).replace(hour=h, minute=minute)

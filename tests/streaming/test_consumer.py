@@ -547,6 +547,45 @@ def test_actions_dated_far_ahead_or_after_the_end_and_contradicting_events_go_to
     assert dlq["hung-1"].startswith("call_abandoned for an answered call (agent a1 has it)")
 
 
+def test_a_whisper_after_the_end_is_told_by_the_events_send_times_not_the_wall_clock(new_kafka_settings):
+    """A diff review: whether a click can be set against a call's end was told by the scorer's
+    clock against the wall clock, so after five quiet minutes any late whisper was taken. It is
+    told by when the events were sent: a floor gone quiet keeps it, a replay that keeps its
+    recording's times does not (a whisper on a tile it shows live is taken)."""
+    from types import SimpleNamespace
+
+    from kafka import TopicPartition
+
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def records(topic: str, items: list[tuple[dict, datetime]]) -> dict:
+        """Polled messages (as kafka-python gives them), each sent at its time."""
+        return {TopicPartition(topic, 0): [
+            SimpleNamespace(key=d["call_id"].encode(), value=encode(d), offset=i,
+                            timestamp=int(sent.timestamp() * 1000)) for i, (d, sent) in enumerate(items)]}
+
+    def whisper(call_id: str, ts: datetime) -> dict:
+        return {"action": "whisper", "action_id": f"w-{call_id}", "call_id": call_id, "supervisor_id": "s1",
+                "agent_id": "a1", "text": "Recap please", "ts": ts.isoformat()}  # fmt: skip
+
+    for name, sent_late_by, refused in (("quiet", timedelta(0), True),
+                                        ("replayed", timedelta(days=1), False)):
+        call = calm_call(f"{name}-1", start=now - timedelta(days=1), customer_id=name)
+        sent = [(event_to_dict(e), e.ts + sent_late_by) for e in call.events]  # quiet: sent as it happened
+        kafka_settings = new_kafka_settings()  # a store and topics of its own
+        service = ScorerService(kafka_settings, open_store(kafka_settings.store_url))
+        try:
+            service.process(records(kafka_settings.topics.call_events, sent))
+            late = call.events[-1].ts + timedelta(minutes=10)  # 10 min after the end, a day ago
+            clicked = late if name == "quiet" else now  # the replay's tile is live on the wallboard now
+            stats = service.process(records(kafka_settings.topics.supervisor_actions,
+                                            [(whisper(call.call_id, clicked), now)]))
+            assert (stats.dlq == 1) is refused, name
+        finally:
+            service.close()
+            service.store.close()
+
+
 def test_a_malformed_training_example_goes_to_the_dlq_and_learning_goes_on(kafka_settings):
     """Anyone who can write to training-examples could send a NaN: it must not reach a model."""
     bad = {"kind": "pace", "call_id": "x1", "agent_id": "ag-bad", "wpm": float("nan"), "key": "x1/pace"}

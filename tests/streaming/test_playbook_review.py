@@ -365,6 +365,14 @@ TUESDAY_2PM = datetime(2026, 3, 3, 14, 0, tzinfo=UTC).timestamp()
     ("Your order is at 2 of 5 stages; I'll ring you by 10am", "2026-03-04 10:00"),  # am/pm first
     ("I'll ring you tomorrow at 95", "2026-03-04 17:00"),  # no such hour: the day still counts
     ("I'll ring you tomorrow morning at 9", "2026-03-04 09:00"),
+    # a second diff review
+    ("I'll call you back March 9th with the engineer's report.", "2026-03-09 17:00"),
+    ("I'll call you back the 9th of March once the part is in.", "2026-03-09 17:00"),
+    ("About the statement of the 2nd of May: I'll ring you back tomorrow.", "2026-03-04 17:00"),
+    ("The fee went up by 12, I'll call you back tomorrow.", "2026-03-04 17:00"),
+    ("I'll ring you today at 3:30", "2026-03-03 15:30"),  # not 03:30, gone already
+    ("I'll ring you at 5.30pm", "2026-03-03 17:30"),
+    ("I'll ring you back at 3 tomorrow", "2026-03-04 15:00"),
 ])  # fmt: skip
 def test_a_day_said_is_not_overruled_by_numbers_mentioned_beside_it(text: str, due: str) -> None:
     at, said = due_at(text, TUESDAY_2PM)
@@ -427,3 +435,27 @@ def test_you_will_get_a_call_is_a_callback_promised() -> None:
                               "You'll get a call within two working days.")])  # fmt: skip
     [promise] = batch.commitments
     assert promise.due_at - promise.ts == 2 * 86_400  # Monday 09:00: Wednesday 09:00
+
+
+@pytest.mark.parametrize("offer", ["I can call you back tomorrow if you like?",
+                                   "I'll give you a call back tomorrow, is that alright?",
+                                   "What if I give you a call back tomorrow?"])
+@pytest.mark.parametrize("reply", ["Yes please.", "Yes, I'm not going anywhere.", "Yes, no rush.",
+                                   "Sure, I'll wait for your call.", "Please do, I don't mind."])
+def test_offers_in_other_words_taken_up_in_other_words_are_promises(offer: str, reply: str) -> None:
+    """A second diff review: these offers were not read as offers, and these replies read as
+    refusals, so an agreed callback was no commitment."""
+    _, batch = run([("customer", "My router keeps dropping out."), ("agent", offer), ("customer", reply)])
+    assert len(batch.commitments) == 1
+
+
+def test_a_question_mid_call_is_no_close_and_a_conditional_call_is_no_promise() -> None:
+    """A second diff review: "Was there anything else on the bill...?" showed "No recap", and
+    "You'll get a call ... if anything else looks odd" was a callback due in a day."""
+    scorer, batch = run([("customer", "My card was used abroad."),
+                         ("agent", "I've blocked the card. You'll get a call from our fraud team if "
+                                   "anything else looks odd."),
+                         ("customer", "Thanks."),
+                         ("agent", "Was there anything else on the statement that looked odd?")])  # fmt: skip
+    assert batch.commitments == []
+    assert "no_recap" not in {c.key for c in scorer.playbook.lapses(scorer.calls["c1"], {})}

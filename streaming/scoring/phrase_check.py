@@ -115,7 +115,10 @@ def check_phrases(raw: dict[str, Any], name: str) -> list[str]:
         missing = sorted(KNOWN[speaker] - cats.keys())
         if missing:
             warnings.append(f"{name}: no {speaker} {', '.join(missing)}: nothing matches "
-                            f"{'them' if len(missing) > 1 else 'it'} (a list [] says so on purpose)")
+                            f"{'them' if len(missing) > 1 else 'it'}, so what reads "
+                            f"{'them' if len(missing) > 1 else 'it'} is off (a list [] says so on "
+                            "purpose; a copy made before this release lacks its new categories: "
+                            "take them from the packaged file)")
     left_out = [g for g in GUARDS if g not in guards]
     if left_out:
         warnings.append(f"{name}: no guards.{', guards.'.join(left_out)}: those guards are off")

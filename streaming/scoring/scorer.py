@@ -140,9 +140,18 @@ class Scorer:
             self.calls[call_id] = CallState.from_json(state_json)
 
     def unknown_calls(self, call_ids: set[str]) -> list[str]:
-        """Of the calls actions are about, those this scorer knows nothing of (the consumer
-        looks them up in the store's calls)."""
-        return [c for c in call_ids if not self._knows(c)]
+        """Of the calls actions are about, those this scorer knows nothing of, or knows ended
+        by a record kept before its end time was (the consumer looks them up in the store's
+        calls, which say when they ended)."""
+        return [c for c in call_ids if not self._knows(c) or self._end_time_unknown(c)]
+
+    def _end_time_unknown(self, call_id: str) -> bool:
+        if call_id in self.calls or call_id in self.ended_states or call_id in self.stored_calls:
+            return False
+        if call_id not in self.ended:
+            return False
+        ended = self.ended[call_id]
+        return ended is None or ended.ended_at is None
 
     def remember_stored_call(self, call_id: str, ended_at: float | None = None) -> None:
         """A call the store holds, with no state to learn from (a history fill's, a call
@@ -400,9 +409,9 @@ class Scorer:
         if state is not None:
             return state.ended_at
         ended = self.ended.get(call_id)
-        if ended is not None:
+        if ended is not None and ended.ended_at is not None:
             return ended.ended_at
-        return self.stored_calls.get(call_id)
+        return self.stored_calls.get(call_id)  # (an end record kept before ended_at was: the calls row's)
 
     def apply_action(self, action: ev.SupervisorAction, batch: StoreBatch,
                      clock_limit: float | None = None, *, clocks_agree: bool = True) -> Applied:  # fmt: skip

@@ -135,6 +135,8 @@ def _callback(state: CallState, text: str, seq: int, ts: float, batch: StoreBatc
     clock = timeframe and practices.said_clock(text)
     promise = f"callback by {practices.format_due(due)}" + ("" if timeframe else " (no timeframe said)")
     day = datetime.fromtimestamp(due, center.tz).date()
+    if state.promises and not state.callbacks:  # a state kept before callbacks were: its promises
+        state.callbacks = practices.callbacks_of(state.promises)
     earlier = None  # the commitment this one makes more precise
     for i, prior in enumerate(state.callbacks):
         _, prior_due, prior_timeframe = prior[:3]
@@ -147,14 +149,15 @@ def _callback(state: CallState, text: str, seq: int, ts: float, batch: StoreBatc
             break
         if same_day and not clock:
             return  # "tomorrow" again after "tomorrow at 10"
+    if earlier is not None and state.callbacks[earlier][0] is None:
+        earlier = None  # rebuilt from an older state: its row's seq is not known, a row of its own
     if earlier is None:
         state.callbacks.append([seq, due, timeframe, clock])
         state.promises.append(promise)
     else:  # the same row again (its seq), with the due time now said
         seq = state.callbacks[earlier][0]
         state.callbacks[earlier] = [seq, due, timeframe, clock]
-        # (a call state kept before callbacks were has promises they do not list)
-        state.promises[len(state.promises) - len(state.callbacks) + earlier] = promise
+        state.promises[earlier] = promise
     batch.commitments.append(CommitmentRow(
         state.call_id, seq, ts, due, text[:300] if state.consent else promise,
         state.customer_id, state.agent_id, state.team, state.queue))  # fmt: skip

@@ -459,3 +459,23 @@ def test_a_question_mid_call_is_no_close_and_a_conditional_call_is_no_promise() 
                          ("agent", "Was there anything else on the statement that looked odd?")])  # fmt: skip
     assert batch.commitments == []
     assert "no_recap" not in {c.key for c in scorer.playbook.lapses(scorer.calls["c1"], {})}
+
+
+def test_a_call_live_across_the_upgrade_keeps_its_promise_once_when_the_recap_repeats_it() -> None:
+    """An upgrade review: a call state kept before callbacks were (promises only) took the
+    recap's repeat of its promise for a second one."""
+    import json
+
+    from streaming.scoring.state import CallState
+
+    scorer, batch = run([("customer", "The refund still hasn't arrived."),
+                         ("agent", "I'll call you back within 24 hours with an update.")])  # fmt: skip
+    assert len(batch.commitments) == 1
+    old = json.loads(scorer.calls["c1"].to_json())
+    del old["callbacks"]  # as the scorer before 2026-11-25 kept it
+    scorer.calls["c1"] = CallState.from_json(json.dumps(old))
+    later = StoreBatch()
+    scorer.apply(ev.Utterance("c1", T0 + timedelta(seconds=40), 3, speaker="agent",
+                              text="So to recap: I'll call you back within 24 hours with an update.",
+                              start_ms=60_000, end_ms=65_000), later)  # fmt: skip
+    assert later.commitments == [] and len(scorer.calls["c1"].promises) == 1

@@ -911,6 +911,18 @@ def test_whispers_and_barge_ins_after_a_calls_end_are_refused_but_feedback_is_ta
     # own, and a whisper on the tile it shows live cannot be set against its end (a diff review)
     replayed = act("w-replay", "whisper", 86_400, agent_id="a1", text="Recap please")
     assert scorer.apply_action(replayed, StoreBatch(), clocks_agree=False).refused is None
+    # an end record an older scorer kept has no end time: the store's calls row gives it (an
+    # upgrade review: such a call took whispers for good)
+    older = Scorer()
+    from streaming.scoring.delivery import ended_to_json
+
+    record = json.loads(ended_to_json(scorer.ended["done-1"]))
+    assert record.pop("ended_at") == end.timestamp()
+    older.adopt("done-1", json.dumps(record))
+    assert older.unknown_calls({"done-1"}) == ["done-1"]
+    older.remember_stored_call("done-1", end.timestamp())
+    late_whisper = act("w-older", "whisper", 120, agent_id="a1", text="Recap")
+    assert older.apply_action(late_whisper, StoreBatch()).refused
     # labels arrive late: feedback and a turn's correction an hour after the end are learned
     verdict = act("f-late", "feedback", 3600, label="not_hot")
     customer_turn = next(e.seq for e in script.events if getattr(e, "speaker", "") == "customer")

@@ -357,23 +357,6 @@ def _sentence(part: str) -> str:
     return part if part.rstrip("\"'”’)").endswith((".", "!", "?", "…")) else part + "."
 
 
-def callbacks_of(promises: list[str]) -> list[list[object]]:
-    """A call's callbacks as kept (``[seq, due_at, timeframe said, time of day said]``), from
-    the promises of a call state kept before they were, its seqs not known.
-
-    >>> callbacks_of(["callback by 2026-11-26 04:26 UTC",
-    ...               "callback by 2026-11-27 17:00 UTC (no timeframe said)"])
-    [[None, 1795667160.0, True, True], [None, 1795798800.0, False, True]]
-    """
-    out: list[list[object]] = []
-    for promise in promises:
-        m = re.fullmatch(r"callback by (\d{4}-\d\d-\d\d \d\d:\d\d) UTC( \(no timeframe said\))?", promise)
-        if m:
-            due = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
-            out.append([None, due, m.group(2) is None, True])
-    return out
-
-
 def format_due(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 

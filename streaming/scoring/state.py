@@ -8,7 +8,9 @@ turns, holds and transfers lives here; models and reasons live elsewhere.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from streaming.scoring.sentiment import tokens
@@ -142,6 +144,8 @@ class CallState:
         data = json.loads(text)
         # turns persisted before sentiment was kept with them
         data["recent_turns"] = [(t + [None])[:4] for t in data.get("recent_turns", [])]
+        if "callbacks" not in data:  # a state kept before callbacks were: from its promises
+            data["callbacks"] = _callbacks_from(data.get("promises", []))
         return cls(**{k: v for k, v in data.items() if k in _FIELD_SET})
 
     # --- accounting -------------------------------------------------------------------
@@ -296,6 +300,27 @@ class CallState:
         if self.agent_ms < 5_000 or self.agent_words < 10:
             return None
         return min(self.agent_words / (self.agent_ms / 60_000), MAX_WPM)
+
+
+_PROMISE = re.compile(r"callback by (\d{4}-\d\d-\d\d \d\d:\d\d) UTC( \(no timeframe said\))?")
+
+
+def _callbacks_from(promises: list[str]) -> list[list[Any]]:
+    """A call's callbacks as kept (``[seq, due_at, timeframe said, time of day said]``), from
+    the promises (``turns._callback``'s words) of a state kept before they were; their seqs
+    are not known.
+
+    >>> _callbacks_from(["callback by 2026-11-26 04:26 UTC",
+    ...                  "callback by 2026-11-27 17:00 UTC (no timeframe said)"])
+    [[None, 1795667160.0, True, True], [None, 1795798800.0, False, True]]
+    """
+    out: list[list[Any]] = []
+    for promise in promises:
+        m = _PROMISE.fullmatch(promise)
+        if m:
+            due = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC).timestamp()
+            out.append([None, due, m.group(2) is None, True])
+    return out
 
 
 _FIELDS = tuple(f.name for f in fields(CallState))

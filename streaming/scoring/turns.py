@@ -135,12 +135,9 @@ def _callback(state: CallState, text: str, seq: int, ts: float, batch: StoreBatc
     clock = timeframe and practices.said_clock(text)
     promise = f"callback by {practices.format_due(due)}" + ("" if timeframe else " (no timeframe said)")
     day = datetime.fromtimestamp(due, center.tz).date()
-    if state.promises and not state.callbacks:  # a state kept before callbacks were: its promises
-        state.callbacks = practices.callbacks_of(state.promises)
     earlier = None  # the commitment this one makes more precise
     for i, prior in enumerate(state.callbacks):
-        _, prior_due, prior_timeframe = prior[:3]
-        prior_clock = prior[3] if len(prior) > 3 else True
+        _, prior_due, prior_timeframe, prior_clock = prior
         same_day = datetime.fromtimestamp(prior_due, center.tz).date() == day
         if not timeframe or (prior_timeframe and abs(prior_due - due) < practices.SAME_CALLBACK_S):
             return  # said again, or with no "when" after one with a "when"
